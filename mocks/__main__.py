@@ -1,0 +1,3 @@
+from mocks.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,53 @@
+"""The app factory: ``create_app(config)`` mounts each API's blueprint at its prefix.
+
+Adding an API means adding its package and one entry in ``API_MODULES``.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from flask import Flask
+
+from mocks.core import control
+from mocks.core.api import Api
+from mocks.core.config import SandboxConfig
+from mocks.core.gateway import Gateway
+from mocks.core.sandbox import Sandbox
+from mocks.core.store import Store
+
+#: the APIs, in the order they are mounted and listed
+API_MODULES = {
+    "click2sync": "mocks.click2sync",
+}
+
+
+def load_apis(names: list[str] | None = None) -> list[Api]:
+    wanted = names or list(API_MODULES)
+    unknown = [n for n in wanted if n not in API_MODULES]
+    if unknown:
+        raise ValueError(f"unknown API {', '.join(unknown)}; choose from {', '.join(API_MODULES)}")
+    return [importlib.import_module(API_MODULES[n]).API for n in wanted]
+
+
+def create_app(config: SandboxConfig | dict[str, Any] | None = None, store: Store | None = None) -> Flask:
+    cfg = SandboxConfig.coerce(config)
+    apis = load_apis(cfg.apis)
+    if cfg.root_api and cfg.root_api not in {a.name for a in apis}:
+        raise ValueError(f"--root-api {cfg.root_api} is not among the mounted APIs")
+    app = Flask("commerce_sandbox")
+    app.config.update(MAX_CONTENT_LENGTH=cfg.max_body_bytes, TESTING=cfg.testing)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.url_map.strict_slashes = False
+    sandbox = Sandbox(cfg, apis, store)
+    app.extensions["sandbox"] = sandbox
+    gateway = Gateway(app, sandbox)
+    app.extensions["gateway"] = gateway
+    app.register_blueprint(control.build(), url_prefix="/__sandbox")
+    for api in apis:
+        gateway.mount(api, api.prefix, api.name)
+    if cfg.root_api:
+        root = next(a for a in apis if a.name == cfg.root_api)
+        gateway.mount(root, "", f"{root.name}__root")
+    sandbox.seed_all()
+    return app

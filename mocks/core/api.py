@@ -1,0 +1,77 @@
+"""What an emulated API plugs into the sandbox.
+
+An API is one package under ``mocks/`` with the same files in each (``routes.py``,
+``models.py``, ``errors.py``, ``seed.py``) and one :class:`Api` subclass in its
+``__init__.py``. The core mounts its blueprint, authenticates every request through
+``authenticate`` (routes marked :func:`public` excepted), validates it against
+``schemas/{name}/openapi.yaml``, and turns every :class:`~mocks.core.errors.SandboxError` into
+the API's own error shape through ``error_body``: the one place an API maps its errors.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:  # pragma: no cover
+    from flask import Blueprint, Request
+
+    from mocks.core.errors import SandboxError
+    from mocks.core.sandbox import Sandbox
+    from mocks.core.seed import SeedContext
+    from mocks.core.state import TenantState
+
+Json = Any
+
+
+def public(view: Callable) -> Callable:
+    """Mark a route as needing no credentials (e.g. a token request, the OpenAPI document)."""
+    view.sandbox_public = True  # type: ignore[attr-defined]
+    return view
+
+
+@dataclass
+class Tenant:
+    """One isolated data space of one API and the credentials that reach it."""
+
+    id: str
+    credentials: dict[str, Any] = field(default_factory=dict)
+    seeded: bool = True  # False: starts empty (e.g. a store added through the API itself)
+
+
+class Api:
+    """Base class of every emulated API. Subclasses set ``name`` and override the hooks."""
+
+    name: str = ""
+    title: str = ""
+    case_insensitive_paths: bool = False
+    #: header/query/body field names whose values the journal must never show
+    secret_fields: frozenset[str] = frozenset()
+
+    @property
+    def prefix(self) -> str:
+        return "/" + self.name
+
+    def blueprint(self) -> "Blueprint":
+        raise NotImplementedError
+
+    def error_body(self, error: "SandboxError") -> tuple[Json, int, dict[str, str]]:
+        """Render any sandbox error as (body, status, headers) in this API's documented shape."""
+        raise NotImplementedError
+
+    def authenticate(self, request: "Request", sandbox: "Sandbox") -> str:
+        """Return the tenant id for this request or raise the API's 401/403 error."""
+        raise NotImplementedError
+
+    def tenants(self, sandbox: "Sandbox") -> list[Tenant]:
+        """The tenants that exist from the start, with their demo credentials."""
+        return []
+
+    def seed(self, state: "TenantState", ctx: "SeedContext") -> None:
+        """Fill a fresh tenant with deterministic data (the documents' examples included)."""
+
+    def credentials(self, sandbox: "Sandbox") -> Json:
+        """This API's entry in ``GET /__sandbox/credentials``."""
+        return {}
+
+    def after_request(self, request: "Request", response: Any) -> None:
+        """Optional hook for headers every response of the API carries."""

@@ -1,0 +1,38 @@
+"""Sandbox configuration: one dataclass, built by the CLI or by tests, read by create_app."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+ALL_APIS = ("click2sync", "printxpand", "stock2shop", "api2cart", "xtnd")
+
+
+@dataclass
+class SandboxConfig:
+    state: str = "sqlite"                 # memory | sqlite | sqlite:///path.db | redis://host:port/db
+    seed: int = 1
+    apis: list[str] | None = None         # None: every API that is installed
+    root_api: str | None = None           # also mount this API at "/"
+    admin_token: str | None = None        # control plane: loopback-only unless this is set
+    journal_size: int = 10_000
+    violations_size: int = 1_000
+    max_body_bytes: int = 5 * 1024 * 1024
+    validate_responses: bool = True       # record responses that break their schema
+    scenarios: list[str] = field(default_factory=list)
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)   # per-API seed/behaviour options
+    testing: bool = False
+
+    @classmethod
+    def coerce(cls, value: "SandboxConfig | dict[str, Any] | None") -> "SandboxConfig":
+        if value is None:
+            return cls()
+        if isinstance(value, cls):
+            return value
+        known = {f.name for f in fields(cls)}
+        unknown = set(value) - known
+        if unknown:
+            raise ValueError(f"unknown sandbox config keys: {sorted(unknown)}")
+        return cls(**value)
+
+    def api_options(self, api: str) -> dict[str, Any]:
+        return self.options.get(api, {})

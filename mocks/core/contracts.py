@@ -1,0 +1,300 @@
+"""Contracts: each API's OpenAPI 3.1 document and its JSON Schema 2020-12 files.
+
+Layout: ``schemas/{api}/openapi.yaml`` refers to ``schemas/{api}/*.schema.json`` by relative
+``$ref`` (``product.schema.json`` or ``product.schema.json#/$defs/variation``). On load the
+files are bundled into one self-contained document: every schema file becomes
+``#/components/schemas/{stem}`` and every reference is rewritten to point there. That document
+is what ``GET /{prefix}/openapi.json`` serves and what requests and responses are validated
+against (jsonschema + referencing, one validator per schema, built once).
+
+Parameters arrive as strings; they are coerced to the declared type before validation, and a
+value that cannot be coerced fails validation with the schema's own message.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+Json = Any
+BASE_URI = "https://commerce-sandbox.invalid/"
+
+
+def schemas_root() -> Path:
+    """``schemas/`` of the project (override with ``COMMERCE_SANDBOX_SCHEMAS``)."""
+    env = os.environ.get("COMMERCE_SANDBOX_SCHEMAS")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[2] / "schemas"
+
+
+def _stem(filename: str) -> str:
+    name = os.path.basename(filename)
+    for suffix in (".schema.json", ".json", ".yaml", ".yml"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def _rewrite_refs(node: Json, own: str | None) -> Json:
+    """Point every $ref at ``#/components/schemas/...`` of the bundled document."""
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                out[key] = _target(value, own)
+            elif key in ("$id", "$schema") and own is not None:
+                continue  # an embedded $id would change the base URI of everything below it
+            else:
+                out[key] = _rewrite_refs(value, own)
+        return out
+    if isinstance(node, list):
+        return [_rewrite_refs(v, own) for v in node]
+    return node
+
+
+def _target(ref: str, own: str | None) -> str:
+    if ref.startswith("#"):
+        if own is None:  # a ref inside the OpenAPI document itself
+            return ref
+        return f"#/components/schemas/{own}{ref[1:]}"
+    path, _, fragment = ref.partition("#")
+    return f"#/components/schemas/{_stem(path)}{fragment}"
+
+
+def load_document(api: str, root: Path | None = None) -> dict[str, Json]:
+    """The bundled OpenAPI document of one API."""
+    folder = (root or schemas_root()) / api
+    with open(folder / "openapi.yaml", encoding="utf-8") as fh:
+        doc = yaml.safe_load(fh)
+    doc = _rewrite_refs(doc, None)
+    components = doc.setdefault("components", {}).setdefault("schemas", {})
+    for path in sorted(folder.glob("*.schema.json")):
+        with open(path, encoding="utf-8") as fh:
+            schema = json.load(fh)
+        components[_stem(path.name)] = _rewrite_refs(schema, _stem(path.name))
+    return doc
+
+
+def load_schema_files(api: str, root: Path | None = None) -> dict[str, Json]:
+    folder = (root or schemas_root()) / api
+    out = {}
+    for path in sorted(folder.glob("*.schema.json")):
+        with open(path, encoding="utf-8") as fh:
+            out[path.name] = json.load(fh)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class Param:
+    name: str
+    location: str
+    required: bool
+    schema: Json
+    validator: Draft202012Validator
+
+
+@dataclass
+class Operation:
+    method: str
+    template: str
+    regex: re.Pattern[str]
+    operation_id: str
+    params: list[Param]
+    body_required: bool
+    body_types: dict[str, Draft202012Validator | None]   # content type -> validator
+    responses: dict[str, dict[str, Draft202012Validator | None]]  # status -> content type -> validator
+    raw: Json = field(repr=False, default=None)
+
+    def response_validator(self, status: int, content_type: str) -> tuple[bool, Draft202012Validator | None]:
+        """(documented, validator) for a response status and content type."""
+        for key in (str(status), f"{str(status)[0]}XX", "default"):
+            if key in self.responses:
+                content = self.responses[key]
+                if not content:
+                    return True, None
+                ctype = content_type.split(";")[0].strip().lower()
+                if ctype in content:
+                    return True, content[ctype]
+                return False, None
+        return False, None
+
+
+class Contract:
+    """One API's bundled OpenAPI document with validators for its operations."""
+
+    def __init__(self, api: str, document: Json, case_insensitive: bool = False) -> None:
+        self.api = api
+        self.document = document
+        self.case_insensitive = case_insensitive
+        uri = f"{BASE_URI}{api}/openapi.json"
+        self._uri = uri
+        resource = Resource.from_contents(document, default_specification=DRAFT202012)
+        self.registry = Registry().with_resource(uri, resource)
+        self.operations: list[Operation] = []
+        for template, item in (document.get("paths") or {}).items():
+            shared = item.get("parameters", [])
+            for method, op in item.items():
+                if method not in ("get", "post", "put", "patch", "delete", "head", "options"):
+                    continue
+                self.operations.append(self._operation(template, method, op, shared))
+        # literal segments beat templated ones (/products/search before /products/{id})
+        self.operations.sort(key=lambda o: (o.template.count("{"), -len(o.template)))
+
+    # -- building --------------------------------------------------------------------
+    def _validator(self, schema: Json) -> Draft202012Validator:
+        return Draft202012Validator(_absolutise(schema, self._uri), registry=self.registry,
+                                    format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+    def _resolve(self, node: Json) -> Json:
+        while isinstance(node, dict) and "$ref" in node and node["$ref"].startswith("#/components/") \
+                and not node["$ref"].startswith("#/components/schemas/"):
+            target: Json = self.document
+            for part in node["$ref"][2:].split("/"):
+                target = target[part]
+            node = target
+        return node
+
+    def _operation(self, template: str, method: str, op: Json, shared: list[Json]) -> Operation:
+        params = []
+        by_key: dict[tuple[str, str], Json] = {}
+        for p in [*shared, *(op.get("parameters") or [])]:
+            p = self._resolve(p)
+            by_key[(p["name"], p["in"])] = p
+        for (name, location), p in by_key.items():
+            schema = p.get("schema", {})
+            params.append(Param(name, location, bool(p.get("required")) or location == "path",
+                                schema, self._validator(schema)))
+        body_types: dict[str, Draft202012Validator | None] = {}
+        body = self._resolve(op.get("requestBody") or {})
+        for ctype, media in (body.get("content") or {}).items():
+            body_types[ctype.lower()] = self._validator(media["schema"]) if "schema" in media else None
+        responses: dict[str, dict[str, Draft202012Validator | None]] = {}
+        for status, resp in (op.get("responses") or {}).items():
+            resp = self._resolve(resp)
+            responses[str(status).upper()] = {
+                ctype.lower(): (self._validator(media["schema"]) if "schema" in media else None)
+                for ctype, media in (resp.get("content") or {}).items()
+            }
+        pattern = "^" + re.sub(r"\\\{([^}]+)\\\}", r"(?P<\1>[^/]+)", re.escape(template)) + "$"
+        pattern = re.sub(r"\(\?P<([^>]+)>", lambda m: "(?P<" + re.sub(r"\W", "_", m.group(1)) + ">", pattern)
+        flags = re.IGNORECASE if self.case_insensitive else 0
+        return Operation(method.upper(), template, re.compile(pattern, flags),
+                         op.get("operationId", f"{method} {template}"), params,
+                         bool(body.get("required")), body_types, responses, op)
+
+    # -- matching and validation -----------------------------------------------------
+    def match(self, method: str, path: str) -> Operation | None:
+        method = method.upper()
+        if method == "HEAD":
+            method = "GET"
+        for op in self.operations:
+            if op.method == method and op.regex.match(path):
+                return op
+        return None
+
+    def path_allowed_methods(self, path: str) -> list[str]:
+        return sorted({op.method for op in self.operations if op.regex.match(path)})
+
+    def validate_params(self, op: Operation, path: str, query: Any, headers: Any) -> list[dict[str, str]]:
+        """Errors as [{"pointer", "reason"}]; ``query`` is a MultiDict, ``headers`` case-insensitive."""
+        errors: list[dict[str, str]] = []
+        m = op.regex.match(path)
+        path_values = m.groupdict() if m else {}
+        for p in op.params:
+            if p.location == "query":
+                raw = query.getlist(p.name) if p.name in query else None
+            elif p.location == "header":
+                raw = [headers[p.name]] if p.name in headers else None
+            elif p.location == "path":
+                key = re.sub(r"\W", "_", p.name)
+                raw = [path_values[key]] if key in path_values else None
+            else:
+                continue
+            pointer = f"/{p.location}/{p.name}"
+            if raw is None:
+                if p.required:
+                    errors.append({"pointer": pointer, "reason": f"'{p.name}' is a required {p.location} parameter"})
+                continue
+            value = coerce(raw, p.schema)
+            error = best_match(p.validator.iter_errors(value))
+            if error is not None:
+                errors.append({"pointer": pointer + _pointer(error), "reason": error.message})
+        return errors
+
+    def validate_body(self, validator: Draft202012Validator, body: Json) -> list[dict[str, str]]:
+        error = best_match(validator.iter_errors(body))
+        if error is None:
+            return []
+        return [{"pointer": "/body" + _pointer(error), "reason": error.message}]
+
+
+def _absolutise(node: Json, uri: str) -> Json:
+    if isinstance(node, dict):
+        return {k: (uri + v if k == "$ref" and isinstance(v, str) and v.startswith("#") else _absolutise(v, uri))
+                for k, v in node.items()}
+    if isinstance(node, list):
+        return [_absolutise(v, uri) for v in node]
+    return node
+
+
+def _pointer(error: ValidationError) -> str:
+    return "".join(f"/{part}" for part in error.absolute_path)
+
+
+def _schema_type(schema: Json) -> str | None:
+    t = schema.get("type") if isinstance(schema, dict) else None
+    if isinstance(t, list):
+        t = next((x for x in t if x != "null"), None)
+    return t
+
+
+def coerce(raw: list[str], schema: Json) -> Json:
+    """Turn query/header strings into the declared type (best effort; leave what fails)."""
+    t = _schema_type(schema)
+    if t == "array":
+        items = schema.get("items", {}) if isinstance(schema, dict) else {}
+        values: Iterable[str] = raw
+        if len(raw) == 1 and "," in raw[0] and schema.get("x-comma-separated", True):
+            values = raw[0].split(",")
+        return [coerce([v], items) for v in values]
+    value = raw[-1] if raw else ""
+    try:
+        if t == "integer":
+            if re.fullmatch(r"[+-]?\d+", value.strip()):
+                return int(value)
+        elif t == "number":
+            if re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", value.strip()):
+                return float(value) if not re.fullmatch(r"[+-]?\d+", value.strip()) else int(value)
+        elif t == "boolean":
+            low = value.lower()
+            if low in ("true", "1"):
+                return True
+            if low in ("false", "0"):
+                return False
+    except ValueError:
+        pass
+    return value
+
+
+@lru_cache(maxsize=None)
+def load_contract(api: str, case_insensitive: bool = False, root: str | None = None) -> Contract:
+    return Contract(api, load_document(api, Path(root) if root else None), case_insensitive)
+
+
+def public_document(contract: Contract, server_url: str) -> Json:
+    doc = copy.deepcopy(contract.document)
+    doc["servers"] = [{"url": server_url}]
+    return doc

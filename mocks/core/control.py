@@ -1,0 +1,146 @@
+"""The control plane, ``/__sandbox``: health, credentials, data, reset, journal, violations, clock.
+
+Loopback clients only, unless an admin token is configured; then every client must send it
+(``X-Sandbox-Admin-Token: ...`` or ``Authorization: Bearer ...``).
+"""
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from typing import Any
+
+from flask import Blueprint, request
+
+from mocks.core import errors as E
+from mocks.core.gateway import VIOLATIONS
+from mocks.core.http import json_response, sandbox
+from mocks.core.journal import matches
+from mocks.core.store import ns
+
+
+def _is_loopback(addr: str | None) -> bool:
+    try:
+        return ipaddress.ip_address((addr or "").split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def _args_json() -> dict[str, Any]:
+    data = request.get_json(silent=True) if request.get_data(cache=True) else None
+    if data is not None and not isinstance(data, dict):
+        raise E.BadRequest("the body must be a JSON object")
+    return data or {}
+
+
+def build() -> Blueprint:
+    bp = Blueprint("sandbox_control", __name__)
+
+    @bp.before_request
+    def guard() -> None:
+        token = sandbox().config.admin_token
+        if token:
+            given = request.headers.get("X-Sandbox-Admin-Token") or ""
+            auth = request.headers.get("Authorization", "")
+            if not given and auth.startswith("Bearer "):
+                given = auth[7:]
+            if not hmac.compare_digest(given.encode(), token.encode()):
+                raise E.Unauthorized("the control plane needs the admin token (X-Sandbox-Admin-Token)")
+        elif not _is_loopback(request.remote_addr):
+            raise E.Forbidden("the control plane answers loopback clients only; start with --admin-token to open it")
+
+    @bp.get("/health")
+    def health():
+        sb = sandbox()
+        return json_response({"status": "ok", "apis": list(sb.apis), "state": sb.store.kind,
+                              "seed": sb.config.seed, "clock": sb.clock.describe()})
+
+    @bp.get("/credentials")
+    def credentials():
+        return json_response(sandbox().credentials())
+
+    @bp.post("/reset")
+    def reset():
+        args = {**request.args.to_dict(), **_args_json()}
+        sb = sandbox()
+        api = args.get("api")
+        if api is not None and api not in sb.apis:
+            raise E.NotFound(f"unknown api {api!r}; mounted: {', '.join(sb.apis)}")
+        done = sb.reset(api, args.get("tenant"))
+        return json_response({"status": "reset", "reset": done})
+
+    @bp.get("/requests")
+    def requests_():
+        sb = sandbox()
+        filters = {k: request.args.get(k, "") for k in ("api", "tenant", "method", "path", "status", "scenario")}
+        try:
+            since = int(request.args.get("since", 0))
+            limit = min(int(request.args.get("limit", 200)), sb.config.journal_size)
+        except ValueError:
+            raise E.BadRequest("since and limit must be integers") from None
+        rows = [e for e in sb.store.journal(since) if matches(e, filters)]
+        return json_response({"requests": rows[-limit:][::-1], "total": len(rows), "capacity": sb.config.journal_size})
+
+    @bp.get("/violations")
+    def violations():
+        rows = sorted(sandbox().store.values(VIOLATIONS), key=lambda v: v["seq"])
+        for key in ("api", "direction", "tenant"):
+            if request.args.get(key):
+                rows = [r for r in rows if str(r.get(key)) == request.args[key]]
+        return json_response({"violations": rows[::-1], "total": len(rows)})
+
+    @bp.delete("/violations")
+    def clear_violations():
+        sandbox().store.clear(VIOLATIONS)
+        return json_response({"status": "cleared"})
+
+    @bp.get("/data/<api>")
+    @bp.get("/data/<api>/<collection>")
+    def data(api: str, collection: str | None = None):
+        sb = sandbox()
+        if api not in sb.apis:
+            raise E.NotFound(f"unknown api {api!r}; mounted: {', '.join(sb.apis)}")
+        tenant = request.args.get("tenant")
+        out: dict[str, Any] = {}
+        for name in sb.store.namespaces(f"{api}/"):
+            _, t, coll = name.split("/", 2)
+            if coll.startswith("__") or (tenant and t != tenant) or (collection and coll != collection):
+                continue
+            out.setdefault(t, {})[coll] = [v for _, v in sb.store.items(name)]
+        if collection:
+            return json_response({"api": api, "collection": collection,
+                                  "tenants": {t: c.get(collection, []) for t, c in out.items()}})
+        return json_response({"api": api, "tenants": out})
+
+    @bp.get("/clock")
+    def clock():
+        return json_response(sandbox().clock.describe())
+
+    @bp.post("/clock")
+    def advance_clock():
+        args = {**request.args.to_dict(), **_args_json()}
+        try:
+            seconds = float(args.get("advance_seconds", args.get("seconds", 0)))
+        except (TypeError, ValueError):
+            raise E.BadRequest("advance_seconds must be a number") from None
+        if seconds < 0 or seconds != seconds or seconds == float("inf"):
+            raise E.BadRequest("advance_seconds must be a finite number >= 0 (the clock only moves forward)")
+        sb = sandbox()
+        sb.clock.advance(seconds)
+        for api in sb.apis.values():
+            tick = getattr(api, "on_clock", None)
+            if tick is not None:
+                tick(sb)
+        return json_response(sb.clock.describe())
+
+    @bp.get("/tenants/<api>")
+    def tenants(api: str):
+        sb = sandbox()
+        if api not in sb.apis:
+            raise E.NotFound(f"unknown api {api!r}")
+        return json_response({"api": api, "tenants": [
+            {"id": t.id, "credentials": t.credentials, "seeded": t.seeded} for t in sb.tenants(api).values()]})
+
+    return bp
+
+
+__all__ = ["build", "ns"]

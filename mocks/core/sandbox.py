@@ -1,0 +1,103 @@
+"""The sandbox object: config, store, clock, the mounted APIs and their tenants.
+
+One per app (``app.extensions["sandbox"]``). Seeding happens here, once per tenant: a flag
+in the store (written with an atomic ``add``) says a tenant is seeded, so workers that share a
+backend never seed twice and a restarted server keeps what clients wrote.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from mocks.core.api import Api, Tenant
+from mocks.core.clock import Clock
+from mocks.core.config import SandboxConfig
+from mocks.core.seed import seeded
+from mocks.core.state import TenantState
+from mocks.core.store import Store, open_store
+
+META = "__sandbox__/meta"
+SEEDED = "__sandbox__/seeded"
+TENANTS = "__sandbox__/tenants"
+SEED_EPOCH = 1_704_067_200.0  # 2024-01-01T00:00:00Z: seed data timestamps are relative to this
+
+
+class Sandbox:
+    def __init__(self, config: SandboxConfig, apis: list[Api], store: Store | None = None) -> None:
+        self.config = config
+        self.store = store or open_store(config.state, config.journal_size)
+        self.clock = Clock(self.store)
+        self.apis: dict[str, Api] = {api.name: api for api in apis}
+        self._tenant_cache: dict[str, dict[str, Tenant]] = {}
+        self._lock = threading.Lock()
+
+    # -- tenants -----------------------------------------------------------------
+    def state(self, api: str, tenant: str) -> TenantState:
+        return TenantState(self.store, api, tenant, self.clock, self.config.api_options(api))
+
+    def tenants(self, api: str) -> dict[str, Tenant]:
+        """Every tenant of an API: the built-in ones and those created at run time."""
+        builtin = {t.id: t for t in self.apis[api].tenants(self)}
+        for key, value in self.store.items(f"{TENANTS}/{api}"):
+            builtin.setdefault(key, Tenant(key, value.get("credentials", {}), value.get("seeded", False)))
+        return builtin
+
+    def register_tenant(self, api: str, tenant: Tenant) -> bool:
+        """Record a tenant created at run time (e.g. a store added through API2Cart)."""
+        added = self.store.add(f"{TENANTS}/{api}", tenant.id,
+                               {"credentials": tenant.credentials, "seeded": tenant.seeded})
+        if added and tenant.seeded:
+            self.seed_tenant(api, tenant.id)
+        return added
+
+    def seed_tenant(self, api: str, tenant: str, force: bool = False) -> bool:
+        """Seed one tenant unless it already is; True if this call seeded it."""
+        key = f"{api}/{tenant}"
+        if force:
+            self.store.clear(f"{api}/{tenant}/")
+            self.store.delete(SEEDED, key)
+        if self.store.lookup(SEEDED, key) is not None:
+            return False
+        if not self.store.add(SEEDED, key, {"seed": self.config.seed, "status": "seeding"}):
+            return False
+        ctx = seeded(self.config.seed, api, tenant, options=self.config.api_options(api), now=SEED_EPOCH)
+        self.apis[api].seed(self.state(api, tenant), ctx)
+        self.store.put(SEEDED, key, {"seed": self.config.seed, "status": "seeded"})
+        return True
+
+    def seed_all(self) -> None:
+        for name, api in self.apis.items():
+            for tenant in api.tenants(self):
+                if tenant.seeded:
+                    self.seed_tenant(name, tenant.id)
+
+    def reset(self, api: str | None = None, tenant: str | None = None) -> list[str]:
+        """Back to the seeded state; returns the ``api/tenant`` pairs that were reset."""
+        names = [api] if api else list(self.apis)
+        done: list[str] = []
+        for name in names:
+            if tenant is None:
+                self.store.clear(f"{name}/")
+                self.store.clear(f"{TENANTS}/{name}")
+                for key, _ in list(self.store.items(SEEDED)):
+                    if key.startswith(f"{name}/"):
+                        self.store.delete(SEEDED, key)
+                for t in self.apis[name].tenants(self):
+                    if t.seeded:
+                        self.seed_tenant(name, t.id)
+                    done.append(f"{name}/{t.id}")
+            else:
+                self.store.clear(f"{name}/{tenant}/")
+                self.store.delete(SEEDED, f"{name}/{tenant}")
+                known = self.tenants(name).get(tenant)
+                if known is not None and known.seeded:
+                    self.seed_tenant(name, tenant)
+                done.append(f"{name}/{tenant}")
+        if api is None and tenant is None:
+            self.clock.reset()
+            self.store.journal_clear()
+            self.store.clear("__sandbox__/violations")
+        return done
+
+    def credentials(self) -> dict[str, Any]:
+        return {name: api.credentials(self) for name, api in self.apis.items()}

@@ -1,0 +1,568 @@
+"""State backends behind one small interface.
+
+Conventions
+-----------
+* Data lives in *namespaces* (``"click2sync/c2s-demo-key/products"``): an ordered map of
+  string keys to JSON values. Order is first-insert order; an update keeps an item's place.
+  Build namespaces with :func:`ns` so the layout stays ``api/tenant/collection``.
+* Values are JSON documents. A backend stores them serialised, so what is read back is a
+  fresh copy: mutate freely, then ``put`` it back.
+* Every write is durable when the call returns (sqlite: committed in WAL mode; redis: the
+  server acknowledged it), so an acknowledged client write survives ``kill -9``.
+* ``update`` is the one read-modify-write primitive and is atomic across processes.
+* ``items`` of a namespace is cached per process and keyed by the namespace's version, which
+  every write bumps; workers sharing a backend see each other's writes on their next read.
+* The request journal is a bounded ring (oldest dropped) in the same backend, so every
+  worker's requests show up in ``/__sandbox/requests``.
+
+Backends: :class:`MemoryStore` (one process), :class:`SqliteStore` (default, file under
+``./.sandbox/``), :class:`RedisStore` (``redis://host:port/db``). :func:`open_store` picks one
+from a URL.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections import OrderedDict, deque
+from typing import Any, Callable, Iterable, Iterator
+
+Json = Any
+Updater = Callable[[Json | None], Json | None]
+
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_loads = json.loads
+
+
+def ns(api: str, tenant: str, collection: str) -> str:
+    """The namespace of one collection of one tenant of one API."""
+    return f"{api}/{tenant}/{collection}"
+
+
+class Store:
+    """The interface every backend implements (see the module docstring)."""
+
+    kind = "abstract"
+
+    def __init__(self, journal_size: int = 10_000) -> None:
+        self.journal_size = journal_size
+        self._cache: dict[str, tuple[int, list[tuple[str, Json]], dict[str, Json]]] = {}
+        self._cache_lock = threading.Lock()
+
+    # -- documents -------------------------------------------------------------
+    def get(self, namespace: str, key: str) -> Json | None:
+        raise NotImplementedError
+
+    def put(self, namespace: str, key: str, value: Json) -> None:
+        self.put_many(namespace, [(key, value)])
+
+    def put_many(self, namespace: str, items: Iterable[tuple[str, Json]]) -> None:
+        raise NotImplementedError
+
+    def add(self, namespace: str, key: str, value: Json) -> bool:
+        """Insert only if absent; True if this call inserted it. Atomic."""
+        raise NotImplementedError
+
+    def delete(self, namespace: str, key: str) -> bool:
+        raise NotImplementedError
+
+    def update(self, namespace: str, key: str, fn: Updater) -> Json | None:
+        """Atomically replace the value with ``fn(old)`` (``old`` is None when absent).
+
+        ``fn`` returning None deletes the key. Returns the new value.
+        """
+        raise NotImplementedError
+
+    def incr(self, namespace: str, key: str, amount: int = 1) -> int:
+        """Atomic counter; returns the new value."""
+        return int(self.update(namespace, key, lambda old: int(old or 0) + amount))
+
+    def version(self, namespace: str) -> int:
+        """A number that changes whenever the namespace changes."""
+        raise NotImplementedError
+
+    def _items_uncached(self, namespace: str) -> list[tuple[str, Json]]:
+        raise NotImplementedError
+
+    def items(self, namespace: str) -> list[tuple[str, Json]]:
+        """All (key, value) pairs in insertion order.
+
+        The returned values are shared with the per-process cache: treat them as read-only
+        (``get`` returns a private copy for read-modify-write).
+        """
+        return self._cached(namespace)[0]
+
+    def lookup(self, namespace: str, key: str) -> Json | None:
+        """Read-only cached single read (shares objects with :meth:`items`)."""
+        return self._cached(namespace)[1].get(key)
+
+    def _cached(self, namespace: str) -> tuple[list[tuple[str, Json]], dict[str, Json]]:
+        version = self.version(namespace)
+        hit = self._cache.get(namespace)
+        if hit is not None and hit[0] == version:
+            return hit[1], hit[2]
+        items = self._items_uncached(namespace)
+        index = dict(items)
+        with self._cache_lock:
+            if len(self._cache) > 512:  # bounded: drop the oldest namespaces
+                for old in list(self._cache)[:128]:
+                    self._cache.pop(old, None)
+            self._cache[namespace] = (version, items, index)
+        return items, index
+
+    def values(self, namespace: str) -> list[Json]:
+        return [v for _, v in self.items(namespace)]
+
+    def count(self, namespace: str) -> int:
+        return len(self.items(namespace))
+
+    def namespaces(self, prefix: str = "") -> list[str]:
+        raise NotImplementedError
+
+    def clear(self, prefix: str) -> None:
+        """Drop every namespace starting with ``prefix``."""
+        raise NotImplementedError
+
+    # -- journal -----------------------------------------------------------------
+    def journal_append(self, entry: Json) -> int:
+        """Append an entry; returns its sequence number. Oldest entries beyond the size drop."""
+        raise NotImplementedError
+
+    def journal(self, since: int = 0, limit: int | None = None) -> list[Json]:
+        """Entries with seq > since, oldest first (at most ``limit``, the newest ones)."""
+        raise NotImplementedError
+
+    def journal_clear(self) -> None:
+        raise NotImplementedError
+
+    # -- lifecycle ---------------------------------------------------------------
+    def describe(self) -> str:
+        return self.kind
+
+    def close(self) -> None:  # pragma: no cover - trivial
+        pass
+
+
+# ---------------------------------------------------------------------------------------------
+class MemoryStore(Store):
+    """Process-local state. Fast; not shared between gunicorn workers."""
+
+    kind = "memory"
+
+    def __init__(self, journal_size: int = 10_000) -> None:
+        super().__init__(journal_size)
+        self._data: dict[str, OrderedDict[str, str]] = {}
+        self._versions: dict[str, int] = {}
+        self._lock = threading.RLock()
+        self._journal: deque[Json] = deque(maxlen=journal_size)
+        self._journal_seq = 0
+
+    def _bump(self, namespace: str) -> None:
+        self._versions[namespace] = self._versions.get(namespace, 0) + 1
+
+    def get(self, namespace: str, key: str) -> Json | None:
+        raw = self._data.get(namespace, {}).get(key)
+        return None if raw is None else _loads(raw)
+
+    def put_many(self, namespace: str, items: Iterable[tuple[str, Json]]) -> None:
+        encoded = [(k, _dumps(v)) for k, v in items]
+        with self._lock:
+            bucket = self._data.setdefault(namespace, OrderedDict())
+            for k, raw in encoded:
+                bucket[k] = raw
+            self._bump(namespace)
+
+    def add(self, namespace: str, key: str, value: Json) -> bool:
+        with self._lock:
+            bucket = self._data.setdefault(namespace, OrderedDict())
+            if key in bucket:
+                return False
+            bucket[key] = _dumps(value)
+            self._bump(namespace)
+            return True
+
+    def delete(self, namespace: str, key: str) -> bool:
+        with self._lock:
+            bucket = self._data.get(namespace)
+            if not bucket or key not in bucket:
+                return False
+            del bucket[key]
+            self._bump(namespace)
+            return True
+
+    def update(self, namespace: str, key: str, fn: Updater) -> Json | None:
+        with self._lock:
+            bucket = self._data.setdefault(namespace, OrderedDict())
+            raw = bucket.get(key)
+            new = fn(None if raw is None else _loads(raw))
+            if new is None:
+                bucket.pop(key, None)
+            else:
+                bucket[key] = _dumps(new)
+            self._bump(namespace)
+            return new
+
+    def version(self, namespace: str) -> int:
+        return self._versions.get(namespace, 0)
+
+    def _items_uncached(self, namespace: str) -> list[tuple[str, Json]]:
+        with self._lock:
+            pairs = list(self._data.get(namespace, {}).items())
+        return [(k, _loads(raw)) for k, raw in pairs]
+
+    def namespaces(self, prefix: str = "") -> list[str]:
+        return sorted(n for n, b in self._data.items() if n.startswith(prefix) and b)
+
+    def clear(self, prefix: str) -> None:
+        with self._lock:
+            for name in [n for n in self._data if n.startswith(prefix)]:
+                del self._data[name]
+                self._bump(name)
+
+    def journal_append(self, entry: Json) -> int:
+        with self._lock:
+            self._journal_seq += 1
+            entry = dict(entry, seq=self._journal_seq)
+            self._journal.append(entry)
+            return self._journal_seq
+
+    def journal(self, since: int = 0, limit: int | None = None) -> list[Json]:
+        with self._lock:
+            rows = [e for e in self._journal if e["seq"] > since]
+        return rows[-limit:] if limit else rows
+
+    def journal_clear(self) -> None:
+        with self._lock:
+            self._journal.clear()
+
+
+# ---------------------------------------------------------------------------------------------
+class SqliteStore(Store):
+    """One SQLite file in WAL mode, shared by every worker process.
+
+    One connection per thread; writes commit before returning (``synchronous=NORMAL`` in WAL
+    mode survives a killed process; only a power cut could lose the last transactions).
+    """
+
+    kind = "sqlite"
+
+    _SCHEMA = """
+    CREATE TABLE IF NOT EXISTS kv (
+        seq   INTEGER PRIMARY KEY AUTOINCREMENT,
+        ns    TEXT NOT NULL,
+        key   TEXT NOT NULL,
+        value TEXT NOT NULL,
+        UNIQUE (ns, key)
+    );
+    CREATE TABLE IF NOT EXISTS versions (ns TEXT PRIMARY KEY, v INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS journal (slot INTEGER PRIMARY KEY, seq INTEGER NOT NULL, entry TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS journal_seq (id INTEGER PRIMARY KEY CHECK (id = 0), seq INTEGER NOT NULL);
+    """
+
+    def __init__(self, path: str, journal_size: int = 10_000) -> None:
+        super().__init__(journal_size)
+        self.path = path
+        directory = os.path.dirname(os.path.abspath(path))
+        os.makedirs(directory, exist_ok=True)
+        self._local = threading.local()
+        self._pid = os.getpid()
+        self._conn().executescript(self._SCHEMA)
+
+    def describe(self) -> str:
+        return f"sqlite:///{self.path}"
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None or self._local.pid != os.getpid():  # never share a connection across fork
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._local.conn, self._local.pid = conn, os.getpid()
+        return conn
+
+    class _Tx:
+        def __init__(self, conn: sqlite3.Connection) -> None:
+            self.conn = conn
+
+        def __enter__(self) -> sqlite3.Connection:
+            for attempt in range(200):
+                try:
+                    self.conn.execute("BEGIN IMMEDIATE")
+                    return self.conn
+                except sqlite3.OperationalError as exc:  # database is locked beyond busy_timeout
+                    if "locked" not in str(exc) or attempt == 199:
+                        raise
+                    time.sleep(0.01)
+            raise RuntimeError("unreachable")
+
+        def __exit__(self, exc_type, exc, tb) -> None:
+            if exc_type is None:
+                self.conn.execute("COMMIT")
+            else:
+                self.conn.execute("ROLLBACK")
+
+    def _write(self) -> "SqliteStore._Tx":
+        return self._Tx(self._conn())
+
+    @staticmethod
+    def _bump(db: sqlite3.Connection, namespace: str) -> None:
+        db.execute(
+            "INSERT INTO versions(ns, v) VALUES (?, 1) ON CONFLICT(ns) DO UPDATE SET v = v + 1",
+            (namespace,),
+        )
+
+    def get(self, namespace: str, key: str) -> Json | None:
+        row = self._conn().execute("SELECT value FROM kv WHERE ns=? AND key=?", (namespace, key)).fetchone()
+        return None if row is None else _loads(row[0])
+
+    def put_many(self, namespace: str, items: Iterable[tuple[str, Json]]) -> None:
+        rows = [(namespace, k, _dumps(v)) for k, v in items]
+        with self._write() as db:
+            db.executemany(
+                "INSERT INTO kv(ns, key, value) VALUES (?, ?, ?) "
+                "ON CONFLICT(ns, key) DO UPDATE SET value = excluded.value",
+                rows,
+            )
+            self._bump(db, namespace)
+
+    def add(self, namespace: str, key: str, value: Json) -> bool:
+        with self._write() as db:
+            cur = db.execute(
+                "INSERT INTO kv(ns, key, value) VALUES (?, ?, ?) ON CONFLICT(ns, key) DO NOTHING",
+                (namespace, key, _dumps(value)),
+            )
+            if cur.rowcount:
+                self._bump(db, namespace)
+            return bool(cur.rowcount)
+
+    def delete(self, namespace: str, key: str) -> bool:
+        with self._write() as db:
+            cur = db.execute("DELETE FROM kv WHERE ns=? AND key=?", (namespace, key))
+            if cur.rowcount:
+                self._bump(db, namespace)
+            return bool(cur.rowcount)
+
+    def update(self, namespace: str, key: str, fn: Updater) -> Json | None:
+        with self._write() as db:
+            row = db.execute("SELECT value FROM kv WHERE ns=? AND key=?", (namespace, key)).fetchone()
+            new = fn(None if row is None else _loads(row[0]))
+            if new is None:
+                db.execute("DELETE FROM kv WHERE ns=? AND key=?", (namespace, key))
+            else:
+                db.execute(
+                    "INSERT INTO kv(ns, key, value) VALUES (?, ?, ?) "
+                    "ON CONFLICT(ns, key) DO UPDATE SET value = excluded.value",
+                    (namespace, key, _dumps(new)),
+                )
+            self._bump(db, namespace)
+            return new
+
+    def version(self, namespace: str) -> int:
+        row = self._conn().execute("SELECT v FROM versions WHERE ns=?", (namespace,)).fetchone()
+        return row[0] if row else 0
+
+    def _items_uncached(self, namespace: str) -> list[tuple[str, Json]]:
+        rows = self._conn().execute("SELECT key, value FROM kv WHERE ns=? ORDER BY seq", (namespace,)).fetchall()
+        return [(k, _loads(v)) for k, v in rows]
+
+    def namespaces(self, prefix: str = "") -> list[str]:
+        rows = self._conn().execute(
+            "SELECT DISTINCT ns FROM kv WHERE substr(ns, 1, ?) = ? ORDER BY ns", (len(prefix), prefix)
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def clear(self, prefix: str) -> None:
+        with self._write() as db:
+            names = [r[0] for r in db.execute(
+                "SELECT DISTINCT ns FROM kv WHERE substr(ns, 1, ?) = ?", (len(prefix), prefix))]
+            db.execute("DELETE FROM kv WHERE substr(ns, 1, ?) = ?", (len(prefix), prefix))
+            for name in names:
+                self._bump(db, name)
+
+    def journal_append(self, entry: Json) -> int:
+        with self._write() as db:
+            db.execute("INSERT INTO journal_seq(id, seq) VALUES (0, 1) "
+                       "ON CONFLICT(id) DO UPDATE SET seq = seq + 1")
+            seq = db.execute("SELECT seq FROM journal_seq WHERE id = 0").fetchone()[0]
+            db.execute("INSERT OR REPLACE INTO journal(slot, seq, entry) VALUES (?, ?, ?)",
+                       (seq % self.journal_size, seq, _dumps(dict(entry, seq=seq))))
+            return seq
+
+    def journal(self, since: int = 0, limit: int | None = None) -> list[Json]:
+        if limit:
+            rows = self._conn().execute(
+                "SELECT entry FROM (SELECT seq, entry FROM journal WHERE seq > ? ORDER BY seq DESC LIMIT ?) "
+                "ORDER BY seq", (since, limit)).fetchall()
+        else:
+            rows = self._conn().execute("SELECT entry FROM journal WHERE seq > ? ORDER BY seq", (since,)).fetchall()
+        return [_loads(r[0]) for r in rows]
+
+    def journal_clear(self) -> None:
+        with self._write() as db:
+            db.execute("DELETE FROM journal")
+
+    def integrity_check(self) -> str:
+        return self._conn().execute("PRAGMA integrity_check").fetchone()[0]
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+
+# ---------------------------------------------------------------------------------------------
+class RedisStore(Store):
+    """State in Redis, shared by workers on any number of hosts.
+
+    Layout under ``prefix``: ``d:{ns}`` hash key->json, ``o:{ns}`` sorted set key->insert order,
+    ``v:{ns}`` version counter, ``namespaces`` set, ``journal`` list (newest first), ``jseq``.
+    """
+
+    kind = "redis"
+
+    _UPDATE_RETRIES = 1000
+
+    def __init__(self, url: str, journal_size: int = 10_000, prefix: str = "cs:") -> None:
+        super().__init__(journal_size)
+        import redis  # imported here: the other backends do not need it
+
+        self.url = url
+        self.prefix = prefix
+        self.r = redis.Redis.from_url(url, decode_responses=True)
+        self._redis = redis
+
+    def describe(self) -> str:
+        return self.url
+
+    def _k(self, kind: str, namespace: str = "") -> str:
+        return f"{self.prefix}{kind}:{namespace}"
+
+    def _write_pipe(self, pipe: Any, namespace: str, items: list[tuple[str, str]]) -> None:
+        seq_base = self.r.incrby(self._k("oseq"), len(items)) - len(items)
+        pipe.hset(self._k("d", namespace), mapping=dict(items))
+        pipe.zadd(self._k("o", namespace), {k: seq_base + i + 1 for i, (k, _) in enumerate(items)}, nx=True)
+        pipe.incr(self._k("v", namespace))
+        pipe.sadd(self._k("namespaces"), namespace)
+
+    def get(self, namespace: str, key: str) -> Json | None:
+        raw = self.r.hget(self._k("d", namespace), key)
+        return None if raw is None else _loads(raw)
+
+    def put_many(self, namespace: str, items: Iterable[tuple[str, Json]]) -> None:
+        encoded = [(k, _dumps(v)) for k, v in items]
+        if not encoded:
+            return
+        pipe = self.r.pipeline(transaction=True)
+        self._write_pipe(pipe, namespace, encoded)
+        pipe.execute()
+
+    def add(self, namespace: str, key: str, value: Json) -> bool:
+        if not self.r.hsetnx(self._k("d", namespace), key, _dumps(value)):
+            return False
+        pipe = self.r.pipeline(transaction=True)
+        seq = self.r.incr(self._k("oseq"))
+        pipe.zadd(self._k("o", namespace), {key: seq}, nx=True)
+        pipe.incr(self._k("v", namespace))
+        pipe.sadd(self._k("namespaces"), namespace)
+        pipe.execute()
+        return True
+
+    def delete(self, namespace: str, key: str) -> bool:
+        pipe = self.r.pipeline(transaction=True)
+        pipe.hdel(self._k("d", namespace), key)
+        pipe.zrem(self._k("o", namespace), key)
+        pipe.incr(self._k("v", namespace))
+        removed = pipe.execute()[0]
+        return bool(removed)
+
+    def update(self, namespace: str, key: str, fn: Updater) -> Json | None:
+        dkey = self._k("d", namespace)
+        for _ in range(self._UPDATE_RETRIES):
+            with self.r.pipeline(transaction=True) as pipe:
+                try:
+                    pipe.watch(dkey)
+                    raw = pipe.hget(dkey, key)
+                    new = fn(None if raw is None else _loads(raw))
+                    pipe.multi()
+                    if new is None:
+                        pipe.hdel(dkey, key)
+                        pipe.zrem(self._k("o", namespace), key)
+                        pipe.incr(self._k("v", namespace))
+                    else:
+                        self._write_pipe(pipe, namespace, [(key, _dumps(new))])
+                    pipe.execute()
+                    return new
+                except self._redis.WatchError:
+                    continue
+        raise RuntimeError(f"update of {namespace}/{key} kept conflicting")
+
+    def incr(self, namespace: str, key: str, amount: int = 1) -> int:
+        return int(self.update(namespace, key, lambda old: int(old or 0) + amount))
+
+    def version(self, namespace: str) -> int:
+        return int(self.r.get(self._k("v", namespace)) or 0)
+
+    def _items_uncached(self, namespace: str) -> list[tuple[str, Json]]:
+        pipe = self.r.pipeline(transaction=True)
+        pipe.zrange(self._k("o", namespace), 0, -1)
+        pipe.hgetall(self._k("d", namespace))
+        order, data = pipe.execute()
+        return [(k, _loads(data[k])) for k in order if k in data]
+
+    def namespaces(self, prefix: str = "") -> list[str]:
+        names = self.r.smembers(self._k("namespaces"))
+        return sorted(n for n in names if n.startswith(prefix) and self.r.exists(self._k("d", n)))
+
+    def clear(self, prefix: str) -> None:
+        names = [n for n in self.r.smembers(self._k("namespaces")) if n.startswith(prefix)]
+        if not names:
+            return
+        pipe = self.r.pipeline(transaction=True)
+        for n in names:
+            pipe.delete(self._k("d", n), self._k("o", n))
+            pipe.incr(self._k("v", n))
+            pipe.srem(self._k("namespaces"), n)
+        pipe.execute()
+
+    def journal_append(self, entry: Json) -> int:
+        seq = int(self.r.incr(self._k("jseq")))
+        pipe = self.r.pipeline(transaction=False)
+        pipe.lpush(self._k("journal"), _dumps(dict(entry, seq=seq)))
+        pipe.ltrim(self._k("journal"), 0, self.journal_size - 1)
+        pipe.execute()
+        return seq
+
+    def journal(self, since: int = 0, limit: int | None = None) -> list[Json]:
+        raw = self.r.lrange(self._k("journal"), 0, (limit or self.journal_size) - 1)
+        rows = [e for e in (_loads(r) for r in raw) if e["seq"] > since]
+        rows.sort(key=lambda e: e["seq"])
+        return rows
+
+    def journal_clear(self) -> None:
+        self.r.delete(self._k("journal"))
+
+    def close(self) -> None:
+        self.r.close()
+
+
+def open_store(url: str | None, journal_size: int = 10_000) -> Store:
+    """``memory`` | ``sqlite:///path.db`` (default ``./.sandbox/state.db``) | ``redis://...``."""
+    url = url or "sqlite"
+    if url == "memory":
+        return MemoryStore(journal_size)
+    if url == "sqlite":
+        return SqliteStore(os.path.join(".sandbox", "state.db"), journal_size)
+    if url.startswith("sqlite:///"):
+        return SqliteStore(url[len("sqlite:///"):], journal_size)
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return RedisStore(url, journal_size)
+    raise ValueError(f"unknown state backend {url!r}: use memory, sqlite:///path.db or redis://host:port/db")
+
+
+def iter_chunks(seq: list[Json], size: int) -> Iterator[list[Json]]:
+    for i in range(0, len(seq), size):
+        yield seq[i:i + size]
