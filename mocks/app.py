@@ -5,6 +5,7 @@ Adding an API means adding its package and one entry in ``API_MODULES``.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from typing import Any
 
 from flask import Flask
@@ -19,14 +20,24 @@ from mocks.core.store import Store
 #: the APIs, in the order they are mounted and listed
 API_MODULES = {
     "click2sync": "mocks.click2sync",
+    "printxpand": "mocks.printxpand",
+    "stock2shop": "mocks.stock2shop",
+    "api2cart": "mocks.api2cart",
+    "xtnd": "mocks.xtnd",
 }
 
 
+def installed_apis() -> list[str]:
+    """The APIs whose package is present (an API lands as one whole package)."""
+    return [name for name, module in API_MODULES.items() if importlib.util.find_spec(module) is not None]
+
+
 def load_apis(names: list[str] | None = None) -> list[Api]:
-    wanted = names or list(API_MODULES)
-    unknown = [n for n in wanted if n not in API_MODULES]
+    available = installed_apis()
+    wanted = names or available
+    unknown = [n for n in wanted if n not in available]
     if unknown:
-        raise ValueError(f"unknown API {', '.join(unknown)}; choose from {', '.join(API_MODULES)}")
+        raise ValueError(f"unknown API {', '.join(unknown)}; choose from {', '.join(available)}")
     return [importlib.import_module(API_MODULES[n]).API for n in wanted]
 
 
