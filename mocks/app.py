@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Flask
 
-from mocks.core import control
+from mocks.core import control, webhooks
 from mocks.core.api import Api
 from mocks.core.config import SandboxConfig
 from mocks.core.gateway import Gateway
@@ -61,4 +61,6 @@ def create_app(config: SandboxConfig | dict[str, Any] | None = None, store: Stor
         root = next(a for a in apis if a.name == cfg.root_api)
         gateway.mount(root, "", f"{root.name}__root")
     sandbox.seed_all()
+    if not cfg.testing:
+        webhooks.start_sender(sandbox)
     return app

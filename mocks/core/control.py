@@ -130,7 +130,21 @@ def build() -> Blueprint:
             tick = getattr(api, "on_clock", None)
             if tick is not None:
                 tick(sb)
+        from mocks.core import webhooks
+        webhooks.deliver_due(sb)
         return json_response(sb.clock.describe())
+
+    @bp.get("/webhooks")
+    def webhooks_():
+        from mocks.core import webhooks
+        rows = webhooks.listing(sandbox(), request.args.get("api"), request.args.get("tenant"),
+                                request.args.get("status"))
+        return json_response({"webhooks": rows, "total": len(rows)})
+
+    @bp.post("/webhooks/deliver")
+    def webhooks_deliver():
+        from mocks.core import webhooks
+        return json_response({"attempted": webhooks.deliver_due(sandbox())})
 
     @bp.get("/tenants/<api>")
     def tenants(api: str):

@@ -1,0 +1,203 @@
+"""Outbound webhook deliveries: sign, send over real HTTP, retry on the sandbox clock, log.
+
+A delivery is a JSON document in the store (``__sandbox__/webhooks``), so it survives a restart
+and every worker sees it. Lifecycle: ``pending`` -> ``sending`` (claimed atomically by one
+worker) -> ``delivered`` | ``pending`` again with ``next_attempt_at`` pushed back
+(exponential backoff: 1, 2, 4, 8, 16 s on the sandbox clock) -> ``failed`` after
+``MAX_ATTEMPTS``. Every attempt is recorded (time, HTTP status or error, duration).
+
+Sending happens in a daemon thread per process (``start_sender``) and synchronously through
+:func:`deliver_due` (tests, and ``POST /__sandbox/clock`` after the clock moves).
+
+Signing: by default ``X-Sandbox-Signature: sha256=<hex HMAC-SHA256 of the body>`` when a secret
+is given; an API passes its own ``sign(body, secret) -> headers`` to match the real service.
+A scenario can make deliveries fail: ``FAULTS`` is consulted before each attempt.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+import uuid
+from typing import TYPE_CHECKING, Any, Callable
+
+import requests
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mocks.core.sandbox import Sandbox
+
+NS = "__sandbox__/webhooks"
+MAX_ATTEMPTS = 6
+TIMEOUT_S = 5.0
+KEEP = 2000  # bounded: the oldest finished deliveries are dropped beyond this
+
+Signer = Callable[[bytes, str], dict[str, str]]
+#: optional fault hook: (delivery) -> None | {"status": int} | {"error": str}; set by the scenario engine
+FAULTS: list[Callable[[dict[str, Any]], dict[str, Any] | None]] = []
+_SIGNERS: dict[str, Signer] = {}
+
+
+def register_signer(name: str, signer: Signer) -> None:
+    """Signers are code, deliveries are data: a delivery names its signer."""
+    _SIGNERS[name] = signer
+
+
+def default_signer(body: bytes, secret: str) -> dict[str, str]:
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return {"X-Sandbox-Signature": f"sha256={digest}"}
+
+
+def enqueue(sandbox: "Sandbox", api: str, tenant: str, url: str, event: str, payload: Any, *,
+            secret: str | None = None, sign: Signer | None = None, headers: dict[str, str] | None = None,
+            signer_name: str | None = None) -> dict[str, Any]:
+    """Queue one delivery; it is sent at once by the sender thread (or ``deliver_due``)."""
+    if sign is not None:
+        signer_name = signer_name or f"{api}:{getattr(sign, '__qualname__', 'signer')}"
+        register_signer(signer_name, sign)
+    now = sandbox.clock.now()
+    delivery = {
+        "id": uuid.UUID(int=sandbox.store.incr("__sandbox__/meta", "webhook_seq") | (1 << 64)).hex,
+        "seq": sandbox.store.incr("__sandbox__/meta", "webhook_order"),
+        "api": api, "tenant": tenant, "url": url, "event": event, "payload": payload,
+        "secret": secret, "signer": signer_name, "headers": headers or {},
+        "status": "pending", "created_at": now, "next_attempt_at": now, "attempts": [],
+    }
+    sandbox.store.put(NS, delivery["id"], delivery)
+    _trim(sandbox)
+    _WAKE.set()
+    return public_view(delivery)
+
+
+def _trim(sandbox: "Sandbox") -> None:
+    items = sandbox.store.items(NS)
+    if len(items) <= KEEP:
+        return
+    done = [k for k, v in items if v["status"] in ("delivered", "failed")]
+    for key in done[: len(items) - KEEP]:
+        sandbox.store.delete(NS, key)
+
+
+def body_bytes(delivery: dict[str, Any]) -> bytes:
+    return json.dumps(delivery["payload"], separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def signature_headers(delivery: dict[str, Any], body: bytes) -> dict[str, str]:
+    if not delivery.get("secret"):
+        return {}
+    signer = _SIGNERS.get(delivery.get("signer") or "", default_signer)
+    return signer(body, delivery["secret"])
+
+
+def _claim(sandbox: "Sandbox", key: str, now: float) -> dict[str, Any] | None:
+    claimed: dict[str, Any] = {}
+
+    def take(old: dict[str, Any] | None) -> dict[str, Any] | None:
+        if old is None or old["status"] != "pending" or old["next_attempt_at"] > now:
+            return old
+        claimed.update(old)
+        return {**old, "status": "sending", "claimed_at": now}
+
+    sandbox.store.update(NS, key, take)
+    return claimed or None
+
+
+def attempt(sandbox: "Sandbox", delivery: dict[str, Any]) -> dict[str, Any]:
+    """Send one attempt now and record its result."""
+    body = body_bytes(delivery)
+    headers = {"Content-Type": "application/json", "User-Agent": "commerce-sandbox-webhooks/1",
+               "X-Sandbox-Event": delivery["event"], "X-Sandbox-Delivery": delivery["id"],
+               **delivery.get("headers", {}), **signature_headers(delivery, body)}
+    started = time.perf_counter()
+    record: dict[str, Any] = {"at": sandbox.clock.now()}
+    injected = None
+    for hook in FAULTS:
+        injected = hook(delivery)
+        if injected:
+            break
+    if injected:
+        record.update(injected, injected_fault=True)
+    else:
+        try:
+            resp = requests.post(delivery["url"], data=body, headers=headers, timeout=TIMEOUT_S)
+            record["status"] = resp.status_code
+        except requests.RequestException as exc:
+            record["error"] = f"{type(exc).__name__}: {exc}"[:300]
+    record["duration_ms"] = round((time.perf_counter() - started) * 1000, 2)
+    ok = 200 <= int(record.get("status") or 0) < 300
+    attempts = [*delivery.get("attempts", []), record]
+    if ok:
+        status, next_at = "delivered", None
+    elif len(attempts) >= MAX_ATTEMPTS:
+        status, next_at = "failed", None
+    else:
+        status, next_at = "pending", sandbox.clock.now() + 2 ** (len(attempts) - 1)
+    updated = {**delivery, "status": status, "attempts": attempts, "next_attempt_at": next_at,
+               "signature_headers": {k: v for k, v in headers.items() if "ignature" in k}}
+    sandbox.store.put(NS, delivery["id"], updated)
+    return updated
+
+
+def deliver_due(sandbox: "Sandbox") -> int:
+    """Send every delivery that is due on the sandbox clock; returns how many were attempted."""
+    now = sandbox.clock.now()
+    sent = 0
+    for key, value in list(sandbox.store.items(NS)):
+        if value["status"] != "pending" or value["next_attempt_at"] > now:
+            continue
+        claimed = _claim(sandbox, key, now)
+        if claimed is not None:
+            attempt(sandbox, claimed)
+            sent += 1
+    return sent
+
+
+def recover(sandbox: "Sandbox", stale_after: float = 30.0) -> None:
+    """After a crash: deliveries left ``sending`` by a dead worker go back to ``pending``."""
+    now = sandbox.clock.now()
+    for key, value in list(sandbox.store.items(NS)):
+        if value["status"] == "sending" and now - value.get("claimed_at", 0) > stale_after:
+            sandbox.store.update(NS, key, lambda old: old and {**old, "status": "pending"})
+
+
+def public_view(delivery: dict[str, Any]) -> dict[str, Any]:
+    """What ``/__sandbox/webhooks`` shows: everything but the secret."""
+    view = {k: v for k, v in delivery.items() if k not in ("secret", "signer")}
+    view["signed"] = bool(delivery.get("secret"))
+    return view
+
+
+def listing(sandbox: "Sandbox", api: str | None = None, tenant: str | None = None,
+            status: str | None = None) -> list[dict[str, Any]]:
+    rows = [v for v in sandbox.store.values(NS)
+            if (not api or v["api"] == api) and (not tenant or v["tenant"] == tenant)
+            and (not status or v["status"] == status)]
+    rows.sort(key=lambda v: v["seq"], reverse=True)
+    return [public_view(v) for v in rows]
+
+
+# -- background sender -----------------------------------------------------------------------------
+_WAKE = threading.Event()
+_STARTED: set[int] = set()
+_LOCK = threading.Lock()
+
+
+def start_sender(sandbox: "Sandbox", interval: float = 0.5) -> None:
+    """One daemon thread per process and sandbox, polling for due deliveries."""
+    with _LOCK:
+        if id(sandbox) in _STARTED:
+            return
+        _STARTED.add(id(sandbox))
+
+    def run() -> None:
+        recover(sandbox)
+        while True:
+            _WAKE.wait(interval)
+            _WAKE.clear()
+            try:
+                deliver_due(sandbox)
+            except Exception:  # never let the sender die; the next round retries
+                time.sleep(interval)
+
+    threading.Thread(target=run, name="webhook-sender", daemon=True).start()
