@@ -61,6 +61,6 @@ def create_app(config: SandboxConfig | dict[str, Any] | None = None, store: Stor
         root = next(a for a in apis if a.name == cfg.root_api)
         gateway.mount(root, "", f"{root.name}__root")
     sandbox.seed_all()
-    if not cfg.testing:
+    if cfg.background and not cfg.testing:
         webhooks.start_sender(sandbox)
     return app

@@ -5,6 +5,7 @@ Exit codes: 0 success, 1 a check found violations, 2 the command could not run.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -80,7 +81,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     # Seed once in the master so that workers sharing the store never race to seed it.
     try:
-        master_app = create_app(config)
+        master_app = create_app(dataclasses.replace(config, background=False))
     except ValueError as exc:
         print(f"commerce-sandbox: {exc}", file=sys.stderr)
         return 2

@@ -21,6 +21,7 @@ class SandboxConfig:
     scenarios: list[str] = field(default_factory=list)
     options: dict[str, dict[str, Any]] = field(default_factory=dict)   # per-API seed/behaviour options
     testing: bool = False
+    background: bool = True               # background threads (webhook sender); off in tests
 
     @classmethod
     def coerce(cls, value: "SandboxConfig | dict[str, Any] | None") -> "SandboxConfig":

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 import threading
 import time
 import uuid
@@ -179,16 +180,17 @@ def listing(sandbox: "Sandbox", api: str | None = None, tenant: str | None = Non
 
 # -- background sender -----------------------------------------------------------------------------
 _WAKE = threading.Event()
-_STARTED: set[int] = set()
+_STARTED: set[tuple[int, int]] = set()
 _LOCK = threading.Lock()
 
 
 def start_sender(sandbox: "Sandbox", interval: float = 0.5) -> None:
     """One daemon thread per process and sandbox, polling for due deliveries."""
     with _LOCK:
-        if id(sandbox) in _STARTED:
+        key = (os.getpid(), id(sandbox))
+        if key in _STARTED:
             return
-        _STARTED.add(id(sandbox))
+        _STARTED.add(key)
 
     def run() -> None:
         recover(sandbox)
