@@ -5,6 +5,7 @@ Adding an API means adding its package and one entry in ``API_MODULES``.
 from __future__ import annotations
 
 import importlib
+import os
 import importlib.util
 from typing import Any
 
@@ -61,6 +62,12 @@ def create_app(config: SandboxConfig | dict[str, Any] | None = None, store: Stor
         root = next(a for a in apis if a.name == cfg.root_api)
         gateway.mount(root, "", f"{root.name}__root")
     sandbox.seed_all()
+
+    @app.after_request
+    def worker_header(response):  # which worker answered: lets tests and users see the spread
+        response.headers["X-Sandbox-Worker"] = str(os.getpid())
+        return response
+
     if cfg.background and not cfg.testing:
         webhooks.start_sender(sandbox)
     return app

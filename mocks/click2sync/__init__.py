@@ -1,6 +1,7 @@
 """Click2Sync custom-storefront contract: the four hooks Click2Sync calls on a custom store."""
 from __future__ import annotations
 
+import hashlib
 import hmac
 from typing import Any
 
@@ -9,6 +10,11 @@ from mocks.core.api import Api, Tenant
 
 DEMO_KEYS = ("c2s-demo-key", "c2s-demo-key-2")
 HEADER = "C2SKey"
+
+
+def tenant_id(key: str) -> str:
+    """A stable tenant id that does not reveal the key (ids show up in the journal and data views)."""
+    return "c2s-" + hashlib.sha256(key.encode()).hexdigest()[:10]
 
 
 class Click2Sync(Api):
@@ -24,13 +30,13 @@ class Click2Sync(Api):
 
     def tenants(self, sandbox) -> list[Tenant]:
         keys = sandbox.config.api_options(self.name).get("keys", DEMO_KEYS)
-        return [Tenant(key, {"key": key, "header": HEADER}) for key in keys]
+        return [Tenant(tenant_id(key), {"key": key, "header": HEADER}) for key in keys]
 
     def authenticate(self, request, sandbox) -> str:
-        given = request.headers.get(HEADER, "")
-        for key in sandbox.tenants(self.name):
-            if given and hmac.compare_digest(given.encode(), key.encode()):
-                return key
+        given = request.headers.get(HEADER, "").encode()
+        for tenant in sandbox.tenants(self.name).values():
+            if given and hmac.compare_digest(given, tenant.credentials["key"].encode()):
+                return tenant.id
         raise errors.InvalidKey()
 
     def seed(self, state, ctx) -> None:
@@ -38,13 +44,13 @@ class Click2Sync(Api):
 
     def credentials(self, sandbox) -> dict[str, Any]:
         tenants = list(sandbox.tenants(self.name).values())
-        return {"key": tenants[0].id, "header": HEADER, "keys": [t.id for t in tenants]}
+        return {"key": tenants[0].credentials["key"], "header": HEADER, "tenant": tenants[0].id,
+                "keys": [{"key": t.credentials["key"], "tenant": t.id} for t in tenants]}
 
     def after_request(self, request, response) -> None:
         # The document asks a store to send its key back on every response it gives Click2Sync.
-        from flask import g
-        if g.get("tenant"):
-            response.headers[HEADER] = g.tenant
+        if request.headers.get(HEADER) and response.status_code != 401:
+            response.headers[HEADER] = request.headers[HEADER]
 
 
 API = Click2Sync()
