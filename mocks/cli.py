@@ -51,7 +51,44 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--option", action="append", default=[], metavar="API.NAME=VALUE",
                        help="per-API option, e.g. click2sync.products=500")
     serve.add_argument("--quiet", action="store_true", help="do not print URLs and credentials")
+    verify = sub.add_parser("verify", help="run an API's contract against an implementation")
+    verify.add_argument("target", choices=["click2sync"], help="which contract")
+    verify.add_argument("--base-url", required=True, help="where the implementation answers")
+    verify.add_argument("--key", help="click2sync: the storefront's C2SKey")
+    verify.add_argument("--products-path", default="/product")
+    verify.add_argument("--orders-path", default="/order")
+    verify.add_argument("--read-only", action="store_true", help="skip checks that write (create/update)")
+    verify.add_argument("--max-examples", type=int, default=25, help="schemathesis examples per operation (0: skip)")
+    verify.add_argument("--timeout", type=float, default=10.0)
+    verify.add_argument("--report-junit", metavar="PATH")
     return parser
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    import importlib
+
+    from rich.console import Console
+
+    from mocks import verify as V
+
+    console = Console(stderr=False, highlight=False)
+    module = importlib.import_module(V.CHECKERS[args.target])
+    try:
+        checks = module.checks(args)
+        with console.status(f"verifying {args.target} at {args.base_url}") as status:
+            def progress(result: V.CheckResult) -> None:
+                mark = "[green]ok[/green]" if result.ok else "[red]FAIL[/red]"
+                console.print(f"{mark} {result.name} ({result.seconds:.1f}s)")
+                status.update(f"verifying {args.target}: {result.name} done")
+
+            results = V.run_checks(checks, progress)
+    except V.CannotRun as exc:
+        console.print(f"[red]could not run:[/red] {exc}")
+        return 2
+    V.report(results, console)
+    if args.report_junit:
+        V.write_junit(args.report_junit, f"verify.{args.target}", results)
+    return 0 if all(r.ok for r in results) else 1
 
 
 def config_from_args(args: argparse.Namespace) -> SandboxConfig:
@@ -121,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "serve":
         return cmd_serve(args)
+    if args.command == "verify":
+        return cmd_verify(args)
     return 2
 
 

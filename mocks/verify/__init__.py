@@ -1,0 +1,126 @@
+"""``commerce-sandbox verify``: run an API's contract against any implementation.
+
+A verification is a list of :class:`Finding` (a broken rule, with the request as a curl line)
+collected by a checker module per target (``mocks.verify.click2sync``, ...). The report is
+printed for people and optionally written as JUnit XML for CI.
+
+Exit codes: 0 conforms, 1 violations found, 2 could not run.
+"""
+from __future__ import annotations
+
+import shlex
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import requests
+
+CHECKERS = {"click2sync": "mocks.verify.click2sync"}
+
+
+@dataclass
+class Finding:
+    check: str
+    rule: str
+    detail: str
+    curl: str = ""
+
+
+@dataclass
+class CheckResult:
+    name: str
+    findings: list[Finding] = field(default_factory=list)
+    seconds: float = 0.0
+    error: str | None = None   # the check could not run at all
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings and self.error is None
+
+
+class CannotRun(Exception):
+    """The target is unreachable or answers nothing usable: exit code 2."""
+
+
+def curl(method: str, url: str, headers: dict[str, str] | None = None, body: bytes | str | None = None) -> str:
+    parts = ["curl", "-X", method.upper(), shlex.quote(url)]
+    for name, value in (headers or {}).items():
+        if name.lower() in ("user-agent", "accept-encoding", "connection", "content-length"):
+            continue
+        parts += ["-H", shlex.quote(f"{name}: {value}")]
+    if body:
+        text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+        parts += ["--data-raw", shlex.quote(text[:2000])]
+    return " ".join(parts)
+
+
+def curl_of(response: requests.Response) -> str:
+    req = response.request
+    return curl(req.method or "GET", req.url or "", dict(req.headers), req.body)
+
+
+class Session:
+    """requests.Session that remembers the last exchange for findings."""
+
+    def __init__(self, timeout: float = 10.0) -> None:
+        self.http = requests.Session()
+        self.timeout = timeout
+
+    def request(self, method: str, url: str, **kw: Any) -> requests.Response:
+        kw.setdefault("timeout", self.timeout)
+        try:
+            return self.http.request(method, url, **kw)
+        except requests.RequestException as exc:
+            raise CannotRun(f"{method} {url}: {exc}") from None
+
+
+def run_checks(checks: list[tuple[str, Callable[[], list[Finding]]]], progress: Any = None) -> list[CheckResult]:
+    results = []
+    for name, fn in checks:
+        started = time.perf_counter()
+        result = CheckResult(name)
+        try:
+            result.findings = fn()
+        except CannotRun:
+            raise
+        except Exception as exc:  # a check that crashes is reported, the others still run
+            result.error = f"{type(exc).__name__}: {exc}"
+        result.seconds = time.perf_counter() - started
+        results.append(result)
+        if progress is not None:
+            progress(result)
+    return results
+
+
+def write_junit(path: str, suite: str, results: list[CheckResult]) -> None:
+    failures = sum(1 for r in results if r.findings)
+    errors = sum(1 for r in results if r.error)
+    root = ET.Element("testsuites")
+    ts = ET.SubElement(root, "testsuite", name=suite, tests=str(len(results)), failures=str(failures),
+                       errors=str(errors), time=f"{sum(r.seconds for r in results):.3f}")
+    for r in results:
+        tc = ET.SubElement(ts, "testcase", classname=suite, name=r.name, time=f"{r.seconds:.3f}")
+        if r.error:
+            ET.SubElement(tc, "error", message=r.error).text = r.error
+        for f in r.findings:
+            node = ET.SubElement(tc, "failure", message=f"{f.rule}: {f.detail}"[:500])
+            node.text = f"{f.rule}\n{f.detail}\n\n{f.curl}"
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def report(results: list[CheckResult], console: Any) -> None:
+    for r in results:
+        if r.error:
+            console.print(f"[red]ERROR[/red] {r.name}: {r.error}")
+        for f in r.findings:
+            console.print(f"[red]FAIL[/red] {r.name} — [bold]{f.rule}[/bold]")
+            console.print(f"  {f.detail}", markup=False, highlight=False)
+            if f.curl:
+                console.print(f"  {f.curl}", markup=False, highlight=False)
+    bad = [r for r in results if not r.ok]
+    total = sum(len(r.findings) for r in results)
+    if bad:
+        console.print(f"\n[red]{total} violation(s) in {len(bad)} of {len(results)} checks[/red]")
+    else:
+        console.print(f"\n[green]all {len(results)} checks passed[/green]")
