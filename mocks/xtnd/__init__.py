@@ -1,0 +1,83 @@
+"""XTND Extend Commerce REST API (``/xtnd/api/v1/...``): orders, balances, products, customers,
+best prices and signed webhooks, as a webshop integration sees them."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+from mocks.core.api import Api, Tenant
+from mocks.xtnd import errors, events, routes, seed
+from mocks.xtnd.models import Orders
+
+DEMO_KEYS = ("xtnd-demo-key", "xtnd-demo-key-2")
+#: a key that reaches the first tenant but may only read (answers 403 on writes)
+READONLY_KEY = "xtnd-readonly-key"
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def tenant_id(key: str) -> str:
+    """A stable tenant id that does not reveal the key."""
+    return "xtnd-" + hashlib.sha256(key.encode()).hexdigest()[:10]
+
+
+def bearer(header: str) -> str:
+    scheme, _, token = header.strip().partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+class Xtnd(Api):
+    name = "xtnd"
+    title = "XTND Extend Commerce"
+    case_insensitive_paths = True
+    secret_fields = frozenset({"authorization", "secret"})
+
+    def blueprint(self):
+        return routes.build()
+
+    def error_body(self, error):
+        return errors.error_body(error)
+
+    def tenants(self, sandbox) -> list[Tenant]:
+        options = sandbox.config.api_options(self.name)
+        keys = options.get("keys", DEMO_KEYS)
+        readonly = options.get("readonly_key", READONLY_KEY)
+        out = []
+        for i, key in enumerate(keys):
+            creds: dict[str, Any] = {"api_key": key}
+            if i == 0 and readonly:
+                creds["readonly_key"] = readonly
+            out.append(Tenant(tenant_id(key), creds))
+        return out
+
+    def authenticate(self, request, sandbox) -> str:
+        given = bearer(request.headers.get("Authorization", "")).encode()
+        if not given:
+            raise errors.InvalidApiKey()
+        for tenant in sandbox.tenants(self.name).values():
+            if hmac.compare_digest(given, str(tenant.credentials.get("api_key", "")).encode()):
+                return tenant.id
+            readonly = str(tenant.credentials.get("readonly_key") or "")
+            if readonly and hmac.compare_digest(given, readonly.encode()):
+                if request.method.upper() not in READ_METHODS:
+                    raise errors.ReadOnlyKey()
+                return tenant.id
+        raise errors.InvalidApiKey()
+
+    def seed(self, state, ctx) -> None:
+        seed.seed(state, ctx)
+
+    def credentials(self, sandbox) -> dict[str, Any]:
+        tenants = list(sandbox.tenants(self.name).values())
+        first = tenants[0]
+        return {"api_key": first.credentials["api_key"], "header": "Authorization", "scheme": "Bearer",
+                "tenant": first.id, "readonly_key": first.credentials.get("readonly_key"),
+                "keys": [{"api_key": t.credentials["api_key"], "tenant": t.id} for t in tenants]}
+
+    def on_clock(self, sandbox) -> None:
+        """Move every order whose time in its status is up, in every tenant."""
+        for tenant in sandbox.tenants(self.name).values():
+            Orders(sandbox.state(self.name, tenant.id), events.emitter(sandbox, tenant.id)).tick()
+
+
+API = Xtnd()

@@ -1,0 +1,189 @@
+"""XTND Extend Commerce: auth, case-insensitive paths, orders, masterdata, prices, errors."""
+from __future__ import annotations
+
+import pytest
+
+from tests.xtnd.conftest import KEY, OTHER, READONLY, V1
+
+
+def new_order(number="SHOP-1001", customer="10001", rows=None, **extra):
+    return {"orderNumber": number, "customerNumber": customer,
+            "rows": rows or [{"itemNumber": "100002", "quantity": 3, "price": 19.9},
+                             {"itemNumber": "100003", "quantity": 1, "price": 1234.5678}], **extra}
+
+
+def assert_error(r, status, error_type, field=None):
+    assert r.status_code == status, r.get_data(as_text=True)
+    body = r.json
+    assert body["errorType"] == error_type and body["status"] == status and body["message"]
+    assert isinstance(body["errors"], list)
+    if field is not None:
+        assert field in [e["field"] for e in body["errors"]], body
+
+
+# -- auth ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "xtnd-demo-key"},
+                                     {"Authorization": "Basic xtnd-demo-key"}, {"Authorization": "Bearer "}])
+@pytest.mark.parametrize("method,path", [("GET", "/CustomerOrders"), ("POST", "/CustomerOrders"),
+                                         ("GET", "/Products/100001"), ("GET", "/nowhere")])
+def test_missing_or_wrong_key_is_401(xc, headers, method, path):
+    r = xc.open(V1 + path, method=method, headers=headers, json=new_order())
+    assert_error(r, 401, "Authentication")
+    assert r.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_scheme_is_case_insensitive(xc):
+    assert xc.get(V1 + "/Products", headers={"Authorization": "bearer xtnd-demo-key"}).status_code == 200
+
+
+def test_read_only_key_reads_but_may_not_write(xc):
+    assert xc.get(V1 + "/CustomerOrders", headers=READONLY).status_code == 200
+    assert_error(xc.post(V1 + "/CustomerOrders", headers=READONLY, json=new_order()), 403, "Authorization")
+    assert xc.get(V1 + "/CustomerOrders/SHOP-1001", headers=KEY).status_code == 404
+
+
+def test_credentials_listed_in_control_plane(xc):
+    creds = xc.get("/__sandbox/credentials").json["xtnd"]
+    assert creds["api_key"] == "xtnd-demo-key" and creds["header"] == "Authorization" and creds["scheme"] == "Bearer"
+    assert len(creds["keys"]) == 2 and creds["keys"][0]["tenant"] != creds["keys"][1]["tenant"]
+
+
+# -- paths ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("path", ["/api/v1/CustomerOrders/WS500002", "/api/v1/customerorders/WS500002",
+                                  "/API/V1/CUSTOMERORDERS/ws500002", "/Api/v1/CustomerOrders/ws500002"])
+def test_paths_are_case_insensitive(xc, path):
+    r = xc.get("/xtnd" + path, headers=KEY)
+    assert r.status_code == 200 and r.json["orderNumber"] == "WS500002"
+
+
+def test_unknown_route_and_method(xc):
+    assert_error(xc.get(V1 + "/Invoices", headers=KEY), 404, "NotFound")
+    r = xc.delete(V1 + "/CustomerOrders", headers=KEY)
+    assert_error(r, 405, "MethodNotAllowed")
+    assert set(r.headers["Allow"].split(", ")) == {"GET", "POST"}
+    assert xc.get(V1 + "/CustomerOrders/", headers=KEY).status_code == 404
+
+
+# -- orders --------------------------------------------------------------------------------------
+def test_create_order_keeps_the_webshop_prices_exactly(xc):
+    r = xc.post(V1 + "/CustomerOrders", headers=KEY, json=new_order(yourReference="web"))
+    assert r.status_code == 201, r.json
+    order = r.json
+    assert order["orderNumber"] == "SHOP-1001" and order["status"] == "created"
+    assert [(row["itemNumber"], row["quantity"], row["price"]) for row in order["rows"]] == [
+        ("100002", 3, 19.9), ("100003", 1, 1234.5678)]
+    assert order["orderTotal"] == 1294.27
+    assert order["shipment"]["deliveryStatus"] == "notDelivered" and order["shipment"]["trackingNumber"] is None
+    again = xc.get(V1 + "/customerorders/shop-1001", headers=KEY).json
+    assert again == order
+
+
+def test_order_validation_names_the_fields(xc):
+    bad = new_order(customer="99999", rows=[{"itemNumber": "100002", "quantity": 1, "price": 1},
+                                            {"itemNumber": "NOPE", "quantity": 1, "price": 1}], warehouse="77")
+    r = xc.post(V1 + "/CustomerOrders", headers=KEY, json=bad)
+    assert_error(r, 400, "Validation", "customerNumber")
+    fields = {e["field"] for e in r.json["errors"]}
+    assert fields == {"customerNumber", "rows[1].itemNumber", "warehouse"}
+    assert_error(xc.post(V1 + "/CustomerOrders", headers=KEY, json={"orderNumber": "X", "customerNumber": "10001"}),
+                 400, "Validation", "rows")
+    r = xc.post(V1 + "/CustomerOrders", headers=KEY, json=new_order(rows=[{"itemNumber": "100002", "quantity": 0, "price": 1}]))
+    assert_error(r, 400, "Validation", "rows[0].quantity")
+    assert_error(xc.post(V1 + "/CustomerOrders", headers=KEY, data="{not json", content_type="application/json"),
+                 400, "Validation")
+    assert xc.get(V1 + "/CustomerOrders", headers=KEY).json["totalCount"] == 12
+
+
+def test_duplicate_order_number_is_a_validation_error(xc):
+    assert xc.post(V1 + "/CustomerOrders", headers=KEY, json=new_order()).status_code == 201
+    r = xc.post(V1 + "/CustomerOrders", headers=KEY, json=new_order(number="shop-1001"))
+    assert_error(r, 400, "Validation", "orderNumber")
+
+
+def test_order_not_found(xc):
+    r = xc.get(V1 + "/CustomerOrders/NOPE-1", headers=KEY)
+    assert_error(r, 404, "NotFound")
+    assert "NOPE-1" in r.json["message"]
+
+
+def test_list_orders_filters_and_pages(xc):
+    listing = xc.get(V1 + "/CustomerOrders", headers=KEY).json
+    assert listing["totalCount"] == 12 and listing["page"] == 1 and listing["totalPages"] == 1
+    shipped = xc.get(V1 + "/CustomerOrders?status=shipped", headers=KEY).json["items"]
+    assert shipped and all(xc.get(f"{V1}/CustomerOrders/{n}", headers=KEY).json["status"] == "delivered" for n in shipped)
+    assert shipped == xc.get(V1 + "/CustomerOrders?status=delivered", headers=KEY).json["items"]
+    one = xc.get(f"{V1}/CustomerOrders/{shipped[0]}", headers=KEY).json
+    assert one["shipment"]["trackingNumber"] and one["shipment"]["deliveredRows"]
+    by_customer = xc.get(V1 + f"/CustomerOrders?customerNumber={one['customerNumber']}", headers=KEY).json["items"]
+    assert shipped[0] in by_customer
+    pages = [xc.get(V1 + f"/CustomerOrders?pageSize=5&page={p}", headers=KEY).json for p in (1, 2, 3)]
+    assert [len(p["items"]) for p in pages] == [5, 5, 2] and pages[0]["totalPages"] == 3
+    assert sum((p["items"] for p in pages), []) == listing["items"]
+    xc.post(V1 + "/CustomerOrders", headers=KEY, json=new_order())
+    created = xc.get(V1 + "/CustomerOrders/SHOP-1001", headers=KEY).json["changed"]
+    assert xc.get(V1 + f"/CustomerOrders?changedSince={created}", headers=KEY).json["items"] == ["SHOP-1001"]
+    assert_error(xc.get(V1 + "/CustomerOrders?changedSince=yesterday-ish", headers=KEY), 400, "Validation", "changedSince")
+    assert_error(xc.get(V1 + "/CustomerOrders?status=lost", headers=KEY), 400, "Validation", "status")
+    assert_error(xc.get(V1 + "/CustomerOrders?page=0", headers=KEY), 400, "Validation", "page")
+
+
+def test_tenants_are_isolated(xc):
+    assert xc.post(V1 + "/CustomerOrders", headers=KEY, json=new_order()).status_code == 201
+    assert_error(xc.get(V1 + "/CustomerOrders/SHOP-1001", headers=OTHER), 404, "NotFound")
+    assert "SHOP-1001" not in xc.get(V1 + "/CustomerOrders", headers=OTHER).json["items"]
+    xc.put(V1 + "/ProductAvailability/100002/01", headers=OTHER, json={"availableBalance": 7})
+    mine = xc.get(V1 + "/ProductAvailability?itemNumbers=100002&warehouses=01", headers=KEY).json["items"][0]
+    theirs = xc.get(V1 + "/ProductAvailability?itemNumbers=100002&warehouses=01", headers=OTHER).json["items"][0]
+    assert theirs["availableBalance"] == 7 and mine["availableBalance"] != 7 or mine["changed"] != theirs["changed"]
+
+
+# -- masterdata and prices -----------------------------------------------------------------------
+def test_products_list_filters_and_detail(xc):
+    all_numbers = xc.get(V1 + "/Products?pageSize=1000", headers=KEY).json["items"]
+    assert len(all_numbers) == 40
+    product = xc.get(V1 + "/products/" + all_numbers[5], headers=KEY).json
+    assert product["itemNumber"] == all_numbers[5] and product["standardPrice"] > 0
+    since = xc.get(V1 + f"/Products?changedSince={product['changed']}&pageSize=1000", headers=KEY).json["items"]
+    assert since == all_numbers[5:]
+    group = xc.get(V1 + f"/Products?productGroup={product['productGroup'].lower()}", headers=KEY).json["items"]
+    assert product["itemNumber"] in group and len(group) == 8
+    inactive = xc.get(V1 + "/Products?active=false", headers=KEY).json["items"]
+    assert inactive and all(not xc.get(f"{V1}/Products/{n}", headers=KEY).json["active"] for n in inactive)
+    assert_error(xc.get(V1 + "/Products/NOPE", headers=KEY), 404, "NotFound")
+    assert_error(xc.get(V1 + "/Products?pageSize=5000", headers=KEY), 400, "Validation", "pageSize")
+
+
+def test_customers_list_detail_and_create(xc):
+    listing = xc.get(V1 + "/Customers", headers=KEY).json
+    assert listing["totalCount"] == 15
+    customer = xc.get(V1 + "/Customers/" + listing["items"][0], headers=KEY).json
+    assert customer["customerNumber"] == listing["items"][0] and customer["name"]
+    r = xc.post(V1 + "/Customers", headers=KEY, json={"name": "Webshop Buyer AB", "email": "buyer@example.com"})
+    assert r.status_code == 201 and r.json["customerNumber"] == "20001" and r.json["currency"] == "SEK"
+    assert xc.get(V1 + "/customers/20001", headers=KEY).json == r.json
+    assert_error(xc.post(V1 + "/Customers", headers=KEY, json={"name": "Again", "customerNumber": "20001"}),
+                 400, "Validation", "customerNumber")
+    assert_error(xc.post(V1 + "/Customers", headers=KEY, json={"email": "x@example.com"}), 400, "Validation", "name")
+    assert_error(xc.get(V1 + "/Customers/00000", headers=KEY), 404, "NotFound")
+
+
+def test_best_prices_per_customer(xc):
+    r = xc.get(V1 + "/ProductPrices?customerNumber=10001&pageSize=1000", headers=KEY)
+    assert r.status_code == 200
+    body = r.json
+    assert body["customerNumber"] == "10001" and body["currency"] == "SEK"
+    sources = {row["priceSource"] for row in body["items"]}
+    assert "campaign" in sources and "customerPriceList" in sources
+    for row in body["items"]:
+        assert row["price"] <= row["standardPrice"]
+    two = xc.get(V1 + "/ProductPrices?customerNumber=10001&itemNumbers=100001,100002", headers=KEY).json["items"]
+    assert [row["itemNumber"] for row in two] == ["100001", "100002"]
+    assert_error(xc.get(V1 + "/ProductPrices", headers=KEY), 400, "Validation", "customerNumber")
+    assert_error(xc.get(V1 + "/ProductPrices?customerNumber=424242", headers=KEY), 404, "NotFound")
+
+
+def test_seed_is_deterministic(app_factory):
+    a = app_factory(apis=["xtnd"]).test_client()
+    b = app_factory(apis=["xtnd"]).test_client()
+    for path in ("/Products/100007", "/Customers/10003", "/CustomerOrders/WS500004", "/ProductAvailability"):
+        assert a.get(V1 + path, headers=KEY).json == b.get(V1 + path, headers=KEY).json
