@@ -1,0 +1,46 @@
+"""PrintXpand custom API: a Magento 2 extension's bulk REST endpoints behind Magento's OAuth 1.0a."""
+from __future__ import annotations
+
+from typing import Any
+
+from mocks.core.api import Api, Tenant
+from mocks.printxpand import errors, oauth, routes, seed
+
+
+class PrintXpand(Api):
+    name = "printxpand"
+    title = "PrintXpand custom API (Magento 2)"
+    secret_fields = frozenset({"consumer_secret", "access_token_secret", "oauth_verifier", "oauth_token_secret"})
+
+    def blueprint(self):
+        return routes.build()
+
+    def error_body(self, error):
+        return errors.error_body(error)
+
+    def consumers(self, sandbox) -> list[oauth.Consumer]:
+        return oauth.consumers(sandbox.config.api_options(self.name))
+
+    def verifier(self, sandbox) -> oauth.Verifier:
+        return oauth.Verifier(sandbox, self.name, self.consumers(sandbox))
+
+    def tenants(self, sandbox) -> list[Tenant]:
+        return [Tenant(c.tenant, c.as_credentials()) for c in self.consumers(sandbox)]
+
+    def authenticate(self, request, sandbox) -> str:
+        return self.verifier(sandbox).authenticate(request).tenant
+
+    def seed(self, state, ctx) -> None:
+        seed.seed(state, ctx)
+
+    def credentials(self, sandbox) -> dict[str, Any]:
+        consumers = self.consumers(sandbox)
+        first = consumers[0]
+        return {**first.as_credentials(), "tenant": first.tenant,
+                "signature_methods": sorted(oauth.VERIFIERS),
+                "token_request_url": f"{self.prefix}/oauth/token/request",
+                "token_access_url": f"{self.prefix}/oauth/token/access",
+                "consumers": [{**c.as_credentials(), "tenant": c.tenant} for c in consumers]}
+
+
+API = PrintXpand()

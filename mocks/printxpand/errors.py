@@ -1,0 +1,130 @@
+"""PrintXpand errors and their one body shape: Magento 2's Web API error.
+
+Magento renders every exception of a REST call as ``{"message": ..., "parameters": ...}`` where
+``message`` keeps its placeholders (``%1`` or ``%fieldName``) and ``parameters`` fills them: a
+list for positional ``%1``, an object for named ones, ``[]`` when there are none.
+``error_body`` is the one place that renders any :class:`~mocks.core.errors.SandboxError` that way.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from mocks.core import errors as E
+
+#: Magento's text for a REST call that reached no authorised user
+NOT_AUTHORIZED = "The consumer isn't authorized to access %resources."
+REQUIRED_FIELD = '"%fieldName" is required. Enter and try again.'
+NO_ROUTE = "Request does not match any route."
+
+
+class MagentoError(E.SandboxError):
+    """A Magento-shaped error: message with placeholders plus its parameters."""
+
+    def __init__(self, message: str, parameters: Any = None, **kw: Any) -> None:
+        self.parameters = [] if parameters is None else parameters
+        super().__init__(message, **kw)
+
+
+class OAuthFailed(MagentoError, E.Unauthorized):
+    """Any OAuth 1.0a / bearer failure (401)."""
+
+
+def signature_invalid() -> OAuthFailed:
+    return OAuthFailed("The signature is invalid. Verify and try again.")
+
+
+def signature_method_unsupported(method: str) -> OAuthFailed:
+    return OAuthFailed("Signature method %1 is not supported", [method])
+
+
+def required_field(name: str) -> OAuthFailed:
+    return OAuthFailed(REQUIRED_FIELD, {"fieldName": name})
+
+
+def version_unsupported(version: str) -> OAuthFailed:
+    return OAuthFailed('The "%1" Oauth version isn\'t supported.', [version])
+
+
+def bad_timestamp() -> OAuthFailed:
+    return OAuthFailed("Incorrect timestamp value in the oauth_timestamp parameter")
+
+
+def nonce_used(consumer_id: str) -> OAuthFailed:
+    return OAuthFailed("The nonce is already being used by the consumer with ID %1", [consumer_id])
+
+
+def unknown_consumer() -> OAuthFailed:
+    return OAuthFailed("A consumer having the specified key does not exist")
+
+
+def unknown_token() -> OAuthFailed:
+    return OAuthFailed("Specified token does not exist")
+
+
+def token_not_of_consumer() -> OAuthFailed:
+    return OAuthFailed("Token is not associated with the specified consumer")
+
+
+def token_not_access() -> OAuthFailed:
+    return OAuthFailed("Token is not an access token")
+
+
+def token_not_request() -> OAuthFailed:
+    return OAuthFailed("Specified token is not a request token")
+
+
+def token_used() -> OAuthFailed:
+    return OAuthFailed("Token is already being used")
+
+
+def verifier_invalid() -> OAuthFailed:
+    return OAuthFailed("Verifier is invalid")
+
+
+def not_authorized(resource: str) -> OAuthFailed:
+    return OAuthFailed(NOT_AUTHORIZED, {"resources": resource})
+
+
+class BadStructure(MagentoError, E.BadRequest):
+    """The body is not the documented ``{"<entity>": ...}`` structure (whole-request error)."""
+
+
+def missing_root(name: str) -> BadStructure:
+    return BadStructure(REQUIRED_FIELD, {"fieldName": name})
+
+
+def wrong_type(name: str, expected: str) -> BadStructure:
+    return BadStructure('The "%value" value\'s type is invalid. The "%type" type was expected. Verify and try again.',
+                        {"value": name, "type": expected})
+
+
+def _generic(error: E.SandboxError) -> tuple[str, Any, int]:
+    """Magento's own wording for the generic errors the core raises."""
+    if isinstance(error, E.MalformedBody):
+        return "Decoding error: \n%1", [error.message], 400
+    if isinstance(error, E.ValidationFailed):
+        problem = error.errors[0] if error.errors else {"pointer": "/body", "reason": error.message}
+        parts = [p for p in problem["pointer"].split("/") if p]
+        if parts[:1] == ["body"] and len(parts) <= 1 and "required property" in problem["reason"]:
+            name = problem["reason"].split("'")[1] if "'" in problem["reason"] else "body"
+            return REQUIRED_FIELD, {"fieldName": name}, 400
+        field = "/".join(parts[1:]) or parts[0] if parts else "body"
+        return 'Invalid value of "%value" provided for the %fieldName field.', \
+            {"value": problem["reason"][:200], "fieldName": field}, 400
+    if isinstance(error, E.UnsupportedMediaType):
+        return "Server cannot understand Content-Type HTTP header media type %1", [error.message], 400
+    if isinstance(error, (E.NotFound, E.MethodNotAllowed)):
+        return NO_ROUTE, [], 404
+    if isinstance(error, E.Unauthorized):
+        return NOT_AUTHORIZED, {"resources": "PrintXpand_Api::api"}, 401
+    if isinstance(error, E.InternalError) or error.status >= 500:
+        return "Internal Error. Details are available in Magento log file. Report ID: %1", \
+            ["webapi-sandbox"], error.status
+    return error.message, [], error.status
+
+
+def error_body(error: E.SandboxError) -> tuple[dict[str, Any], int, dict[str, str]]:
+    if isinstance(error, MagentoError):
+        return {"message": error.message, "parameters": error.parameters}, error.status, {}
+    message, parameters, status = _generic(error)
+    return {"message": message, "parameters": parameters}, status, {}

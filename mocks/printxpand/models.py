@@ -1,0 +1,442 @@
+"""PrintXpand's bulk create/update/delete of customers, categories, products and orders.
+
+Every call takes a batch and answers ``[{"response": [<item result>, ...]}]``: one result per
+input item, in input order, with the item's id echoed exactly as sent (string or number).
+Item results are built in one place, :func:`item_result`, so per-item behaviour (and faults
+injected by a scenario) has a single hook.
+
+Codes: the document prints ``"code": "200"`` (a string) in every all-success example and integer
+codes (``200``, ``404``) in every example that has a failing item. :func:`envelope` reproduces
+that: codes are strings when every item succeeded, integers otherwise. The HTTP status is 200
+when every item succeeded, 201 when some did ("partially succeeded"), and the failing items'
+code (400 if any is 400, else 404) when none did.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Callable
+
+from mocks.core.state import TenantState
+from mocks.printxpand import errors as X
+
+Json = Any
+
+# -- the messages (one spelling per action; see docs/printxpand.md for the document's variants)
+CUSTOMER_CREATED = "Customer created successfully!"
+CUSTOMER_UPDATED = "Customer Updated successfully!"
+CUSTOMER_BAD_ID = "Please pass valid customer Id!"
+CUSTOMER_EMAIL_TAKEN = "A customer with the same email address already exists in an associated website."
+CATEGORY_CREATED = "Category created successfully!"
+CATEGORY_UPDATED = "Category Updated successfully!"
+CATEGORY_BAD = "Please send proper data like id, name and parent id of Category!"
+CATEGORY_DELETED = "Category Deleted successfully!"
+CATEGORY_NOT_FOUND = "Category Id is not Found!"
+PRODUCT_CREATED = "Product Created Successfully!"
+PRODUCT_UPDATED = "Product Updated Successfully!"
+PRODUCT_BAD = ("Please pass the proper product data like id,name and type. Also, product type must be "
+               "either simple or configurable of Magento.")
+PRODUCT_BAD_SPECIAL_PRICE = "Please pass vaild special_price."
+PRODUCT_BAD_PRICE = "Please pass vaild price."
+PRODUCT_BAD_VARIATIONS = "Configurable product and its sub-products must have proper attribute values."
+PRODUCT_DELETED = "Product Deleted successfully!"
+PRODUCT_NOT_FOUND = "Product Id is Not Found!"
+ORDER_CREATED = "Order Created successfully!!"
+ORDER_UPDATED = "Order updated successfully!"
+ORDER_BAD = ("Please pass proper order data like order_id, sub_total, design_id, item_price, item_qty "
+             "and shipping_address.")
+ORDER_LENGTHS = "Order design id, item price, and item qty is not equaled"
+
+PRODUCT_TYPES = ("simple", "configurable")
+CUSTOM_OPTION_TYPES = ("text", "field", "area", "file", "select", "drop_down", "radio", "checkbox", "multiple",
+                       "date", "date_time", "time")
+_NUMBER = re.compile(r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*$")
+_MISSING = object()
+
+
+class ItemError(Exception):
+    """One item failed; the batch goes on."""
+
+    def __init__(self, code: int, message: str, show_id: bool = True) -> None:
+        super().__init__(message)
+        self.code, self.message, self.show_id = code, message, show_id
+
+
+# -- results ----------------------------------------------------------------------------------
+def item_result(item_id: Any, code: int, message: str) -> dict[str, Any]:
+    """One entry of ``response``: the ONE place per-item results are built.
+
+    ``item_id`` is echoed as sent; ``_MISSING`` leaves ``id`` out (the document omits it when
+    the item's own id is the problem). ``code`` is an int here; :func:`envelope` decides its
+    JSON type for the whole batch.
+    """
+    out: dict[str, Any] = {}
+    if item_id is not _MISSING:
+        out["id"] = item_id
+    out.update({"code": code, "status": "success" if code in (200, 201) else "error", "message": message})
+    return out
+
+
+def envelope(results: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    """The documented envelope and the HTTP status for a finished batch."""
+    ok = [r for r in results if r["status"] == "success"]
+    if len(ok) == len(results):
+        for r in results:
+            r["code"] = str(r["code"])
+        return [{"response": results}], 200
+    if ok:
+        return [{"response": results}], 201
+    codes = {int(r["code"]) for r in results}
+    return [{"response": results}], 400 if 400 in codes else 404
+
+
+def run_batch(items: list[tuple[Any, Callable[[], tuple[int, str]]]]) -> tuple[list[dict[str, Any]], int]:
+    results = []
+    for item_id, step in items:
+        try:
+            code, message = step()
+            results.append(item_result(item_id, code, message))
+        except ItemError as exc:
+            shown = exc.show_id and item_id is not None and not isinstance(item_id, (dict, list))
+            results.append(item_result(item_id if shown else _MISSING, exc.code, exc.message))
+    return envelope(results)
+
+
+# -- helpers ----------------------------------------------------------------------------------
+def entries(body: Json, root: str) -> list[tuple[str, Any]]:
+    """The ``{"<root>": {"<key>": item, ...}}`` map of a create call, in order."""
+    if not isinstance(body, dict) or root not in body:
+        raise X.missing_root(root)
+    value = body[root]
+    if not isinstance(value, dict):
+        raise X.wrong_type(root, "object")
+    return list(value.items())
+
+
+def id_list(body: Json, root: str) -> list[Any]:
+    """The ``{"<root>": [id, ...]}`` list of a delete call."""
+    if not isinstance(body, dict) or root not in body:
+        raise X.missing_root(root)
+    value = body[root]
+    if not isinstance(value, list):
+        raise X.wrong_type(root, "array")
+    return value
+
+
+def id_text(value: Any) -> str | None:
+    """An id as stored (a non-empty string of digits/letters), or None if it is not usable."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return str(value) if value > 0 else None
+    if isinstance(value, str):
+        text = value.strip()
+        if text and text != "0" and len(text) <= 64 and re.fullmatch(r"[A-Za-z0-9_\-.]+", text):
+            return text
+    return None
+
+
+def text(value: Any) -> str:
+    if value is None or isinstance(value, (dict, list)):
+        return ""
+    if isinstance(value, bool):
+        return str(int(value))
+    return str(value)
+
+
+def number_or_blank(value: Any) -> bool:
+    if value is None or value == "":
+        return True
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return value >= 0
+    return isinstance(value, str) and bool(_NUMBER.match(value)) and float(value) >= 0
+
+
+def flag(value: Any, default: int = 1) -> int | None:
+    """0/1 as int, or None when it is not a 0/1 value."""
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return int(value)
+    if value in (0, 1, "0", "1"):
+        return int(value)
+    return None
+
+
+def split_ids(value: Any) -> list[str]:
+    if isinstance(value, list):
+        parts = [text(v) for v in value]
+    else:
+        parts = text(value).split(",")
+    return [p.strip() for p in parts if p.strip() and p.strip() != "0"]
+
+
+# -- customers --------------------------------------------------------------------------------
+class Customers:
+    def __init__(self, state: TenantState) -> None:
+        self.state = state
+        self.customers = state.collection("customers")
+
+    def email_owner(self, email: str) -> str | None:
+        low = email.strip().lower()
+        for cid, customer in self.customers.items():
+            if customer.get("email", "").lower() == low:
+                return cid
+        return None
+
+    def save_one(self, item: Any) -> tuple[int, str]:
+        if not isinstance(item, dict):
+            raise ItemError(404, CUSTOMER_BAD_ID, show_id=False)
+        cid = id_text(item.get("id"))
+        if cid is None:
+            raise ItemError(404, CUSTOMER_BAD_ID, show_id=False)
+        now = self.state.now()
+        existing = self.customers.get(cid)
+        if existing is not None:
+            # the document: "The 'first name' and 'last name' will only be updated."
+            for name in ("first_name", "last_name"):
+                if name in item:
+                    existing[name] = text(item[name])
+            existing["updated_at"] = now
+            self.customers.put(cid, existing)
+            return 200, CUSTOMER_UPDATED
+        email = text(item.get("email")).strip()
+        if email and self.email_owner(email) is not None:
+            raise ItemError(400, CUSTOMER_EMAIL_TAKEN)
+        record = {"id": cid, "first_name": text(item.get("first_name")), "last_name": text(item.get("last_name")),
+                  "email": email, "created_at": now, "updated_at": now}
+        if not self.customers.add(cid, record):  # a racing call created it first
+            return self.save_one(item)
+        return 200, CUSTOMER_CREATED
+
+    def create(self, body: Json) -> tuple[list[dict[str, Any]], int]:
+        return run_batch([(item.get("id") if isinstance(item, dict) else None, lambda item=item: self.save_one(item))
+                          for _, item in entries(body, "customer")])
+
+
+# -- categories -------------------------------------------------------------------------------
+class Categories:
+    def __init__(self, state: TenantState) -> None:
+        self.state = state
+        self.categories = state.collection("categories")
+        self.products = state.collection("products")
+
+    def save_one(self, item: Any) -> tuple[int, str]:
+        if not isinstance(item, dict):
+            raise ItemError(404, CATEGORY_BAD, show_id=False)
+        cid = id_text(item.get("id"))
+        if cid is None:
+            raise ItemError(404, CATEGORY_BAD, show_id=False)
+        name = text(item.get("name")).strip()
+        parent = text(item.get("parent_id")).strip()
+        parent = "" if parent in ("", "0") else parent
+        status = flag(item.get("status"))
+        if not name or status is None or parent == cid:
+            raise ItemError(404, CATEGORY_BAD)
+        if parent and (id_text(parent) is None or self.categories.lookup(parent) is None):
+            raise ItemError(404, CATEGORY_BAD)
+        if parent and cid in self.ancestors(parent):
+            raise ItemError(404, CATEGORY_BAD)  # would make a cycle
+        now = self.state.now()
+        existing = self.categories.get(cid)
+        record = {**(existing or {}), "id": cid, "name": name, "parent_id": parent or "0", "status": status,
+                  "updated_at": now}
+        if existing is None:
+            record["created_at"] = now
+            self.categories.put(cid, record)
+            return 200, CATEGORY_CREATED
+        self.categories.put(cid, record)
+        return 200, CATEGORY_UPDATED
+
+    def ancestors(self, cid: str) -> list[str]:
+        out: list[str] = []
+        seen = set()
+        while cid and cid != "0" and cid not in seen:
+            seen.add(cid)
+            out.append(cid)
+            node = self.categories.lookup(cid)
+            cid = node.get("parent_id", "0") if node else ""
+        return out
+
+    def subtree(self, cid: str) -> list[str]:
+        children: dict[str, list[str]] = {}
+        for key, node in self.categories.items():
+            children.setdefault(node.get("parent_id", "0"), []).append(key)
+        out, todo = [], [cid]
+        while todo:
+            current = todo.pop()
+            out.append(current)
+            todo.extend(children.get(current, []))
+        return out
+
+    def delete_one(self, raw: Any) -> tuple[int, str]:
+        cid = id_text(raw)
+        if cid is None or self.categories.lookup(cid) is None:
+            raise ItemError(404, CATEGORY_NOT_FOUND)
+        gone = self.subtree(cid)  # Magento deletes a category with its children
+        for key in gone:
+            self.categories.delete(key)
+        gone_set = set(gone)
+        for pid, product in self.products.items():
+            if gone_set.intersection(product.get("category_ids", [])):
+                self.products.update(pid, lambda old: None if old is None else {
+                    **old, "category_ids": [c for c in old.get("category_ids", []) if c not in gone_set]})
+        return 200, CATEGORY_DELETED
+
+    def create(self, body: Json) -> tuple[list[dict[str, Any]], int]:
+        return run_batch([(item.get("id") if isinstance(item, dict) else None, lambda item=item: self.save_one(item))
+                          for _, item in entries(body, "category")])
+
+    def delete(self, body: Json) -> tuple[list[dict[str, Any]], int]:
+        return run_batch([(raw, lambda raw=raw: self.delete_one(raw)) for raw in id_list(body, "category")])
+
+
+# -- products ---------------------------------------------------------------------------------
+class Products:
+    def __init__(self, state: TenantState) -> None:
+        self.state = state
+        self.products = state.collection("products")
+        self.categories = state.collection("categories")
+
+    def categories_of(self, item: dict[str, Any]) -> tuple[list[str], list[str]]:
+        """(assigned, skipped): the document says to sync categories first, otherwise the product
+        is not assigned to them; unknown category ids are skipped, not an error."""
+        wanted = split_ids(item.get("category_ids", item.get("category_id", "")))
+        assigned = [c for c in dict.fromkeys(wanted) if self.categories.lookup(c) is not None]
+        return assigned, [c for c in dict.fromkeys(wanted) if c not in assigned]
+
+    @staticmethod
+    def check_prices(item: dict[str, Any]) -> None:
+        if not number_or_blank(item.get("price")):
+            raise ItemError(404, PRODUCT_BAD_PRICE)
+        if not number_or_blank(item.get("special_price")):
+            raise ItemError(404, PRODUCT_BAD_SPECIAL_PRICE)
+
+    @staticmethod
+    def variations_of(item: dict[str, Any]) -> list[dict[str, Any]]:
+        raw = item.get("variations")
+        names = [n.strip().lower() for n in text(item.get("attribute_names")).split(",") if n.strip()]
+        if not isinstance(raw, dict) or not raw or not names:
+            raise ItemError(404, PRODUCT_BAD_VARIATIONS)
+        out, combos = [], set()
+        for _, child in raw.items():
+            if not isinstance(child, dict) or id_text(child.get("id")) is None:
+                raise ItemError(404, PRODUCT_BAD_VARIATIONS)
+            attributes = child.get("attributes")
+            if not isinstance(attributes, list) or not attributes:
+                raise ItemError(404, PRODUCT_BAD_VARIATIONS)
+            values: dict[str, str] = {}
+            for attribute in attributes:
+                if not isinstance(attribute, dict):
+                    raise ItemError(404, PRODUCT_BAD_VARIATIONS)
+                name, option = text(attribute.get("name")).strip(), text(attribute.get("option")).strip()
+                if not name or not option or name.lower() not in names:
+                    raise ItemError(404, PRODUCT_BAD_VARIATIONS)
+                values[name.lower()] = option
+            combo = tuple(values.get(n, "") for n in names)
+            if set(values) != set(names) or combo in combos:
+                raise ItemError(404, PRODUCT_BAD_VARIATIONS)
+            combos.add(combo)
+            if not number_or_blank(child.get("price")):
+                raise ItemError(404, PRODUCT_BAD_PRICE)
+            if not number_or_blank(child.get("special_price")):
+                raise ItemError(404, PRODUCT_BAD_SPECIAL_PRICE)
+            out.append({"id": id_text(child.get("id")), "status": flag(child.get("status")) or 0,
+                        "price": text(child.get("price")), "special_price": text(child.get("special_price")),
+                        "images": child.get("images") if isinstance(child.get("images"), list) else [],
+                        "tier_price": child.get("tier_price") if isinstance(child.get("tier_price"), list) else [],
+                        "attributes": [{"name": text(a.get("name")), "option": text(a.get("option"))}
+                                       for a in attributes]})
+        return out
+
+    def save_one(self, item: Any) -> tuple[int, str]:
+        if not isinstance(item, dict):
+            raise ItemError(404, PRODUCT_BAD, show_id=False)
+        pid = id_text(item.get("id"))
+        kind = text(item.get("type")).strip().lower()
+        if pid is None or not text(item.get("name")).strip() or kind not in PRODUCT_TYPES:
+            raise ItemError(404, PRODUCT_BAD)
+        self.check_prices(item)
+        status, designer = flag(item.get("status")), flag(item.get("enable_product_designer"), default=0)
+        if status is None or designer is None:
+            raise ItemError(404, PRODUCT_BAD)
+        variations = self.variations_of(item) if kind == "configurable" else []
+        assigned, skipped = self.categories_of(item)
+        now = self.state.now()
+        existing = self.products.get(pid)
+        record = {
+            **(existing or {}), "id": pid, "name": text(item["name"]).strip(), "type": kind,
+            "price": text(item.get("price")), "special_price": text(item.get("special_price")),
+            "status": status, "enable_product_designer": designer,
+            "category_ids": assigned, "unassigned_category_ids": skipped,
+            "tier_price": item.get("tier_price") if isinstance(item.get("tier_price"), list) else [],
+            "images": item.get("images") if isinstance(item.get("images"), list) else [],
+            "custom_options": item.get("custom_options") if isinstance(item.get("custom_options"), list) else [],
+            "attribute_names": text(item.get("attribute_names")), "variations": variations, "updated_at": now,
+        }
+        if existing is None:
+            record["created_at"] = now
+            self.products.put(pid, record)
+            return 200, PRODUCT_CREATED
+        self.products.put(pid, record)
+        return 200, PRODUCT_UPDATED
+
+    def delete_one(self, raw: Any) -> tuple[int, str]:
+        pid = id_text(raw)
+        if pid is None or not self.products.delete(pid):
+            raise ItemError(404, PRODUCT_NOT_FOUND)
+        return 200, PRODUCT_DELETED
+
+    def create(self, body: Json) -> tuple[list[dict[str, Any]], int]:
+        return run_batch([(item.get("id") if isinstance(item, dict) else None, lambda item=item: self.save_one(item))
+                          for _, item in entries(body, "product")])
+
+    def delete(self, body: Json) -> tuple[list[dict[str, Any]], int]:
+        return run_batch([(raw, lambda raw=raw: self.delete_one(raw)) for raw in id_list(body, "product")])
+
+
+# -- orders -----------------------------------------------------------------------------------
+ADDRESS_FIELDS = ("name", "address1", "address2", "phone", "city", "state", "country", "country_code", "zip")
+
+
+class Orders:
+    def __init__(self, state: TenantState) -> None:
+        self.state = state
+        self.orders = state.collection("orders")
+
+    def save_one(self, item: Any) -> tuple[int, str]:
+        if not isinstance(item, dict):
+            raise ItemError(404, ORDER_BAD, show_id=False)
+        oid = id_text(item.get("order_id"))
+        if oid is None:
+            raise ItemError(404, ORDER_BAD, show_id=False)
+        address = item.get("shipping_address")
+        lists = [item.get(k) for k in ("design_id", "item_price", "item_qty")]
+        if (not isinstance(address, dict) or not text(address.get("name")).strip()
+                or not all(isinstance(v, list) and v for v in lists)
+                or not number_or_blank(item.get("sub_total")) or text(item.get("sub_total")) == ""):
+            raise ItemError(404, ORDER_BAD)
+        designs, prices, qtys = lists
+        if not len(designs) == len(prices) == len(qtys):
+            raise ItemError(404, ORDER_LENGTHS)
+        if not all(number_or_blank(p) and text(p) != "" for p in prices) \
+                or not all(isinstance(q, (int, str)) and not isinstance(q, bool) and text(q).isdigit() for q in qtys):
+            raise ItemError(404, ORDER_BAD)
+        now = self.state.now()
+        lines = [{"design_id": text(d), "price": text(p), "qty": int(text(q))} for d, p, q in zip(designs, prices, qtys)]
+        existing = self.orders.get(oid)
+        record = {**(existing or {}), "order_id": oid, "status": text(item.get("status")) or "Open",
+                  "sub_total": text(item.get("sub_total")),
+                  "shipping_address": {k: text(address.get(k)) for k in ADDRESS_FIELDS if k in address},
+                  "items": lines, "updated_at": now}
+        if existing is None:
+            record["created_at"] = now
+            self.orders.put(oid, record)
+            return 200, ORDER_CREATED
+        self.orders.put(oid, record)
+        return 200, ORDER_UPDATED
+
+    def create(self, body: Json) -> tuple[list[dict[str, Any]], int]:
+        return run_batch([(item.get("order_id") if isinstance(item, dict) else None,
+                           lambda item=item: self.save_one(item)) for _, item in entries(body, "order")])

@@ -1,0 +1,54 @@
+"""PrintXpand routes: the OAuth token endpoints and the bulk entity endpoints.
+
+Parse, call the model, serialize. Every bulk path is served with and without its trailing
+slash, under ``/rest/V1/...`` and, as the document also shows for products, ``/V1/...``.
+"""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, request
+
+from mocks.core.api import public
+from mocks.core.http import body, json_response, sandbox, state
+from mocks.printxpand.models import Categories, Customers, Orders, Products
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def _answer(result: tuple[list, int]) -> Response:
+    data, status = result
+    return json_response(data, status)
+
+
+def _verifier():
+    from mocks.printxpand import API
+    return API.verifier(sandbox())
+
+
+def build() -> Blueprint:
+    bp = Blueprint("printxpand", __name__)
+
+    @bp.post("/oauth/token/request")
+    @public
+    def request_token():
+        return Response(urlencode(_verifier().issue_request_token(request)), mimetype=FORM)
+
+    @bp.post("/oauth/token/access")
+    @public
+    def access_token():
+        return Response(urlencode(_verifier().issue_access_token(request)), mimetype=FORM)
+
+    def bulk(path: str, endpoint: str, view, methods=("POST",)) -> None:
+        for prefix in ("/rest/V1", "/V1"):
+            for slash in ("", "/"):
+                name = f"{endpoint}{prefix.replace('/', '_')}{'_slash' if slash else ''}"
+                bp.add_url_rule(f"{prefix}/{path}{slash}", name, view, methods=list(methods))
+
+    bulk("customer/create", "customer_create", lambda: _answer(Customers(state()).create(body())))
+    bulk("category/create", "category_create", lambda: _answer(Categories(state()).create(body())))
+    bulk("category/delete", "category_delete", lambda: _answer(Categories(state()).delete(body())))
+    bulk("product/create", "product_create", lambda: _answer(Products(state()).create(body())))
+    bulk("product/delete", "product_delete", lambda: _answer(Products(state()).delete(body())))
+    bulk("order/create", "order_create", lambda: _answer(Orders(state()).create(body())), ("GET", "POST"))
+    return bp
