@@ -1,0 +1,615 @@
+"""Stock2Shop state and domain logic: users and tokens, sources, channels, products, orders,
+customers, the product/image/order queue and the Elasticsearch-style search.
+
+One tenant is one Stock2Shop client (tenant id = ``str(client_id)``). Never imports Flask.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import datetime as dt
+import hashlib
+import json
+import secrets
+import threading
+import uuid
+from typing import Any
+
+from mocks.core.state import TenantState
+from mocks.stock2shop import errors as X
+from mocks.stock2shop import search as S
+
+DEFAULT_TOKEN_TTL = 86_400
+DEFAULT_QUEUE_DELAY = 5
+IMAGE_BASE = "https://s2s-image.s3.amazonaws.com"
+ES_BASE = "https://vpc-stock2shop-sandbox.eu-west-1.es.amazonaws.com"
+
+# Roles (the documents' table); "" is an admin user (no role). Ids: the document gives
+# product_meta_editor id 1; the others are the sandbox's.
+ROLE_IDS = {"product_meta_editor": 1, "trade": 2, "read_only": 3, "product_editor": 4, "customer_read_only": 5}
+ROLES = ("", "trade", "read_only", "product_editor", "product_meta_editor", "customer_read_only")
+
+_EVERYONE_BUT_CUSTOMERS = {"", "trade", "read_only", "product_editor", "product_meta_editor"}
+PERMISSIONS: dict[str, set[str]] = {
+    "read sources": _EVERYONE_BUT_CUSTOMERS,
+    "read channels": _EVERYONE_BUT_CUSTOMERS,
+    "read products": _EVERYONE_BUT_CUSTOMERS,
+    "read orders": {"", "trade", "read_only"},
+    "read customers": {"", "read_only", "customer_read_only"},
+    "read the queue": {"", "trade", "read_only", "product_editor", "product_meta_editor"},
+    "queue products": {"", "product_editor", "product_meta_editor"},
+    "queue product meta": {"", "product_meta_editor"},
+    "queue images": {"", "product_editor", "product_meta_editor"},
+    "queue orders": {"", "trade"},
+}
+
+
+def require(user: dict[str, Any], action: str) -> None:
+    if user["role"] not in PERMISSIONS[action]:
+        raise X.RoleForbidden(user["role"], action)
+
+
+# -- time formats ---------------------------------------------------------------------------------
+def s2s_time(ts: float) -> str:
+    """Products and orders: ``2021-01-05 08:25:04``."""
+    return dt.datetime.fromtimestamp(ts, tz=dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def user_time(ts: float) -> str:
+    """Users, sources and channels: ``2015-03-03T07:30:06+0000``."""
+    return dt.datetime.fromtimestamp(ts, tz=dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+
+def _bool(value: Any, default: bool = True) -> bool:
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in ("true", "1", "yes", "y")
+
+
+def _num(value: Any, default: float = 0) -> float | int:
+    if isinstance(value, bool) or value is None:
+        return default
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return default
+    if f != f or f in (float("inf"), float("-inf")):
+        return default
+    return int(f) if f.is_integer() else round(f, 4)
+
+
+def money(value: float) -> str:
+    return f"{value:.2f}"
+
+
+# -- users and tokens -----------------------------------------------------------------------------
+class Users:
+    """Users of one client and their tokens. A new token invalidates the user's earlier ones."""
+
+    def __init__(self, state: TenantState) -> None:
+        self.state = state
+        self.users = state.collection("users")
+        self.tokens = state.collection("tokens")
+
+    @property
+    def ttl(self) -> float:
+        return float(self.state.options.get("token_ttl_seconds", DEFAULT_TOKEN_TTL))
+
+    def find(self, username: str) -> dict[str, Any] | None:
+        for _, user in self.users.items():
+            if user["username"] == username:
+                return user
+        return None
+
+    def issue(self, user: dict[str, Any]) -> str:
+        token = secrets.token_hex(20)
+        now = self.state.now()
+        self.tokens.put(token, {"user_id": user["id"], "issued": now, "expires": now + self.ttl})
+
+        def swap(old: dict[str, Any] | None) -> dict[str, Any] | None:
+            if old is None:
+                return None
+            previous = old.get("token")
+            if previous and previous != token:
+                self.tokens.delete(previous)
+            return {**old, "token": token}
+        self.users.update(str(user["id"]), swap)
+        return token
+
+    def by_token(self, token: str) -> tuple[dict[str, Any] | None, str]:
+        """(user, "") or (None, reason) where reason is "invalid" or "expired"."""
+        record = self.tokens.lookup(token)
+        if record is None:
+            return None, "invalid"
+        user = self.users.lookup(str(record["user_id"]))
+        if user is None or user.get("token") != token or not user.get("active", 1):
+            return None, "invalid"
+        if self.state.now() >= record["expires"]:
+            return None, "expired"
+        return user, ""
+
+
+def public_user(user: dict[str, Any], state: TenantState, full: bool) -> dict[str, Any]:
+    base = {k: user[k] for k in ("id", "created", "name", "surname", "email", "username", "modified",
+                                 "client_id", "active", "admin", "token")}
+    if not full:
+        return base
+    role = user["role"]
+    catalogue = Catalogue(state)
+    customers = []
+    if role == "trade" and user.get("customer_id") is not None:
+        c = state.collection("customers").lookup(str(user["customer_id"]))
+        if c is not None:
+            customers.append(c)
+    return {
+        **base,
+        "client_name": user["client_name"],
+        "fulfillment_services": [],
+        "channels": catalogue.channels(),
+        "sources": catalogue.sources(),
+        "customers": customers,
+        "roles": [{"id": ROLE_IDS[role], "description": role}] if role else [],
+        "role_description": role or None,
+    }
+
+
+# -- sources and channels -------------------------------------------------------------------------
+class Catalogue:
+    def __init__(self, state: TenantState) -> None:
+        self.state = state
+
+    def sources(self) -> list[dict[str, Any]]:
+        return self.state.collection("sources").values()
+
+    def channels(self) -> list[dict[str, Any]]:
+        return self.state.collection("channels").values()
+
+    def source(self, source_id: Any) -> dict[str, Any] | None:
+        return self.state.collection("sources").lookup(str(source_id))
+
+    def channel(self, channel_id: Any) -> dict[str, Any] | None:
+        return self.state.collection("channels").lookup(str(channel_id))
+
+
+# -- search ---------------------------------------------------------------------------------------
+_DOC_CACHES: dict[tuple[int, str], S.DocCache] = {}
+_DOC_LOCK = threading.Lock()
+
+INDEXES = {"products": "products--------2020-09-02-08-31-08", "orders": "orders--------2020-09-02-08-31-08",
+           "customers": "customers--------2020-09-02-08-31-08"}
+
+
+def _docs(state: TenantState, collection: str) -> list[S.Doc]:
+    coll = state.collection(collection)
+    key = (id(state.store), coll.namespace)
+    with _DOC_LOCK:
+        cache = _DOC_CACHES.get(key)
+        if cache is None:
+            cache = _DOC_CACHES[key] = S.DocCache()
+    return cache.docs(coll.items())
+
+
+def elastic_search(state: TenantState, collection: str, body: Any) -> dict[str, Any]:
+    """Run a search; the response in the documents' shape (``system_{collection}`` = live records)."""
+    client_id = int(state.tenant) if state.tenant.isdigit() else state.tenant
+    extra: list[dict[str, Any]] = [{"term": {"client_id": client_id}}]
+    if collection == "products":
+        extra.append({"term": {"active": True}})
+    try:
+        result = S.search(_docs(state, collection), body, extra_filters=extra)
+    except S.SearchError as exc:
+        raise X.BadSearch(str(exc)) from None
+    hits = []
+    for doc, score, sort in result["hits"]:
+        hit: dict[str, Any] = {"_index": INDEXES[collection], "_type": "_doc", "_id": str(doc.id),
+                               "_score": score, "_source": doc.source}
+        if sort is not None:
+            hit["sort"] = sort
+        hits.append(hit)
+    internal = copy.deepcopy(body)
+    internal.setdefault("aggs", {})
+    query = internal.get("query") or {"match_all": {}}
+    internal["query"] = {"bool": {"must": [query], "filter": extra}}
+    response: dict[str, Any] = {
+        "took": 1 + len(result["hits"]) // 50,
+        "timed_out": False,
+        "_shards": {"total": 5, "successful": 5, "skipped": 0, "failed": 0},
+        "hits": {"total": result["total"], "max_score": result["max_score"], "hits": hits},
+    }
+    if "aggregations" in result:
+        response["aggregations"] = result["aggregations"]
+    response["request"] = {"url": f"{ES_BASE}/{collection}/_search", "method": "POST", "body": internal}
+    response[f"system_{collection}"] = [doc.source for doc, _, _ in result["hits"]]
+    response["took_s2s"] = response["took"] + 1
+    return response
+
+
+# -- products -------------------------------------------------------------------------------------
+def product_hash(product: dict[str, Any]) -> str:
+    core = {k: product.get(k) for k in ("title", "body_html", "collection", "product_type", "vendor", "tags",
+                                        "options", "variants")}
+    return hashlib.md5(json.dumps(core, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def image_record(state: TenantState, image_id: int, product_id: int, storage: str, source_code: Any,
+                 ts: float) -> dict[str, Any]:
+    return {
+        "src_50x50": f"{IMAGE_BASE}/thumb/50x50/{storage}",
+        "src_160x160": f"{IMAGE_BASE}/thumb/160x160/{storage}",
+        "id": image_id,
+        "created": s2s_time(ts),
+        "source_image_code": source_code,
+        "storage_code": storage,
+        "src": f"{IMAGE_BASE}/{storage}",
+        "modified": s2s_time(ts),
+        "client_id": int(state.tenant),
+        "product_id": product_id,
+        "active": True,
+        "hash": storage.rsplit(".", 1)[0],
+    }
+
+
+# -- the queue ------------------------------------------------------------------------------------
+class Queue:
+    """Queued products, images and orders, applied FIFO once due (created + queue_delay_seconds)."""
+
+    def __init__(self, state: TenantState) -> None:
+        self.state = state
+        self.items = state.collection("queue")
+        self.products = state.collection("products")
+
+    @property
+    def delay(self) -> float:
+        return float(self.state.options.get("queue_delay_seconds", DEFAULT_QUEUE_DELAY))
+
+    def _add(self, instruction: str, payload: Any, **extra: Any) -> dict[str, Any]:
+        now = self.state.now()
+        item_id = self.state.next_id("queue", 213_285_668)
+        item = {
+            "id": item_id, "instruction": instruction, "status": "pending",
+            "created": s2s_time(now), "created_ts": now, "due_ts": now + self.delay,
+            "processed": None, "message": None, "client_id": int(self.state.tenant),
+            "message_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"stock2shop/{self.state.tenant}/queue/{item_id}")),
+            "result": None, "payload": payload, **extra,
+        }
+        self.items.put(str(item_id), item)
+        return item
+
+    # enqueue -------------------------------------------------------------------------------------
+    def queue_products(self, user: dict[str, Any], body: dict[str, Any], source_id: int | None) -> int:
+        require(user, "queue products")
+        entries = body["system_products"]
+        if any(e["product"].get("meta") for e in entries):
+            require(user, "queue product meta")
+        for entry in entries:
+            src = entry["source"].get("source_id", source_id)
+            if src is None:
+                raise X.BadPayload("source.source_id (or the source_id query parameter) is required")
+            self._add("sync_product", entry, source_id=_num(src, 0))
+        return len(entries)
+
+    def queue_images(self, user: dict[str, Any], body: dict[str, Any]) -> int:
+        require(user, "queue images")
+        entries = body["system_images"]
+        for i, entry in enumerate(entries):
+            image = entry["image"]
+            if image.get("action", "I") == "I":
+                data = image.get("image")
+                if not isinstance(data, str) or not data:
+                    raise X.BadPayload(f"system_images[{i}].image.image: base64 image data is required for action I")
+                try:
+                    base64.b64decode(data + "=" * (-len(data) % 4), validate=True)
+                except (binascii.Error, ValueError):
+                    raise X.BadPayload(f"system_images[{i}].image.image is not base64 encoded") from None
+        for entry in entries:
+            self._add("sync_image", entry, source_id=_num(entry["source"].get("source_id"), 0))
+        return len(entries)
+
+    def queue_order(self, user: dict[str, Any], client_id: int, channel_id: int, body: Any) -> dict[str, Any]:
+        require(user, "queue orders")
+        if str(client_id) != self.state.tenant:
+            raise X.WrongClient(client_id)
+        if Catalogue(self.state).channel(channel_id) is None:
+            raise X.UnknownChannel(channel_id)
+        item = self._add("sync_order", body, channel_id=channel_id)
+        when = dt.datetime.fromtimestamp(item["created_ts"], tz=dt.timezone.utc)
+        key = f"{client_id}-{channel_id}-0/{when:%Y-%m/%d/%H/%M/%S}-{item['id']}-sync_order.json"
+        self.items.update(str(item["id"]), lambda old: {**old, "key": key} if old else old)
+        return {"message": "order received", "queue_messages": [{"key": key, "message_id": item["message_id"]}]}
+
+    # reading -------------------------------------------------------------------------------------
+    def summary(self) -> dict[str, Any]:
+        self.process_due()
+        counts: dict[str, dict[str, int]] = {}
+        for _, item in self.items.items():
+            row = counts.setdefault(item["instruction"], {"pending": 0, "processed": 0, "failed": 0})
+            row[item["status"]] += 1
+        rows = [{"instruction": k, "count": v["pending"], "processed": v["processed"], "failed": v["failed"]}
+                for k, v in sorted(counts.items())]
+        return {"system_queue_summary": {"total": sum(r["count"] for r in rows), "instructions": rows}}
+
+    def listing(self, status: str | None, instruction: str | None, limit: int) -> dict[str, Any]:
+        self.process_due()
+        rows = [public_item(i) for _, i in self.items.items()
+                if (status is None or i["status"] == status) and (instruction is None or i["instruction"] == instruction)]
+        return {"system_queue_items": rows[-limit:][::-1], "total": len(rows)}
+
+    def one(self, ref: str) -> dict[str, Any]:
+        self.process_due()
+        item = self.items.lookup(ref)
+        if item is None:
+            item = next((i for _, i in self.items.items() if i["message_id"] == ref), None)
+        if item is None:
+            raise X.QueueItemNotFound(ref)
+        return {"system_queue_item": public_item(item)}
+
+    # processing ----------------------------------------------------------------------------------
+    def process_due(self) -> int:
+        now = self.state.now()
+        due = [i for _, i in self.items.items() if i["status"] == "pending" and i["due_ts"] <= now]
+        if not due:
+            return 0
+        index: dict[tuple[str, str], str] | None = None
+        done = 0
+        for item in sorted(due, key=lambda i: i["id"]):
+            current = self.items.lookup(str(item["id"]))
+            if current is None or current["status"] != "pending":
+                continue  # another worker took it
+            if index is None:
+                index = {(str(p.get("source_id")), str(p.get("source_product_code"))): k
+                         for k, p in self.products.items()}
+            try:
+                if item["instruction"] == "sync_product":
+                    result = self._apply_product(item, index)
+                elif item["instruction"] == "sync_image":
+                    result = self._apply_image(item, index)
+                else:
+                    result = self._apply_order(item)
+                status, message = "processed", None
+            except _Failed as exc:
+                result, status, message = None, "failed", str(exc)
+            self.items.update(str(item["id"]), lambda old, r=result, st=status, m=message: {
+                **old, "status": st, "message": m, "result": r, "processed": s2s_time(now)} if old else old)
+            done += 1
+        return done
+
+    def _apply_product(self, item: dict[str, Any], index: dict[tuple[str, str], str]) -> dict[str, Any]:
+        entry = item["payload"]
+        source, data = entry["source"], entry["product"]
+        source_id = item["source_id"]
+        if Catalogue(self.state).source(source_id) is None:
+            raise _Failed(f"source {source_id} does not belong to client {self.state.tenant}")
+        code = str(source["source_product_code"])
+        now = self.state.now()
+        client_id = int(self.state.tenant)
+        key = index.get((str(source_id), code))
+        product = self.products.get(key) if key else None
+        if product is None:
+            pid = self.state.next_id("product", 70_000)
+            product = {"id": pid, "created": s2s_time(now), "active": True, "source_product_code": code,
+                       "modified": s2s_time(now), "client_id": client_id, "source_id": source_id,
+                       "body_html": "", "collection": "", "title": "", "product_type": "", "vendor": "",
+                       "hash": "", "channels": [], "tags": "", "options": [], "meta": [], "images": [],
+                       "variants": []}
+        product["active"] = _bool(source.get("product_active"), True)
+        for field in ("title", "body_html", "collection", "product_type", "vendor", "tags"):
+            if field in data and data[field] is not None:
+                product[field] = str(data[field])
+        if "options" in data:
+            product["options"] = [{"name": str(o.get("name", "")), "position": int(_num(o.get("position"), i + 1))}
+                                  for i, o in enumerate(data["options"] or [])]
+        variants = data.get("variants") or []
+        for v in (variants if isinstance(variants, list) else [variants]):
+            vcode = str(v["source_variant_code"])
+            existing = next((x for x in product["variants"] if x["source_variant_code"] == vcode), None)
+            if existing is None:
+                existing = {"id": self.state.next_id("variant", 80_000), "source_variant_code": vcode,
+                            "price": 0, "barcode": "", "sku": "", "qty": 0, "grams": 0,
+                            "inventory_management": True, "active": True, "product_id": product["id"],
+                            "image_id": None, "client_id": client_id, "option1": None, "option2": None,
+                            "option3": None, "price_tiers": [], "qty_availability": []}
+                product["variants"].append(existing)
+            existing["sku"] = str(v["sku"])
+            for field in ("barcode", "option1", "option2", "option3"):
+                if field in v:
+                    existing[field] = None if v[field] is None else str(v[field])
+            for field in ("price", "qty", "grams"):
+                if field in v:
+                    existing[field] = _num(v[field])
+            if "inventory_management" in v:
+                existing["inventory_management"] = _bool(v["inventory_management"])
+            if "price_tiers" in v:
+                existing["price_tiers"] = [{"tier": str(t.get("tier", "")), "price": _num(t.get("price"))}
+                                           for t in v["price_tiers"] or []]
+            if "qty_availability" in v:
+                existing["qty_availability"] = [{"description": str(q.get("description", "")), "qty": _num(q.get("qty"))}
+                                                for q in v["qty_availability"] or []]
+        for m in data.get("meta") or []:
+            mkey = str(m["key"])
+            value = "" if m.get("value") is None else str(m["value"])
+            current = next((x for x in product["meta"] if x["key"] == mkey), None)
+            if current is None:
+                product["meta"].append({"id": self.state.next_id("meta", 4_000_000), "created": s2s_time(now),
+                                        "key": mkey, "value": value, "modified": s2s_time(now),
+                                        "template_name": None, "client_id": client_id})
+            else:
+                current["value"], current["modified"] = value, s2s_time(now)
+        product["modified"] = s2s_time(now)
+        product["hash"] = product_hash(product)
+        self.products.put(str(product["id"]), product)
+        index[(str(source_id), code)] = str(product["id"])
+        return {"product_id": product["id"], "variant_ids": [v["id"] for v in product["variants"]]}
+
+    def _apply_image(self, item: dict[str, Any], index: dict[tuple[str, str], str]) -> dict[str, Any]:
+        entry = item["payload"]
+        source, image = entry["source"], entry["image"]
+        key = index.get((str(item["source_id"]), str(source["source_product_code"])))
+        product = self.products.get(key) if key else None
+        if product is None:
+            raise _Failed(f"product {source['source_product_code']} (source {item['source_id']}) not found; "
+                          "queue the product first, then requeue the image")
+        now = self.state.now()
+        code = image.get("image_id")
+        action = image.get("action", "I")
+        if action == "D":
+            gone = [i["id"] for i in product["images"] if code is not None and str(i["source_image_code"]) == str(code)]
+            if not gone:
+                raise _Failed(f"image {code} not found on product {product['id']}")
+            product["images"] = [i for i in product["images"] if i["id"] not in gone]
+            for v in product["variants"]:
+                if v.get("image_id") in gone:
+                    v["image_id"] = None
+            result: dict[str, Any] = {"product_id": product["id"], "deleted_image_ids": gone}
+        else:
+            storage = hashlib.md5(image["image"].encode()).hexdigest() + ".jpg"
+            existing = next((i for i in product["images"]
+                             if code is not None and str(i["source_image_code"]) == str(code)), None)
+            if existing is None:
+                existing = image_record(self.state, self.state.next_id("image", 300_000), product["id"],
+                                        storage, code, now)
+                product["images"].append(existing)
+            else:
+                fresh = image_record(self.state, existing["id"], product["id"], storage, code, now)
+                existing.update({**fresh, "created": existing["created"]})
+            if _bool((image.get("meta") or {}).get("main_image"), False):
+                product["images"].remove(existing)
+                product["images"].insert(0, existing)
+            vcode = source.get("source_variant_code")
+            if vcode is not None:
+                for v in product["variants"]:
+                    if v["source_variant_code"] == str(vcode):
+                        v["image_id"] = existing["id"]
+            result = {"product_id": product["id"], "image_id": existing["id"]}
+        product["modified"] = s2s_time(now)
+        self.products.put(str(product["id"]), product)
+        return result
+
+    def _apply_order(self, item: dict[str, Any]) -> dict[str, Any]:
+        return Orders(self.state).from_channel(item["channel_id"], item["payload"], item["id"])
+
+
+class _Failed(Exception):
+    """A queue item that cannot be applied (recorded on the item, never an HTTP error)."""
+
+
+def public_item(item: dict[str, Any]) -> dict[str, Any]:
+    out = {k: item.get(k) for k in ("id", "instruction", "status", "created", "processed", "message",
+                                    "client_id", "message_id", "result")}
+    for k in ("key", "source_id", "channel_id"):
+        if k in item:
+            out[k] = item[k]
+    return out
+
+
+# -- orders ---------------------------------------------------------------------------------------
+def order_totals(line_items: list[dict[str, Any]], shipping: float = 0.0, rate: float = 15.0) -> dict[str, Any]:
+    for li in line_items:
+        qty = li["qty"]
+        sub = round(li["price"] * qty, 2)
+        tax = round(sub * rate / 100, 2)
+        li.update({"sub_total": sub, "tax": tax, "tax_per_unit": round(li["price"] * rate / 100, 2),
+                   "total": round(sub + tax - li.get("total_discount", 0), 2),
+                   "tax_lines": [{"rate": f"{rate:g}"}]})
+        li.update({"sub_total_display": money(li["sub_total"]), "tax_display": money(li["tax"]),
+                   "tax_per_unit_display": money(li["tax_per_unit"]), "total_display": money(li["total"]),
+                   "price_display": money(li["price"]), "total_discount_display": money(li.get("total_discount", 0))})
+    sub_total = round(sum(li["sub_total"] for li in line_items), 2)
+    tax = round(sum(li["tax"] for li in line_items), 2)
+    total = round(sub_total + tax + shipping, 2)
+    return {"total_discount": 0, "line_item_sub_total": sub_total, "line_item_tax": tax,
+            "shipping_sub_total": shipping, "shipping_tax": 0, "sub_total": sub_total, "tax": tax, "total": total,
+            "shipping_total": shipping, "sub_total_display": money(sub_total), "shipping_total_display": money(shipping),
+            "shipping_tax_display": "0.00", "tax_display": money(tax), "total_display": money(total),
+            "total_discount_display": "0.00"}
+
+
+ADDRESS_FIELDS = ("address1", "address2", "city", "company", "country", "country_code", "first_name", "last_name",
+                  "phone", "province", "province_code", "zip")
+
+
+def address(data: Any) -> dict[str, Any]:
+    data = data if isinstance(data, dict) else {}
+    return {f: (None if data.get(f) is None else str(data.get(f))) for f in ADDRESS_FIELDS}
+
+
+class Orders:
+    def __init__(self, state: TenantState) -> None:
+        self.state = state
+        self.orders = state.collection("orders")
+        self.customers = state.collection("customers")
+
+    def from_channel(self, channel_id: int, payload: Any, queue_id: int) -> dict[str, Any]:
+        """Turn a channel's order payload (Shopify/WooCommerce-like; anything else is kept as notes
+        and meta) into a Stock2Shop order; the same channel_order_code on the same channel updates."""
+        data = payload if isinstance(payload, dict) else {}
+        now = self.state.now()
+        client_id = int(self.state.tenant)
+        code = data.get("channel_order_code", data.get("order_number", data.get("number", data.get("id"))))
+        code = str(code) if code is not None and not isinstance(code, (dict, list)) else str(queue_id)
+        existing = next((o for _, o in self.orders.items()
+                         if o["channel_order_code"] == code and o["channel_id"] == channel_id), None)
+        cust_in = data.get("customer") if isinstance(data.get("customer"), dict) else {}
+        billing_in = data.get("billing_address", data.get("billing"))
+        email = cust_in.get("email", data.get("email", (billing_in or {}).get("email") if isinstance(billing_in, dict) else None))
+        customer = {
+            "channel_customer_code": str(cust_in.get("id", cust_in.get("channel_customer_code", ""))),
+            "email": "" if email is None else str(email),
+            "first_name": str(cust_in.get("first_name", "") or ""),
+            "last_name": str(cust_in.get("last_name", "") or ""),
+        }
+        customer_id = self._customer(channel_id, customer, now)
+        line_items = []
+        raw_items = data.get("line_items") if isinstance(data.get("line_items"), list) else []
+        for raw in raw_items:
+            if not isinstance(raw, dict):
+                continue
+            sku = str(raw.get("sku", "") or "")
+            line_items.append({"id": self.state.next_id("line_item", 4_000_000), "grams": _num(raw.get("grams")),
+                               "price": float(_num(raw.get("price"))), "sku": sku, "total_discount": 0,
+                               "qty": int(_num(raw.get("quantity", raw.get("qty", 1)), 1)),
+                               "variant_id": self._variant_id(sku), "source_id": None,
+                               "title": str(raw.get("title", raw.get("name", "")) or "")})
+        shipping = address(data.get("shipping_address", data.get("shipping")))
+        billing = address(billing_in)
+        order = {
+            "id": existing["id"] if existing else self.state.next_id("order", 940_000),
+            "created": existing["created"] if existing else s2s_time(now),
+            "channel_order_code": code, "modified": s2s_time(now), "channel_id": channel_id,
+            "client_id": client_id, "customer_id": customer_id,
+            "notes": str(data.get("note", data.get("notes", data.get("customer_note", ""))) or ""),
+            "status": "ordered", **order_totals(line_items),
+            "customer": customer, "sources": [], "line_items": line_items,
+            "meta": [{"key": "queue_id", "value": str(queue_id)}],
+            "shipping_address": shipping, "billing_address": billing,
+        }
+        self.orders.put(str(order["id"]), order)
+        return {"order_id": order["id"], "channel_order_code": code}
+
+    def _variant_id(self, sku: str) -> int | None:
+        if not sku:
+            return None
+        for _, p in self.state.collection("products").items():
+            for v in p["variants"]:
+                if v["sku"] == sku:
+                    return v["id"]
+        return None
+
+    def _customer(self, channel_id: int, c: dict[str, Any], now: float) -> int | None:
+        if not c["email"]:
+            return None
+        for _, known in self.customers.items():
+            if known["email"].lower() == c["email"].lower():
+                return known["id"]
+        cid = self.state.next_id("customer", 500_000)
+        self.customers.put(str(cid), customer_record(cid, int(self.state.tenant), channel_id, c, now))
+        return cid
+
+
+def customer_record(cid: int, client_id: int, channel_id: int, c: dict[str, Any], ts: float) -> dict[str, Any]:
+    return {"id": cid, "created": s2s_time(ts), "modified": s2s_time(ts), "client_id": client_id,
+            "channel_id": channel_id, "channel_customer_code": c.get("channel_customer_code", ""),
+            "email": c["email"], "first_name": c["first_name"], "last_name": c["last_name"],
+            "accepts_marketing": False, "active": True, "addresses": [], "meta": []}

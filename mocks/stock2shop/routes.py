@@ -1,0 +1,114 @@
+"""Stock2Shop routes: parse, check the role, call the model, serialize."""
+from __future__ import annotations
+
+import hmac
+
+from flask import Blueprint, g, request
+
+from mocks.core.api import public
+from mocks.core.http import body, json_response, sandbox, state
+from mocks.stock2shop import errors as X
+from mocks.stock2shop import models as M
+from mocks.stock2shop import seed as seed_data
+
+
+def _user() -> dict:
+    return g.s2s_user
+
+
+def _search(collection: str, action: str):
+    M.require(_user(), action)
+    st = state()
+    M.Queue(st).process_due()
+    return json_response(M.elastic_search(st, collection, body({}) or {}))
+
+
+def build() -> Blueprint:
+    bp = Blueprint("stock2shop", __name__)
+
+    # -- users -------------------------------------------------------------------------------
+    @bp.post("/v1/users/authenticate")
+    @public
+    def authenticate():
+        auth = body()["system_user_auth"]
+        username, password = str(auth["username"]), str(auth["password"])
+        for cid in seed_data.CLIENTS:
+            for spec in seed_data.users_of(cid):
+                if spec["username"] == username and hmac.compare_digest(spec["password"].encode(), password.encode()):
+                    st = sandbox().state("stock2shop", cid)
+                    users = M.Users(st)
+                    user = users.users.lookup(str(spec["id"]))
+                    if user is None or not user.get("active", 1):
+                        raise X.BadCredentials()
+                    users.issue(user)
+                    return json_response({"system_user": M.public_user(users.users.lookup(str(spec["id"])), st, True)})
+        raise X.BadCredentials()
+
+    @bp.get("/v1/users/valid_token/<token>")
+    @public
+    def valid_token(token: str):
+        from mocks.stock2shop import API
+        user, tenant = API.find_token(sandbox(), token)
+        return json_response({"system_user": M.public_user(user, sandbox().state("stock2shop", tenant), False)})
+
+    # -- sources and channels ----------------------------------------------------------------
+    @bp.get("/v1/sources")
+    def sources():
+        M.require(_user(), "read sources")
+        return json_response({"system_sources": M.Catalogue(state()).sources()})
+
+    @bp.get("/v1/channels")
+    def channels():
+        M.require(_user(), "read channels")
+        return json_response({"system_channels": M.Catalogue(state()).channels()})
+
+    # -- search ------------------------------------------------------------------------------
+    @bp.post("/v1/products/elastic_search")
+    @bp.post("/v1/products/elasticsearch")
+    def search_products():
+        return _search("products", "read products")
+
+    @bp.post("/v1/orders/elastic_search")
+    @bp.post("/v1/orders/elasticsearch")
+    def search_orders():
+        return _search("orders", "read orders")
+
+    @bp.post("/v1/customers/elastic_search")
+    def search_customers():
+        return _search("customers", "read customers")
+
+    # -- queues ------------------------------------------------------------------------------
+    @bp.post("/v1/products/queue")
+    def queue_products():
+        source_id = request.args.get("source_id", type=int)
+        n = M.Queue(state()).queue_products(_user(), body(), source_id)
+        return json_response({"system_products": {"sync_product": n}})
+
+    @bp.post("/v1/images/queue")
+    def queue_images():
+        n = M.Queue(state()).queue_images(_user(), body())
+        return json_response({"system_images": {"sync_image": n}})
+
+    @bp.post("/v2-queue/order")
+    def queue_order():
+        client_id = request.args.get("client_id", type=int)
+        channel_id = request.args.get("channel_id", type=int)
+        return json_response(M.Queue(state()).queue_order(_user(), client_id, channel_id, body()))
+
+    @bp.get("/v1/queue/summary")
+    def queue_summary():
+        M.require(_user(), "read the queue")
+        return json_response(M.Queue(state()).summary())
+
+    @bp.get("/v1/queue/items")
+    def queue_items():
+        M.require(_user(), "read the queue")
+        return json_response(M.Queue(state()).listing(request.args.get("status"), request.args.get("instruction"),
+                                                      request.args.get("limit", 100, type=int)))
+
+    @bp.get("/v1/queue/items/<ref>")
+    def queue_item(ref: str):
+        M.require(_user(), "read the queue")
+        return json_response(M.Queue(state()).one(ref))
+
+    return bp

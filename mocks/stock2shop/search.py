@@ -1,0 +1,728 @@
+"""A small Elasticsearch query evaluator over JSON documents (pure Python, no Flask).
+
+Supported query clauses: ``bool`` (must, filter, should + minimum_should_match, must_not),
+``match_all``, ``match_none``, ``term``, ``terms``, ``range`` (gt/gte/lt/lte on numbers and dates
+such as ``"2021-08-27 08:23:04"``), ``match``, ``match_phrase``, ``multi_match`` (dotted fields,
+``^boost``, the ``.autocomplete`` prefix sub-field, operator or/and), ``exists``, ``prefix``,
+``wildcard``, ``ids``, ``nested`` and ``constant_score``. Sorting on fields and ``_score`` (object
+or list form), ``from``/``size`` and the aggregations ``terms``, ``min``, ``max``, ``avg``,
+``sum``, ``value_count`` and ``cardinality``. Anything else raises :class:`SearchError`.
+
+Each document is flattened once into ``{dotted.path: [values]}`` (arrays of objects contribute
+every element, as Elasticsearch's object mapping does) and cached for as long as the store keeps
+handing out the same document object, so repeated searches over large catalogues stay cheap.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import re
+from typing import Any, Callable, Iterable
+
+Json = Any
+_TOKEN = re.compile(r"[0-9a-z]+")
+_DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d")
+
+
+class SearchError(ValueError):
+    """The query cannot be evaluated (unsupported or malformed clause)."""
+
+
+# -- values ---------------------------------------------------------------------------------------
+def tokens(value: Any) -> list[str]:
+    if value is None or isinstance(value, bool):
+        return [str(value).lower()] if isinstance(value, bool) else []
+    return _TOKEN.findall(str(value).lower())
+
+
+def parse_date(value: Any) -> float | None:
+    """Epoch seconds of a date string (the documented formats), else None."""
+    if not isinstance(value, str) or len(value) < 10 or not value[:4].isdigit():
+        return None
+    for fmt in _DATE_FORMATS:
+        try:
+            parsed = dt.datetime.strptime(value, fmt)
+        except ValueError:
+            continue
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=dt.timezone.utc)
+        return parsed.timestamp()
+    return None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip()) if value.strip() else None
+        except ValueError:
+            return None
+    return None
+
+
+def same_value(stored: Any, wanted: Any) -> bool:
+    """Term equality with Elasticsearch's coercions (``"47" == 47``, ``"true" == true``)."""
+    if isinstance(stored, bool) or isinstance(wanted, bool):
+        return str(stored).lower() == str(wanted).lower()
+    if stored == wanted:
+        return True
+    a, b = _number(stored), _number(wanted)
+    if a is not None and b is not None:
+        return a == b
+    return False
+
+
+def sort_key(value: Any) -> tuple[int, Any]:
+    """Comparable key: numbers, then dates (as epoch ms), then strings."""
+    num = _number(value) if not isinstance(value, str) else None
+    if num is not None:
+        return (0, num)
+    date = parse_date(value)
+    if date is not None:
+        return (0, date * 1000)
+    if isinstance(value, str):
+        num = _number(value)
+        if num is not None:
+            return (0, num)
+        return (1, value.lower())
+    if isinstance(value, bool):
+        return (0, float(value))
+    return (1, str(value))
+
+
+def sort_value(value: Any) -> Any:
+    """What Elasticsearch reports in ``hits.hits[].sort``: dates as epoch milliseconds."""
+    date = parse_date(value)
+    if date is not None:
+        return int(date * 1000)
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+# -- flattening -----------------------------------------------------------------------------------
+def flatten(doc: Json, prefix: str = "") -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = {}
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, dict):
+            if path:
+                out.setdefault(path, [])  # the object itself exists
+            for key, value in node.items():
+                walk(value, f"{path}.{key}" if path else str(key))
+        elif isinstance(node, list):
+            out.setdefault(path, [])
+            for item in node:
+                walk(item, path)
+        elif node is not None:
+            out.setdefault(path, []).append(node)
+
+    walk(doc, prefix)
+    return out
+
+
+class Doc:
+    """One searchable document: its id, its source and (lazily) its flattened fields."""
+
+    __slots__ = ("id", "source", "_flat", "_nested", "_tokens")
+
+    def __init__(self, doc_id: str, source: Json) -> None:
+        self.id = doc_id
+        self.source = source
+        self._flat: dict[str, list[Any]] | None = None
+        self._nested: dict[str, list[Doc]] = {}
+        self._tokens: dict[str, list[list[str]]] = {}
+
+    @property
+    def flat(self) -> dict[str, list[Any]]:
+        if self._flat is None:
+            self._flat = flatten(self.source)
+        return self._flat
+
+    def values(self, field: str) -> list[Any]:
+        if field.endswith(".keyword"):
+            field = field[: -len(".keyword")]
+        return self.flat.get(field, [])
+
+    def token_lists(self, field: str) -> list[list[str]]:
+        hit = self._tokens.get(field)
+        if hit is None:
+            hit = [tokens(v) for v in self.values(field)]
+            self._tokens[field] = hit
+        return hit
+
+    def nested(self, path: str) -> list["Doc"]:
+        hit = self._nested.get(path)
+        if hit is None:
+            node: Any = [self.source]
+            for part in path.split("."):
+                nxt: list[Any] = []
+                for n in node:
+                    if isinstance(n, dict) and part in n:
+                        v = n[part]
+                        nxt.extend(v if isinstance(v, list) else [v])
+                node = nxt
+            hit = []
+            for element in node:
+                if isinstance(element, dict):
+                    sub = Doc(self.id, element)
+                    sub._flat = flatten(element, path)
+                    hit.append(sub)
+            self._nested[path] = hit
+        return hit
+
+    def field_names(self) -> Iterable[str]:
+        return self.flat.keys()
+
+
+class DocCache:
+    """Flattened documents per key, reused while the store hands out the same object."""
+
+    def __init__(self) -> None:
+        self._docs: dict[str, Doc] = {}
+
+    def docs(self, items: list[tuple[str, Json]]) -> list[Doc]:
+        out = []
+        cache = self._docs
+        for key, value in items:
+            doc = cache.get(key)
+            if doc is None or doc.source is not value:
+                doc = Doc(key, value)
+                cache[key] = doc
+            out.append(doc)
+        if len(cache) > len(items) * 2 + 1000:  # drop deleted documents now and then
+            live = {k for k, _ in items}
+            for key in [k for k in cache if k not in live]:
+                del cache[key]
+        return out
+
+
+# -- queries --------------------------------------------------------------------------------------
+Matcher = Callable[[Doc], "float | None"]   # None: no match; a float: the match's score
+
+
+def _single_field(clause: Json, name: str) -> tuple[str, Any]:
+    if not isinstance(clause, dict) or len(clause) != 1:
+        raise SearchError(f"[{name}] query expects exactly one field, got {clause!r}"[:300])
+    field, value = next(iter(clause.items()))
+    if not isinstance(field, str) or not field:
+        raise SearchError(f"[{name}] field name must be a non-empty string")
+    return field, value
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _min_should(spec: Any, count: int, default: int) -> int:
+    if spec is None:
+        return default
+    if isinstance(spec, bool):
+        raise SearchError("[minimum_should_match] must be an integer or a percentage")
+    if isinstance(spec, int):
+        n = spec
+    elif isinstance(spec, str) and re.fullmatch(r"-?\d+%", spec.strip()):
+        pct = int(spec.strip()[:-1])
+        n = int(count * pct / 100) if pct >= 0 else count - int(count * -pct / 100)
+    elif isinstance(spec, str) and re.fullmatch(r"-?\d+", spec.strip()):
+        n = int(spec)
+    else:
+        raise SearchError(f"[minimum_should_match] cannot parse {spec!r}")
+    if n < 0:
+        n = count + n
+    return max(0, min(n, count))
+
+
+def compile_query(query: Json) -> Matcher:
+    """Turn a query clause into a function doc -> score or None."""
+    if not isinstance(query, dict) or len(query) != 1:
+        raise SearchError("a query clause must be an object with exactly one key, e.g. {\"match_all\": {}}")
+    kind, body = next(iter(query.items()))
+    builder = _BUILDERS.get(kind)
+    if builder is None:
+        raise SearchError(f"unsupported query clause [{kind}]")
+    return builder(body)
+
+
+def _match_all(body: Json) -> Matcher:
+    if not isinstance(body, dict):
+        raise SearchError("[match_all] expects an object")
+    boost = float(body.get("boost", 1.0))
+    return lambda doc: boost
+
+
+def _match_none(body: Json) -> Matcher:
+    return lambda doc: None
+
+
+def _bool(body: Json) -> Matcher:
+    if not isinstance(body, dict):
+        raise SearchError("[bool] expects an object")
+    unknown = set(body) - {"must", "filter", "should", "must_not", "minimum_should_match", "boost"}
+    if unknown:
+        raise SearchError(f"[bool] does not support [{sorted(unknown)[0]}]")
+    must = [compile_query(q) for q in _as_list(body.get("must"))]
+    filt = [compile_query(q) for q in _as_list(body.get("filter"))]
+    should = [compile_query(q) for q in _as_list(body.get("should"))]
+    must_not = [compile_query(q) for q in _as_list(body.get("must_not"))]
+    needed = _min_should(body.get("minimum_should_match"), len(should), 0 if (must or filt) else min(1, len(should)))
+
+    def run(doc: Doc) -> float | None:
+        score = 0.0
+        for m in must:
+            s = m(doc)
+            if s is None:
+                return None
+            score += s
+        for m in filt:
+            if m(doc) is None:
+                return None
+        for m in must_not:
+            if m(doc) is not None:
+                return None
+        hits = 0
+        for m in should:
+            s = m(doc)
+            if s is not None:
+                hits += 1
+                score += s
+        if hits < needed:
+            return None
+        if not must and not should:
+            return 0.0 if filt or must_not else 1.0
+        return score
+    return run
+
+
+def _constant_score(body: Json) -> Matcher:
+    if not isinstance(body, dict) or "filter" not in body:
+        raise SearchError("[constant_score] requires a [filter]")
+    inner = compile_query(body["filter"])
+    boost = float(body.get("boost", 1.0))
+    return lambda doc: boost if inner(doc) is not None else None
+
+
+def _field_params(clause: Json, name: str, key: str) -> tuple[str, dict[str, Any]]:
+    field, value = _single_field(clause, name)
+    if isinstance(value, dict):
+        if key not in value:
+            raise SearchError(f"[{name}] query for [{field}] is missing [{key}]")
+        return field, value
+    return field, {key: value}
+
+
+def _term(body: Json) -> Matcher:
+    field, params = _field_params(body, "term", "value")
+    wanted = params["value"]
+    if isinstance(wanted, (dict, list)):
+        raise SearchError("[term] value must be a scalar")
+    boost = float(params.get("boost", 1.0))
+    if field == "_id":
+        return lambda doc: boost if str(doc.id) == str(wanted) else None
+    return lambda doc: boost if any(same_value(v, wanted) for v in doc.values(field)) else None
+
+
+def _terms(body: Json) -> Matcher:
+    if not isinstance(body, dict):
+        raise SearchError("[terms] expects an object")
+    fields = {k: v for k, v in body.items() if k != "boost"}
+    if len(fields) != 1:
+        raise SearchError("[terms] query expects exactly one field")
+    field, wanted = next(iter(fields.items()))
+    if not isinstance(wanted, list) or any(isinstance(w, (dict, list)) for w in wanted):
+        raise SearchError("[terms] value must be an array of scalars")
+    boost = float(body.get("boost", 1.0))
+    if field == "_id":
+        ids = {str(w) for w in wanted}
+        return lambda doc: boost if str(doc.id) in ids else None
+    return lambda doc: boost if any(same_value(v, w) for v in doc.values(field) for w in wanted) else None
+
+
+def _range(body: Json) -> Matcher:
+    field, params = _single_field(body, "range")
+    if not isinstance(params, dict):
+        raise SearchError("[range] expects an object of bounds")
+    bounds = {k: v for k, v in params.items() if k in ("gt", "gte", "lt", "lte")}
+    unknown = set(params) - {"gt", "gte", "lt", "lte", "format", "boost", "time_zone"}
+    if unknown:
+        raise SearchError(f"[range] does not support [{sorted(unknown)[0]}]")
+    checks: list[tuple[str, tuple[int, Any]]] = []
+    for op, bound in bounds.items():
+        if isinstance(bound, (dict, list)) or bound is None:
+            raise SearchError(f"[range] bound [{op}] must be a number or a date")
+        checks.append((op, sort_key(bound)))
+    boost = float(params.get("boost", 1.0))
+
+    def ok(value: Any) -> bool:
+        key = sort_key(value)
+        for op, bound in checks:
+            if key[0] != bound[0]:
+                return False
+            if op == "gt" and not key[1] > bound[1]:
+                return False
+            if op == "gte" and not key[1] >= bound[1]:
+                return False
+            if op == "lt" and not key[1] < bound[1]:
+                return False
+            if op == "lte" and not key[1] <= bound[1]:
+                return False
+        return True
+    return lambda doc: boost if any(ok(v) for v in doc.values(field)) else None
+
+
+def _text_matcher(field: str, query: Any, operator: str, msm: Any, prefix_last: bool = False,
+                  autocomplete: bool = False) -> Callable[[Doc], float | None]:
+    wanted = tokens(query)
+    operator = str(operator).lower()
+    if operator not in ("or", "and"):
+        raise SearchError(f"[operator] must be or/and, got {operator!r}")
+
+    def present(doc: Doc, term: str) -> bool:
+        for toks in doc.token_lists(field):
+            if autocomplete:
+                if any(t.startswith(term) for t in toks):
+                    return True
+            elif term in toks:
+                return True
+        return False
+
+    def run(doc: Doc) -> float | None:
+        if not wanted:
+            return None
+        found = sum(1 for t in wanted if present(doc, t))
+        need = len(wanted) if operator == "and" else _min_should(msm, len(wanted), 1)
+        if found < max(need, 1):
+            return None
+        return float(found)
+    return run
+
+
+def _match(body: Json) -> Matcher:
+    field, params = _field_params(body, "match", "query")
+    base, auto = _field_and_mode(field)
+    inner = _text_matcher(base, params["query"], params.get("operator", "or"),
+                          params.get("minimum_should_match"), autocomplete=auto)
+    boost = float(params.get("boost", 1.0))
+    return lambda doc: None if (s := inner(doc)) is None else s * boost
+
+
+def _match_phrase(body: Json) -> Matcher:
+    field, params = _field_params(body, "match_phrase", "query")
+    wanted = tokens(params["query"])
+    boost = float(params.get("boost", 1.0))
+
+    def run(doc: Doc) -> float | None:
+        if not wanted:
+            return None
+        n = len(wanted)
+        for toks in doc.token_lists(field):
+            for i in range(len(toks) - n + 1):
+                if toks[i:i + n] == wanted:
+                    return float(n) * boost
+        return None
+    return run
+
+
+def _field_and_mode(field: str) -> tuple[str, bool]:
+    """``id.autocomplete`` is the edge-ngram sub-field of ``id``: prefix matching on its tokens."""
+    if field.endswith(".autocomplete"):
+        return field[: -len(".autocomplete")], True
+    return field, False
+
+
+def _multi_match(body: Json) -> Matcher:
+    if not isinstance(body, dict) or "query" not in body:
+        raise SearchError("[multi_match] requires [query]")
+    fields = body.get("fields")
+    if not isinstance(fields, list) or not fields or not all(isinstance(f, str) for f in fields):
+        raise SearchError("[multi_match] requires [fields], an array of field names")
+    mtype = body.get("type", "best_fields")
+    if mtype not in ("best_fields", "most_fields", "cross_fields", "phrase", "phrase_prefix", "bool_prefix"):
+        raise SearchError(f"[multi_match] does not support type [{mtype}]")
+    operator = body.get("operator", "or")
+    msm = body.get("minimum_should_match")
+    per_field: list[tuple[str, float, bool]] = []
+    for spec in fields:
+        name, _, boost = spec.partition("^")
+        try:
+            weight = float(boost) if boost else 1.0
+        except ValueError:
+            raise SearchError(f"[multi_match] bad boost in field [{spec}]") from None
+        base, auto = _field_and_mode(name)
+        per_field.append((base, weight, auto or mtype in ("phrase_prefix", "bool_prefix")))
+    wanted = tokens(body["query"])
+    if str(operator).lower() not in ("or", "and"):
+        raise SearchError(f"[operator] must be or/and, got {operator!r}")
+    need_all = str(operator).lower() == "and"
+
+    def expand(doc: Doc, pattern: str) -> list[str]:
+        if "*" in pattern:
+            return [f for f in doc.field_names() if fnmatch.fnmatchcase(f, pattern)]
+        return [pattern]
+
+    def run(doc: Doc) -> float | None:
+        if not wanted:
+            return None
+        best = 0.0
+        found_any: set[str] = set()
+        for pattern, weight, auto in per_field:
+            for field in expand(doc, pattern):
+                lists = doc.token_lists(field)
+                found = {t for t in wanted
+                         if any((any(x.startswith(t) for x in toks) if auto else t in toks) for toks in lists)}
+                if mtype in ("best_fields", "phrase", "phrase_prefix", "bool_prefix", "most_fields"):
+                    # operator applies per field in best_fields (Elasticsearch's rule)
+                    need = len(wanted) if need_all else _min_should(msm, len(wanted), 1)
+                    if len(found) >= max(need, 1):
+                        best = max(best, len(found) * weight)
+                found_any |= found
+        if mtype == "cross_fields":
+            need = len(wanted) if need_all else _min_should(msm, len(wanted), 1)
+            return float(len(found_any)) if len(found_any) >= max(need, 1) else None
+        return best if best > 0 else None
+    return run
+
+
+def _exists(body: Json) -> Matcher:
+    if not isinstance(body, dict) or not isinstance(body.get("field"), str):
+        raise SearchError("[exists] requires [field]")
+    field = body["field"]
+    return lambda doc: 1.0 if doc.values(field) else None
+
+
+def _prefix(body: Json) -> Matcher:
+    field, params = _field_params(body, "prefix", "value")
+    wanted = str(params["value"])
+    insensitive = bool(params.get("case_insensitive", False))
+    w = wanted.lower() if insensitive else wanted
+
+    def run(doc: Doc) -> float | None:
+        for v in doc.values(field):
+            s = str(v)
+            if (s.lower() if insensitive else s).startswith(w):
+                return 1.0
+        return None
+    return run
+
+
+def _wildcard(body: Json) -> Matcher:
+    field, params = _field_params(body, "wildcard", "value")
+    pattern = str(params["value"])
+    insensitive = bool(params.get("case_insensitive", False))
+    regex = re.compile(fnmatch.translate(pattern), re.IGNORECASE if insensitive else 0)
+    return lambda doc: 1.0 if any(regex.match(str(v)) for v in doc.values(field)) else None
+
+
+def _ids(body: Json) -> Matcher:
+    if not isinstance(body, dict) or not isinstance(body.get("values"), list):
+        raise SearchError("[ids] requires [values], an array")
+    ids = {str(v) for v in body["values"]}
+    return lambda doc: 1.0 if str(doc.id) in ids else None
+
+
+def _nested(body: Json) -> Matcher:
+    if not isinstance(body, dict) or not isinstance(body.get("path"), str) or "query" not in body:
+        raise SearchError("[nested] requires [path] and [query]")
+    path = body["path"]
+    inner = compile_query(body["query"])
+
+    def run(doc: Doc) -> float | None:
+        best = None
+        for sub in doc.nested(path):
+            s = inner(sub)
+            if s is not None and (best is None or s > best):
+                best = s
+        return best
+    return run
+
+
+_BUILDERS: dict[str, Callable[[Json], Matcher]] = {
+    "bool": _bool, "match_all": _match_all, "match_none": _match_none, "term": _term, "terms": _terms,
+    "range": _range, "match": _match, "match_phrase": _match_phrase, "multi_match": _multi_match,
+    "exists": _exists, "prefix": _prefix, "wildcard": _wildcard, "ids": _ids, "nested": _nested,
+    "constant_score": _constant_score,
+}
+
+
+# -- sort, paging, aggregations -------------------------------------------------------------------
+def parse_sort(spec: Any) -> list[tuple[str, bool, str]]:
+    """[(field, descending, missing)]"""
+    if spec is None:
+        return []
+    entries = spec if isinstance(spec, list) else [spec]
+    out: list[tuple[str, bool, str]] = []
+    for entry in entries:
+        if isinstance(entry, str):
+            out.append((entry, entry == "_score", "_last"))
+            continue
+        if not isinstance(entry, dict) or not entry:
+            raise SearchError("[sort] entries must be field names or objects")
+        for field, how in entry.items():
+            if isinstance(how, str):
+                order, missing = how, "_last"
+            elif isinstance(how, dict):
+                order = how.get("order", "desc" if field == "_score" else "asc")
+                missing = how.get("missing", "_last")
+                unknown = set(how) - {"order", "unmapped_type", "missing", "mode", "format", "nested"}
+                if unknown:
+                    raise SearchError(f"[sort] does not support [{sorted(unknown)[0]}]")
+            else:
+                raise SearchError(f"[sort] bad specification for [{field}]")
+            if order not in ("asc", "desc"):
+                raise SearchError(f"[sort] order must be asc or desc, got {order!r}")
+            out.append((field, order == "desc", str(missing)))
+    return out
+
+
+def _int_param(body: Json, name: str, default: int) -> int:
+    value = body.get(name, default)
+    if isinstance(value, bool):
+        raise SearchError(f"[{name}] must be an integer")
+    if isinstance(value, str) and re.fullmatch(r"\s*\d+\s*", value):
+        value = int(value)
+    if not isinstance(value, int) or value < 0:
+        raise SearchError(f"[{name}] must be a non-negative integer")
+    return value
+
+
+_AGG_METRICS = ("min", "max", "avg", "sum", "value_count", "cardinality")
+
+
+def _aggregate(docs: list[Doc], aggs: Json) -> dict[str, Any]:
+    if not isinstance(aggs, dict):
+        raise SearchError("[aggs] must be an object")
+    out: dict[str, Any] = {}
+    for name, spec in aggs.items():
+        if not isinstance(spec, dict):
+            raise SearchError(f"aggregation [{name}] must be an object")
+        sub = spec.get("aggs", spec.get("aggregations"))
+        kinds = [k for k in spec if k not in ("aggs", "aggregations", "meta")]
+        if len(kinds) != 1:
+            raise SearchError(f"aggregation [{name}] must have exactly one type")
+        kind = kinds[0]
+        params = spec[kind]
+        if not isinstance(params, dict) or not isinstance(params.get("field"), str):
+            raise SearchError(f"aggregation [{name}] of type [{kind}] requires [field]")
+        field = params["field"]
+        if kind == "terms":
+            size = _int_param(params, "size", 10)
+            counts: dict[Any, list[Doc]] = {}
+            for doc in docs:
+                seen = set()
+                for v in doc.values(field):
+                    key = v if not isinstance(v, float) or not v.is_integer() else v
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    counts.setdefault(key, []).append(doc)
+            ordered = sorted(counts.items(), key=lambda kv: (-len(kv[1]), sort_key(kv[0])))
+            buckets = []
+            for key, members in ordered[:size]:
+                bucket: dict[str, Any] = {"key": key, "doc_count": len(members)}
+                if sub:
+                    bucket.update(_aggregate(members, sub))
+                buckets.append(bucket)
+            out[name] = {"doc_count_error_upper_bound": 0,
+                         "sum_other_doc_count": sum(len(m) for _, m in ordered[size:]), "buckets": buckets}
+        elif kind in _AGG_METRICS:
+            if sub:
+                raise SearchError(f"metric aggregation [{name}] cannot have sub-aggregations")
+            raw = [v for doc in docs for v in doc.values(field)]
+            if kind == "value_count":
+                out[name] = {"value": len(raw)}
+            elif kind == "cardinality":
+                out[name] = {"value": len({str(v) for v in raw})}
+            else:
+                nums = [n for n in (_number(v) for v in raw) if n is not None]
+                if kind == "min":
+                    value = min(nums) if nums else None
+                elif kind == "max":
+                    value = max(nums) if nums else None
+                elif kind == "sum":
+                    value = sum(nums)
+                else:
+                    value = sum(nums) / len(nums) if nums else None
+                out[name] = {"value": value}
+        else:
+            raise SearchError(f"unsupported aggregation type [{kind}]")
+    return out
+
+
+SEARCH_KEYS = {"query", "from", "size", "sort", "aggs", "aggregations", "_source", "track_total_hits"}
+
+
+def search(docs: list[Doc], body: Json, *, extra_filters: list[Json] | None = None) -> dict[str, Any]:
+    """Evaluate a search body; returns {total, max_score, hits: [(doc, score, sort)], aggregations}."""
+    if not isinstance(body, dict):
+        raise SearchError("the search body must be an object")
+    unknown = set(body) - SEARCH_KEYS
+    if unknown:
+        raise SearchError(f"unsupported search parameter [{sorted(unknown)[0]}]")
+    query = body.get("query") or {"match_all": {}}
+    main = compile_query(query)
+    filters = [compile_query(f) for f in extra_filters or []]
+    start = _int_param(body, "from", 0)
+    size = _int_param(body, "size", 10)
+    sort = parse_sort(body.get("sort"))
+    aggs = body.get("aggs", body.get("aggregations"))
+
+    matched: list[tuple[Doc, float]] = []
+    for doc in docs:
+        if any(f(doc) is None for f in filters):
+            continue
+        score = main(doc)
+        if score is not None:
+            matched.append((doc, score))
+
+    by_field = [s for s in sort if s[0] != "_score"]
+    if sort:
+        def key_for(field: str, desc: bool, missing: str, doc: Doc, score: float) -> Any:
+            if field == "_score":
+                return score
+            if field in ("_id", "_doc"):
+                return sort_key(doc.id)
+            values = [sort_key(v) for v in doc.values(field)]
+            if not values:
+                return None
+            return max(values) if desc else min(values)
+
+        # stable multi-key sort: last key first; missing values last in either direction
+        ordered = matched
+        for field, desc, missing in reversed(sort):
+            present = [(d, s, key_for(field, desc, missing, d, s)) for d, s in ordered]
+            have = [x for x in present if x[2] is not None]
+            lack = [x for x in present if x[2] is None]
+            have.sort(key=lambda x: x[2], reverse=desc)
+            ordered = [(d, s) for d, s, _ in (lack + have if missing == "_first" else have + lack)]
+        matched = ordered
+    else:
+        matched.sort(key=lambda x: -x[1])
+
+    page = matched[start:start + size]
+    hits = []
+    for doc, score in page:
+        values = None
+        if sort:
+            values = []
+            for field, desc, _ in sort:
+                if field == "_score":
+                    values.append(score)
+                elif field in ("_id", "_doc"):
+                    values.append(doc.id)
+                else:
+                    vs = doc.values(field)
+                    chosen = None
+                    if vs:
+                        chosen = (max if desc else min)(vs, key=sort_key)
+                    values.append(sort_value(chosen))
+        hits.append((doc, None if by_field else score, values))
+    max_score = None if by_field else (max((s for _, s in matched), default=None))
+    result: dict[str, Any] = {"total": len(matched), "max_score": max_score, "hits": hits}
+    if aggs is not None:
+        result["aggregations"] = _aggregate([d for d, _ in matched], aggs)
+    return result

@@ -1,0 +1,278 @@
+"""Seed data: two clients, one user per role each, the documents' own example records, then Faker.
+
+Client 21 is the client of the documents' example product (CD ROMs, id 62777) and client 91 the
+client of their example order (933302). Sources and channels carry the documents' example ids
+(source 318, channel 123) with the client_id of the sandbox client that owns them.
+
+Options (``SandboxConfig.options["stock2shop"]``): ``products`` (default 200 per client, the
+example included), ``orders`` (default 60), ``customers`` (default 40).
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from mocks.core.seed import SeedContext
+from mocks.core.state import TenantState
+from mocks.stock2shop.models import (customer_record, image_record, order_totals, product_hash, s2s_time,
+                                     user_time, ROLES)
+
+PASSWORD_SUFFIX = "-s2s-demo"
+
+CLIENTS: dict[str, dict[str, Any]] = {
+    "21": {
+        "client_name": "Example Client",
+        "user_suffix": "",
+        "first_user_id": 1,
+        "sources": [
+            {"id": 57, "created": "2015-03-03T12:30:00+0000", "description": "Example ERP", "sync_token": "0",
+             "modified": "2021-08-27T13:57:29+0000", "type": "apifact_sapone", "active": 1, "source_id": None},
+            {"id": 58, "created": "2018-02-01T09:00:00+0000", "description": "Example ERP (linked)",
+             "sync_token": "0", "modified": "2021-08-27T13:57:29+0000", "type": "apifact_sapone", "active": 1,
+             "source_id": 57},
+        ],
+        "channels": [
+            {"id": 47, "created": "2015-08-08T21:32:46+0000", "description": "My Sales Channel",
+             "modified": "2020-05-06T09:53:30+0000", "active": 1, "type": "shopify", "price_tier": None,
+             "qty_availability": None},
+            {"id": 255, "created": "2017-04-11T10:12:00+0000", "description": "B2B Trade Store",
+             "modified": "2020-05-06T09:53:30+0000", "active": 1, "type": "trade_store", "price_tier": "Wholesale",
+             "qty_availability": None},
+        ],
+    },
+    "91": {
+        "client_name": "Second Client",
+        "user_suffix": "91",
+        "first_user_id": 101,
+        "sources": [
+            {"id": 318, "created": "2017-07-25T10:32:46+0000", "description": "Example", "sync_token": "0",
+             "modified": "2021-08-27T13:57:29+0000", "type": "apifact_sapone", "active": 1, "source_id": None},
+        ],
+        "channels": [
+            {"id": 123, "created": "2015-08-08T21:32:46+0000", "description": "My Sales Channel",
+             "modified": "2020-05-06T09:53:30+0000", "active": 1, "type": "shopify", "price_tier": None,
+             "qty_availability": None},
+            {"id": 191, "created": "2019-01-15T08:00:00+0000", "description": "Woo Store",
+             "modified": "2020-05-06T09:53:30+0000", "active": 1, "type": "woocommerce", "price_tier": None,
+             "qty_availability": None},
+        ],
+    },
+}
+
+USER_NAMES = {"": ("Bob", "Seger"), "trade": ("Tracy", "Trader"), "read_only": ("Rita", "Reader"),
+              "product_editor": ("Pete", "Editor"), "product_meta_editor": ("Mary", "Meta"),
+              "customer_read_only": ("Carl", "Customer")}
+
+
+def users_of(client_id: str) -> list[dict[str, Any]]:
+    """The seeded users of a client (static, so credentials can be listed before any request)."""
+    spec = CLIENTS[client_id]
+    out = []
+    for i, role in enumerate(ROLES):
+        username = (role or "admin") + spec["user_suffix"]
+        name, surname = USER_NAMES[role]
+        out.append({"id": spec["first_user_id"] + i, "username": username, "password": username + PASSWORD_SUFFIX,
+                    "role": role, "name": name, "surname": surname, "client_id": int(client_id),
+                    "email": f"{username}@client{client_id}.example.com", "client_name": spec["client_name"]})
+    return out
+
+
+EXAMPLE_PRODUCT: dict[str, Any] = {
+    "id": 62777, "created": "2015-03-03 12:37:51", "active": True, "source_product_code": "CDROM",
+    "modified": "2021-01-05 08:25:04", "client_id": 21, "source_id": 57,
+    "body_html": "<p>No one uses CDs in computers anymore. Why is this here? Testing for Wilson.</p>",
+    "collection": "Storage", "title": "CD ROMs", "product_type": "Media", "vendor": "",
+    "hash": "a22d32a40b598f2fcec0f80e23c06c34",
+    "channels": [{"channel_id": "47", "channel_product_code": "62777"},
+                 {"channel_id": "255", "channel_product_code": "51"}],
+    "tags": "", "options": [{"name": "Selection", "position": 1}],
+    "meta": [
+        {"id": 244931, "created": "2016-02-15 10:08:04", "key": "release_date", "value": "",
+         "modified": "2020-10-28 14:10:47", "template_name": None, "client_id": 21},
+        {"id": 1068975, "created": "2017-02-14 07:16:46", "key": "Dimensions",
+         "value": "<a href=\"http://www.stock2shop.com\">test</a>", "modified": "2020-10-28 14:10:47",
+         "template_name": None, "client_id": 21},
+        {"id": 3235454, "created": "2018-10-21 17:49:08", "key": "channel_b2b", "value": "TRUE",
+         "modified": "2020-10-28 14:10:47", "template_name": None, "client_id": 21},
+    ],
+    "images": [{
+        "src_50x50": "https://s2s-image.s3.amazonaws.com/thumb/50x50/adf8ded854495aedb72edefaaab4209b.jpg",
+        "src_160x160": "https://s2s-image.s3.amazonaws.com/thumb/160x160/adf8ded854495aedb72edefaaab4209b.jpg",
+        "id": 271528, "created": "2018-06-12 04:55:30", "source_image_code": None,
+        "storage_code": "adf8ded854495aedb72edefaaab4209b.jpg",
+        "src": "https://s2s-image.s3.amazonaws.com/adf8ded854495aedb72edefaaab4209b.jpg",
+        "modified": "2020-01-30 08:32:19", "client_id": 21, "product_id": 62777, "active": True,
+        "hash": "adf8ded854495aedb72edefaaab4209b"}],
+    "variants": [
+        {"id": 67841, "source_variant_code": "4317647", "price": 10, "barcode": "", "sku": "CD003", "qty": 38,
+         "grams": 0, "inventory_management": True, "active": True, "product_id": 62777, "image_id": 271528,
+         "client_id": 21, "option1": "Pack of 25", "option2": None, "option3": None,
+         "price_tiers": [{"tier": "Wholesale", "price": 28}, {"tier": "Was", "price": 0}], "qty_availability": []},
+        {"id": 67842, "source_variant_code": "4317716", "price": 55, "barcode": "", "sku": "CD004", "qty": 39,
+         "grams": 0, "inventory_management": True, "active": True, "product_id": 62777, "image_id": 235461,
+         "client_id": 21, "option1": "Pack of 50", "option2": None, "option3": None,
+         "price_tiers": [{"tier": "Wholesale", "price": 50}, {"tier": "Was", "price": 0}], "qty_availability": []},
+    ],
+}
+
+EXAMPLE_ORDER: dict[str, Any] = {
+    "id": 933302, "created": "2020-06-08 14:03:48", "channel_order_code": "0027795",
+    "modified": "2020-06-08 14:04:08", "channel_id": 191, "client_id": 91, "customer_id": 495995,
+    "notes": "Send Soon", "status": "ordered", "total_discount": 0, "line_item_sub_total": 0, "line_item_tax": 0,
+    "shipping_sub_total": 0, "shipping_tax": 0, "sub_total": 119.23, "tax": 17.88, "total": 137.11,
+    "customer": {"channel_customer_code": "5ba71121b3", "email": "abc@example.com", "first_name": "Roger",
+                 "last_name": "Waters"},
+    "sources": [{"source_id": "318", "source_order_code": "3360213"}],
+    "line_items": [{
+        "id": 3715344, "grams": 0, "price": 119.23, "sku": "3397006838", "total_discount": 0, "qty": 1,
+        "variant_id": 620602, "source_id": 318, "tax_lines": [{"rate": "15"}], "sub_total": 119.23, "tax": 17.88,
+        "tax_per_unit": 17.88, "total": 137.11, "sub_total_display": "119.23", "tax_display": "17.88",
+        "tax_per_unit_display": "17.88", "total_display": "137.11", "price_display": "119.23",
+        "total_discount_display": "0.00"}],
+    "meta": [{"key": "customer_reference", "value": "PO 123"}],
+    "shipping_address": {"address1": "Sunny Str", "address2": None, "city": None, "company": "Apple", "country": "ZA",
+                         "country_code": "ZA", "first_name": "Roger", "last_name": "Waters", "phone": "123456789",
+                         "province": None, "province_code": None, "zip": "1234"},
+    "billing_address": {"address1": "Sunny Str", "address2": None, "city": None, "company": "Apple", "country": "ZA",
+                        "country_code": "ZA", "first_name": "Roger", "last_name": "Waters", "phone": "123456789",
+                        "province": None, "province_code": None, "zip": "1234"},
+    "shipping_total": 0, "sub_total_display": "119.23", "shipping_total_display": "0.00",
+    "shipping_tax_display": "0.00", "tax_display": "17.88", "total_display": "137.11",
+    "total_discount_display": "0.00",
+}
+
+EXAMPLE_CUSTOMER = {"channel_customer_code": "5ba71121b3", "email": "abc@example.com", "first_name": "Roger",
+                    "last_name": "Waters"}
+
+COLLECTIONS = ["Storage", "Audio", "Cables", "Peripherals", "Networking", "Office", "Gaming"]
+PRODUCT_TYPES = ["Media", "Hardware", "Accessory", "Consumable", "Software"]
+NOUNS = ["Keyboard", "Mouse", "Cable", "Speaker", "Headset", "Monitor", "Router", "Charger", "Webcam", "Drive"]
+SIZES = ["S", "M", "L", "XL", "XXL"]
+
+
+def seed(state: TenantState, ctx: SeedContext) -> None:
+    tenant = state.tenant
+    spec = CLIENTS[tenant]
+    client_id = int(tenant)
+    rng, fake = ctx.rng, ctx.fake
+
+    users = state.collection("users")
+    for u in users_of(tenant):
+        record = {k: v for k, v in u.items() if k != "password"}
+        record.update({"created": user_time(ctx.now - 86_400 * 400), "modified": user_time(ctx.now - 86_400 * 10),
+                       "active": 1, "admin": 0 if u["role"] else 1, "token": None, "customer_id": None})
+        users.put(str(u["id"]), record)
+    state.collection("sources").put_many([(str(s["id"]), {**s, "client_id": client_id}) for s in spec["sources"]])
+    state.collection("channels").put_many([(str(c["id"]), {**c, "client_id": client_id}) for c in spec["channels"]])
+    source_id = spec["sources"][0]["id"]
+    channel_ids = [c["id"] for c in spec["channels"]]
+
+    # products ----------------------------------------------------------------------------------
+    n_products = int(ctx.option("products", 200))
+    products: list[tuple[str, dict[str, Any]]] = []
+    if tenant == "21" and n_products > 0:
+        products.append(("62777", copy.deepcopy(EXAMPLE_PRODUCT)))
+    count = n_products - len(products)
+    pids = state.reserve_ids("product", max(count, 0), start=62_778 if tenant == "21" else 162_778)
+    for i, pid in enumerate(pids):
+        created = ctx.now - rng.randint(30, 900) * 86_400
+        modified = ctx.now - (count - i) * 3_600 - rng.randint(0, 3_599)
+        noun = rng.choice(NOUNS)
+        brand = fake.company().split(" ")[0].strip(",")
+        code = f"P{pid}"
+        n_var = rng.choice([1, 1, 2, 3])
+        base = round(rng.uniform(5, 2_000), 2)
+        product: dict[str, Any] = {
+            "id": pid, "created": s2s_time(created), "active": rng.random() > 0.08, "source_product_code": code,
+            "modified": s2s_time(modified), "client_id": client_id, "source_id": source_id,
+            "body_html": f"<p>{fake.sentence(nb_words=12)}</p>", "collection": rng.choice(COLLECTIONS),
+            "title": f"{brand} {fake.word().capitalize()} {noun}", "product_type": rng.choice(PRODUCT_TYPES),
+            "vendor": brand, "hash": "",
+            "channels": [{"channel_id": str(c), "channel_product_code": str(rng.randint(10_000, 99_999))}
+                         for c in channel_ids if rng.random() > 0.4],
+            "tags": ",".join(fake.words(nb=rng.randint(0, 3))),
+            "options": [{"name": "Size", "position": 1}] if n_var > 1 else [],
+            "meta": [], "images": [], "variants": [],
+        }
+        if rng.random() > 0.5:
+            product["meta"].append({"id": state.next_id("meta", 4_000_000), "created": s2s_time(created),
+                                    "key": "warranty", "value": f"{rng.randint(1, 3)} years",
+                                    "modified": s2s_time(modified), "template_name": None, "client_id": client_id})
+        image_id = None
+        if rng.random() > 0.3:
+            storage = f"{rng.getrandbits(128):032x}.jpg"
+            image = image_record(state, state.next_id("image", 300_000), pid, storage, None, created)
+            image["modified"] = s2s_time(modified)
+            product["images"].append(image)
+            image_id = image["id"]
+        for v in range(n_var):
+            sku = f"{code}-{SIZES[v]}" if n_var > 1 else code
+            product["variants"].append({
+                "id": state.next_id("variant", 80_000), "source_variant_code": sku,
+                "price": round(base * (1 + v * 0.1), 2), "barcode": fake.ean13(), "sku": sku,
+                "qty": rng.randint(0, 250), "grams": rng.randint(0, 5_000), "inventory_management": True,
+                "active": True, "product_id": pid, "image_id": image_id, "client_id": client_id,
+                "option1": SIZES[v] if n_var > 1 else None, "option2": None, "option3": None,
+                "price_tiers": [{"tier": "Wholesale", "price": round(base * 0.8, 2)}],
+                "qty_availability": [{"description": "Main Warehouse", "qty": rng.randint(0, 100)}],
+            })
+        product["hash"] = product_hash(product)
+        products.append((str(pid), product))
+    state.collection("products").put_many(products)
+
+    # customers ---------------------------------------------------------------------------------
+    n_customers = int(ctx.option("customers", 40))
+    customers: list[dict[str, Any]] = []
+    if tenant == "91" and n_customers > 0:
+        customers.append(customer_record(495995, client_id, 191, EXAMPLE_CUSTOMER, ctx.now - 86_400 * 300))
+    for cid in state.reserve_ids("customer", max(n_customers - len(customers), 0), start=500_000):
+        first, last = fake.first_name(), fake.last_name()
+        c = {"channel_customer_code": f"{rng.getrandbits(40):010x}", "first_name": first, "last_name": last,
+             "email": f"{first.lower()}.{last.lower()}{cid % 1000}@{fake.free_email_domain()}"}
+        rec = customer_record(cid, client_id, rng.choice(channel_ids), c, ctx.now - rng.randint(1, 400) * 86_400)
+        rec["accepts_marketing"] = rng.random() > 0.5
+        rec["addresses"] = [{"address1": fake.street_address(), "city": fake.city(), "country_code": "ZA",
+                             "zip": fake.postcode()}]
+        customers.append(rec)
+    state.collection("customers").put_many([(str(c["id"]), c) for c in customers])
+    trade_user = next(u for u in users_of(tenant) if u["role"] == "trade")
+    if customers:
+        users.update(str(trade_user["id"]), lambda old: {**old, "customer_id": customers[-1]["id"]})
+
+    # orders ------------------------------------------------------------------------------------
+    n_orders = int(ctx.option("orders", 60))
+    orders: list[tuple[str, dict[str, Any]]] = []
+    if tenant == "91" and n_orders > 0:
+        orders.append(("933302", copy.deepcopy(EXAMPLE_ORDER)))
+    sellable = [(p, v) for _, p in products for v in p["variants"]]
+    count = n_orders - len(orders)
+    for i, oid in enumerate(state.reserve_ids("order", max(count, 0), start=940_000)):
+        created = ctx.now - (count - i) * 7_200 - rng.randint(0, 3_599)
+        cust = rng.choice(customers) if customers else None
+        items = []
+        for _ in range(rng.randint(1, 3) if sellable else 0):
+            _, variant = rng.choice(sellable)
+            items.append({"id": state.next_id("line_item", 4_000_000), "grams": variant["grams"],
+                          "price": float(variant["price"]), "sku": variant["sku"], "total_discount": 0,
+                          "qty": rng.randint(1, 4), "variant_id": variant["id"], "source_id": source_id})
+        shipping = rng.choice([0.0, 0.0, 65.0, 99.0])
+        addr = {"address1": fake.street_address(), "address2": None, "city": fake.city(), "company": None,
+                "country": "South Africa", "country_code": "ZA",
+                "first_name": cust["first_name"] if cust else "", "last_name": cust["last_name"] if cust else "",
+                "phone": fake.numerify("0#########"), "province": None, "province_code": None, "zip": fake.postcode()}
+        status = rng.choice(["ordered", "ordered", "processing", "fulfilled", "cancelled"])
+        orders.append((str(oid), {
+            "id": oid, "created": s2s_time(created), "channel_order_code": f"{rng.randint(1000, 99999):07d}",
+            "modified": s2s_time(created + rng.randint(10, 7_000)), "channel_id": rng.choice(channel_ids),
+            "client_id": client_id, "customer_id": cust["id"] if cust else None,
+            "notes": rng.choice(["", "", "Send Soon", "Leave at reception"]), "status": status,
+            **order_totals(items, shipping),
+            "customer": {"channel_customer_code": cust["channel_customer_code"], "email": cust["email"],
+                         "first_name": cust["first_name"], "last_name": cust["last_name"]} if cust else
+            {"channel_customer_code": "", "email": "", "first_name": "", "last_name": ""},
+            "sources": [{"source_id": str(source_id), "source_order_code": str(3_360_000 + i)}]
+            if status != "ordered" else [],
+            "line_items": items, "meta": [],
+            "shipping_address": addr, "billing_address": dict(addr),
+        }))
+    state.collection("orders").put_many(orders)

@@ -1,0 +1,207 @@
+"""Product, image and order queues: stored as queued, applied FIFO when the sandbox clock moves
+(on_clock) or lazily on read once queue_delay_seconds have passed."""
+from __future__ import annotations
+
+from tests.stock2shop.conftest import P, advance, assert_error, login, search
+
+PNG = "iVBORw0KGgoAAAANSUhEUgAAAAUAAAAFCAYAAACNbyblAAAAHElEQVQI12P4"
+
+
+def product(code="ABC", sku=None, active="true", source_id="57", **fields):
+    return {"source": {"source_id": source_id, "product_active": active, "source_product_code": code,
+                       "sync_token": "0", "fetch_token": "0"},
+            "product": {"title": fields.pop("title", "Example"),
+                        "variants": fields.pop("variants", {"source_variant_code": sku or code, "sku": sku or code}),
+                        **fields}}
+
+
+def find(c, tok, code):
+    r = search(c, tok, {"query": {"term": {"source_product_code": code}}})
+    assert r.status_code == 200
+    return r.json["system_products"]
+
+
+def summary(c, tok):
+    return c.get(f"{P}/v1/queue/summary?token={tok}").json["system_queue_summary"]
+
+
+def test_documented_minimal_product_is_queued_then_applied_on_clock(c):
+    tok = login(c, "admin")
+    r = c.post(f"{P}/v1/products/queue?token={tok}&source_id=57", json={"system_products": [product()]})
+    assert r.status_code == 200 and r.json == {"system_products": {"sync_product": 1}}
+    assert find(c, tok, "ABC") == []
+    s = summary(c, tok)
+    assert s["total"] == 1 and s["instructions"][0]["instruction"] == "sync_product"
+    advance(c, 5)
+    got = find(c, tok, "ABC")
+    assert len(got) == 1 and got[0]["title"] == "Example" and got[0]["source_id"] == 57
+    assert [v["sku"] for v in got[0]["variants"]] == ["ABC"]
+    assert summary(c, tok)["total"] == 0
+    item = c.get(f"{P}/v1/queue/items?token={tok}").json["system_queue_items"][0]
+    assert item["status"] == "processed" and item["result"]["product_id"] == got[0]["id"]
+
+
+def test_full_documented_product_with_meta_and_update(c):
+    tok = login(c, "product_meta_editor")
+    full = product("XYZ", options=[{"name": "Size", "position": "1"}], body_html="<p>b</p>", collection="C",
+                   product_type="T", tags="a,b", vendor="V",
+                   variants={"source_variant_code": "XYZ-XXL", "sku": "XYZ-XXL", "barcode": "", "qty": 9,
+                             "qty_availability": [{"description": "Warehouse X", "qty": 10}], "price": 100.00,
+                             "price_tiers": [{"tier": "Price List X", "price": 80.00}],
+                             "inventory_management": "true", "grams": 0, "option1": "XXL", "option2": None,
+                             "option3": None},
+                   meta=[{"key": "foo", "value": "bar"}])
+    assert c.post(f"{P}/v1/products/queue?token={tok}", json={"system_products": [full]}).status_code == 200
+    advance(c, 10)
+    p = find(c, tok, "XYZ")[0]
+    v = p["variants"][0]
+    assert (v["price"], v["qty"], v["option1"], v["inventory_management"]) == (100, 9, "XXL", True)
+    assert v["price_tiers"] == [{"tier": "Price List X", "price": 80}]
+    assert p["options"] == [{"name": "Size", "position": 1}] and p["meta"][0]["key"] == "foo"
+    first_modified = p["modified"]
+    # a second push updates the same product and variant, adds another variant
+    again = product("XYZ", title="Renamed", variants=[{"source_variant_code": "XYZ-XXL", "sku": "XYZ-XXL", "qty": 1},
+                                                      {"source_variant_code": "XYZ-S", "sku": "XYZ-S", "price": 5}])
+    c.post(f"{P}/v1/products/queue?token={tok}", json={"system_products": [again]})
+    advance(c, 10)
+    p2 = find(c, tok, "XYZ")[0]
+    assert p2["id"] == p["id"] and p2["title"] == "Renamed" and p2["modified"] > first_modified
+    assert [(x["sku"], x["qty"]) for x in p2["variants"]] == [("XYZ-XXL", 1), ("XYZ-S", 0)]
+    assert p2["variants"][0]["id"] == v["id"]
+    # range on modified finds exactly what changed since the first push
+    since = search(c, tok, {"query": {"range": {"modified": {"gt": first_modified}}}, "size": 100}).json
+    assert [h["_id"] for h in since["hits"]["hits"]] == [str(p["id"])]
+
+
+def test_deactivating_a_product_hides_it_from_search(c):
+    tok = login(c, "admin")
+    c.post(f"{P}/v1/products/queue?token={tok}", json={"system_products": [product("CDROM", sku="CD003")]})
+    advance(c, 5)
+    assert find(c, tok, "CDROM")[0]["title"] == "Example"
+    c.post(f"{P}/v1/products/queue?token={tok}", json={"system_products": [product("CDROM", sku="CD003", active="false")]})
+    advance(c, 5)
+    assert find(c, tok, "CDROM") == []
+
+
+def test_processing_is_lazy_on_read_after_the_delay(s2s_factory):
+    c = s2s_factory(queue_delay_seconds=30).test_client()
+    tok = login(c, "admin")
+    c.post(f"{P}/v1/products/queue?token={tok}", json={"system_products": [product("LAZY")]})
+    advance(c, 29)
+    assert find(c, tok, "LAZY") == []
+    advance(c, 1)
+    assert len(find(c, tok, "LAZY")) == 1
+
+
+def test_unknown_source_fails_the_item_not_the_request(c):
+    tok = login(c, "admin")
+    r = c.post(f"{P}/v1/products/queue?token={tok}", json={"system_products": [product("BAD", source_id="318")]})
+    assert r.status_code == 200
+    advance(c, 5)
+    assert find(c, tok, "BAD") == []
+    item = c.get(f"{P}/v1/queue/items?token={tok}&status=failed").json["system_queue_items"][0]
+    assert "source 318" in item["message"]
+    assert summary(c, tok)["instructions"][0]["failed"] == 1
+
+
+def test_images_follow_their_products_fifo(c):
+    tok = login(c, "admin")
+    c.post(f"{P}/v1/products/queue?token={tok}", json={"system_products": [product("keyboard", sku="4191161")]})
+    img = {"system_images": [{"source": {"source_id": 57, "source_product_code": "keyboard", "source_variant_code": "4191161"},
+                              "image": {"image_id": "a", "action": "I", "image": PNG, "meta": {"main_image": "true"}}}]}
+    r = c.post(f"{P}/v1/images/queue?token={tok}", json=img)
+    assert r.json == {"system_images": {"sync_image": 1}}
+    advance(c, 5)
+    p = find(c, tok, "keyboard")[0]
+    assert len(p["images"]) == 1 and p["images"][0]["source_image_code"] == "a"
+    assert p["images"][0]["src"].startswith("https://s2s-image.s3.amazonaws.com/")
+    assert p["variants"][0]["image_id"] == p["images"][0]["id"]
+    delete = {"system_images": [{"source": {"source_id": 57, "source_product_code": "keyboard"},
+                                 "image": {"image_id": "a", "action": "D"}}]}
+    c.post(f"{P}/v1/images/queue?token={tok}", json=delete)
+    advance(c, 5)
+    p = find(c, tok, "keyboard")[0]
+    assert p["images"] == [] and p["variants"][0]["image_id"] is None
+
+
+def test_image_for_a_missing_product_fails(c):
+    tok = login(c, "admin")
+    img = {"system_images": [{"source": {"source_id": 57, "source_product_code": "ghost"},
+                              "image": {"image_id": "a", "action": "I", "image": PNG}}]}
+    c.post(f"{P}/v1/images/queue?token={tok}", json=img)
+    advance(c, 5)
+    item = c.get(f"{P}/v1/queue/items?token={tok}&instruction=sync_image").json["system_queue_items"][0]
+    assert item["status"] == "failed" and "ghost" in item["message"]
+
+
+def test_bad_image_data_is_400_and_nothing_is_queued(c):
+    tok = login(c, "admin")
+    img = {"system_images": [{"source": {"source_id": 57, "source_product_code": "CDROM"},
+                              "image": {"image_id": "a", "action": "I", "image": "not base64!!"}}]}
+    assert_error(c.post(f"{P}/v1/images/queue?token={tok}", json=img), 400, "invalid_payload")
+    assert summary(c, tok)["total"] == 0
+
+
+def test_order_queue_answers_the_documented_shape_and_creates_the_order(c):
+    tok = login(c, "trade91")
+    payload = {"id": 777001, "email": "jane@example.com", "note": "ring twice",
+               "customer": {"id": 55, "email": "jane@example.com", "first_name": "Jane", "last_name": "Doe"},
+               "line_items": [{"sku": "NOPE-1", "quantity": 2, "price": "10.00", "title": "Thing"}],
+               "shipping_address": {"address1": "1 Main Rd", "city": "Cape Town", "country_code": "ZA"}}
+    r = c.post(f"{P}/v2-queue/order?client_id=91&channel_id=123&token={tok}", json=payload)
+    assert r.status_code == 200 and r.json["message"] == "order received"
+    msg = r.json["queue_messages"][0]
+    assert msg["key"].startswith("91-123-0/") and msg["key"].endswith("-sync_order.json")
+    admin = login(c, "admin91")
+    find_order = {"query": {"term": {"channel_order_code": "777001"}}}
+    assert search(c, admin, find_order, "orders").json["hits"]["total"] == 0
+    advance(c, 5)
+    orders = search(c, admin, find_order, "orders").json["system_orders"]
+    assert len(orders) == 1
+    o = orders[0]
+    assert o["channel_id"] == 123 and o["customer"]["email"] == "jane@example.com" and o["notes"] == "ring twice"
+    assert o["line_items"][0]["qty"] == 2 and o["sub_total"] == 20 and o["total"] == 23
+    item = c.get(f"{P}/v1/queue/items/{msg['message_id']}?token={admin}").json["system_queue_item"]
+    assert item["status"] == "processed" and item["result"]["order_id"] == o["id"]
+    # the customer was created and is searchable
+    cust = search(c, admin, {"query": {"term": {"email": "jane@example.com"}}}, "customers").json
+    assert cust["hits"]["total"] == 1
+
+
+def test_order_queue_negative_cases(c):
+    tok = login(c, "admin")
+    assert_error(c.post(f"{P}/v2-queue/order?client_id=21&channel_id=999&token={tok}", json={}), 404, "channel_not_found")
+    assert_error(c.post(f"{P}/v2-queue/order?channel_id=47&token={tok}", json={}), 400, "invalid_request")
+    assert_error(c.post(f"{P}/v2-queue/order?client_id=21&channel_id=47&token={tok}", json=[1]), 400, "invalid_request")
+    assert_error(c.get(f"{P}/v1/queue/items/12345?token={tok}"), 404, "queue_item_not_found")
+
+
+def test_product_queue_validation(c):
+    tok = login(c, "admin")
+    bad = [{}, {"system_products": []}, {"system_products": [{"source": {}, "product": {}}]},
+           {"system_products": [product(variants={"sku": "x"})]}]
+    for body in bad:
+        assert_error(c.post(f"{P}/v1/products/queue?token={tok}", json=body), 400, "invalid_request")
+    no_source = product("NS")
+    del no_source["source"]["source_id"]
+    assert_error(c.post(f"{P}/v1/products/queue?token={tok}", json={"system_products": [no_source]}), 400, "invalid_payload")
+    assert c.post(f"{P}/v1/products/queue?token={tok}&source_id=57", json={"system_products": [no_source]}).status_code == 200
+
+
+def test_fifo_order_of_processing(c):
+    tok = login(c, "admin")
+    c.post(f"{P}/v1/products/queue?token={tok}", json={"system_products": [product("F1", title="one")]})
+    c.post(f"{P}/v1/products/queue?token={tok}", json={"system_products": [product("F1", title="two")]})
+    advance(c, 5)
+    assert find(c, tok, "F1")[0]["title"] == "two"
+    assert all(i["status"] == "processed" for i in c.get(f"{P}/v1/queue/items?token={tok}").json["system_queue_items"])
+
+
+def test_rate_limit_renders_in_the_error_shape():
+    from mocks.core.errors import TooManyRequests
+    from mocks.stock2shop.errors import error_body
+    body, status, headers = error_body(TooManyRequests())
+    assert status == 429 and body == {"error": {"code": 429, "message": "Too Many Requests", "type": "rate_limited"}}
+    assert headers["Retry-After"] == "1"
+    body, _, headers = error_body(TooManyRequests(headers={"Retry-After": "7"}))
+    assert "Retry-After" not in headers
