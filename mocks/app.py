@@ -56,6 +56,7 @@ def create_app(config: SandboxConfig | dict[str, Any] | None = None, store: Stor
     gateway = Gateway(app, sandbox)
     app.extensions["gateway"] = gateway
     app.register_blueprint(control.build(), url_prefix="/__sandbox")
+    app.register_blueprint(importlib.import_module("mocks.console").build(), url_prefix="/__sandbox/ui")
     for api in apis:
         gateway.mount(api, api.prefix, api.name)
     if cfg.root_api:
