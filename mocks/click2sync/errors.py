@@ -51,7 +51,9 @@ class DuplicateOrder(E.Conflict):
         super().__init__(f"An order with orderid {orderid} already exists (_id {existing})", code="duplicate_order")
 
 
-class BadCursor(E.BadRequest):
+class BadCursor(E.NotFound):
+    """A step tag the store never issued names no page: 404, like an unknown id."""
+
     def __init__(self) -> None:
         super().__init__("The next parameter is not a step tag issued by this store", code="invalid_next")
 

@@ -24,6 +24,8 @@ PRODUCT_DEFAULTS: dict[str, Any] = {
 VARIATION_DEFAULTS: dict[str, Any] = {
     "availabilities": [], "prices": [], "images": [], "videos": [], "barcode": "", "size": "", "color": "",
 }
+PRODUCT_FIELDS = {"sku", "title", *PRODUCT_DEFAULTS}
+ORDER_FIELDS = {"orderid", "status", "dateCreated", "dateClosed", "total", "orderItems", "buyer"}
 CLOSED_STATUSES = {"delivered", "closed", "cancelled"}
 
 
@@ -119,8 +121,8 @@ class Catalog:
                 raise X.ProductNotFound(product_id)
             merged = dict(old)
             for key, value in changes.items():
-                if key == "_id":
-                    continue
+                if key not in PRODUCT_FIELDS:
+                    continue  # _id, last_updated and unknown fields are the store's, not the caller's
                 if key == "variations":
                     value = [{**VARIATION_DEFAULTS, **v} if isinstance(v, dict) else v
                              for v in merge_list(old.get("variations", []), value)]
@@ -136,7 +138,7 @@ def normalise_product(data: dict[str, Any], now: float) -> dict[str, Any]:
     for key, default in PRODUCT_DEFAULTS.items():
         product[key] = copy.deepcopy(data.get(key, default))
     product["variations"] = [{**VARIATION_DEFAULTS, **v} for v in product["variations"]]
-    product["last_updated"] = data.get("last_updated") or iso(now)
+    product["last_updated"] = iso(now)
     return product
 
 
@@ -195,7 +197,7 @@ class Orders:
                 raise X.OrderNotFound(order_id)
             merged = dict(old)
             for key, value in changes.items():
-                if key == "_id":
+                if key not in ORDER_FIELDS:
                     continue
                 if key == "orderItems":
                     value = merge_list(old.get("orderItems", []), value)

@@ -54,8 +54,7 @@ def seed(state: TenantState, ctx: SeedContext) -> None:
     rng, fake = ctx.rng, ctx.fake
     products: list[tuple[str, dict[str, Any]]] = []
     if n_products > 0:
-        products.append((EXAMPLE_PRODUCT["_id"], normalise_product(
-            {**EXAMPLE_PRODUCT, "last_updated": iso(ctx.now)}, ctx.now)))
+        products.append((EXAMPLE_PRODUCT["_id"], normalise_product(EXAMPLE_PRODUCT, ctx.now)))
     for i, number in enumerate(state.reserve_ids("product", max(n_products - 1, 0), start=100_004_778)):
         pid = str(number)
         brand = fake.company().split(" ")[0].strip(",")
@@ -84,8 +83,7 @@ def seed(state: TenantState, ctx: SeedContext) -> None:
             "description": fake.sentence(nb_words=10),
             "tags": [{"value": fake.word()} for _ in range(rng.randint(0, 3))],
             "variations": variations,
-            "last_updated": iso(ctx.now + i * 3600),
-        }, ctx.now)))
+        }, ctx.now + i * 3600)))
     Catalog(state).products.put_many(products)
 
     orders: list[tuple[str, dict[str, Any]]] = []

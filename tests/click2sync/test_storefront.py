@@ -69,9 +69,9 @@ def test_next_step_tags_walk_the_same_pages_as_offsets(client):
     assert ids == [p["_id"] for p in by_offset]
 
 
-def test_bad_next_tag_and_bad_offset_are_400(client):
+def test_unknown_next_tag_is_404_and_bad_offset_is_400(client):
     r = client.get("/click2sync/api/product?next=garbage!", headers=KEY)
-    assert r.status_code == 400 and r.json["reasons"][0]["code"] == "invalid_next"
+    assert r.status_code == 404 and r.json["reasons"][0]["code"] == "invalid_next"
     r = client.get("/click2sync/api/product?offset=-1", headers=KEY)
     assert r.status_code == 400 and r.json["reasons"][0]["message"].startswith("/query/offset")
     r = client.get("/click2sync/api/product?sortorder=sideways", headers=KEY)
