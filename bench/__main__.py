@@ -1,0 +1,217 @@
+"""``python -m bench`` (``make bench``): the sandbox against its limit and its peers, in one go.
+
+Order: start the sandbox (cold: fresh SQLite state), time its first answer, record the answer and
+the Click2Sync OpenAPI, load it; then restart it a few times for the start-up time; then each
+peer alone, on the recorded bytes. One server runs at a time; wrk loads it from its own process.
+Writes ``bench/results.json`` and ``bench/results.md`` and prints the table.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import profile as P
+from bench.load import Loader, Target
+from bench.peers import PEERS, ROOT, Peer, SandboxPeer, Workspace
+from bench.report import markdown
+
+OUT_DIR = ROOT / "bench"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    p.add_argument("--duration", type=float, default=5.0, help="seconds per measured round (default 5)")
+    p.add_argument("--rounds", type=int, default=3, help="measured rounds per peer; the median is reported")
+    p.add_argument("--connections", type=int, default=16, help="wrk -c (default 16)")
+    p.add_argument("--threads", type=int, default=1, help="wrk -t (default 1)")
+    p.add_argument("--warmup", type=float, default=2.0,
+                   help="seconds of discarded load before the rounds (WireMock's JVM gets 3x)")
+    p.add_argument("--only", default="sandbox,flask,wiremock,prism",
+                   help="comma-separated peers among " + ",".join(PEERS))
+    p.add_argument("--startup-runs", type=int, default=3, help="restarts timed for the start-up figure")
+    p.add_argument("--profile", type=float, default=0.0, metavar="SECONDS",
+                   help="also sample the sandbox's workers with py-spy under load for this long")
+    p.add_argument("--python-load", action="store_true", help="use the Python load generator, not wrk")
+    p.add_argument("--out", type=Path, default=OUT_DIR, help="where results.json and results.md go")
+    args = p.parse_args(argv)
+    args.only = [n.strip() for n in args.only.split(",") if n.strip()]
+    unknown = [n for n in args.only if n not in PEERS]
+    if unknown:
+        p.error(f"unknown peer {', '.join(unknown)}; choose from {', '.join(PEERS)}")
+    return args
+
+
+def log(msg: str) -> None:
+    print(f"[bench] {msg}", file=sys.stderr, flush=True)
+
+
+def measure(loader: Loader, peer: Peer, name: str, target: Target, args: argparse.Namespace) -> dict[str, Any]:
+    warm = args.warmup * peer.warmup_factor
+    if warm > 0:
+        log(f"{name}: warm-up {warm:.0f}s")
+        loader.round(target, warm, args.connections)
+    rounds = []
+    for i in range(args.rounds):
+        r = loader.round(target, args.duration, args.connections)
+        log(f"{name}: round {i + 1}/{args.rounds}: {r['rps']:.0f} req/s, p50 {r['p50_ms']} ms, "
+            f"p99 {r['p99_ms']} ms, errors {r['errors']}, non-2xx {r['non_2xx']}")
+        rounds.append(r)
+
+    def med(key: str) -> float | None:
+        values = [r[key] for r in rounds if r[key] is not None]
+        return round(statistics.median(values), 3) if values else None
+
+    return {"peer": peer.name, "title": peer.title, "version": peer.version, "url": target.url,
+            "method": target.method, "rps": med("rps"), "p50_ms": med("p50_ms"), "p99_ms": med("p99_ms"),
+            "errors": sum(r["errors"] for r in rounds), "non_2xx": sum(r["non_2xx"] for r in rounds),
+            "startup_s": round(peer.startup_s, 3) if peer.startup_s is not None else None,
+            "rounds": rounds}
+
+
+def start_sandbox(ws: Workspace) -> tuple[SandboxPeer, str | None]:
+    """The sandbox with every installed API; if that cannot start (a half-landed API), fewer."""
+    from mocks.app import installed_apis
+
+    apis = installed_apis()
+    attempts: list[list[str] | None] = [None]
+    attempts.append([a for a in ("click2sync", "stock2shop") if a in apis])
+    attempts.append(["click2sync"])
+    failure = ""
+    for i, attempt in enumerate(attempts):
+        peer = SandboxPeer(ws, attempt)
+        peer.state = ws.dir / f"state-{i}.db"
+        try:
+            peer.start()
+        except RuntimeError as exc:
+            peer.stop()
+            failure = str(exc).strip().splitlines()[-1]
+            log(f"sandbox with {attempt or 'all APIs'} did not start: {failure}")
+            continue
+        note = None if attempt is None else (f"started with --api {' --api '.join(attempt)} only: with all "
+                                             f"APIs it failed ({failure})")
+        return peer, note
+    raise SystemExit(f"bench: the sandbox does not start: {failure}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.time()
+    loader = Loader(threads=args.threads, force_python=args.python_load)
+    log(f"load: {loader.note}")
+    ws = Workspace(Path(tempfile.mkdtemp(prefix="commerce-bench-")))
+    results: dict[str, Any] = {
+        "settings": {"duration_s": args.duration, "rounds": args.rounds, "connections": args.connections,
+                     "wrk_threads": args.threads, "warmup_s": args.warmup, "load_tool": loader.tool,
+                     "load_note": loader.note, "gunicorn": "gthread, 2 workers x 8 threads"},
+        "machine": {"cpus": _cpus(), "python": platform.python_version(), "platform": platform.platform()},
+        "runs": {}, "skipped": {}, "startup": {}, "rss": {}, "notes": ws.notes,
+    }
+    running: list[Peer] = []
+    try:
+        # 1. the sandbox: cold start, recording, load
+        log("starting the sandbox (fresh SQLite state)")
+        sandbox, note = start_sandbox(ws)
+        running.append(sandbox)
+        if note:
+            ws.notes.append(note)
+        results["startup"]["cold_s"] = round(sandbox.startup_s or 0, 3)
+        sandbox.record()
+        log(f"recorded {ws.recording['bytes']} bytes of GET {ws.recording['path']}?{ws.recording['query']}")
+        if "sandbox" in args.only:
+            reason = sandbox.prepare_s2s()
+            if reason:
+                results["skipped"]["sandbox_s2s_search"] = reason
+                log(f"skip sandbox_s2s_search: {reason}")
+            for name, target in sandbox.targets().items():
+                results["runs"][name] = measure(loader, sandbox, name, target, args)
+                results["runs"][name]["startup_s"] = None
+            results["rss"]["sandbox"] = sandbox.rss()
+            if args.profile > 0:
+                log(f"profiling the sandbox's workers with py-spy for {args.profile:.0f}s under load")
+                results["profile"] = P.record(sandbox.proc.pid, loader, sandbox.targets()["sandbox"],
+                                              args.profile, args.connections, args.out / "profile.raw.txt")
+        sandbox.stop()
+        running.remove(sandbox)
+
+        # 2. start-up time of `commerce-sandbox serve` on existing state (what users see on restart)
+        restarts = []
+        for _ in range(args.startup_runs):
+            again = SandboxPeer(ws, sandbox.apis)
+            again.state = sandbox.state
+            running.append(again)
+            again.start()
+            restarts.append(again.startup_s or 0)
+            again.stop()
+            running.remove(again)
+        if restarts:
+            results["startup"]["restart_s"] = round(statistics.median(restarts), 3)
+            results["startup"]["restart_runs_s"] = [round(s, 3) for s in restarts]
+        log(f"start-up to first answer: cold {results['startup']['cold_s']}s, "
+            f"restart {results['startup'].get('restart_s')}s")
+
+        # 3. the others, one at a time
+        for name in args.only:
+            if name == "sandbox":
+                continue
+            peer = PEERS[name](ws)
+            reason = peer.prepare()
+            if reason:
+                results["skipped"][name] = reason
+                log(f"skip {name}: {reason}")
+                continue
+            log(f"starting {name}")
+            running.append(peer)
+            try:
+                peer.start()
+            except RuntimeError as exc:
+                results["skipped"][name] = f"did not start: {str(exc).strip()[-300:]}"
+                log(f"skip {name}: {results['skipped'][name]}")
+                peer.stop()
+                running.remove(peer)
+                continue
+            for tname, target in peer.targets().items():
+                results["runs"][tname] = measure(loader, peer, tname, target, args)
+            results["rss"][name] = peer.rss()
+            peer.stop()
+            running.remove(peer)
+    finally:
+        for peer in running:
+            peer.stop()
+        shutil.rmtree(ws.dir, ignore_errors=True)
+
+    results["ratios"] = ratios(results["runs"])
+    results["recording"] = {k: v for k, v in ws.recording.items() if k != "body_file"}
+    results["elapsed_s"] = round(time.time() - started, 1)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    table = markdown(results)
+    (args.out / "results.md").write_text(table)
+    print(table)
+    return 0
+
+
+def ratios(runs: dict[str, Any]) -> dict[str, float | None]:
+    """Sandbox req/s over each peer's (Click2Sync product list everywhere)."""
+    base = runs.get("sandbox", {}).get("rps")
+    out: dict[str, float | None] = {}
+    for peer in ("flask", "wiremock", "prism"):
+        other = runs.get(peer, {}).get("rps")
+        out[f"sandbox/{peer}"] = round(base / other, 3) if base and other else None
+    return out
+
+
+def _cpus() -> int | None:
+    import os
+    return os.cpu_count()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

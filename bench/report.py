@@ -1,0 +1,61 @@
+"""The markdown table of a results dict (also what ``docs/bench.md`` quotes)."""
+from __future__ import annotations
+
+from typing import Any
+
+TARGETS = {"sandbox/flask": 0.75, "sandbox/wiremock": 1.0, "sandbox/prism": 2.5}
+
+
+def _f(value: Any, fmt: str = "{:,.0f}") -> str:
+    return "—" if value is None else fmt.format(value)
+
+
+def markdown(results: dict[str, Any]) -> str:
+    s = results["settings"]
+    rec = results.get("recording", {})
+    lines = [
+        "# commerce-sandbox benchmark",
+        "",
+        f"Load: {s['load_tool']} -t{s['wrk_threads']} -c{s['connections']}, {s['duration_s']:g}s x "
+        f"{s['rounds']} rounds after a {s['warmup_s']:g}s warm-up (WireMock 3x), median; loopback, "
+        f"{results['machine']['cpus']} CPUs shared by server and load. Servers: {s['gunicorn']} for the "
+        f"Python ones. Operation: `GET {rec.get('path')}?{rec.get('query')}` with `C2SKey` "
+        f"({rec.get('bytes')} bytes recorded from the sandbox).",
+        "",
+        "| peer | version | req/s | p50 ms | p99 ms | errors / non-2xx | start-up s | RSS |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for name, run in results["runs"].items():
+        rss = results["rss"].get(run["peer"], {})
+        if "per_worker_mb" in rss:
+            rss_text = f"{' / '.join(f'{v:.0f}' for v in rss['per_worker_mb'])} MB per worker"
+        elif rss:
+            rss_text = f"{rss['total_mb']:.0f} MB ({rss['processes']} proc)"
+        else:
+            rss_text = "—"
+        lines.append(f"| {name} | {run.get('version') or '—'} | {_f(run['rps'])} | {_f(run['p50_ms'], '{:.2f}')} | "
+                     f"{_f(run['p99_ms'], '{:.2f}')} | {run['errors']} / {run['non_2xx']} | "
+                     f"{_f(run['startup_s'], '{:.2f}')} | {rss_text} |")
+    for name, reason in results["skipped"].items():
+        lines.append(f"| {name} | skipped | | | | | | {reason.splitlines()[0][:160]} |")
+    lines += ["", "| ratio (req/s) | measured | target |", "|---|---:|---:|"]
+    for key, value in results.get("ratios", {}).items():
+        target = TARGETS.get(key)
+        mark = "" if value is None or target is None else (" ✓" if value >= target else " ✗")
+        lines.append(f"| {key} | {_f(value, '{:.2f}')}{mark} | ≥ {target} |")
+    st = results.get("startup", {})
+    lines += ["", f"`commerce-sandbox serve` start-up to first answered request: cold (fresh SQLite, seeding) "
+                  f"{_f(st.get('cold_s'), '{:.2f}')} s; restart on existing state "
+                  f"{_f(st.get('restart_s'), '{:.2f}')} s (median of {st.get('restart_runs_s')}); target < 1.5 s."]
+    if results.get("notes"):
+        lines += ["", "Notes:"] + [f"- {n}" for n in results["notes"]]
+    prof = results.get("profile")
+    if prof and prof.get("inclusive"):
+        lines += ["", f"py-spy, sandbox workers under load ({prof['samples']} samples in request threads, "
+                      f"{prof['load_rps_while_sampling']:.0f} req/s while sampling):", "",
+                  "| inclusive | function | | self | function |", "|---:|---|---|---:|---|"]
+        for inc, own in zip(prof["inclusive"][:20], prof["self"][:20]):
+            lines.append(f"| {inc['share']:.1%} | `{inc['function']}` | | {own['share']:.1%} | `{own['function']}` |")
+    elif prof:
+        lines += ["", f"profile skipped: {prof.get('skipped')}"]
+    return "\n".join(lines) + "\n"
