@@ -186,11 +186,6 @@
         state.rows.pop();
         body.lastElementChild && body.lastElementChild.remove();
       }
-      // the journal's own seq can restart (a new memory store): start over when it goes backwards
-      if (!fresh.length && data.requests && data.requests.length && data.requests[0].seq < state.seq) {
-        state.polling = false;
-        return pollJournal(true);
-      }
       $("#journal-empty").hidden = state.rows.length > 0;
       $("#journal-count").textContent = `${state.rows.length} shown`;
     } catch (e) {
