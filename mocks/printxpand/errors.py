@@ -108,7 +108,11 @@ def _generic(error: E.SandboxError) -> tuple[str, Any, int]:
         if parts[:1] == ["body"] and len(parts) <= 1 and "required property" in problem["reason"]:
             name = problem["reason"].split("'")[1] if "'" in problem["reason"] else "body"
             return REQUIRED_FIELD, {"fieldName": name}, 400
-        field = "/".join(parts[1:]) or parts[0] if parts else "body"
+        field = ("/".join(parts[1:]) or parts[0]) if parts else "body"
+        if "is not of type" in problem["reason"]:
+            expected = problem["reason"].rsplit("is not of type", 1)[1].strip().strip("'")
+            return ('The "%value" value\'s type is invalid. The "%type" type was expected. Verify and try again.',
+                    {"value": field, "type": expected.replace("'", "")}, 400)
         return 'Invalid value of "%value" provided for the %fieldName field.', \
             {"value": problem["reason"][:200], "fieldName": field}, 400
     if isinstance(error, E.UnsupportedMediaType):
