@@ -39,6 +39,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--startup-runs", type=int, default=3, help="restarts timed for the start-up figure")
     p.add_argument("--profile", type=float, default=0.0, metavar="SECONDS",
                    help="also sample the sandbox's workers with py-spy under load for this long")
+    p.add_argument("--profile-gil", action="store_true",
+                   help="profile only the thread holding the GIL (CPU time) instead of every non-idle thread")
+    p.add_argument("--sandbox-src", metavar="DIR",
+                   help="measure the sandbox from another checkout (a patched copy) instead of this one")
     p.add_argument("--python-load", action="store_true", help="use the Python load generator, not wrk")
     p.add_argument("--out", type=Path, default=OUT_DIR, help="where results.json and results.md go")
     args = p.parse_args(argv)
@@ -60,9 +64,12 @@ def measure(loader: Loader, peer: Peer, name: str, target: Target, args: argpars
         loader.round(target, warm, args.connections)
     rounds = []
     for i in range(args.rounds):
+        cpu0 = peer.cpu_seconds()
         r = loader.round(target, args.duration, args.connections)
+        # server CPU per answered request: robust to other load on the machine, unlike req/s
+        r["cpu_ms_per_req"] = round((peer.cpu_seconds() - cpu0) * 1000 / r["requests"], 3) if r["requests"] else None
         log(f"{name}: round {i + 1}/{args.rounds}: {r['rps']:.0f} req/s, p50 {r['p50_ms']} ms, "
-            f"p99 {r['p99_ms']} ms, errors {r['errors']}, non-2xx {r['non_2xx']}")
+            f"p99 {r['p99_ms']} ms, server CPU {r['cpu_ms_per_req']} ms/req, errors {r['errors']}, non-2xx {r['non_2xx']}")
         rounds.append(r)
 
     def med(key: str) -> float | None:
@@ -70,13 +77,13 @@ def measure(loader: Loader, peer: Peer, name: str, target: Target, args: argpars
         return round(statistics.median(values), 3) if values else None
 
     return {"peer": peer.name, "title": peer.title, "version": peer.version, "url": target.url,
-            "method": target.method, "rps": med("rps"), "p50_ms": med("p50_ms"), "p99_ms": med("p99_ms"),
+            "method": target.method, "rps": med("rps"), "p50_ms": med("p50_ms"), "p99_ms": med("p99_ms"), "cpu_ms_per_req": med("cpu_ms_per_req"),
             "errors": sum(r["errors"] for r in rounds), "non_2xx": sum(r["non_2xx"] for r in rounds),
             "startup_s": round(peer.startup_s, 3) if peer.startup_s is not None else None,
             "rounds": rounds}
 
 
-def start_sandbox(ws: Workspace) -> tuple[SandboxPeer, str | None]:
+def start_sandbox(ws: Workspace, src: str | None) -> tuple[SandboxPeer, str | None]:
     """The sandbox with every installed API; if that cannot start (a half-landed API), fewer."""
     from mocks.app import installed_apis
 
@@ -86,7 +93,7 @@ def start_sandbox(ws: Workspace) -> tuple[SandboxPeer, str | None]:
     attempts.append(["click2sync"])
     failure = ""
     for i, attempt in enumerate(attempts):
-        peer = SandboxPeer(ws, attempt)
+        peer = SandboxPeer(ws, attempt, src)
         peer.state = ws.dir / f"state-{i}.db"
         try:
             peer.start()
@@ -107,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     loader = Loader(threads=args.threads, force_python=args.python_load)
     log(f"load: {loader.note}")
     ws = Workspace(Path(tempfile.mkdtemp(prefix="commerce-bench-")))
+    args.out.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {
         "settings": {"duration_s": args.duration, "rounds": args.rounds, "connections": args.connections,
                      "wrk_threads": args.threads, "warmup_s": args.warmup, "load_tool": loader.tool,
@@ -118,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # 1. the sandbox: cold start, recording, load
         log("starting the sandbox (fresh SQLite state)")
-        sandbox, note = start_sandbox(ws)
+        sandbox, note = start_sandbox(ws, args.sandbox_src)
         running.append(sandbox)
         if note:
             ws.notes.append(note)
@@ -137,14 +145,15 @@ def main(argv: list[str] | None = None) -> int:
             if args.profile > 0:
                 log(f"profiling the sandbox's workers with py-spy for {args.profile:.0f}s under load")
                 results["profile"] = P.record(sandbox.proc.pid, loader, sandbox.targets()["sandbox"],
-                                              args.profile, args.connections, args.out / "profile.raw.txt")
+                                              args.profile, args.connections, args.out / "profile.raw.txt",
+                                              gil=args.profile_gil)
         sandbox.stop()
         running.remove(sandbox)
 
         # 2. start-up time of `commerce-sandbox serve` on existing state (what users see on restart)
         restarts = []
         for _ in range(args.startup_runs):
-            again = SandboxPeer(ws, sandbox.apis)
+            again = SandboxPeer(ws, sandbox.apis, args.sandbox_src)
             again.state = sandbox.state
             running.append(again)
             again.start()
@@ -190,7 +199,6 @@ def main(argv: list[str] | None = None) -> int:
     results["ratios"] = ratios(results["runs"])
     results["recording"] = {k: v for k, v in ws.recording.items() if k != "body_file"}
     results["elapsed_s"] = round(time.time() - started, 1)
-    args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     table = markdown(results)
     (args.out / "results.md").write_text(table)

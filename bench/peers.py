@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.load import Target
-from bench.procs import Proc, free_port, rss_mb
+from bench.procs import Proc, cpu_seconds, free_port, rss_mb
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS = ROOT / "bench" / ".tools"
@@ -111,6 +111,11 @@ class Peer:
         values = [v for v in (rss_mb(p) for p in tree) if v is not None]
         return {"total_mb": round(sum(values), 1), "processes": len(values)}
 
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the server's whole process tree."""
+        assert self.proc is not None
+        return cpu_seconds(self.proc.tree())
+
     def stop(self) -> None:
         if self.proc is not None:
             self.proc.stop()
@@ -131,19 +136,30 @@ class SandboxPeer(GunicornPeer):
     name = "sandbox"
     title = "commerce-sandbox (full stack)"
 
-    def __init__(self, ws: Workspace, apis: list[str] | None = None) -> None:
+    def __init__(self, ws: Workspace, apis: list[str] | None = None, src: str | None = None) -> None:
         super().__init__(ws)
         self.apis = apis
+        self.src = src          # another checkout of the sandbox to measure (e.g. a patched copy)
         self.state = ws.dir / "state.db"
         self.s2s_target: Target | None = None
 
     def command(self) -> tuple[list[str], dict[str, str]]:
-        cmd = [self.ws.bin("commerce-sandbox"), "serve", "--port", str(self.port), "--quiet",
+        prog = [self.ws.python, "-m", "mocks"] if self.src else [self.ws.bin("commerce-sandbox")]
+        cmd = [*prog, "serve", "--port", str(self.port), "--quiet",
                "--workers", str(GUNICORN["workers"]), "--threads", str(GUNICORN["threads"]),
                "--state", f"sqlite:///{self.state}"]
         for api in self.apis or []:
             cmd += ["--api", api]
-        return cmd, {}
+        return cmd, ({"PYTHONPATH": self.src} if self.src else {})
+
+    def start(self) -> None:
+        if self.src:  # run from that checkout, so that its `mocks` is the one imported
+            self.port = free_port()
+            cmd, env = self.command()
+            self.proc = Proc(cmd, self.ws.dir / f"{self.name}.log", env=env, cwd=self.src)
+            self.startup_s = self.proc.wait_answer(self.targets()["sandbox"], self.start_timeout)
+        else:
+            super().start()
 
     def targets(self) -> dict[str, Target]:
         out = {"sandbox": Target(self.url(f"{PRODUCT_PATH}?{PRODUCT_QUERY}"), headers=dict(C2S_HEADERS))}

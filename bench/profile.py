@@ -21,12 +21,13 @@ def py_spy() -> str | None:
 
 
 def record(master_pid: int, loader: Loader, target: Target, seconds: float, connections: int,
-           out: Path) -> dict[str, Any]:
+           out: Path, gil: bool = False) -> dict[str, Any]:
+    """``gil``: sample only the thread holding the GIL (CPU); else every non-idle thread (wall)."""
     tool = py_spy()
     if tool is None:
         return {"skipped": "py-spy is not installed (.venv/bin/pip install py-spy)"}
     cmd = [tool, "record", "--pid", str(master_pid), "--subprocesses", "--duration", str(int(seconds) + 1),
-           "--rate", "200", "--format", "raw", "--output", str(out), "--nonblocking"]
+           "--rate", "200", "--format", "raw", "--output", str(out), "--nonblocking"] + (["--gil"] if gil else [])
     spy = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         load = loader.round(target, seconds, connections)
@@ -40,6 +41,7 @@ def record(master_pid: int, loader: Loader, target: Target, seconds: float, conn
     summary = summarise(out)
     summary["load_rps_while_sampling"] = load["rps"]
     summary["raw"] = str(out)
+    summary["mode"] = "gil (CPU: the thread holding the GIL)" if gil else "wall (every non-idle thread)"
     return summary
 
 
@@ -62,9 +64,9 @@ def summarise(raw: Path, top: int = 25) -> dict[str, Any]:
         stack, _, count_text = line.rpartition(" ")
         if not stack or not count_text.isdigit():
             continue
-        frames = [_frame_name(f) for f in stack.split(";")]
+        frames = [_frame_name(f) for f in stack.split(";") if not f.startswith("process ")]
         # only threads serving a request (idle pollers and the master's loop are not cost)
-        if not any(f.startswith(("wsgi_app ", "handle_request ")) for f in frames):
+        if not any(f.split(" (")[0].endswith(".handle_request") for f in frames):
             continue
         count = int(count_text)
         total += count

@@ -22,8 +22,8 @@ def markdown(results: dict[str, Any]) -> str:
         f"Python ones. Operation: `GET {rec.get('path')}?{rec.get('query')}` with `C2SKey` "
         f"({rec.get('bytes')} bytes recorded from the sandbox).",
         "",
-        "| peer | version | req/s | p50 ms | p99 ms | errors / non-2xx | start-up s | RSS |",
-        "|---|---|---:|---:|---:|---:|---:|---|",
+        "| peer | version | req/s | p50 ms | p99 ms | server CPU ms/req | errors / non-2xx | start-up s | RSS |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for name, run in results["runs"].items():
         rss = results["rss"].get(run["peer"], {})
@@ -34,10 +34,10 @@ def markdown(results: dict[str, Any]) -> str:
         else:
             rss_text = "—"
         lines.append(f"| {name} | {run.get('version') or '—'} | {_f(run['rps'])} | {_f(run['p50_ms'], '{:.2f}')} | "
-                     f"{_f(run['p99_ms'], '{:.2f}')} | {run['errors']} / {run['non_2xx']} | "
+                     f"{_f(run['p99_ms'], '{:.2f}')} | {_f(run.get('cpu_ms_per_req'), '{:.2f}')} | {run['errors']} / {run['non_2xx']} | "
                      f"{_f(run['startup_s'], '{:.2f}')} | {rss_text} |")
     for name, reason in results["skipped"].items():
-        lines.append(f"| {name} | skipped | | | | | | {reason.splitlines()[0][:160]} |")
+        lines.append(f"| {name} | skipped | | | | | | | {reason.splitlines()[0][:160]} |")
     lines += ["", "| ratio (req/s) | measured | target |", "|---|---:|---:|"]
     for key, value in results.get("ratios", {}).items():
         target = TARGETS.get(key)
@@ -51,11 +51,11 @@ def markdown(results: dict[str, Any]) -> str:
         lines += ["", "Notes:"] + [f"- {n}" for n in results["notes"]]
     prof = results.get("profile")
     if prof and prof.get("inclusive"):
-        lines += ["", f"py-spy, sandbox workers under load ({prof['samples']} samples in request threads, "
+        lines += ["", f"py-spy ({prof.get('mode')}), sandbox workers under load ({prof['samples']} samples in request threads, "
                       f"{prof['load_rps_while_sampling']:.0f} req/s while sampling):", "",
                   "| inclusive | function | | self | function |", "|---:|---|---|---:|---|"]
         for inc, own in zip(prof["inclusive"][:20], prof["self"][:20]):
             lines.append(f"| {inc['share']:.1%} | `{inc['function']}` | | {own['share']:.1%} | `{own['function']}` |")
-    elif prof:
+    elif prof and prof.get("skipped"):
         lines += ["", f"profile skipped: {prof.get('skipped')}"]
     return "\n".join(lines) + "\n"
