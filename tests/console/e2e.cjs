@@ -1,7 +1,7 @@
 // Drives the QA console in headless Chromium (Debian's /usr/bin/chromium) with playwright-core.
 // Run by tests/console/test_console_browser.py: BASE, SCREENSHOT, NODE_MODULES and CHROMIUM come from
 // the environment. Protocol on stdio: prints "READY" once a scenario is active, waits for a line on
-// stdin (the test has sent its requests), prints "RESULT <json>" at the end. Any failure exits 1.
+// stdin (how many requests the test has sent), prints "RESULT <json>" at the end. Any failure exits 1.
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -84,44 +84,47 @@ async function rowsText(page) {
     await page.click('#tabs button[data-tab="journal"]');
     const before = (await rowsText(page)).length;
     process.stdout.write("READY\n");
-    await nextStdinLine();
-    await page.waitForFunction((n) => document.querySelectorAll("#journal tbody tr").length >= n, before + 3);
+    const sent = Number(await nextStdinLine());
+    await page.waitForFunction((n) => document.querySelectorAll("#journal tbody tr").length >= n, before + sent);
     const rows = await rowsText(page);
-    result.rows = rows.slice(0, 3);
+    result.rows = rows.slice(0, sent);
     step("new requests appeared without a reload");
 
     // filters
-    await page.fill('#journal-filters input[name="status"]', "5xx");
-    await page.waitForFunction(() => {
+    const klass = result.scenarioEngine ? "5xx" : "4xx";
+    await page.fill('#journal-filters input[name="status"]', klass);
+    await page.waitForFunction((k) => {
       const trs = Array.from(document.querySelectorAll("#journal tbody tr"));
-      return trs.length > 0 && trs.every((tr) => tr.cells[6].textContent.startsWith("5"));
-    });
-    result.filtered5xx = await rowsText(page);
+      return trs.length > 0 && trs.every((tr) => tr.cells[6].textContent.startsWith(k[0]));
+    }, klass);
+    result.filtered = await rowsText(page);
     await page.fill('#journal-filters input[name="status"]', "");
     await page.selectOption('#journal-filters select[name="api"]', "click2sync");
     await page.fill('#journal-filters input[name="path"]', "/api/product");
     await page.waitForFunction(() => {
       const trs = Array.from(document.querySelectorAll("#journal tbody tr"));
-      return trs.length >= 3 && trs.every((tr) => tr.cells[5].textContent.includes("/api/product"));
+      return trs.length >= 4 && trs.every((tr) => tr.cells[5].textContent.includes("/api/product"));
     });
     step("filters by status, API and path");
 
     // detail of the faulted request (or of the newest one without a scenario engine)
-    const target = result.scenarioEngine ? '#journal tbody tr:has(td:text-is("503"))' : "#journal tbody tr";
-    await page.click(target);
-    await page.waitForSelector("#detail:not([hidden])");
-    result.detail = {
-      title: await page.textContent("#detail-title"),
-      fault: await page.textContent("#detail-fault"),
-      violations: await page.textContent("#detail-violations"),
-      curl: await page.textContent("#detail-curl"),
-      request: await page.textContent("#detail-request"),
-      response: await page.textContent("#detail-response"),
+    const detail = async (status) => {
+      await page.click(`#journal tbody tr:has(td:text-is("${status}"))`);
+      await page.waitForFunction((s) => !document.querySelector("#detail").hidden &&
+        document.querySelector("#detail-response").textContent.startsWith(s), String(status));
+      const out = {};
+      for (const part of ["title", "meta", "fault", "violations", "curl", "request", "response"]) {
+        out[part] = await page.textContent("#detail-" + part);
+      }
+      return out;
     };
+    result.details = { 400: await detail(400) };
     await page.click("#copy-curl");
     await page.waitForFunction(() => document.querySelector("#notice").textContent.includes("copied"));
     result.clipboard = await page.evaluate(() => navigator.clipboard.readText());
-    step("detail opened, curl copied");
+    step("detail with a contract violation opened, curl copied");
+    result.details[result.scenarioEngine ? 503 : 200] = await detail(result.scenarioEngine ? 503 : 200);
+    step("detail of the request a scenario rule answered");
     await page.screenshot({ path: process.env.SCREENSHOT });
     step("screenshot taken");
 
@@ -134,7 +137,8 @@ async function rowsText(page) {
     await page.click('#data-collections li[data-collection="products"]');
     result.products = JSON.parse(await page.textContent("#data-view")).length;
     await page.click('#tabs button[data-tab="violations"]');
-    await page.waitForSelector("#violations-empty:not([hidden]), #violations tbody tr");
+    await page.waitForSelector("#violations tbody tr");
+    result.violations = await page.$$eval("#violations tbody tr", (trs) => trs.map((tr) => Array.from(tr.cells).map((c) => c.textContent.trim())));
     step("webhooks, data browser and violations shown");
 
     // -- export ---------------------------------------------------------------------------------------

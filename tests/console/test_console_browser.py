@@ -29,6 +29,10 @@ ROOT = HERE.parents[1]
 NODE_DIR = HERE / ".node"
 PLAYWRIGHT = "playwright-core@1.65.1"
 KEY = {"C2SKey": "c2s-demo-key"}
+PRODUCTS = "/click2sync/api/product"
+#: what the test sends once the page is open with the scenario active: (method, headers, body)
+REQUESTS = [("GET", KEY, None), ("GET", KEY, None), ("GET", {"C2SKey": "wrong"}, None),
+            ("POST", KEY, {"sku": "console-e2e"})]  # the last one has no title: a contract violation
 
 
 def _run(cmd: list[str], timeout: float, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -78,13 +82,14 @@ def browser_tools() -> tuple[str, Path]:
     return _chromium(), _playwright()
 
 
-@pytest.fixture
-def server(tmp_path):
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
+    state = tmp_path_factory.mktemp("console") / "state.db"
     # click2sync alone: the console does not depend on which APIs are mounted
     cmd = [sys.executable, "-m", "mocks", "serve", "--workers", "1", "--port", str(port),
-           "--state", f"sqlite:///{tmp_path / 'state.db'}", "--api", "click2sync", "--quiet"]
+           "--state", f"sqlite:///{state}", "--api", "click2sync", "--quiet"]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.time() + 30
@@ -107,20 +112,25 @@ def server(tmp_path):
             proc.wait(timeout=10)
 
 
-def test_console_end_to_end(server, browser_tools, tmp_path):
+@pytest.fixture(scope="module")
+def run(server, browser_tools, tmp_path_factory):
+    """One browser session over the whole story; the tests below check its parts."""
     chromium, modules = browser_tools
-    shot = tmp_path / "console.png"
+    shot = tmp_path_factory.mktemp("shot") / "console.png"
     env = {**os.environ, "BASE": server, "SCREENSHOT": str(shot), "NODE_MODULES": str(modules), "CHROMIUM": chromium}
     driver = subprocess.Popen(["node", str(HERE / "e2e.cjs")], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True, env=env)
+    statuses: list[int] = []
     try:
         line = driver.stdout.readline()
-        assert line.strip() == "READY", f"driver: {line!r} {driver.stderr.read() if driver.poll() is not None else ''}"
+        if line.strip() != "READY":
+            driver.wait(timeout=30)
+            raise AssertionError(f"the browser run failed before sending: {line!r}\n{driver.stderr.read()}")
         # the page is open with the scenario active: now the client under test talks to the API
-        statuses = []
-        for headers in (KEY, KEY, {"C2SKey": "wrong"}):
-            statuses.append(requests.get(server + "/click2sync/api/product?offset=0", headers=headers, timeout=10).status_code)
-        driver.stdin.write("sent\n")
+        for method, headers, body in REQUESTS:
+            url = server + PRODUCTS + ("?offset=0" if method == "GET" else "")
+            statuses.append(requests.request(method, url, headers=headers, json=body, timeout=10).status_code)
+        driver.stdin.write(f"{len(REQUESTS)}\n")
         driver.stdin.flush()
         out, err = driver.communicate(timeout=60)
     finally:
@@ -129,37 +139,61 @@ def test_console_end_to_end(server, browser_tools, tmp_path):
             driver.wait()
     assert driver.returncode == 0, f"the browser run failed:\n{err}"
     result = json.loads(next(ln for ln in out.splitlines() if ln.startswith("RESULT "))[len("RESULT "):])
-
-    assert result["pageErrors"] == [] and result["elsewhere"] == [], result
-    # the journal rows, newest first: #, time, API, tenant, method, path, status, ms, scenario / rule
-    newest = result["rows"]
-    assert [r[6] for r in newest] == [str(s) for s in reversed(statuses)]
-    assert all(r[2] == "click2sync" and r[4] == "GET" and "/click2sync/api/product?offset=0" in r[5] for r in newest)
-    detail = result["detail"]
-    assert "curl" in detail["curl"] and "c2skey: ***" in detail["curl"].lower() and "c2s-demo-key" not in json.dumps(result)
-    assert f"'{server}/click2sync/api/product?offset=0'" in detail["curl"]
-    assert result["clipboard"] == detail["curl"]
-    assert "products" in result["collections"] and result["products"] > 0
-
-    if result["scenarioEngine"]:
-        assert statuses == [200, 503, 401], "the scenario activated through the page fired on the second read"
-        assert "console-e2e / second-read-503" in newest[1][8]
-        assert [r[6] for r in result["filtered5xx"]] == ["503"]
-        assert "console-e2e" in detail["fault"] and "second-read-503" in detail["fault"]
-        assert detail["title"] == "GET /click2sync/api/product" and detail["response"].startswith("503")
-    else:
-        assert statuses == [200, 200, 401]
-        pytest.skip("the scenario engine (/__sandbox/scenarios) is not there: the page said so; "
-                    "the journal, detail, curl, data browser and reset were checked")
-
     if os.environ.get("CONSOLE_SCREENSHOT"):  # CONSOLE_SCREENSHOT=docs/console.png refreshes the docs' picture
         shutil.copyfile(shot, ROOT / os.environ["CONSOLE_SCREENSHOT"])
+    return {"server": server, "statuses": statuses, **result}
 
-    if not result["exportAvailable"]:
-        pytest.skip("session export (/__sandbox/export) is not available yet: the buttons were disabled; "
-                    "everything else was checked")
-    session = json.dumps(result["export_json"])
-    assert "/click2sync/api/product" in session and "c2s-demo-key" not in session
-    har = result["export_har"]
-    urls = [e["request"]["url"] for e in har["log"]["entries"]]
-    assert any("/click2sync/api/product" in u for u in urls)
+
+def test_page_runs_without_errors_and_talks_only_to_the_sandbox(run):
+    assert run["pageErrors"] == [] and run["elsewhere"] == []
+    assert "reset" in run["steps"]
+
+
+def test_new_requests_appear_live_and_filter(run):
+    # the journal rows, newest first: #, time, API, tenant, method, path, status, ms, scenario / rule
+    rows = run["rows"]
+    assert [r[6] for r in rows] == [str(s) for s in reversed(run["statuses"])]
+    assert all(r[2] == "click2sync" and PRODUCTS in r[5] for r in rows)
+    assert [r[4] for r in rows] == [m for m, _, _ in reversed(REQUESTS)]
+    assert "1 violation" in rows[0][8]
+    if not run["scenarioEngine"]:
+        assert sorted(r[6] for r in run["filtered"]) == ["400", "401"]
+
+
+def test_detail_shows_violations_and_copies_curl(run):
+    detail = run["details"]["400"]
+    assert detail["title"] == f"POST {PRODUCTS}" and detail["response"].startswith("400")
+    assert "/body" in detail["violations"] and "title" in detail["violations"]
+    curl = detail["curl"]
+    assert curl.startswith("curl ") and f"'{run['server']}{PRODUCTS}'" in curl and "-X POST" in curl
+    assert "c2skey: ***" in curl.lower() and "--data-raw '{\"sku\": \"console-e2e\"}'" in curl
+    assert run["clipboard"] == curl
+    assert "c2s-demo-key" not in json.dumps(run)
+    assert any(v[1] == "request" and PRODUCTS in v[4] and "/body" in v[6] for v in run["violations"])
+
+
+def test_data_browser_shows_what_is_stored(run):
+    assert "products" in run["collections"] and run["products"] > 0
+
+
+def test_scenario_activated_through_the_page_fires_and_is_shown(run):
+    if not run["scenarioEngine"]:
+        assert run["statuses"][:2] == [200, 200]
+        pytest.skip("the scenario engine (/__sandbox/scenarios) is not on this sandbox: the page said so")
+    assert "flaky-5xx" not in run["library"] or \
+        "library scenario activated for a tenant with seed 7, then deactivated" in run["steps"]
+    assert run["statuses"] == [200, 503, 401, 400], "the rule activated through the page answered the second read"
+    assert "console-e2e / second-read-503" in run["rows"][2][8]
+    assert [r[6] for r in run["filtered"]] == ["503"]
+    detail = run["details"]["503"]
+    assert "console-e2e" in detail["fault"] and "second-read-503" in detail["fault"]
+    assert detail["title"] == f"GET {PRODUCTS}" and detail["response"].startswith("503")
+
+
+def test_session_export_downloads(run):
+    if not run["exportAvailable"]:
+        pytest.skip("session export (/__sandbox/export) is not on this sandbox: the page greyed its buttons out")
+    session = json.dumps(run["export_json"])
+    assert PRODUCTS in session and "c2s-demo-key" not in session
+    urls = [e["request"]["url"] for e in run["export_har"]["log"]["entries"]]
+    assert any(PRODUCTS in u for u in urls)
