@@ -42,5 +42,22 @@ class PrintXpand(Api):
                 "token_access_url": f"{self.prefix}/oauth/token/access",
                 "consumers": [{**c.as_credentials(), "tenant": c.tenant} for c in consumers]}
 
+    # -- scenario hooks (mocks.core.faults) -------------------------------------------------------
+    def expire_credentials(self, sandbox, tenant, request) -> Any:
+        """``expire_token``: revoke the access token this request used (Magento: "Access token has
+        been revoked"); ``POST /__sandbox/reset`` brings a seeded token back."""
+        verifier = self.verifier(sandbox)
+        used = verifier.token_used_by(request)
+        if used is None:
+            return None
+        consumer, token = used
+        verifier.revoke(consumer, token)
+        return {"revoked": "access_token", "consumer_id": consumer.id}
+
+    def item_failures(self, sandbox, tenant, spec) -> Any:
+        """``item_failures``: the routes read the spec from ``g.item_failures`` and hand it to the
+        model, which fails the chosen items in their own results (see models.injected_failure)."""
+        return {"spec": spec} if isinstance(spec, dict) else None
+
 
 API = PrintXpand()

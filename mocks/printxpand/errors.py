@@ -73,6 +73,10 @@ def token_not_request() -> OAuthFailed:
     return OAuthFailed("Specified token is not a request token")
 
 
+def token_revoked() -> OAuthFailed:
+    return OAuthFailed("Access token has been revoked")
+
+
 def token_used() -> OAuthFailed:
     return OAuthFailed("Token is already being used")
 

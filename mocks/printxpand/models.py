@@ -89,10 +89,30 @@ def envelope(results: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
     return [{"response": results}], 400 if 400 in codes else 404
 
 
-def run_batch(items: list[tuple[Any, Callable[[], tuple[int, str]]]]) -> tuple[list[dict[str, Any]], int]:
+def injected_failure(index: int, item_id: Any, spec: dict[str, Any] | None) -> tuple[int, str] | None:
+    """(code, message) when a scenario's ``item_failures`` spec fails the ``index``-th item (1-based).
+
+    ``spec``: ``every: n`` (items n, 2n, ...), ``first: n``, ``indices: [..]`` (1-based) and/or
+    ``ids: [..]``; ``code`` (default 400) and ``message``. A failed item is not written.
+    """
+    if not spec:
+        return None
+    every, first = int(spec.get("every") or 0), int(spec.get("first") or 0)
+    hit = (every > 0 and index % every == 0) or index <= first \
+        or index in (spec.get("indices") or []) or str(item_id) in {str(i) for i in spec.get("ids") or []}
+    if not hit:
+        return None
+    return int(spec.get("code", 400)), str(spec.get("message") or "Could not save the item.")
+
+
+def run_batch(items: list[tuple[Any, Callable[[], tuple[int, str]]]],
+              failures: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], int]:
     results = []
-    for item_id, step in items:
+    for index, (item_id, step) in enumerate(items, start=1):
         try:
+            injected = injected_failure(index, item_id, failures)
+            if injected is not None:
+                raise ItemError(*injected)
             code, message = step()
             results.append(item_result(item_id, code, message))
         except ItemError as exc:
@@ -210,9 +230,9 @@ class Customers:
             return self.save_one(item)
         return 200, CUSTOMER_CREATED
 
-    def create(self, body: Json) -> tuple[list[dict[str, Any]], int]:
+    def create(self, body: Json, failures: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], int]:
         return run_batch([(item.get("id") if isinstance(item, dict) else None, lambda item=item: self.save_one(item))
-                          for _, item in entries(body, "customer")])
+                          for _, item in entries(body, "customer")], failures)
 
 
 # -- categories -------------------------------------------------------------------------------
@@ -284,12 +304,12 @@ class Categories:
                     **old, "category_ids": [c for c in old.get("category_ids", []) if c not in gone_set]})
         return 200, CATEGORY_DELETED
 
-    def create(self, body: Json) -> tuple[list[dict[str, Any]], int]:
+    def create(self, body: Json, failures: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], int]:
         return run_batch([(item.get("id") if isinstance(item, dict) else None, lambda item=item: self.save_one(item))
-                          for _, item in entries(body, "category")])
+                          for _, item in entries(body, "category")], failures)
 
-    def delete(self, body: Json) -> tuple[list[dict[str, Any]], int]:
-        return run_batch([(raw, lambda raw=raw: self.delete_one(raw)) for raw in id_list(body, "category")])
+    def delete(self, body: Json, failures: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], int]:
+        return run_batch([(raw, lambda raw=raw: self.delete_one(raw)) for raw in id_list(body, "category")], failures)
 
 
 # -- products ---------------------------------------------------------------------------------
@@ -388,12 +408,12 @@ class Products:
             raise ItemError(404, PRODUCT_NOT_FOUND)
         return 200, PRODUCT_DELETED
 
-    def create(self, body: Json) -> tuple[list[dict[str, Any]], int]:
+    def create(self, body: Json, failures: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], int]:
         return run_batch([(item.get("id") if isinstance(item, dict) else None, lambda item=item: self.save_one(item))
-                          for _, item in entries(body, "product")])
+                          for _, item in entries(body, "product")], failures)
 
-    def delete(self, body: Json) -> tuple[list[dict[str, Any]], int]:
-        return run_batch([(raw, lambda raw=raw: self.delete_one(raw)) for raw in id_list(body, "product")])
+    def delete(self, body: Json, failures: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], int]:
+        return run_batch([(raw, lambda raw=raw: self.delete_one(raw)) for raw in id_list(body, "product")], failures)
 
 
 # -- orders -----------------------------------------------------------------------------------
@@ -437,6 +457,6 @@ class Orders:
         self.orders.put(oid, record)
         return 200, ORDER_UPDATED
 
-    def create(self, body: Json) -> tuple[list[dict[str, Any]], int]:
+    def create(self, body: Json, failures: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], int]:
         return run_batch([(item.get("order_id") if isinstance(item, dict) else None,
-                           lambda item=item: self.save_one(item)) for _, item in entries(body, "order")])
+                           lambda item=item: self.save_one(item)) for _, item in entries(body, "order")], failures)

@@ -36,6 +36,7 @@ REQUIRED = ("oauth_consumer_key", "oauth_signature", "oauth_signature_method", "
 VERIFIERS = {"HMAC-SHA1": sig.verify_hmac_sha1, "HMAC-SHA256": sig.verify_hmac_sha256}
 TOKENS = "__oauth_tokens"
 NONCES = "__oauth_nonces"
+REVOKED = "__oauth_revoked"
 
 
 def _demo(label: str) -> str:
@@ -122,14 +123,37 @@ class Verifier:
                 return consumer
         return None
 
+    def revoked(self, consumer: Consumer, token: str) -> bool:
+        return self.sandbox.state(self.api_name, consumer.tenant).collection(REVOKED).lookup(token) is not None
+
+    def revoke(self, consumer: Consumer, token: str) -> None:
+        """Revoke an access token (the scenario engine's ``expire_token``); a reset restores seeded ones."""
+        self.sandbox.state(self.api_name, consumer.tenant).collection(REVOKED).put(
+            token, {"revoked_at": self.sandbox.clock.now()})
+
     def by_bearer(self, token: str) -> Consumer | None:
         for consumer in self.consumers:
             if token and hmac.compare_digest(consumer.access_token.encode(), token.encode()):
-                return consumer
+                return None if self.revoked(consumer, token) else consumer
             record = self.tokens(consumer).lookup(token) if token else None
-            if record is not None and record.get("type") == "access" and not record.get("revoked"):
-                return consumer
+            if record is not None and record.get("type") == "access":
+                return None if self.revoked(consumer, token) else consumer
         return None
+
+    def token_used_by(self, request: Any) -> tuple[Consumer, str] | None:
+        """The consumer and access token a request authenticated with (bearer or OAuth header)."""
+        token = bearer(request)
+        if token is not None:
+            consumer = self.by_bearer(token)
+            return (consumer, token) if consumer is not None else None
+        try:
+            oauth = collect(request)[1]
+        except X.OAuthFailed:
+            return None
+        consumer = self.by_key(oauth.get("oauth_consumer_key", ""))
+        if consumer is None or not oauth.get("oauth_token"):
+            return None
+        return consumer, oauth["oauth_token"]
 
     def token_record(self, consumer: Consumer, token: str) -> dict[str, Any] | None:
         if hmac.compare_digest(consumer.access_token.encode(), token.encode()):
@@ -171,6 +195,8 @@ class Verifier:
                 raise X.unknown_token()
             if kind == "resource" and record.get("type") != "access":
                 raise X.token_not_access()
+            if kind == "resource" and self.revoked(consumer, oauth["oauth_token"]):
+                raise X.token_revoked()
             if kind == "access":
                 if record.get("type") != "request":
                     raise X.token_not_request()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, g, request
 
 from mocks.core.api import public
 from mocks.core.http import body, json_response, sandbox, state
@@ -19,6 +19,12 @@ FORM = "application/x-www-form-urlencoded"
 def _answer(result: tuple[list, int]) -> Response:
     data, status = result
     return json_response(data, status)
+
+
+def _failures() -> dict | None:
+    """A scenario's ``item_failures`` spec for this request (set by the scenario engine), if any."""
+    spec = g.get("item_failures")
+    return spec if isinstance(spec, dict) else None
 
 
 def _verifier():
@@ -45,10 +51,10 @@ def build() -> Blueprint:
                 name = f"{endpoint}{prefix.replace('/', '_')}{'_slash' if slash else ''}"
                 bp.add_url_rule(f"{prefix}/{path}{slash}", name, view, methods=list(methods))
 
-    bulk("customer/create", "customer_create", lambda: _answer(Customers(state()).create(body())))
-    bulk("category/create", "category_create", lambda: _answer(Categories(state()).create(body())))
-    bulk("category/delete", "category_delete", lambda: _answer(Categories(state()).delete(body())))
-    bulk("product/create", "product_create", lambda: _answer(Products(state()).create(body())))
-    bulk("product/delete", "product_delete", lambda: _answer(Products(state()).delete(body())))
-    bulk("order/create", "order_create", lambda: _answer(Orders(state()).create(body())), ("GET", "POST"))
+    bulk("customer/create", "customer_create", lambda: _answer(Customers(state()).create(body(), _failures())))
+    bulk("category/create", "category_create", lambda: _answer(Categories(state()).create(body(), _failures())))
+    bulk("category/delete", "category_delete", lambda: _answer(Categories(state()).delete(body(), _failures())))
+    bulk("product/create", "product_create", lambda: _answer(Products(state()).create(body(), _failures())))
+    bulk("product/delete", "product_delete", lambda: _answer(Products(state()).delete(body(), _failures())))
+    bulk("order/create", "order_create", lambda: _answer(Orders(state()).create(body(), _failures())), ("GET", "POST"))
     return bp
