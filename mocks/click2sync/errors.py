@@ -51,6 +51,13 @@ class DuplicateOrder(E.Conflict):
         super().__init__(f"An order with orderid {orderid} already exists (_id {existing})", code="duplicate_order")
 
 
+class IncompleteItem(E.ValidationFailed):
+    def __init__(self, index: int, missing: list[str]) -> None:
+        pointer = f"/body/orderItems/{index}"
+        reason = f"a new order item needs {', '.join(missing)}"
+        super().__init__(f"{pointer}: {reason}", errors=[{"pointer": pointer, "reason": reason}])
+
+
 class BadCursor(E.NotFound):
     """A step tag the store never issued names no page: 404, like an unknown id."""
 

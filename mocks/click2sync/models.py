@@ -201,6 +201,7 @@ class Orders:
                     continue
                 if key == "orderItems":
                     value = merge_list(old.get("orderItems", []), value)
+                    check_order_items(value)
                 elif key in ("buyer", "total"):
                     value = {**old.get(key, {}), **value}
                 merged[key] = value
@@ -209,6 +210,17 @@ class Orders:
             return merged
 
         return self.orders.update(order_id, apply)
+
+
+ORDER_ITEM_FIELDS = ("id", "variation_id", "quantity", "unitPrice", "currencyId")
+
+
+def check_order_items(items: list[Any]) -> None:
+    """Items appended by an update (past the existing ones) must be whole items."""
+    for i, item in enumerate(items):
+        missing = [f for f in ORDER_ITEM_FIELDS if f not in item]
+        if missing:
+            raise X.IncompleteItem(i, missing)
 
 
 def order_total(items: list[dict[str, Any]]) -> dict[str, Any]:
