@@ -8,20 +8,22 @@ such as ``"2021-08-27 08:23:04"``), ``match``, ``match_phrase``, ``multi_match``
 or list form), ``from``/``size`` and the aggregations ``terms``, ``min``, ``max``, ``avg``,
 ``sum``, ``value_count`` and ``cardinality``. Anything else raises :class:`SearchError`.
 
-Each document is flattened once into ``{dotted.path: [values]}`` (arrays of objects contribute
-every element, as Elasticsearch's object mapping does) and cached for as long as the store keeps
-handing out the same document object, so repeated searches over large catalogues stay cheap.
+Field values are extracted lazily, one dotted path at a time (arrays of objects contribute every
+element, as Elasticsearch's object mapping does), and cached on the document together with their
+sort keys and tokens for as long as the store hands out the same document object, so repeated
+searches over large catalogues only pay for the fields they use.
 """
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import fnmatch
 import re
+from functools import lru_cache
 from typing import Any, Callable, Iterable
 
 Json = Any
 _TOKEN = re.compile(r"[0-9a-z]+")
-_DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d")
 
 
 class SearchError(ValueError):
@@ -35,19 +37,32 @@ def tokens(value: Any) -> list[str]:
     return _TOKEN.findall(str(value).lower())
 
 
+_DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
+
+
+@lru_cache(maxsize=262_144)
+def _parse_date_text(value: str) -> float | None:
+    m = _DATE_RE.match(value)
+    if m is None:
+        return None
+    y, mo, d, h, mi, sec, tz = m.groups()
+    try:
+        dt.datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(sec or 0))  # validates ranges
+    except ValueError:
+        return None
+    ts = calendar.timegm((int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(sec or 0), 0, 0, 0))
+    if tz and tz != "Z":
+        sign = 1 if tz[0] == "+" else -1
+        digits = tz[1:].replace(":", "")
+        ts -= sign * (int(digits[:2]) * 3600 + int(digits[2:]) * 60)
+    return float(ts)
+
+
 def parse_date(value: Any) -> float | None:
-    """Epoch seconds of a date string (the documented formats), else None."""
+    """Epoch seconds of a date string (``2021-08-27 08:23:04``, ``2021-08-27``, ISO-8601), else None."""
     if not isinstance(value, str) or len(value) < 10 or not value[:4].isdigit():
         return None
-    for fmt in _DATE_FORMATS:
-        try:
-            parsed = dt.datetime.strptime(value, fmt)
-        except ValueError:
-            continue
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=dt.timezone.utc)
-        return parsed.timestamp()
-    return None
+    return _parse_date_text(value)
 
 
 def _number(value: Any) -> float | None:
@@ -124,28 +139,76 @@ def flatten(doc: Json, prefix: str = "") -> dict[str, list[Any]]:
     return out
 
 
+def extract(node: Any, parts: list[str], leaves_only: bool = True) -> list[Any]:
+    """Values at a dotted path; arrays at any level contribute every element."""
+    out: list[Any] = []
+
+    def walk(n: Any, i: int) -> None:
+        if isinstance(n, list):
+            for x in n:
+                walk(x, i)
+            return
+        if i == len(parts):
+            if n is not None and (not leaves_only or not isinstance(n, dict)):
+                if isinstance(n, dict) and not n:
+                    return
+                out.append(n)
+            return
+        if isinstance(n, dict):
+            child = n.get(parts[i], _MISSING)
+            if child is not _MISSING:
+                walk(child, i + 1)
+
+    walk(node, 0)
+    return out
+
+
+_MISSING = object()
+
+
 class Doc:
-    """One searchable document: its id, its source and (lazily) its flattened fields."""
+    """One searchable document: its id, its source and, lazily per field, its values."""
 
-    __slots__ = ("id", "source", "_flat", "_nested", "_tokens")
+    __slots__ = ("id", "source", "prefix", "_vals", "_keys", "_nested", "_tokens", "_flat")
 
-    def __init__(self, doc_id: str, source: Json) -> None:
+    def __init__(self, doc_id: str, source: Json, prefix: str = "") -> None:
         self.id = doc_id
         self.source = source
-        self._flat: dict[str, list[Any]] | None = None
+        self.prefix = prefix
+        self._vals: dict[str, list[Any]] = {}
+        self._keys: dict[str, list[tuple[int, Any]]] = {}
         self._nested: dict[str, list[Doc]] = {}
         self._tokens: dict[str, list[list[str]]] = {}
+        self._flat: dict[str, list[Any]] | None = None
 
-    @property
-    def flat(self) -> dict[str, list[Any]]:
-        if self._flat is None:
-            self._flat = flatten(self.source)
-        return self._flat
+    def _parts(self, field: str) -> list[str] | None:
+        if self.prefix:
+            if not field.startswith(self.prefix + "."):
+                return None
+            field = field[len(self.prefix) + 1:]
+        return field.split(".")
 
     def values(self, field: str) -> list[Any]:
-        if field.endswith(".keyword"):
-            field = field[: -len(".keyword")]
-        return self.flat.get(field, [])
+        hit = self._vals.get(field)
+        if hit is None:
+            name = field[: -len(".keyword")] if field.endswith(".keyword") else field
+            parts = self._parts(name)
+            hit = [] if parts is None else extract(self.source, parts)
+            self._vals[field] = hit
+        return hit
+
+    def present(self, field: str) -> bool:
+        if self.values(field):
+            return True
+        parts = self._parts(field)
+        return bool(parts) and bool(extract(self.source, parts, leaves_only=False))
+
+    def keys(self, field: str) -> list[tuple[int, Any]]:
+        hit = self._keys.get(field)
+        if hit is None:
+            hit = [sort_key(v) for v in self.values(field)]
+            self._keys[field] = hit
+        return hit
 
     def token_lists(self, field: str) -> list[list[str]]:
         hit = self._tokens.get(field)
@@ -157,25 +220,16 @@ class Doc:
     def nested(self, path: str) -> list["Doc"]:
         hit = self._nested.get(path)
         if hit is None:
-            node: Any = [self.source]
-            for part in path.split("."):
-                nxt: list[Any] = []
-                for n in node:
-                    if isinstance(n, dict) and part in n:
-                        v = n[part]
-                        nxt.extend(v if isinstance(v, list) else [v])
-                node = nxt
-            hit = []
-            for element in node:
-                if isinstance(element, dict):
-                    sub = Doc(self.id, element)
-                    sub._flat = flatten(element, path)
-                    hit.append(sub)
+            parts = self._parts(path)
+            elements = [] if parts is None else extract(self.source, parts, leaves_only=False)
+            hit = [Doc(self.id, e, path) for e in elements if isinstance(e, dict)]
             self._nested[path] = hit
         return hit
 
     def field_names(self) -> Iterable[str]:
-        return self.flat.keys()
+        if self._flat is None:
+            self._flat = flatten(self.source, self.prefix)
+        return self._flat.keys()
 
 
 class DocCache:
@@ -358,8 +412,7 @@ def _range(body: Json) -> Matcher:
         checks.append((op, sort_key(bound)))
     boost = float(params.get("boost", 1.0))
 
-    def ok(value: Any) -> bool:
-        key = sort_key(value)
+    def ok(key: tuple[int, Any]) -> bool:
         for op, bound in checks:
             if key[0] != bound[0]:
                 return False
@@ -372,7 +425,7 @@ def _range(body: Json) -> Matcher:
             if op == "lte" and not key[1] <= bound[1]:
                 return False
         return True
-    return lambda doc: boost if any(ok(v) for v in doc.values(field)) else None
+    return lambda doc: boost if any(ok(k) for k in doc.keys(field)) else None
 
 
 def _text_matcher(field: str, query: Any, operator: str, msm: Any, prefix_last: bool = False,
@@ -492,7 +545,7 @@ def _exists(body: Json) -> Matcher:
     if not isinstance(body, dict) or not isinstance(body.get("field"), str):
         raise SearchError("[exists] requires [field]")
     field = body["field"]
-    return lambda doc: 1.0 if doc.values(field) else None
+    return lambda doc: 1.0 if doc.present(field) else None
 
 
 def _prefix(body: Json) -> Matcher:
@@ -686,7 +739,7 @@ def search(docs: list[Doc], body: Json, *, extra_filters: list[Json] | None = No
                 return score
             if field in ("_id", "_doc"):
                 return sort_key(doc.id)
-            values = [sort_key(v) for v in doc.values(field)]
+            values = doc.keys(field)
             if not values:
                 return None
             return max(values) if desc else min(values)

@@ -14,7 +14,7 @@ from typing import Any
 
 from mocks.core.seed import SeedContext
 from mocks.core.state import TenantState
-from mocks.stock2shop.models import (customer_record, image_record, order_totals, product_hash, s2s_time,
+from mocks.stock2shop.models import (customer_record, image_record, order_totals, s2s_time,
                                      user_time, ROLES)
 
 PASSWORD_SUFFIX = "-s2s-demo"
@@ -150,6 +150,12 @@ NOUNS = ["Keyboard", "Mouse", "Cable", "Speaker", "Headset", "Monitor", "Router"
 SIZES = ["S", "M", "L", "XL", "XXL"]
 
 
+def ean13(rng: Any) -> str:
+    digits = [int(ch) for ch in f"{rng.randrange(10 ** 12):012d}"]
+    check = (10 - sum(d * (3 if i % 2 else 1) for i, d in enumerate(digits)) % 10) % 10
+    return "".join(map(str, digits)) + str(check)
+
+
 def seed(state: TenantState, ctx: SeedContext) -> None:
     tenant = state.tenant
     spec = CLIENTS[tenant]
@@ -172,51 +178,59 @@ def seed(state: TenantState, ctx: SeedContext) -> None:
     products: list[tuple[str, dict[str, Any]]] = []
     if tenant == "21" and n_products > 0:
         products.append(("62777", copy.deepcopy(EXAMPLE_PRODUCT)))
-    count = n_products - len(products)
-    pids = state.reserve_ids("product", max(count, 0), start=62_778 if tenant == "21" else 162_778)
+    count = max(n_products - len(products), 0)
+    pids = state.reserve_ids("product", count, start=62_778 if tenant == "21" else 162_778)
+    # id blocks reserved in one write each (a per-id counter write is slow on the sqlite backend)
+    variant_ids = iter(state.reserve_ids("variant", count * 3, start=80_000))
+    image_ids = iter(state.reserve_ids("image", count, start=300_000))
+    meta_ids = iter(state.reserve_ids("meta", count, start=4_000_000))
+    # Faker is slow per call: draw pools once, then pick from them with the seeded rng
+    brands = [fake.company().split(" ")[0].strip(",") for _ in range(min(150, count) or 1)]
+    words = fake.words(nb=300)
+    sentences = [fake.sentence(nb_words=12) for _ in range(min(200, count) or 1)]
     for i, pid in enumerate(pids):
         created = ctx.now - rng.randint(30, 900) * 86_400
         modified = ctx.now - (count - i) * 3_600 - rng.randint(0, 3_599)
         noun = rng.choice(NOUNS)
-        brand = fake.company().split(" ")[0].strip(",")
+        brand = rng.choice(brands)
         code = f"P{pid}"
         n_var = rng.choice([1, 1, 2, 3])
         base = round(rng.uniform(5, 2_000), 2)
         product: dict[str, Any] = {
             "id": pid, "created": s2s_time(created), "active": rng.random() > 0.08, "source_product_code": code,
             "modified": s2s_time(modified), "client_id": client_id, "source_id": source_id,
-            "body_html": f"<p>{fake.sentence(nb_words=12)}</p>", "collection": rng.choice(COLLECTIONS),
-            "title": f"{brand} {fake.word().capitalize()} {noun}", "product_type": rng.choice(PRODUCT_TYPES),
+            "body_html": f"<p>{rng.choice(sentences)}</p>", "collection": rng.choice(COLLECTIONS),
+            "title": f"{brand} {rng.choice(words).capitalize()} {noun}", "product_type": rng.choice(PRODUCT_TYPES),
             "vendor": brand, "hash": "",
             "channels": [{"channel_id": str(c), "channel_product_code": str(rng.randint(10_000, 99_999))}
                          for c in channel_ids if rng.random() > 0.4],
-            "tags": ",".join(fake.words(nb=rng.randint(0, 3))),
+            "tags": ",".join(rng.sample(words, rng.randint(0, 3))),
             "options": [{"name": "Size", "position": 1}] if n_var > 1 else [],
             "meta": [], "images": [], "variants": [],
         }
         if rng.random() > 0.5:
-            product["meta"].append({"id": state.next_id("meta", 4_000_000), "created": s2s_time(created),
+            product["meta"].append({"id": next(meta_ids), "created": s2s_time(created),
                                     "key": "warranty", "value": f"{rng.randint(1, 3)} years",
                                     "modified": s2s_time(modified), "template_name": None, "client_id": client_id})
         image_id = None
         if rng.random() > 0.3:
             storage = f"{rng.getrandbits(128):032x}.jpg"
-            image = image_record(state, state.next_id("image", 300_000), pid, storage, None, created)
+            image = image_record(state, next(image_ids), pid, storage, None, created)
             image["modified"] = s2s_time(modified)
             product["images"].append(image)
             image_id = image["id"]
         for v in range(n_var):
             sku = f"{code}-{SIZES[v]}" if n_var > 1 else code
             product["variants"].append({
-                "id": state.next_id("variant", 80_000), "source_variant_code": sku,
-                "price": round(base * (1 + v * 0.1), 2), "barcode": fake.ean13(), "sku": sku,
+                "id": next(variant_ids), "source_variant_code": sku,
+                "price": round(base * (1 + v * 0.1), 2), "barcode": ean13(rng), "sku": sku,
                 "qty": rng.randint(0, 250), "grams": rng.randint(0, 5_000), "inventory_management": True,
                 "active": True, "product_id": pid, "image_id": image_id, "client_id": client_id,
                 "option1": SIZES[v] if n_var > 1 else None, "option2": None, "option3": None,
                 "price_tiers": [{"tier": "Wholesale", "price": round(base * 0.8, 2)}],
                 "qty_availability": [{"description": "Main Warehouse", "qty": rng.randint(0, 100)}],
             })
-        product["hash"] = product_hash(product)
+        product["hash"] = f"{rng.getrandbits(128):032x}"  # an opaque content hash, as the documents show
         products.append((str(pid), product))
     state.collection("products").put_many(products)
 
@@ -246,13 +260,14 @@ def seed(state: TenantState, ctx: SeedContext) -> None:
         orders.append(("933302", copy.deepcopy(EXAMPLE_ORDER)))
     sellable = [(p, v) for _, p in products for v in p["variants"]]
     count = n_orders - len(orders)
+    line_ids = iter(state.reserve_ids("line_item", max(count, 0) * 3, start=4_000_000))
     for i, oid in enumerate(state.reserve_ids("order", max(count, 0), start=940_000)):
         created = ctx.now - (count - i) * 7_200 - rng.randint(0, 3_599)
         cust = rng.choice(customers) if customers else None
         items = []
         for _ in range(rng.randint(1, 3) if sellable else 0):
             _, variant = rng.choice(sellable)
-            items.append({"id": state.next_id("line_item", 4_000_000), "grams": variant["grams"],
+            items.append({"id": next(line_ids), "grams": variant["grams"],
                           "price": float(variant["price"]), "sku": variant["sku"], "total_discount": 0,
                           "qty": rng.randint(1, 4), "variant_id": variant["id"], "source_id": source_id})
         shipping = rng.choice([0.0, 0.0, 65.0, 99.0])
