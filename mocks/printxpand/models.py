@@ -97,12 +97,16 @@ def injected_failure(index: int, item_id: Any, spec: dict[str, Any] | None) -> t
     """
     if not spec:
         return None
-    every, first = int(spec.get("every") or 0), int(spec.get("first") or 0)
-    hit = (every > 0 and index % every == 0) or index <= first \
-        or index in (spec.get("indices") or []) or str(item_id) in {str(i) for i in spec.get("ids") or []}
+    try:
+        every, first = int(spec.get("every") or 0), int(spec.get("first") or 0)
+        hit = (every > 0 and index % every == 0) or index <= first \
+            or index in list(spec.get("indices") or []) or str(item_id) in {str(i) for i in spec.get("ids") or []}
+        code = int(spec.get("code", 400))
+    except (TypeError, ValueError):
+        return None
     if not hit:
         return None
-    return int(spec.get("code", 400)), str(spec.get("message") or "Could not save the item.")
+    return (code if 100 <= code <= 599 else 400), str(spec.get("message") or "Could not save the item.")
 
 
 def run_batch(items: list[tuple[Any, Callable[[], tuple[int, str]]]],
@@ -116,7 +120,7 @@ def run_batch(items: list[tuple[Any, Callable[[], tuple[int, str]]]],
             code, message = step()
             results.append(item_result(item_id, code, message))
         except ItemError as exc:
-            shown = exc.show_id and item_id is not None and not isinstance(item_id, (dict, list))
+            shown = exc.show_id and isinstance(item_id, (str, int)) and not isinstance(item_id, bool)
             results.append(item_result(item_id if shown else _MISSING, exc.code, exc.message))
     return envelope(results)
 
@@ -441,7 +445,7 @@ class Orders:
         if not len(designs) == len(prices) == len(qtys):
             raise ItemError(404, ORDER_LENGTHS)
         if not all(number_or_blank(p) and text(p) != "" for p in prices) \
-                or not all(isinstance(q, (int, str)) and not isinstance(q, bool) and text(q).isdigit() for q in qtys):
+                or not all(isinstance(q, (int, str)) and not isinstance(q, bool) and re.fullmatch(r"[0-9]{1,9}", text(q)) for q in qtys):
             raise ItemError(404, ORDER_BAD)
         now = self.state.now()
         lines = [{"design_id": text(d), "price": text(p), "qty": int(text(q))} for d, p, q in zip(designs, prices, qtys)]
