@@ -334,6 +334,7 @@
       $("#scenario-shown-title").hidden = false;
       $("#scenario-shown").textContent = pretty(data.scenario);
       $("#scenario-shown").hidden = false;
+      $("#scenario-shown-title").scrollIntoView({ block: "start", behavior: "smooth" });
     } catch (e) { notice(e.message, true); }
   }
 
