@@ -33,7 +33,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--connections", type=int, default=16, help="wrk -c (default 16)")
     p.add_argument("--threads", type=int, default=1, help="wrk -t (default 1)")
     p.add_argument("--warmup", type=float, default=2.0,
-                   help="seconds of discarded load before the rounds (WireMock's JVM gets 3x)")
+                   help="seconds of discarded load before the rounds (WireMock's JVM gets 5x, Prism 2x)")
     p.add_argument("--only", default="sandbox,flask,wiremock,prism",
                    help="comma-separated peers among " + ",".join(PEERS))
     p.add_argument("--startup-runs", type=int, default=3, help="restarts timed for the start-up figure")
@@ -207,12 +207,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def ratios(runs: dict[str, Any]) -> dict[str, float | None]:
-    """Sandbox req/s over each peer's (Click2Sync product list everywhere)."""
+    """Sandbox req/s over each peer's (Click2Sync product list everywhere); and the same from
+    server CPU per request (peer's ms / sandbox's ms), which other load on the machine moves less."""
     base = runs.get("sandbox", {}).get("rps")
+    base_cpu = runs.get("sandbox", {}).get("cpu_ms_per_req")
     out: dict[str, float | None] = {}
     for peer in ("flask", "wiremock", "prism"):
         other = runs.get(peer, {}).get("rps")
         out[f"sandbox/{peer}"] = round(base / other, 3) if base and other else None
+    for peer in ("flask", "wiremock", "prism"):
+        other_cpu = runs.get(peer, {}).get("cpu_ms_per_req")
+        out[f"cpu sandbox/{peer}"] = round(other_cpu / base_cpu, 3) if base_cpu and other_cpu else None
     return out
 
 

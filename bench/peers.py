@@ -243,7 +243,7 @@ class WireMockPeer(Peer):
     name = "wiremock"
     title = "WireMock standalone"
     start_timeout = 90.0
-    warmup_factor = 3.0
+    warmup_factor = 5.0      # HotSpot keeps compiling for several seconds of load
 
     def prepare(self) -> str | None:
         if not shutil.which("java"):
@@ -285,6 +285,7 @@ class WireMockPeer(Peer):
 class PrismPeer(Peer):
     name = "prism"
     title = "Prism mock (our OpenAPI)"
+    warmup_factor = 2.0      # V8's optimiser too
 
     def prepare(self) -> str | None:
         if not shutil.which("node"):

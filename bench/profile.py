@@ -66,8 +66,10 @@ def summarise(raw: Path, top: int = 25) -> dict[str, Any]:
             continue
         frames = [_frame_name(f) for f in stack.split(";") if not f.startswith("process ")]
         # only threads serving a request (idle pollers and the master's loop are not cost)
-        if not any(f.split(" (")[0].endswith(".handle_request") for f in frames):
+        entry = next((i for i, f in enumerate(frames) if f.split(" (")[0].endswith(".handle_request")), None)
+        if entry is None:
             continue
+        frames = frames[entry + 1:] or frames[entry:]   # from the WSGI app down: the request's own cost
         count = int(count_text)
         total += count
         self_time[frames[-1]] += count
