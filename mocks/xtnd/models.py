@@ -200,7 +200,7 @@ class Customers:
         return paged([d["customerNumber"] for d in docs], page, page_size)
 
     def create(self, data: dict[str, Any]) -> dict[str, Any]:
-        number = (data.get("customerNumber") or "").strip().upper()
+        number = (data.get("customerNumber") or "").strip()  # kept as sent; looked up case-insensitively
         if not number:
             number = str(self.state.next_id("customer", start=20_001))
         now = iso(self.state.now())
@@ -208,7 +208,7 @@ class Customers:
         for key, default in CUSTOMER_DEFAULTS.items():
             doc[key] = copy.deepcopy(data.get(key, default))
         doc.update(created=now, changed=now)
-        if not self.customers.add(number, doc):
+        if not self.customers.add(number.upper(), doc):
             raise X.Invalid("customerNumber", f"customer {number} already exists")
         return public(doc)
 
@@ -226,7 +226,7 @@ class Prices:
              page: int = 1, page_size: int = DEFAULT_PAGE_SIZE) -> dict[str, Any]:
         customer = Customers(self.state).get(customer_number)
         wanted = _in(item_numbers)
-        own = self.price_lists.lookup(customer["customerNumber"]) or {}
+        own = self.price_lists.lookup(customer["customerNumber"].upper()) or {}
         now = iso(self.state.now())
         campaigns: dict[str, Decimal] = {}
         for c in self.campaigns.values():
@@ -278,16 +278,17 @@ class Orders:
         docs = _changed_filter(self.orders.values(), changed_since)
         wanted = "delivered" if status == "shipped" else status
         docs = [d for d in docs if (wanted is None or d["status"] == wanted)
-                and (customer_number is None or d["customerNumber"] == customer_number.strip().upper())]
+                and (customer_number is None or d["customerNumber"].upper() == customer_number.strip().upper())]
         docs.sort(key=lambda d: (d["changed"], d["orderNumber"]))
         return paged([d["orderNumber"] for d in docs], page, page_size)
 
     def create(self, data: dict[str, Any]) -> dict[str, Any]:
-        number = data["orderNumber"].strip().upper()
+        number = data["orderNumber"].strip()  # kept as sent; looked up case-insensitively
+        key = number.upper()
         problems: list[tuple[str, str]] = []
         if not number:
             problems.append(("orderNumber", "must not be blank"))
-        elif self.orders.lookup(number) is not None:
+        elif self.orders.lookup(key) is not None:
             problems.append(("orderNumber", f"customer order {number} already exists"))
         customer = Customers(self.state).customers.lookup(data["customerNumber"].strip().upper())
         if customer is None:
@@ -330,7 +331,7 @@ class Orders:
             "changed": iso(now),
             "_due": now + self.lifecycle["created"],
         }
-        if not self.orders.add(number, doc):
+        if not self.orders.add(key, doc):
             raise X.Invalid("orderNumber", f"customer order {number} already exists")
         self.emit("CustomerOrderStatusChanged", event_payload(doc, None))
         return public(doc)
@@ -345,13 +346,13 @@ class Orders:
         if target == "cancelled":
             if status not in CANCELLABLE:
                 raise X.Invalid("status", f"an order that is {status} cannot be cancelled")
-            return public(self._move(doc["orderNumber"], "cancelled"))
+            return public(self._move(doc["orderNumber"].upper(), "cancelled"))
         if target is not None and (target not in FLOW or FLOW.index(target) <= FLOW.index(status)):
             raise X.Invalid("status", f"an order that is {status} cannot move to {target}")
         goal = target or FLOW[FLOW.index(status) + 1]
         while doc["status"] != goal:
             nxt = FLOW[FLOW.index(doc["status"]) + 1]
-            moved = self._move(doc["orderNumber"], nxt)
+            moved = self._move(doc["orderNumber"].upper(), nxt)
             if moved["status"] != nxt:
                 short = next(i for i, r in enumerate(moved["rows"])
                              if Availability(self.state).available(r["itemNumber"], moved["warehouse"]) < r["quantity"])

@@ -94,6 +94,19 @@ def test_order_validation_names_the_fields(xc):
     assert xc.get(V1 + "/CustomerOrders", headers=KEY).json["totalCount"] == 12
 
 
+def test_order_and_customer_numbers_are_kept_as_sent_and_found_in_any_case(xc):
+    r = xc.post(V1 + "/CustomerOrders", headers=KEY, json=new_order(number="shop-Ab1"))
+    assert r.json["orderNumber"] == "shop-Ab1"
+    assert xc.get(V1 + "/CustomerOrders/SHOP-AB1", headers=KEY).json["orderNumber"] == "shop-Ab1"
+    assert "shop-Ab1" in xc.get(V1 + "/CustomerOrders", headers=KEY).json["items"]
+    c = xc.post(V1 + "/Customers", headers=KEY, json={"name": "Case AB", "customerNumber": "web-7"}).json
+    assert c["customerNumber"] == "web-7" and xc.get(V1 + "/Customers/WEB-7", headers=KEY).json == c
+    o = xc.post(V1 + "/CustomerOrders", headers=KEY, json=new_order(number="o-2", customer="WEB-7")).json
+    assert o["customerNumber"] == "web-7"
+    assert xc.get(V1 + "/CustomerOrders?customerNumber=Web-7", headers=KEY).json["items"] == ["o-2"]
+    assert xc.get(V1 + "/ProductPrices?customerNumber=WEB-7&itemNumbers=100002", headers=KEY).json["items"]
+
+
 def test_duplicate_order_number_is_a_validation_error(xc):
     assert xc.post(V1 + "/CustomerOrders", headers=KEY, json=new_order()).status_code == 201
     r = xc.post(V1 + "/CustomerOrders", headers=KEY, json=new_order(number="shop-1001"))
