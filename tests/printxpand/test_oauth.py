@@ -215,8 +215,15 @@ def test_token_of_another_consumer_is_refused(call, consumers):
 
 def test_journal_never_shows_secrets(client, call, creds):
     call("POST", CREATE, ONE)
-    text = str(client.get("/__sandbox/journal").get_json())
-    for secret in (creds["consumer_secret"], creds["access_token_secret"], creds["access_token"]):
+    client.post("/printxpand" + CREATE, json=ONE, headers={"Authorization": f"Bearer {creds['bearer_token']}"})
+    request_token, exchange = token_flow(client, creds)
+    issued = send(client, prepare("POST", "/printxpand/oauth/token/access", exchange)).get_data(as_text=True)
+    journal = client.get("/__sandbox/requests").get_json()
+    text = str(journal)
+    assert "/printxpand/oauth/token/access" in text and CREATE in text
+    secrets = [creds["consumer_secret"], creds["access_token_secret"], creds["access_token"],
+               request_token["oauth_token_secret"], *(v[0] for v in parse_qs(issued).values())]
+    for secret in secrets:
         assert secret not in text
 
 
