@@ -51,11 +51,12 @@ class DuplicateOrder(E.Conflict):
         super().__init__(f"An order with orderid {orderid} already exists (_id {existing})", code="duplicate_order")
 
 
-class IncompleteItem(E.ValidationFailed):
+class IncompleteItem(E.Conflict):
+    """The patch is valid on its own but not against the stored order: it appends a partial item."""
+
     def __init__(self, index: int, missing: list[str]) -> None:
-        pointer = f"/body/orderItems/{index}"
-        reason = f"a new order item needs {', '.join(missing)}"
-        super().__init__(f"{pointer}: {reason}", errors=[{"pointer": pointer, "reason": reason}])
+        super().__init__(f"/body/orderItems/{index}: order item {index} does not exist yet, so it needs "
+                         f"{', '.join(missing)}", code="incomplete_item")
 
 
 class BadCursor(E.NotFound):

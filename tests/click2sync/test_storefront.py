@@ -183,9 +183,10 @@ def test_two_keys_never_see_each_others_data(client):
     assert client.get(f"/click2sync/api/product?id={mine['_id']}", headers=KEY).json["products"][0]["title"] == NEW["title"]
 
 
-def test_order_update_appending_a_partial_item_is_400_and_changes_nothing(client):
+def test_order_update_appending_a_partial_item_is_409_and_changes_nothing(client):
     before = client.get("/click2sync/api/order?id=75554554546", headers=KEY).json["orders"][0]
     r = client.post("/click2sync/api/order/75554554546", headers=KEY,
                     json={"orderItems": [{}, {"quantity": "2"}]})
-    assert r.status_code == 400 and r.json["reasons"][0]["message"].startswith("/body/orderItems/1")
+    assert r.status_code == 409 and r.json["reasons"][0]["code"] == "incomplete_item"
+    assert r.json["error"].startswith("/body/orderItems/1")
     assert client.get("/click2sync/api/order?id=75554554546", headers=KEY).json["orders"][0] == before
