@@ -1,0 +1,100 @@
+"""API2Cart: one API for many shopping platforms, ``/v1.1/{method}.json`` with an envelope.
+
+Tenants: every store is a tenant (reached with ``api_key`` + ``store_key``); every account is a
+tenant too (``account.*`` and ``cart.list`` need the API key only) and holds its store registry.
+Stores added with ``account.cart.add`` are registered with ``Sandbox.register_tenant`` and start
+empty.
+"""
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from flask import g
+
+from mocks.api2cart import errors, models, routes, seed
+from mocks.core.api import Api, Tenant
+
+SECRET_FIELDS = frozenset({"api_key", "store_key", "x-api-key", "x-store-key", "new_store_key", "ftp_password",
+                           "shopify_access_token", "shopify_api_password", "wc_consumer_secret", "bol_api_secret",
+                           "magento_access_token", "magento_consumer_secret", "shopify_shared_secret"})
+
+
+def _builtin() -> dict[str, tuple[str, dict[str, Any], dict[str, Any] | None]]:
+    """tenant id -> ("account", account, None) | ("store", account, store record)."""
+    out: dict[str, tuple[str, dict[str, Any], dict[str, Any] | None]] = {}
+    for account in seed.ACCOUNTS:
+        out[models.account_tenant_id(account["api_key"])] = ("account", account, None)
+        for store in seed.account_stores(account):
+            out[store["tenant"]] = ("store", account, store)
+    return out
+
+
+BUILTIN = _builtin()
+
+
+def find_account(api_key: str) -> dict[str, Any] | None:
+    for account in seed.ACCOUNTS:
+        if hmac.compare_digest(account["api_key"].encode(), api_key.encode()):
+            return account
+    return None
+
+
+class Api2Cart(Api):
+    name = "api2cart"
+    title = "API2Cart unified shopping-cart API"
+    secret_fields = SECRET_FIELDS
+
+    def blueprint(self):
+        return routes.build()
+
+    def error_body(self, error):
+        return errors.error_body(error)
+
+    def fault_error(self, action: dict[str, Any]):
+        return errors.fault_error(action)
+
+    def tenants(self, sandbox) -> list[Tenant]:
+        out = []
+        for tid, (kind, account, store) in BUILTIN.items():
+            creds: dict[str, Any] = {"kind": kind, "api_key": account["api_key"]}
+            if store is not None:
+                creds.update(store_key=store["store_key"], cart_id=store["cart_id"], store_url=store["url"])
+            out.append(Tenant(tid, creds))
+        return out
+
+    def authenticate(self, request, sandbox) -> str:
+        return routes.authenticate(request, sandbox)
+
+    def seed(self, state, ctx) -> None:
+        known = BUILTIN.get(state.tenant)
+        if known is None:
+            return  # a store added at run time starts empty
+        kind, account, store = known
+        if kind == "account":
+            seed.seed_account(state, account, ctx)
+        elif store is not None and store.get("connected", True):
+            seed.seed_store(state, ctx, store["cart_id"])
+
+    def credentials(self, sandbox) -> dict[str, Any]:
+        accounts = []
+        for account in seed.ACCOUNTS:
+            registry = models.Account(sandbox.state(self.name, models.account_tenant_id(account["api_key"])))
+            stores = [{"store_key": s["store_key"], "cart_id": s["cart_id"], "store_url": s["url"],
+                       "custom_label": s.get("custom_label", ""), "tenant": s["tenant"],
+                       **({} if s.get("connected", True) else {"connected": False})}
+                      for s in registry.all()]
+            entry = {"label": account["label"], "api_key": account["api_key"],
+                     "tenant": models.account_tenant_id(account["api_key"]), "stores": stores}
+            if account.get("disabled"):
+                entry["note"] = "API key disabled: every call answers return_code 6"
+            if account.get("api_access") is False:
+                entry["note"] = "no API access on this plan: every call answers return_code 5"
+            accounts.append(entry)
+        first = accounts[0]
+        return {"api_key": first["api_key"], "stores": first["stores"], "auth": {
+            "query": ["api_key", "store_key"], "headers": ["x-api-key", "x-store-key"]},
+            "base_path": "/api2cart/v1.1/{method}.json", "accounts": accounts}
+
+
+API = Api2Cart()

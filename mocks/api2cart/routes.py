@@ -1,0 +1,236 @@
+"""``/v1.1/{method}.json``: authenticate, parse, call the model, wrap the result in the envelope.
+
+One Flask rule catches every method so that an unknown one gets the vendor's answer
+(return_code 3) rather than a 404 page. Parameters come from the query string, merged with the
+JSON body for the methods the vendor documents with a body; the gateway has validated both
+against ``schemas/api2cart/openapi.yaml`` before the handler runs.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from flask import Blueprint, g, request
+
+from mocks.api2cart import errors as X
+from mocks.api2cart import models as M
+from mocks.api2cart import seed as S
+from mocks.api2cart import webhooks as W
+from mocks.core.http import body, json_response, sandbox as current_sandbox
+from mocks.core.state import TenantState
+
+PREFIX = "/v1.1/"
+
+
+@dataclass
+class Ctx:
+    p: M.Params
+    sandbox: Any
+    account: dict[str, Any]
+    account_state: TenantState
+    store: dict[str, Any] | None
+    state: TenantState | None
+    method: str
+
+    @property
+    def data(self) -> M.StoreData:
+        assert self.state is not None
+        if not hasattr(self, "_data"):
+            self._data = M.StoreData(self.state)
+        return self._data
+
+
+Handler = Callable[[Ctx], Any]
+#: method -> (HTTP method, scope, handler); scope "account" needs the API key only
+METHODS: dict[str, tuple[str, str, Handler]] = {}
+
+
+def method(name: str, http: str = "GET", scope: str = "store") -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        METHODS[name] = (http, scope, fn)
+        return fn
+    return register
+
+
+# -- accounts and stores ----------------------------------------------------------------------
+@method("account.cart.add", "POST", "account")
+def _account_cart_add(c: Ctx) -> Any:
+    from mocks.core.api import Tenant
+    cart_ids = supported_cart_ids()
+    store = M.Account(c.account_state).add(c.p, c.account["api_key"], cart_ids)
+    c.sandbox.register_tenant("api2cart", Tenant(store["tenant"], {
+        "kind": "store", "api_key": c.account["api_key"], "store_key": store["store_key"],
+        "cart_id": store["cart_id"], "store_url": store["url"]}, seeded=False))
+    return {"store_key": store["store_key"]}
+
+
+@method("account.cart.list", "GET", "account")
+def _account_cart_list(c: Ctx) -> Any:
+    return M.Account(c.account_state).listing(c.p)
+
+
+@method("account.config.update", "PUT", "account+store")
+def _account_config_update(c: Ctx) -> Any:
+    assert c.store is not None
+    return M.Account(c.account_state).update_config(c.store, c.p)
+
+
+@method("cart.list", "GET", "account")
+def _cart_list(c: Ctx) -> Any:
+    carts = M.supported_carts(supported_cart_ids())
+    return {"supported_carts_count": len(carts), "supported_carts": carts}
+
+
+@method("cart.info")
+def _cart_info(c: Ctx) -> Any:
+    assert c.store is not None
+    return M.cart_info(c.store, c.p)
+
+
+@method("cart.delete", "DELETE")
+def _cart_delete(c: Ctx) -> Any:
+    assert c.store is not None
+    M.Account(c.account_state).delete(c.store)
+    c.sandbox.store.clear(f"api2cart/{c.store['tenant']}/")
+    return {"store": "deleted"}
+
+
+# -- catalogue, customers, orders, returns ----------------------------------------------------
+for _name, _http, _fn in [
+    ("product.list", "GET", lambda c: c.data.product_list(c.p)),
+    ("product.info", "GET", lambda c: c.data.product_info(c.p)),
+    ("product.count", "GET", lambda c: c.data.product_count(c.p)),
+    ("product.add", "POST", lambda c: c.data.product_add(c.p)),
+    ("product.update", "PUT", lambda c: c.data.product_update(c.p)),
+    ("product.delete", "DELETE", lambda c: c.data.product_delete(c.p)),
+    ("category.list", "GET", lambda c: c.data.category_list(c.p)),
+    ("category.info", "GET", lambda c: c.data.category_info(c.p)),
+    ("category.add", "POST", lambda c: c.data.category_add(c.p)),
+    ("customer.list", "GET", lambda c: c.data.customer_list(c.p)),
+    ("customer.info", "GET", lambda c: c.data.customer_info(c.p)),
+    ("customer.add", "POST", lambda c: c.data.customer_add(c.p)),
+    ("order.list", "GET", lambda c: c.data.order_list(c.p)),
+    ("order.info", "GET", lambda c: c.data.order_info(c.p)),
+    ("order.count", "GET", lambda c: c.data.order_count(c.p)),
+    ("order.add", "POST", lambda c: c.data.order_add(c.p)),
+    ("order.update", "PUT", lambda c: c.data.order_update(c.p)),
+    ("order.status.list", "GET", lambda c: {"cart_order_statuses": [{"id": k, "name": v} for k, v in M.ORDER_STATUSES.items()]}),
+    ("order.return.add", "POST", lambda c: c.data.return_add(c.p)),
+    ("order.return.update", "PUT", lambda c: c.data.return_update(c.p)),
+    ("order.return.delete", "DELETE", lambda c: c.data.return_delete(c.p)),
+    ("return.list", "GET", lambda c: c.data.return_list(c.p)),
+    ("return.info", "GET", lambda c: c.data.return_info(c.p)),
+    ("return.count", "GET", lambda c: c.data.return_count(c.p)),
+    ("webhook.create", "POST", lambda c: c.data.webhook_create(c.p)),
+    ("webhook.list", "GET", lambda c: c.data.webhook_list(c.p)),
+    ("webhook.count", "GET", lambda c: c.data.webhook_count(c.p)),
+    ("webhook.update", "PUT", lambda c: c.data.webhook_update(c.p)),
+    ("webhook.delete", "DELETE", lambda c: c.data.webhook_delete(c.p)),
+    ("webhook.events", "GET", lambda c: M.webhook_events()),
+]:
+    method(_name, _http)(_fn)
+
+
+def supported_cart_ids() -> list[str]:
+    return sorted(set(M.BRIDGE_CARTS) | set(M.API_CARTS) | M.NO_URL_CARTS)
+
+
+# -- authentication ---------------------------------------------------------------------------
+def method_name(path: str) -> str:
+    """``/api2cart/v1.1/product.list.json`` -> ``product.list`` ('' when the path names none)."""
+    idx = path.find(PREFIX)
+    if idx < 0:
+        return ""
+    name = path[idx + len(PREFIX):]
+    return name[:-5] if name.endswith(".json") else ""
+
+
+def _credential(request: Any, query: str, header: str) -> str | None:
+    value = request.headers.get(header) or request.args.get(query)
+    return value.strip() if value and value.strip() else None
+
+
+def authenticate(request: Any, sandbox: Any) -> str:
+    from mocks.api2cart import find_account
+    name = method_name(request.path)
+    api_key = request.headers.get("x-api-key") or request.args.get("api_key")
+    if not api_key:
+        raise X.A2CError(2, "Incorrect API Key. Parameter 'api_key' is not specified")
+    account = find_account(api_key.strip())
+    if account is None:
+        raise X.incorrect_api_key()
+    if account.get("disabled"):
+        raise X.A2CError(6)
+    if account.get("api_access") is False:
+        raise X.A2CError(5)
+    account_tid = M.account_tenant_id(account["api_key"])
+    options = sandbox.config.api_options("api2cart")
+    _limit(sandbox, account_tid, options.get("account_request_limit"), 10)
+    g.a2c_account, g.a2c_account_tid, g.a2c_store = account, account_tid, None
+    entry = METHODS.get(name)
+    if entry is None or entry[1] == "account":
+        return account_tid
+    # a store method: x-store-key header first (account.cart.list uses store_key as a filter)
+    store_key = _credential(request, "store_key", "x-store-key")
+    if store_key is None:
+        raise X.A2CError(4, "Store access denied. Parameter 'store_key' is not specified")
+    store = M.Account(sandbox.state("api2cart", account_tid)).by_key(store_key)
+    if store is None:
+        raise X.store_access_denied()
+    if not store.get("connected", True):
+        raise X.A2CError(104, f"Store '{store['url'] or store['cart_id']}' is not connected. Reconnect the bridge.")
+    _limit(sandbox, store["tenant"], options.get("store_request_limit"), 7)
+    g.a2c_store = store
+    return account_tid if entry[1] == "account+store" else store["tenant"]
+
+
+def _limit(sandbox: Any, tenant: str, limit: Any, code: int) -> None:
+    """Optional request limits per sandbox-clock minute (api options ``store_request_limit`` and
+    ``account_request_limit``); over the limit -> return_code 7 (store) or 10 (account)."""
+    if not limit:
+        return
+    minute = int(sandbox.clock.now() // 60)
+    used = sandbox.state("api2cart", tenant).next_id(f"requests@{minute}")
+    if used > int(limit):
+        raise X.A2CError(code)
+
+
+# -- the one route ----------------------------------------------------------------------------
+def build() -> Blueprint:
+    bp = Blueprint("api2cart", __name__)
+
+    @bp.route("/v1.1/<path:method_path>", methods=["GET", "POST", "PUT", "DELETE"])
+    def call(method_path: str):
+        name = method_path[:-5] if method_path.endswith(".json") else ""
+        entry = METHODS.get(name)
+        if entry is None:
+            raise X.unknown_method(name or method_path)
+        http, scope, handler = entry
+        if request.method != http:
+            raise X.A2CError(109, f"Incorrect parameters. Method '{name}' must be called with HTTP {http}.")
+        params: dict[str, Any] = {k: v for k, v in request.args.items() if k not in ("api_key",)}
+        if scope != "account":
+            params.pop("store_key", None)
+        raw = body(None) if request.method in ("POST", "PUT", "DELETE") else None
+        if isinstance(raw, dict):
+            params.update(raw)
+        p = M.Params(params)
+        tree = M.parse_response_fields(p.str("response_fields") or "") if "response_fields" in p else None
+        sb = current_sandbox()
+        store = g.get("a2c_store")
+        ctx = Ctx(p=p, sandbox=sb, account=g.a2c_account, account_state=sb.state("api2cart", g.a2c_account_tid),
+                  store=store, state=sb.state("api2cart", store["tenant"]) if store else None, method=name)
+        out = handler(ctx)
+        result, pagination = out if isinstance(out, tuple) else (out, None)
+        envelope: dict[str, Any] = {"return_code": 0, "return_message": "", "result": result}
+        if pagination is not None:
+            envelope["pagination"] = pagination
+        if ctx.state is not None and hasattr(ctx, "_data") and ctx.data.events:
+            W.deliver(sb, ctx.account, store, ctx.data)
+        if tree is not None:  # the envelope's code and message always stay (our fidelity choice)
+            envelope = {"return_code": 0, "return_message": "",
+                        "result": M.apply_response_fields(result, tree.get("result", True)),
+                        **({"pagination": pagination} if pagination is not None and "pagination" in tree else {})}
+        return json_response(envelope)
+
+    return bp
