@@ -159,6 +159,9 @@ def dispatch(rest: str) -> Response:
         if verb == method:
             return handler(**m.groupdict())
         allowed.append(verb)
+    if allowed and method == "OPTIONS":
+        verbs = sorted({*allowed, "OPTIONS", *(["HEAD"] if "GET" in allowed else [])})
+        return Response(status=204, headers={"Allow": ", ".join(verbs)})
     if allowed:
         raise E.MethodNotAllowed(f"Method {request.method} is not allowed for /{rest}",
                                  headers={"Allow": ", ".join(sorted(set(allowed)))})
@@ -168,8 +171,11 @@ def dispatch(rest: str) -> Response:
 def build() -> Blueprint:
     bp = Blueprint("xtnd", __name__)
 
-    @bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
     def xtnd(rest: str) -> Any:
         return dispatch(rest)
+
+    # OPTIONS is answered per resource (Flask's automatic answer would list the catch-all's methods)
+    bp.add_url_rule("/<path:rest>", view_func=xtnd, methods=["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"],
+                    provide_automatic_options=False)
 
     return bp

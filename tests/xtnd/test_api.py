@@ -64,6 +64,18 @@ def test_unknown_route_and_method(xc):
     assert xc.get(V1 + "/CustomerOrders/", headers=KEY).status_code == 404
 
 
+def test_options_head_and_the_served_contract(xc):
+    r = xc.options(V1 + "/customerorders", headers=KEY)
+    assert r.status_code == 204 and set(r.headers["Allow"].split(", ")) == {"GET", "HEAD", "POST", "OPTIONS"}
+    r = xc.options(V1 + "/Webhooks/wh-0001", headers=KEY)
+    assert set(r.headers["Allow"].split(", ")) == {"GET", "HEAD", "DELETE", "OPTIONS"}
+    assert_error(xc.options(V1 + "/Invoices", headers=KEY), 404, "NotFound")
+    assert xc.head(V1 + "/Products", headers=KEY).status_code == 200
+    doc = xc.get("/xtnd/openapi.json").json
+    assert doc["openapi"].startswith("3.1") and "/api/v1/CustomerOrders/{id}" in doc["paths"]
+    assert doc["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+
+
 # -- orders --------------------------------------------------------------------------------------
 def test_create_order_keeps_the_webshop_prices_exactly(xc):
     r = xc.post(V1 + "/CustomerOrders", headers=KEY, json=new_order(yourReference="web"))
