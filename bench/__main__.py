@@ -41,6 +41,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="also sample the sandbox's workers with py-spy under load for this long")
     p.add_argument("--profile-gil", action="store_true",
                    help="profile only the thread holding the GIL (CPU time) instead of every non-idle thread")
+    p.add_argument("--profile-target", default="sandbox", choices=["sandbox", "sandbox_s2s_search"],
+                   help="which sandbox operation to load while profiling")
     p.add_argument("--sandbox-src", metavar="DIR",
                    help="measure the sandbox from another checkout (a patched copy) instead of this one")
     p.add_argument("--python-load", action="store_true", help="use the Python load generator, not wrk")
@@ -144,9 +146,11 @@ def main(argv: list[str] | None = None) -> int:
             results["rss"]["sandbox"] = sandbox.rss()
             if args.profile > 0:
                 log(f"profiling the sandbox's workers with py-spy for {args.profile:.0f}s under load")
-                results["profile"] = P.record(sandbox.proc.pid, loader, sandbox.targets()["sandbox"],
+                target = sandbox.targets().get(args.profile_target, sandbox.targets()["sandbox"])
+                results["profile"] = P.record(sandbox.proc.pid, loader, target,
                                               args.profile, args.connections, args.out / "profile.raw.txt",
                                               gil=args.profile_gil)
+                results["profile"]["target"] = args.profile_target
         sandbox.stop()
         running.remove(sandbox)
 

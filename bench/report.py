@@ -54,7 +54,7 @@ def markdown(results: dict[str, Any]) -> str:
         lines += ["", "Notes:"] + [f"- {n}" for n in results["notes"]]
     prof = results.get("profile")
     if prof and prof.get("inclusive"):
-        lines += ["", f"py-spy ({prof.get('mode')}), sandbox workers under load ({prof['samples']} samples in request threads, "
+        lines += ["", f"py-spy ({prof.get('mode')}), sandbox workers under load of {prof.get('target', 'sandbox')} ({prof['samples']} samples in request threads, "
                       f"{prof['load_rps_while_sampling']:.0f} req/s while sampling):", "",
                   "| inclusive | function | | self | function |", "|---:|---|---|---:|---|"]
         for inc, own in zip(prof["inclusive"][:20], prof["self"][:20]):
