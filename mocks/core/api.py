@@ -75,3 +75,43 @@ class Api:
 
     def after_request(self, request: "Request", response: Any) -> None:
         """Optional hook for headers every response of the API carries."""
+
+    # -- scenario hooks (mocks.core.faults): defaults that any API may specialise ----------------
+    def fault_error(self, action: dict[str, Any]) -> "SandboxError":
+        """The error an injected ``status`` answers with (rendered through ``error_body``).
+
+        ``action`` is the rule's whole action, so an API can read its own extra keys, e.g. API2Cart
+        ``{return_code: 7}`` or a ``code``/``message``.
+        """
+        from mocks.core.errors import for_status
+
+        from http import HTTPStatus
+
+        status = int(action["status"])
+        try:
+            phrase = HTTPStatus(status).phrase
+        except ValueError:
+            phrase = f"HTTP {status}"
+        error = for_status(status, action.get("message") or phrase)
+        if "code" in action:
+            error.code = action["code"]
+        return error
+
+    def expire_credentials(self, sandbox: "Sandbox", tenant: str | None, request: "Request") -> Any:
+        """``expire_token``: make the credential this request used expire now (default: nothing).
+
+        Pair it with ``status: 401`` in the scenario to answer this request as expired too.
+        """
+        return None
+
+    def index_lag(self, sandbox: "Sandbox", tenant: str | None, seconds: float) -> Any:
+        """``index_lag``: writes from now on become visible to searches/lists ``seconds`` later."""
+        return None
+
+    def item_failures(self, sandbox: "Sandbox", tenant: str | None, spec: dict[str, Any]) -> Any:
+        """``item_failures``: fail some items of this bulk request (``g.item_failures`` holds ``spec``)."""
+        return None
+
+    def webhook_failure(self, sandbox: "Sandbox", tenant: str | None, spec: dict[str, Any]) -> Any:
+        """``webhook_failure``: make the next outbound webhook deliveries fail (``spec``: status, times)."""
+        return None

@@ -146,6 +146,95 @@ def build() -> Blueprint:
         from mocks.core import webhooks
         return json_response({"attempted": webhooks.deliver_due(sandbox())})
 
+    # -- scenarios (mocks.core.faults) --------------------------------------------------------
+    def _faults():
+        from flask import current_app
+        return current_app.extensions["gateway"].faults
+
+    def _scenario_error(exc: Exception) -> E.SandboxError:
+        from mocks.core.scenarios import ScenarioError
+        if isinstance(exc, ScenarioError):
+            pointer = "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in exc.path)
+            return E.ValidationFailed(str(exc), errors=[{"pointer": pointer, "reason": exc.reason,
+                                                         "line": exc.line}])
+        return E.BadRequest(str(exc))
+
+    def _describe(record: dict[str, Any]) -> dict[str, Any]:
+        return {k: record.get(k) for k in ("id", "name", "seed", "tenant", "activated_at", "source")} | {
+            "description": record["definition"].get("description", ""),
+            "rules": len(record["definition"].get("rules", []))}
+
+    @bp.get("/scenarios")
+    def scenarios_list():
+        from mocks.core import scenarios as S
+        faults = _faults()
+        try:
+            available = [{"name": d["name"], "description": d.get("description", ""), "seed": d.get("seed", 0),
+                          "rules": len(d["rules"])} for d in S.library().values()]
+        except S.ScenarioError as exc:
+            raise _scenario_error(exc) from None
+        active = faults.active()
+        tenant = request.args.get("tenant")
+        if tenant:
+            active = [r for r in active if r.get("tenant") in (None, tenant)]
+        return json_response({"active": [_describe(r) for r in active], "available": available})
+
+    @bp.get("/scenarios/<name>")
+    def scenarios_show(name: str):
+        from mocks.core import scenarios as S
+        active = [_describe(r) for r in _faults().active() if r["name"] == name]
+        try:
+            definition = S.get(name)
+        except KeyError:
+            inline = [r for r in _faults().active() if r["name"] == name]
+            if not inline:
+                raise E.NotFound(f"no scenario named {name!r}") from None
+            definition = inline[0]["definition"]
+        except S.ScenarioError as exc:
+            raise _scenario_error(exc) from None
+        return json_response({"scenario": definition, "active": active})
+
+    @bp.post("/scenarios")
+    @bp.post("/scenarios/<name>")
+    def scenarios_activate(name: str | None = None):
+        from mocks.core.scenarios import ScenarioError
+        args = {**request.args.to_dict(), **_args_json()}
+        if name is not None:
+            args.setdefault("name", name)
+        seed = args.get("seed") if "rules" not in args else None
+        if isinstance(seed, str):
+            try:
+                seed = int(seed)
+            except ValueError:
+                raise E.BadRequest("seed must be an integer") from None
+        tenant = args.get("tenant")
+        try:
+            record = _faults().activate(args, seed=seed, tenant=tenant)
+        except (ScenarioError, ValueError) as exc:
+            raise _scenario_error(exc) from None
+        return json_response({"status": "active", "scenario": _describe(record)}, status=201)
+
+    @bp.delete("/scenarios")
+    @bp.delete("/scenarios/<name>")
+    def scenarios_deactivate(name: str | None = None):
+        args = {**request.args.to_dict(), **_args_json()}
+        removed = _faults().deactivate(name, args.get("tenant"))
+        if name is not None and not removed:
+            raise E.NotFound(f"scenario {name!r} is not active")
+        return json_response({"status": "inactive", "removed": [_describe(r) for r in removed]})
+
+    @bp.get("/export")
+    def export():
+        from mocks.core import replay
+        sb = sandbox()
+        fmt = request.args.get("format", "json")
+        if fmt not in ("json", "har"):
+            raise E.BadRequest("format must be json or har")
+        session = replay.session(sb, _faults(), request.host_url.rstrip("/"))
+        data = replay.to_har(session) if fmt == "har" else session
+        return json_response(data, headers={
+            "Content-Disposition": f"attachment; filename=sandbox-session.{'har' if fmt == 'har' else 'json'}"})
+
     @bp.get("/tenants/<api>")
     def tenants(api: str):
         sb = sandbox()

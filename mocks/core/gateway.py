@@ -28,6 +28,7 @@ from mocks.core import errors as E
 from mocks.core import journal as J
 from mocks.core.api import Api, public
 from mocks.core.contracts import Contract, load_contract, public_document
+from mocks.core.faults import Faults
 from mocks.core.sandbox import Sandbox
 
 log = logging.getLogger("commerce_sandbox")
@@ -42,6 +43,8 @@ class Gateway:
         self.sandbox = sandbox
         self.mounts: dict[str, tuple[Api, str]] = {}   # blueprint name -> (api, mount prefix)
         self.contracts: dict[str, Contract] = {}
+        self.faults = Faults(sandbox)
+        self.faults.install(sandbox.config.scenarios)  # --scenario NAME (kept if already active)
         app.before_request(self.before)
         app.after_request(self.after)
         app.register_error_handler(Exception, self.handle_error)
@@ -87,9 +90,19 @@ class Gateway:
         g.subpath = request.path[len(prefix):] or "/"
         view = self.app.view_functions.get(request.endpoint or "")
         if request.url_rule is None:
-            return None  # routing failed: the error handler answers 404/405 in the API's shape
+            # routing failed: the error handler answers 404/405 in the API's shape (unless a fault fires)
+            return self.faults.before(api, None)
         if not getattr(view, "sandbox_public", False):
-            g.tenant = api.authenticate(request, self.sandbox)
+            try:
+                g.tenant = api.authenticate(request, self.sandbox)
+            except Exception:
+                injected = self.faults.before(api, None)  # rules without a tenant fire before auth too
+                if injected is not None:
+                    return injected
+                raise
+        injected = self.faults.before(api, g.get("tenant"))  # scenarios: after auth, before validation
+        if injected is not None:
+            return injected
         self.validate_request(api)
         return None
 
@@ -134,6 +147,7 @@ class Gateway:
             return response
         try:
             api.after_request(request, response)
+            response = self.faults.after(api, response)
             if self.sandbox.config.validate_responses and not response.is_streamed:
                 self.validate_response(api, response)
             self.journal(api, response)
@@ -182,7 +196,9 @@ class Gateway:
         if request.content_length and request.content_length <= J.BODY_LIMIT * 4:
             req_body = J.redact_text(request.get_data(cache=True).decode("utf-8", "replace"), extra)
         resp_body = ""
-        if not response.is_streamed:
+        if g.get("journal_body") is not None:
+            resp_body = J.redact_text(g.journal_body.decode("utf-8", "replace")[: J.BODY_LIMIT * 4], extra)
+        elif not response.is_streamed:
             resp_body = J.redact_text(response.get_data().decode("utf-8", "replace")[: J.BODY_LIMIT * 4], extra)
         headers = J.redact_pairs(request.headers.items(), extra)
         if "Authorization" in request.headers and request.headers["Authorization"].startswith("OAuth"):
@@ -194,12 +210,13 @@ class Gateway:
             "method": request.method,
             "path": request.path,
             "query": J.redact_pairs(request.args.items(multi=True), extra),
-            "status": response.status_code,
+            "status": None if g.get("fault_no_answer") else response.status_code,
             "duration_ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 3),
             "request": {"headers": headers, "body": req_body},
             "response": {"headers": J.redact_pairs(response.headers.items(), extra), "body": resp_body},
             "scenario": g.get("scenario"),
             "rule": g.get("rule"),
+            "fault": g.get("fault"),
             "violations": g.get("violations", []),
         }
         self.sandbox.store.journal_append(entry)

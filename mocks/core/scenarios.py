@@ -1,0 +1,168 @@
+"""Scenario files: loading and validation.
+
+A scenario is a named, seeded, ordered list of fault rules (``scenarios/*.yaml``, or the same
+shape as JSON in ``POST /__sandbox/scenarios``). Every definition is validated against
+``schemas/scenario.schema.json`` and a few checks the schema cannot express; a broken file gets
+a :class:`ScenarioError` that names the file, the line and the field.
+
+The engine that applies them is :mod:`mocks.core.faults`.
+"""
+from __future__ import annotations
+
+import json
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA_PATH = ROOT / "schemas" / "scenario.schema.json"
+
+
+def library_dir() -> Path:
+    """Where the ready scenarios live (``$SANDBOX_SCENARIOS`` overrides ``./scenarios``)."""
+    return Path(os.environ.get("SANDBOX_SCENARIOS") or ROOT / "scenarios")
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be used; ``str()`` names the source, line and field."""
+
+    def __init__(self, message: str, *, source: str | None = None, line: int | None = None,
+                 field: str | None = None, path: list[Any] | None = None) -> None:
+        self.source, self.line, self.field, self.reason = source, line, field, message
+        self.path = path if path is not None else ([field] if field else [])
+        where = source or "scenario"
+        if line is not None:
+            where += f":{line}"
+        text = f"{where}: {field + ': ' if field else ''}{message}"
+        super().__init__(text)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "line": self.line, "field": self.field, "reason": self.reason}
+
+
+@lru_cache(maxsize=1)
+def _validator() -> Draft202012Validator:
+    schema = json.loads(SCHEMA_PATH.read_text())
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def _field(path: Any) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _node_line(node: Any, path: list[Any]) -> int | None:
+    """The 1-based line of the YAML node at ``path`` (or of its nearest existing parent)."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in path:
+        child = None
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if key.value == part:
+                    child = value
+                    line = key.start_mark.line + 1
+                    break
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            child = node.value[part]
+            line = child.start_mark.line + 1
+        if child is None:
+            break
+        node = child
+    return line
+
+
+def _best_error(errors: list[Any]) -> Any:
+    from jsonschema.exceptions import best_match
+    return best_match(errors)
+
+
+def validate(definition: Any, source: str | None = None, node: Any = None) -> dict[str, Any]:
+    """Check a definition against the schema and the rules the schema cannot express."""
+    if not isinstance(definition, dict):
+        raise ScenarioError("a scenario must be a mapping with name, description, seed and rules",
+                            source=source, line=1 if node is not None else None)
+    errors = list(_validator().iter_errors(definition))
+    if errors:
+        err = _best_error(errors)
+        path = list(err.absolute_path)
+        message = err.message
+        if err.validator == "additionalProperties":
+            message = message.replace("Additional properties are not allowed", "unknown field(s)")
+        elif err.validator == "oneOf" and path:
+            message = f"{json.dumps(err.instance)[:80]} is not one of the allowed forms"
+        raise ScenarioError(message, source=source, line=_node_line(node, path) if node is not None else None,
+                            field=_field(path), path=path)
+    for i, rule in enumerate(definition.get("rules", [])):
+        from mocks.core import faults
+        try:
+            faults.check_rule(rule)
+        except ValueError as exc:
+            field, _, reason = str(exc).partition(": ")
+            path = ["rules", i, *[p for p in field.split(".") if p]]
+            raise ScenarioError(reason or str(exc), source=source,
+                                line=_node_line(node, path) if node is not None else None,
+                                field=_field(path), path=path) from None
+    definition.setdefault("description", "")
+    definition.setdefault("seed", 0)
+    return definition
+
+
+def parse(text: str, source: str = "scenario") -> dict[str, Any]:
+    """Parse and validate one YAML (or JSON) document."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ScenarioError(f"not valid YAML: {getattr(exc, 'problem', None) or exc}", source=source,
+                            line=mark.line + 1 if mark is not None else None) from None
+    return validate(data, source, node)
+
+
+def load_file(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"cannot read: {exc}", source=str(path)) from None
+    return parse(text, str(path))
+
+
+def library() -> dict[str, dict[str, Any]]:
+    """Every ready scenario by name (broken files raise: the library is tested)."""
+    out: dict[str, dict[str, Any]] = {}
+    folder = library_dir()
+    if not folder.is_dir():
+        return out
+    for path in sorted(folder.glob("*.y*ml")):
+        definition = load_file(path)
+        if definition["name"] in out:
+            raise ScenarioError(f"the name {definition['name']!r} is used twice", source=str(path), field="name")
+        out[definition["name"]] = definition
+    return out
+
+
+def get(name: str) -> dict[str, Any]:
+    """One library scenario by name, freshly loaded."""
+    folder = library_dir()
+    for suffix in (".yaml", ".yml"):
+        path = folder / f"{name}{suffix}"
+        if path.is_file():
+            definition = load_file(path)
+            if definition["name"] == name:
+                return definition
+    found = library().get(name)
+    if found is None:
+        raise KeyError(name)
+    return found
+
+
+def names() -> list[str]:
+    return sorted(library())
