@@ -246,3 +246,21 @@ def test_real_server_with_requests_oauthlib_unchanged(app, creds):
     finally:
         server.shutdown()
         thread.join(timeout=5)
+
+
+def test_oauth_parameters_in_the_query_string(client, creds):
+    """Magento also reads OAuth parameters from the query (requests-oauthlib's signature_type="query")."""
+    prepared = prepare("POST", "/printxpand" + CREATE, oauth1(creds, signature_type="query"), ONE)
+    assert "Authorization" not in prepared.headers and "oauth_signature=" in prepared.url
+    assert send(client, prepared).status_code == 200
+
+
+@pytest.mark.parametrize("header", [
+    "OAuth", "OAuth garbage", 'OAuth oauth_consumer_key="%%%"', 'OAuth oauth_consumer_key="a", oauth_consumer_key="b"',
+    'OAuth oauth_consumer_key="k",oauth_signature="s",oauth_signature_method="HMAC-SHA1",oauth_nonce="n",'
+    'oauth_timestamp="\u0663\u0663"', "Bearer", "Basic abc", "OAuth \u00e9=\u00e9",
+])
+@pytest.mark.parametrize("path", [CREATE, "/oauth/token/request", "/oauth/token/access"])
+def test_hostile_authorization_headers_get_a_magento_401(client, header, path):
+    r = client.post("/printxpand" + path, json={"customer": {}}, headers={"Authorization": header})
+    assert r.status_code == 401 and set(r.get_json()) == {"message", "parameters"}
