@@ -133,9 +133,8 @@ def test_stale_or_future_timestamp(call, offset):
     magento_error(r, 401, "Incorrect timestamp value in the oauth_timestamp parameter", [])
 
 
-def test_timestamp_follows_the_sandbox_clock(client, call):
-    signed_now = prepare("POST", "/printxpand" + CREATE, oauth1(client.application.extensions["sandbox"].apis[
-        "printxpand"].credentials(client.application.extensions["sandbox"])), ONE)
+def test_timestamp_follows_the_sandbox_clock(client, call, creds):
+    signed_now = prepare("POST", "/printxpand" + CREATE, oauth1(creds), ONE)
     assert client.post("/__sandbox/clock", json={"advance_seconds": 900}).status_code == 200
     magento_error(send(client, signed_now), 401, "Incorrect timestamp value in the oauth_timestamp parameter")
     r = call("POST", CREATE, ONE, timestamp=str(int(time.time()) + 900))
@@ -264,3 +263,12 @@ def test_oauth_parameters_in_the_query_string(client, creds):
 def test_hostile_authorization_headers_get_a_magento_401(client, header, path):
     r = client.post("/printxpand" + path, json={"customer": {}}, headers={"Authorization": header})
     assert r.status_code == 401 and set(r.get_json()) == {"message", "parameters"}
+
+
+def test_more_consumers_by_option(app_factory):
+    client = app_factory(apis=["printxpand"], options={"printxpand": {"consumers": 3, "products": 0}}).test_client()
+    consumers = client.get("/__sandbox/credentials").json["printxpand"]["consumers"]
+    assert len({c["tenant"] for c in consumers}) == 3 and len({c["consumer_key"] for c in consumers}) == 3
+    third = consumers[2]
+    r = send(client, prepare("POST", "/printxpand/rest/V1/product/delete/", oauth1(third), {"product": ["10002"]}))
+    assert r.status_code == 200  # the document's example products are seeded whatever the options
