@@ -47,8 +47,6 @@ ORDER_BAD = ("Please pass proper order data like order_id, sub_total, design_id,
 ORDER_LENGTHS = "Order design id, item price, and item qty is not equaled"
 
 PRODUCT_TYPES = ("simple", "configurable")
-CUSTOM_OPTION_TYPES = ("text", "field", "area", "file", "select", "drop_down", "radio", "checkbox", "multiple",
-                       "date", "date_time", "time")
 _NUMBER = re.compile(r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*$")
 _MISSING = object()
 

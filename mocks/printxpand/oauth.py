@@ -27,7 +27,6 @@ from typing import Any
 
 from oauthlib.common import Request as OAuthRequest
 from oauthlib.oauth1.rfc5849 import signature as sig
-from oauthlib.oauth1.rfc5849 import utils as oauth_utils
 
 from mocks.printxpand import errors as X
 
