@@ -33,7 +33,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--connections", type=int, default=16, help="wrk -c (default 16)")
     p.add_argument("--threads", type=int, default=1, help="wrk -t (default 1)")
     p.add_argument("--warmup", type=float, default=2.0,
-                   help="seconds of discarded load before the rounds (WireMock's JVM gets 5x, Prism 2x)")
+                   help="seconds of discarded load before the rounds (WireMock's JVM gets 8x, Prism 2x)")
     p.add_argument("--only", default="sandbox,flask,wiremock,prism",
                    help="comma-separated peers among " + ",".join(PEERS))
     p.add_argument("--startup-runs", type=int, default=3, help="restarts timed for the start-up figure")
@@ -45,6 +45,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="which sandbox operation to load while profiling")
     p.add_argument("--sandbox-src", metavar="DIR",
                    help="measure the sandbox from another checkout (a patched copy) instead of this one")
+    p.add_argument("--wiremock-args", default="", metavar="ARGS",
+                   help='extra WireMock options, e.g. "--no-request-journal" (default: none, its defaults)')
     p.add_argument("--python-load", action="store_true", help="use the Python load generator, not wrk")
     p.add_argument("--out", type=Path, default=OUT_DIR, help="where results.json and results.md go")
     args = p.parse_args(argv)
@@ -115,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.time()
     loader = Loader(threads=args.threads, force_python=args.python_load)
     log(f"load: {loader.note}")
-    ws = Workspace(Path(tempfile.mkdtemp(prefix="commerce-bench-")))
+    ws = Workspace(Path(tempfile.mkdtemp(prefix="commerce-bench-")), wiremock_args=args.wiremock_args.split())
     args.out.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {
         "settings": {"duration_s": args.duration, "rounds": args.rounds, "connections": args.connections,

@@ -18,7 +18,7 @@ def markdown(results: dict[str, Any]) -> str:
         "# commerce-sandbox benchmark",
         "",
         f"Load: {s['load_tool']} -t{s['wrk_threads']} -c{s['connections']}, {s['duration_s']:g}s x "
-        f"{s['rounds']} rounds after a {s['warmup_s']:g}s warm-up (WireMock 5x, Prism 2x), median; loopback, "
+        f"{s['rounds']} rounds after a {s['warmup_s']:g}s warm-up (WireMock 8x, Prism 2x), median; loopback, "
         f"{results['machine']['cpus']} CPUs shared by server and load. Servers: {s['gunicorn']} for the "
         f"Python ones. Operation: `GET {rec.get('path')}?{rec.get('query')}` with `C2SKey` "
         f"({rec.get('bytes')} bytes recorded from the sandbox).",
