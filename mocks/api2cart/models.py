@@ -942,7 +942,7 @@ class StoreData:
 
     # -- returns -------------------------------------------------------------------------------
     def _return_products(self, order: dict[str, Any], raw: Any, default_reason: str | None,
-                         default_action: str | None) -> list[dict[str, Any]]:
+                         default_action: str | None, existing: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         if not isinstance(raw, list) or not raw:
             raise X.required("order_products")
         by_id = {i["order_product_id"]: i for i in order["order_products"]}
@@ -959,8 +959,11 @@ class StoreData:
             if not qty or qty > int(item.get("quantity") or 0):
                 raise X.A2CError(109, f"Parameter 'order_product_quantity' is not valid. At most {item.get('quantity')} "
                                       f"unit(s) of order product '{opid}' can be returned.")
-            reason = _lookup("order_product_reason_id", ep.str("order_product_reason_id") or default_reason, RETURN_REASONS)
-            action = _lookup("order_product_action_id", ep.str("order_product_action_id") or default_action, RETURN_ACTIONS)
+            before = (existing or {}).get(opid) or {}
+            reason = _lookup("order_product_reason_id", ep.str("order_product_reason_id") or default_reason
+                             or (before.get("reason") or {}).get("id"), RETURN_REASONS)
+            action = _lookup("order_product_action_id", ep.str("order_product_action_id") or default_action
+                             or (before.get("action") or {}).get("id"), RETURN_ACTIONS)
             out.append({"product_id": item.get("product_id"), "order_product_id": opid, "sku": item.get("model"),
                         "name": item.get("name"), "quantity": qty, "reason": reason, "action": action,
                         "condition": ep.str("order_product_condition"),
@@ -1009,7 +1012,14 @@ class StoreData:
         order = self._order(current["order_id"])
         status = _lookup("return_status_id", p.str("return_status_id"), RETURN_STATUSES) if "return_status_id" in p else None
         products = self._return_products(order, p.get("order_products"), p.str("return_reason_id"),
-                                         p.str("return_action_id"))
+                                         p.str("return_action_id"),
+                                         {x["order_product_id"]: x for x in current["order_products"]})
+        returned = self._returned_quantities(current["order_id"], skip=rid)
+        for prod in products:
+            limit = next(int(i.get("quantity") or 0) for i in order["order_products"]
+                         if i["order_product_id"] == prod["order_product_id"])
+            if returned.get(prod["order_product_id"], 0) + prod["quantity"] > limit:
+                raise X.exists(f"A return for order product '{prod['order_product_id']}' already exists")
         now = self.state.now()
 
         def apply(old: dict[str, Any] | None) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from flask import Blueprint, g, request
 from mocks.api2cart import errors as X
 from mocks.api2cart import models as M
 from mocks.api2cart import seed as S
+from mocks.api2cart import shipping as SH
 from mocks.api2cart import webhooks as W
 from mocks.core.http import body, json_response, sandbox as current_sandbox
 from mocks.core.state import TenantState
@@ -129,6 +130,25 @@ for _name, _http, _fn in [
     ("webhook.events", "GET", lambda c: M.webhook_events()),
 ]:
     method(_name, _http)(_fn)
+
+
+@method("basket.live_shipping_service.create", "POST")
+def _shipping_create(c: Ctx) -> Any:
+    assert c.store is not None
+    timeout = float(c.sandbox.config.api_options("api2cart").get("live_shipping_timeout", 15))
+    return SH.create(c.data, c.store, c.account["api_key"], c.p, c.sandbox.clock.now(), timeout)
+
+
+@method("basket.live_shipping_service.list")
+def _shipping_list(c: Ctx) -> Any:
+    assert c.store is not None
+    return SH.listing(c.data, c.store, c.p)
+
+
+@method("basket.live_shipping_service.delete", "DELETE")
+def _shipping_delete(c: Ctx) -> Any:
+    assert c.store is not None
+    return SH.delete(c.data, c.store, c.p)
 
 
 def supported_cart_ids() -> list[str]:
