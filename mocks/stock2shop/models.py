@@ -14,6 +14,7 @@ import json
 import secrets
 import threading
 import uuid
+import weakref
 from typing import Any
 
 from mocks.core.state import TenantState
@@ -175,7 +176,7 @@ class Catalogue:
 
 
 # -- search ---------------------------------------------------------------------------------------
-_DOC_CACHES: dict[tuple[int, str], S.DocCache] = {}
+_DOC_CACHES: "weakref.WeakKeyDictionary[Any, dict[str, S.DocCache]]" = weakref.WeakKeyDictionary()
 _DOC_LOCK = threading.Lock()
 
 INDEXES = {"products": "products--------2020-09-02-08-31-08", "orders": "orders--------2020-09-02-08-31-08",
@@ -184,11 +185,11 @@ INDEXES = {"products": "products--------2020-09-02-08-31-08", "orders": "orders-
 
 def _docs(state: TenantState, collection: str) -> list[S.Doc]:
     coll = state.collection(collection)
-    key = (id(state.store), coll.namespace)
     with _DOC_LOCK:
-        cache = _DOC_CACHES.get(key)
+        per_store = _DOC_CACHES.setdefault(state.store, {})
+        cache = per_store.get(coll.namespace)
         if cache is None:
-            cache = _DOC_CACHES[key] = S.DocCache()
+            cache = per_store[coll.namespace] = S.DocCache()
     return cache.docs(coll.items())
 
 
@@ -200,7 +201,7 @@ def elastic_search(state: TenantState, collection: str, body: Any) -> dict[str, 
         extra.append({"term": {"active": True}})
     try:
         # client_id holds for every document of the tenant: shown in request.body, not evaluated
-        result = S.search(_docs(state, collection), body, extra_filters=extra[1:])
+        result = S.search(_docs(state, collection), body, extra_filters=extra[1:], now=state.now())
     except S.SearchError as exc:
         raise X.BadSearch(str(exc)) from None
     except (TypeError, ValueError, KeyError, AttributeError, OverflowError) as exc:

@@ -16,6 +16,7 @@ searches over large catalogues only pay for the fields they use.
 from __future__ import annotations
 
 import calendar
+import contextvars
 import datetime as dt
 import fnmatch
 import re
@@ -63,6 +64,32 @@ def parse_date(value: Any) -> float | None:
     if not isinstance(value, str) or len(value) < 10 or not value[:4].isdigit():
         return None
     return _parse_date_text(value)
+
+
+_NOW: contextvars.ContextVar[float | None] = contextvars.ContextVar("s2s_search_now", default=None)
+_MATH = re.compile(r"([+-])(\d+)([yMwdhHms])")
+_UNIT = {"y": 365 * 86_400, "M": 30 * 86_400, "w": 7 * 86_400, "d": 86_400, "h": 3_600, "H": 3_600, "m": 60, "s": 1}
+
+
+def date_math(expr: str) -> float:
+    """``now``, ``now-1d``, ``now+2h``, ``now-1d/d`` (months are 30 days, years 365)."""
+    now = _NOW.get()
+    if now is None:
+        now = dt.datetime.now(dt.timezone.utc).timestamp()
+    rest, _, rounding = expr[3:].partition("/")
+    pos = 0
+    for m in _MATH.finditer(rest):
+        if m.start() != pos:
+            break
+        amount = int(m.group(2)) * _UNIT[m.group(3)]
+        now += amount if m.group(1) == "+" else -amount
+        pos = m.end()
+    if pos != len(rest) or (rounding and rounding not in _UNIT):
+        raise SearchError(f"cannot parse date math [{expr}]")
+    if rounding:
+        unit = _UNIT[rounding]
+        now -= now % unit
+    return now
 
 
 def _number(value: Any) -> float | None:
@@ -409,6 +436,9 @@ def _range(body: Json) -> Matcher:
     for op, bound in bounds.items():
         if isinstance(bound, (dict, list)) or bound is None:
             raise SearchError(f"[range] bound [{op}] must be a number or a date")
+        if isinstance(bound, str) and bound.startswith("now"):
+            checks.append((op, (0, date_math(bound) * 1000)))
+            continue
         checks.append((op, sort_key(bound)))
     boost = float(params.get("boost", 1.0))
 
@@ -706,11 +736,23 @@ def _aggregate(docs: list[Doc], aggs: Json) -> dict[str, Any]:
     return out
 
 
+MAX_RESULT_WINDOW = 10_000  # Elasticsearch's index.max_result_window default
 SEARCH_KEYS = {"query", "from", "size", "sort", "aggs", "aggregations", "_source", "track_total_hits"}
 
 
-def search(docs: list[Doc], body: Json, *, extra_filters: list[Json] | None = None) -> dict[str, Any]:
-    """Evaluate a search body; returns {total, max_score, hits: [(doc, score, sort)], aggregations}."""
+def search(docs: list[Doc], body: Json, *, extra_filters: list[Json] | None = None,
+           now: float | None = None) -> dict[str, Any]:
+    """Evaluate a search body; returns {total, max_score, hits: [(doc, score, sort)], aggregations}.
+
+    ``now`` (epoch seconds) is what ``"now"`` means in range bounds (the sandbox clock)."""
+    token = _NOW.set(now)
+    try:
+        return _search(docs, body, extra_filters)
+    finally:
+        _NOW.reset(token)
+
+
+def _search(docs: list[Doc], body: Json, extra_filters: list[Json] | None) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise SearchError("the search body must be an object")
     unknown = set(body) - SEARCH_KEYS
@@ -721,6 +763,9 @@ def search(docs: list[Doc], body: Json, *, extra_filters: list[Json] | None = No
     filters = [compile_query(f) for f in extra_filters or []]
     start = _int_param(body, "from", 0)
     size = _int_param(body, "size", 10)
+    if start + size > MAX_RESULT_WINDOW:
+        raise SearchError(f"Result window is too large, from + size must be less than or equal to: "
+                          f"[{MAX_RESULT_WINDOW}] but was [{start + size}]")
     sort = parse_sort(body.get("sort"))
     aggs = body.get("aggs", body.get("aggregations"))
 

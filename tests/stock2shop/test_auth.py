@@ -199,3 +199,10 @@ def test_internal_request_shows_the_clients_filter(c):
     body = search(c, token, {"size": 1}).json["request"]["body"]
     assert {"term": {"client_id": 91}} in body["query"]["bool"]["filter"]
     assert body["aggs"] == {}
+
+
+def test_reset_invalidates_tokens(c):
+    token = login(c, "admin")
+    assert c.post("/__sandbox/reset", json={"api": "stock2shop"}).status_code == 200
+    assert_error(c.get(f"{P}/v1/sources?token={token}"), 401, "invalid_token")
+    assert c.get(f"{P}/v1/sources?token={login(c, 'admin')}").status_code == 200

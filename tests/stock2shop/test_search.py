@@ -209,3 +209,24 @@ def test_customers_search(c):
     tok = login(c, "customer_read_only91")
     r = search(c, tok, {"query": {"match": {"email": "abc@example.com"}}}, "customers")
     assert r.json["system_customers"][0]["id"] == 495995
+
+
+def test_range_understands_now_on_the_sandbox_clock(c, tok, all_products):
+    from tests.stock2shop.conftest import P, advance
+    item = {"source": {"source_id": "57", "source_product_code": "NOW1"},
+            "product": {"title": "Fresh", "variants": {"source_variant_code": "NOW1", "sku": "NOW1"}}}
+    assert c.post(f"{P}/v1/products/queue?token={tok}", json={"system_products": [item]}).status_code == 200
+    advance(c, 5)
+    fresh = search(c, tok, {"query": {"range": {"modified": {"gte": "now-1m"}}}, "size": 1000})
+    assert [p["source_product_code"] for p in fresh.json["system_products"]] == ["NOW1"]
+    old = search(c, tok, {"query": {"range": {"modified": {"lt": "now-1d/d"}}}, "size": 1000})
+    assert set(ids(old)) == {str(p["id"]) for p in all_products}
+    advance(c, 3 * 86_400)  # "now" is the sandbox clock: three days later the product is no longer fresh
+    tok = login(c, "admin")  # (the old token expired meanwhile)
+    assert ids(search(c, tok, {"query": {"range": {"modified": {"gte": "now-1d"}}}})) == []
+    assert_error(search(c, tok, {"query": {"range": {"modified": {"gt": "now-1x"}}}}), 400, "search_query_error")
+
+
+def test_result_window_is_limited_like_elasticsearch(c, tok):
+    err = assert_error(search(c, tok, {"from": 9_995, "size": 10}), 400, "search_query_error")
+    assert "Result window is too large" in err["message"]
