@@ -78,40 +78,52 @@ def merge_list(old: list[Any], new: list[Any]) -> list[Any]:
     return out
 
 
-# -- products -------------------------------------------------------------------------------------
-class Catalog:
+class Listing:
+    """What products and orders share: a collection paged, read by id, with one unique field."""
+
+    collection = ""                   # "products" | "orders": also the listing's key
+    unique = ""                       # the field no two items may share
+    not_found: type[Exception] = X.ProductNotFound
+
     def __init__(self, state: TenantState) -> None:
         self.state = state
-        self.products = state.collection("products")
+        self.items = state.collection(self.collection)
 
     def list(self, offset: int = 0, sortorder: str = "asc", next_tag: str | None = None) -> dict[str, Any]:
-        return page(self.products.values(), "products", offset, sortorder, next_tag)
+        return page(self.items.values(), self.collection, offset, sortorder, next_tag)
 
-    def one(self, product_id: str) -> dict[str, Any]:
-        product = self.products.lookup(product_id)
-        if product is None:
-            raise X.ProductNotFound(product_id)
-        return single(product, "products")
+    def one(self, item_id: str) -> dict[str, Any]:
+        item = self.items.lookup(item_id)
+        if item is None:
+            raise self.not_found(item_id)
+        return single(item, self.collection)
 
-    def _sku_owner(self, sku: str) -> str | None:
-        for pid, product in self.products.items():
-            if product.get("sku") == sku:
-                return pid
+    def owner(self, value: str) -> str | None:
+        """The _id of the item whose unique field has this value."""
+        for item_id, item in self.items.items():
+            if item.get(self.unique) == value:
+                return item_id
         return None
 
+
+# -- products -------------------------------------------------------------------------------------
+class Catalog(Listing):
+    collection, unique, not_found = "products", "sku", X.ProductNotFound
+
+
     def create(self, data: dict[str, Any], product_id: str | None = None) -> dict[str, Any]:
-        owner = self._sku_owner(data["sku"])
+        owner = self.owner(data["sku"])
         if owner is not None:
             raise X.DuplicateSku(data["sku"], owner)
         product_id = product_id or str(self.state.next_id("product", start=100_004_778))
         product = normalise_product({**data, "_id": product_id}, self.state.now())
-        if not self.products.add(product_id, product):  # a racing create took the id
+        if not self.items.add(product_id, product):  # a racing create took the id
             raise X.DuplicateSku(data["sku"], product_id)
         return product
 
     def update(self, product_id: str, changes: dict[str, Any]) -> dict[str, Any]:
         if "sku" in changes:
-            owner = self._sku_owner(changes["sku"])
+            owner = self.owner(changes["sku"])
             if owner is not None and owner != product_id:
                 raise X.DuplicateSku(changes["sku"], owner)
         now = self.state.now()
@@ -130,7 +142,7 @@ class Catalog:
             merged["last_updated"] = iso(now)
             return merged
 
-        return self.products.update(product_id, apply)
+        return self.items.update(product_id, apply)
 
 
 def normalise_product(data: dict[str, Any], now: float) -> dict[str, Any]:
@@ -143,28 +155,12 @@ def normalise_product(data: dict[str, Any], now: float) -> dict[str, Any]:
 
 
 # -- orders ---------------------------------------------------------------------------------------
-class Orders:
-    def __init__(self, state: TenantState) -> None:
-        self.state = state
-        self.orders = state.collection("orders")
+class Orders(Listing):
+    collection, unique, not_found = "orders", "orderid", X.OrderNotFound
 
-    def list(self, offset: int = 0, sortorder: str = "asc", next_tag: str | None = None) -> dict[str, Any]:
-        return page(self.orders.values(), "orders", offset, sortorder, next_tag)
-
-    def one(self, order_id: str) -> dict[str, Any]:
-        order = self.orders.lookup(order_id)
-        if order is None:
-            raise X.OrderNotFound(order_id)
-        return single(order, "orders")
-
-    def _orderid_owner(self, orderid: str) -> str | None:
-        for oid, order in self.orders.items():
-            if order.get("orderid") == orderid:
-                return oid
-        return None
 
     def create(self, data: dict[str, Any], order_id: str | None = None) -> dict[str, Any]:
-        owner = self._orderid_owner(data["orderid"])
+        owner = self.owner(data["orderid"])
         if owner is not None:
             raise X.DuplicateOrder(data["orderid"], owner)
         order_id = order_id or str(self.state.next_id("order", start=75_554_554_547))
@@ -181,13 +177,13 @@ class Orders:
         }
         if order["status"] in CLOSED_STATUSES and not order["dateClosed"]:
             order["dateClosed"] = iso(now)
-        if not self.orders.add(order_id, order):
+        if not self.items.add(order_id, order):
             raise X.DuplicateOrder(data["orderid"], order_id)
         return order
 
     def update(self, order_id: str, changes: dict[str, Any]) -> dict[str, Any]:
         if "orderid" in changes:
-            owner = self._orderid_owner(changes["orderid"])
+            owner = self.owner(changes["orderid"])
             if owner is not None and owner != order_id:
                 raise X.DuplicateOrder(changes["orderid"], owner)
         now = self.state.now()
@@ -209,7 +205,7 @@ class Orders:
                 merged["dateClosed"] = iso(now)
             return merged
 
-        return self.orders.update(order_id, apply)
+        return self.items.update(order_id, apply)
 
 
 ORDER_ITEM_FIELDS = ("id", "variation_id", "quantity", "unitPrice", "currencyId")

@@ -84,7 +84,7 @@ def seed(state: TenantState, ctx: SeedContext) -> None:
             "tags": [{"value": fake.word()} for _ in range(rng.randint(0, 3))],
             "variations": variations,
         }, ctx.now + i * 3600)))
-    Catalog(state).products.put_many(products)
+    Catalog(state).items.put_many(products)
 
     orders: list[tuple[str, dict[str, Any]]] = []
     if n_orders > 0:
@@ -113,4 +113,4 @@ def seed(state: TenantState, ctx: SeedContext) -> None:
                       "phone": fake.numerify("##########"), "firstName": fake.first_name(),
                       "lastName": fake.last_name()},
         }))
-    Orders(state).orders.put_many(orders)
+    Orders(state).items.put_many(orders)
