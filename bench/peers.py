@@ -84,6 +84,7 @@ class Peer:
         self.proc: Proc | None = None
         self.port = 0
         self.startup_s: float | None = None
+        self.startup_cpu_s: float | None = None   # CPU the server's processes used until then
         self.version: str | None = None
 
     def prepare(self) -> str | None:
@@ -104,6 +105,7 @@ class Peer:
         self.proc = Proc(cmd, self.ws.dir / f"{self.name}.log", env=env, cwd=str(ROOT))
         first = next(iter(self.targets().values()))
         self.startup_s = self.proc.wait_answer(first, self.start_timeout)
+        self.startup_cpu_s = self.cpu_seconds()
 
     def rss(self) -> dict[str, Any]:
         """RSS in MB: per worker for gunicorn peers, the whole process tree for the others."""
@@ -159,6 +161,7 @@ class SandboxPeer(GunicornPeer):
             cmd, env = self.command()
             self.proc = Proc(cmd, self.ws.dir / f"{self.name}.log", env=env, cwd=self.src)
             self.startup_s = self.proc.wait_answer(self.targets()["sandbox"], self.start_timeout)
+            self.startup_cpu_s = self.cpu_seconds()
         else:
             super().start()
 
@@ -287,7 +290,7 @@ class WireMockPeer(Peer):
 class PrismPeer(Peer):
     name = "prism"
     title = "Prism mock (our OpenAPI)"
-    warmup_factor = 2.0      # V8's optimiser too
+    warmup_factor = 4.0      # V8's optimiser too
 
     def prepare(self) -> str | None:
         if not shutil.which("node"):

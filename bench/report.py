@@ -18,7 +18,7 @@ def markdown(results: dict[str, Any]) -> str:
         "# commerce-sandbox benchmark",
         "",
         f"Load: {s['load_tool']} -t{s['wrk_threads']} -c{s['connections']}, {s['duration_s']:g}s x "
-        f"{s['rounds']} rounds after a {s['warmup_s']:g}s warm-up (WireMock 8x, Prism 2x), median; loopback, "
+        f"{s['rounds']} rounds after a {s['warmup_s']:g}s warm-up (WireMock 8x, Prism 4x), median; loopback, "
         f"{results['machine']['cpus']} CPUs shared by server and load. Servers: {s['gunicorn']} for the "
         f"Python ones. Operation: `GET {rec.get('path')}?{rec.get('query')}` with `C2SKey` "
         f"({rec.get('bytes')} bytes recorded from the sandbox).",
@@ -49,7 +49,9 @@ def markdown(results: dict[str, Any]) -> str:
     st = results.get("startup", {})
     lines += ["", f"`commerce-sandbox serve` start-up to first answered request: cold (fresh SQLite, seeding) "
                   f"{_f(st.get('cold_s'), '{:.2f}')} s; restart on existing state "
-                  f"{_f(st.get('restart_s'), '{:.2f}')} s (median of {st.get('restart_runs_s')}); target < 1.5 s."]
+                  f"{_f(st.get('restart_s'), '{:.2f}')} s (median of {st.get('restart_runs_s')}); target < 1.5 s. "
+                  f"CPU used by the master and workers until then: cold {_f(st.get('cold_cpu_s'), '{:.2f}')} s, "
+                  f"restart {_f(st.get('restart_cpu_s'), '{:.2f}')} s (on 2 cores; it is less moved by other load)."]
     if results.get("notes"):
         lines += ["", "Notes:"] + [f"- {n}" for n in results["notes"]]
     prof = results.get("profile")
