@@ -346,16 +346,19 @@ class Orders:
         if target == "cancelled":
             if status not in CANCELLABLE:
                 raise X.Invalid("status", f"an order that is {status} cannot be cancelled")
-            return public(self._move(doc["orderNumber"].upper(), "cancelled"))
+            return public(self._move(doc["orderNumber"].upper(), "cancelled", frm=status))
         if target is not None and (target not in FLOW or FLOW.index(target) <= FLOW.index(status)):
             raise X.Invalid("status", f"an order that is {status} cannot move to {target}")
         goal = target or FLOW[FLOW.index(status) + 1]
         while doc["status"] != goal:
             nxt = FLOW[FLOW.index(doc["status"]) + 1]
             moved = self._move(doc["orderNumber"].upper(), nxt)
-            if moved["status"] != nxt:
-                short = next(i for i, r in enumerate(moved["rows"])
-                             if Availability(self.state).available(r["itemNumber"], moved["warehouse"]) < r["quantity"])
+            if moved.get("status") != nxt:
+                stock = Availability(self.state)
+                short = next((i for i, r in enumerate(moved.get("rows", []))
+                              if stock.available(r["itemNumber"], moved["warehouse"]) < r["quantity"]), None)
+                if short is None or moved.get("status") != doc["status"]:
+                    raise X.Invalid("status", f"the order moved meanwhile; it is {moved.get('status')} now")
                 raise X.Invalid(f"rows[{short}].quantity",
                                 "the available balance in the warehouse is too low to reserve this row")
             doc = moved
@@ -371,26 +374,28 @@ class Orders:
                 guard += 1
                 nxt = FLOW[FLOW.index(doc["status"]) + 1]
                 moved = self._move(key, nxt, at=doc["_due"])
-                if moved["status"] != nxt:
+                if moved.get("status") != nxt:
                     break  # waiting for stock; tried again on the next tick
                 doc = moved
                 moves += 1
         return moves
 
-    def _move(self, number: str, to: str, at: float | None = None) -> dict[str, Any]:
+    def _move(self, number: str, to: str, at: float | None = None, frm: str | None = None) -> dict[str, Any]:
         now = self.state.now()
         stamp = min(at, now) if at is not None else now
         stock = Availability(self.state, self.emit)
         result: dict[str, Any] = {}
 
+        expected = frm or FLOW[FLOW.index(to) - 1]
+
         def apply(old: dict[str, Any] | None) -> dict[str, Any] | None:
             result.clear()
-            if old is None or old["status"] in TERMINAL:
+            if old is None or old["status"] != expected:  # moved meanwhile (another worker's tick)
                 return old
             doc = copy.deepcopy(old)
             if to == "reserved":
                 if any(stock.available(r["itemNumber"], doc["warehouse"]) < r["quantity"] for r in doc["rows"]):
-                    doc["_due"] = now  # waits for stock
+                    doc["_due"] = None if doc.get("_held") else now  # waits for stock
                     result.update(doc)
                     return doc
                 for r in doc["rows"]:

@@ -83,6 +83,28 @@ def test_seeded_orders_hold_their_status_on_the_clock(xc):
     assert after == before and {"created", "reserved", "picked", "delivered", "cancelled"} == set(before.values())
 
 
+def test_a_seeded_order_short_of_stock_stays_held(xc):
+    held = order(xc, "WS500001")
+    assert held["status"] == "created"
+    row = held["rows"][0]
+    xc.put(V1 + f"/ProductAvailability/{row['itemNumber']}/01", headers=KEY, json={"availableBalance": 0})
+    assert_error(xc.post(V1 + "/CustomerOrders/WS500001/advance", headers=KEY), 400, "Validation", "rows[0].quantity")
+    xc.put(V1 + f"/ProductAvailability/{row['itemNumber']}/01", headers=KEY, json={"availableBalance": 500})
+    tick(xc, 86_400)
+    assert order(xc, "WS500001")["status"] == "created"
+
+
+def test_a_move_applies_once_even_if_asked_twice(xapp, xc):
+    from mocks.xtnd.models import Orders
+    before = balance(xc)
+    xc.post(V1 + "/CustomerOrders", headers=KEY, json=new_order(rows=ONE_ROW))
+    tenant = xc.get("/__sandbox/credentials").json["xtnd"]["tenant"]
+    orders = Orders(xapp.extensions["sandbox"].state("xtnd", tenant))
+    orders._move("SHOP-1001", "reserved")
+    orders._move("SHOP-1001", "reserved")  # a second worker's late tick: no double reservation
+    assert balance(xc) == before - 3 and len(order(xc)["statusHistory"]) == 2
+
+
 # -- sandbox-only routes -------------------------------------------------------------------------
 def test_advance_route_moves_and_cancels(xc):
     before = balance(xc)
