@@ -193,12 +193,18 @@ def _docs(state: TenantState, collection: str) -> list[S.Doc]:
     return cache.docs(coll.items())
 
 
-def elastic_search(state: TenantState, collection: str, body: Any) -> dict[str, Any]:
-    """Run a search; the response in the documents' shape (``system_{collection}`` = live records)."""
+def elastic_search(state: TenantState, collection: str, body: Any,
+                   user: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run a search; the response in the documents' shape (``system_{collection}`` = live records).
+
+    The client's own filters are added as Stock2Shop adds them (``request.body`` shows them):
+    ``client_id`` always, ``active: true`` on products, and a trade user's own ``customer_id`` on orders."""
     client_id = int(state.tenant) if state.tenant.isdigit() else state.tenant
     extra: list[dict[str, Any]] = [{"term": {"client_id": client_id}}]
     if collection == "products":
         extra.append({"term": {"active": True}})
+    if collection == "orders" and user is not None and user["role"] == "trade":
+        extra.append({"term": {"customer_id": user.get("customer_id") or 0}})
     try:
         # client_id holds for every document of the tenant: shown in request.body, not evaluated
         result = S.search(_docs(state, collection), body, extra_filters=extra[1:], now=state.now())

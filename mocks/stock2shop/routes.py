@@ -20,7 +20,7 @@ def _search(collection: str, action: str):
     M.require(_user(), action)
     st = state()
     M.Queue(st).process_due()
-    return json_response(M.elastic_search(st, collection, body({}) or {}))
+    return json_response(M.elastic_search(st, collection, body({}) or {}, _user()))
 
 
 def build() -> Blueprint:

@@ -263,7 +263,8 @@ def seed(state: TenantState, ctx: SeedContext) -> None:
     line_ids = iter(state.reserve_ids("line_item", max(count, 0) * 3, start=4_000_000))
     for i, oid in enumerate(state.reserve_ids("order", max(count, 0), start=940_000)):
         created = ctx.now - (count - i) * 7_200 - rng.randint(0, 3_599)
-        cust = rng.choice(customers) if customers else None
+        # the first orders belong to the trade user's customer, so a trade login has some to see
+        cust = (customers[-1] if i < 3 else rng.choice(customers)) if customers else None
         items = []
         for _ in range(rng.randint(1, 3) if sellable else 0):
             _, variant = rng.choice(sellable)

@@ -206,3 +206,16 @@ def test_reset_invalidates_tokens(c):
     assert c.post("/__sandbox/reset", json={"api": "stock2shop"}).status_code == 200
     assert_error(c.get(f"{P}/v1/sources?token={token}"), 401, "invalid_token")
     assert c.get(f"{P}/v1/sources?token={login(c, 'admin')}").status_code == 200
+
+
+def test_trade_users_see_only_their_own_customers_orders(c):
+    admin, trade = login(c, "admin"), login(c, "trade")
+    customer_id = c.post(f"{P}/v1/users/authenticate", json={"system_user_auth": {
+        "username": "trade", "password": "trade-s2s-demo"}}).json["system_user"]["customers"][0]["id"]
+    trade = login(c, "trade")
+    everything = search(c, admin, {"size": 1000}, "orders").json["system_orders"]
+    mine = search(c, trade, {"size": 1000}, "orders").json
+    expected = [o["id"] for o in everything if o["customer_id"] == customer_id]
+    assert sorted(o["id"] for o in mine["system_orders"]) == sorted(expected)
+    assert expected and len(everything) > len(expected)
+    assert {"term": {"customer_id": customer_id}} in mine["request"]["body"]["query"]["bool"]["filter"]
