@@ -63,3 +63,34 @@ def test_fault_errors_render_in_magento_shape():
     assert status == 503 and body["message"].startswith("Internal Error.") and body["parameters"]
     body, status, _ = API.error_body(E.TooManyRequests("Too many requests"))
     assert (status, body) == (429, {"message": "Too many requests", "parameters": []})
+
+
+# -- through the scenario engine ---------------------------------------------------------------
+def test_ready_partial_failure_scenario(client, call, creds):
+    r = client.post("/__sandbox/scenarios", json={"name": "printxpand-partial-failure"})
+    assert r.status_code == 201, r.get_data(as_text=True)
+    body = {"product": {str(i): {"id": str(6100 + i), "name": f"P{i}", "type": "simple"} for i in range(1, 5)}}
+    r = call("POST", "/rest/V1/product/create/", body)
+    assert r.status_code == 201
+    assert [(i["code"], i["message"]) for i in items(r)] == [
+        (200, "Product Created Successfully!"), (200, "Product Created Successfully!"),
+        (400, "Could not save the product"), (200, "Product Created Successfully!")]
+
+
+def test_expire_token_scenario_then_reset(client, creds):
+    scenario = {"name": "px-expire", "rules": [{"name": "expire", "match": {"api": "printxpand"},
+                                                "when": {"nth": [2]},
+                                                "action": {"expire_token": True, "status": 401}}]}
+    assert client.post("/__sandbox/scenarios", json=scenario).status_code == 201
+    auth = {"Authorization": f"Bearer {creds['bearer_token']}"}
+    path = "/printxpand/rest/V1/customer/create/"
+    assert client.post(path, json={"customer": {}}, headers=auth).status_code == 200
+    second = client.post(path, json={"customer": {}}, headers=auth)
+    assert second.status_code == 401 and set(second.get_json()) == {"message", "parameters"}
+    client.delete("/__sandbox/scenarios")  # the token stays revoked without the scenario
+    third = client.post(path, json={"customer": {}}, headers=auth)
+    assert third.status_code == 401
+    r = send(client, prepare("POST", path, oauth1(creds), {"customer": {}}))
+    assert r.get_json() == {"message": "Access token has been revoked", "parameters": []}
+    client.post("/__sandbox/reset", json={"api": "printxpand"})
+    assert client.post(path, json={"customer": {}}, headers=auth).status_code == 200
