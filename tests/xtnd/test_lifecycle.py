@@ -259,3 +259,20 @@ def test_a_failing_receiver_is_retried(xc):
         assert delivery["status"] == "pending" and [a["status"] for a in delivery["attempts"]] == [500, 500]
     finally:
         failing.close()
+
+
+def test_the_lifecycle_on_the_sqlite_store(app_factory, tmp_path):
+    xc = app_factory(apis=["xtnd"], state=f"sqlite:///{tmp_path}/xtnd.db").test_client()
+    before = balance(xc)
+    xc.post(V1 + "/CustomerOrders", headers=KEY, json=new_order(rows=ONE_ROW))
+    tick(xc, 61)
+    assert order(xc)["status"] == "reserved" and balance(xc) == before - 3
+    assert order(xc)["rows"][0]["price"] == 19.9
+
+
+def test_due_moves_are_applied_before_the_next_request(xapp, xc, monkeypatch):
+    xc.post(V1 + "/CustomerOrders", headers=KEY, json=new_order(rows=ONE_ROW))
+    clock = xapp.extensions["sandbox"].clock
+    real_now = clock.now
+    monkeypatch.setattr(clock, "now", lambda: real_now() + 61)  # a minute of wall time, no clock advance
+    assert order(xc)["status"] == "reserved"
