@@ -61,7 +61,126 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--max-examples", type=int, default=25, help="schemathesis examples per operation (0: skip)")
     verify.add_argument("--timeout", type=float, default=10.0)
     verify.add_argument("--report-junit", metavar="PATH")
+
+    scen = sub.add_parser("scenarios", help="the ready fault scenarios (scenarios/*.yaml)")
+    scen_sub = scen.add_subparsers(dest="scenarios_command")
+    scen_sub.add_parser("list", help="name and description of every scenario")
+    show = scen_sub.add_parser("show", help="one scenario's definition")
+    show.add_argument("name")
+    check = scen_sub.add_parser("validate", help="check scenario files against the schema")
+    check.add_argument("files", nargs="+", metavar="FILE")
+
+    record = sub.add_parser("record", help="save a running sandbox's session (journal, scenarios, seeds)")
+    record.add_argument("--base-url", default="http://127.0.0.1:8080")
+    record.add_argument("-o", "--output", default="sandbox-session.json", metavar="FILE")
+    record.add_argument("--format", choices=["json", "har"], default="json")
+    record.add_argument("--admin-token", default=os.environ.get("SANDBOX_ADMIN_TOKEN"))
+
+    replay = sub.add_parser("replay", help="re-run a recorded session and report differences")
+    replay.add_argument("file", metavar="FILE")
+    replay.add_argument("--target", required=True, help="base URL of the sandbox to replay against")
+    replay.add_argument("--no-reset", action="store_true", help="do not reset the target first")
+    replay.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="value for a redacted header, query parameter or body field")
+    replay.add_argument("--timeout", type=float, default=10.0)
+    replay.add_argument("--admin-token", default=os.environ.get("SANDBOX_ADMIN_TOKEN"))
+    replay.add_argument("--quiet", action="store_true", help="print only the differences")
     return parser
+
+
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    import yaml
+
+    from mocks.core import scenarios as S
+
+    try:
+        if args.scenarios_command == "show":
+            try:
+                definition = S.get(args.name)
+            except KeyError:
+                print(f"commerce-sandbox: no scenario named {args.name!r}; see `commerce-sandbox scenarios list`",
+                      file=sys.stderr)
+                return 2
+            path = S.library_dir() / f"{args.name}.yaml"
+            if path.is_file():  # the file itself, comments included
+                print(path.read_text(encoding="utf-8"), end="")
+            else:
+                print(yaml.safe_dump(definition, sort_keys=False, allow_unicode=True, width=100), end="")
+            return 0
+        if args.scenarios_command == "validate":
+            bad = 0
+            for path in args.files:
+                try:
+                    S.load_file(path)
+                    print(f"ok   {path}")
+                except S.ScenarioError as exc:
+                    bad += 1
+                    print(f"FAIL {exc}")
+            return 1 if bad else 0
+        library = S.library()
+    except S.ScenarioError as exc:
+        print(f"commerce-sandbox: {exc}", file=sys.stderr)
+        return 2
+    width = max((len(n) for n in library), default=0)
+    for name, definition in library.items():
+        print(f"{name:<{width}}  {' '.join(definition.get('description', '').split())}")
+    return 0
+
+
+def _control_session(token: str | None) -> Any:
+    import requests
+
+    http = requests.Session()
+    if token:
+        http.headers["X-Sandbox-Admin-Token"] = token
+    return http
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    import requests
+
+    try:
+        r = _control_session(args.admin_token).get(args.base_url.rstrip("/") + "/__sandbox/export",
+                                                   params={"format": args.format}, timeout=60)
+        r.raise_for_status()
+        data = r.json()
+    except (requests.RequestException, ValueError) as exc:
+        print(f"commerce-sandbox: could not export from {args.base_url}: {exc}", file=sys.stderr)
+        return 2
+    with open(args.output, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, indent=1, ensure_ascii=False)
+    count = len(data["log"]["entries"]) if args.format == "har" else len(data.get("requests", []))
+    print(f"recorded {count} requests to {args.output}")
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    import requests
+
+    from mocks.core import faults as F
+
+    overrides = {}
+    for item in args.set:
+        name, sep, value = item.partition("=")
+        if not sep:
+            print(f"commerce-sandbox: --set wants NAME=VALUE, got {item!r}", file=sys.stderr)
+            return 2
+        overrides[name] = value
+    try:
+        with open(args.file, encoding="utf-8") as fh:
+            data = json.load(fh)
+        result = F.replay(data, args.target, reset=not args.no_reset, overrides=overrides, timeout=args.timeout,
+                          session=_control_session(args.admin_token),
+                          log_line=None if args.quiet else (lambda line: print(line, flush=True)))
+    except (OSError, ValueError, requests.RequestException) as exc:
+        print(f"commerce-sandbox: replay could not run: {exc}", file=sys.stderr)
+        return 2
+    for diff in result["differences"] if args.quiet else []:
+        print(f"DIFF {diff['request']}: " + "; ".join(diff["problems"]))
+    n = len(result["differences"])
+    print(f"replayed {result['requests']} requests: {n} with differences" if n else
+          f"replayed {result['requests']} requests: no differences")
+    return 1 if n else 0
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -127,6 +246,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(banner(master_app, f"http://{host}:{args.port}"), flush=True)
     if config.state == "memory" and args.workers > 1:
         print("note: --state memory keeps state per worker; use sqlite or redis to share it", file=sys.stderr)
+    # Scenarios belong to this run: drop what a previous run left in the state, start --scenario afresh.
+    master_app.extensions["gateway"].faults.install(config.scenarios, fresh=True)
     master_app.extensions["sandbox"].store.close()
     del master_app
 
@@ -160,6 +281,12 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_serve(args)
     if args.command == "verify":
         return cmd_verify(args)
+    if args.command == "scenarios":
+        return cmd_scenarios(args)
+    if args.command == "record":
+        return cmd_record(args)
+    if args.command == "replay":
+        return cmd_replay(args)
     return 2
 
 

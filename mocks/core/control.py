@@ -225,13 +225,17 @@ def build() -> Blueprint:
 
     @bp.get("/export")
     def export():
-        from mocks.core import replay
+        from mocks.core import faults as F
         sb = sandbox()
         fmt = request.args.get("format", "json")
         if fmt not in ("json", "har"):
             raise E.BadRequest("format must be json or har")
-        session = replay.session(sb, _faults(), request.host_url.rstrip("/"))
-        data = replay.to_har(session) if fmt == "har" else session
+        try:
+            since = int(request.args.get("since", 0))
+        except ValueError:
+            raise E.BadRequest("since must be an integer") from None
+        session = F.session(sb, _faults(), request.host_url.rstrip("/"), since)
+        data = F.to_har(session) if fmt == "har" else session
         return json_response(data, headers={
             "Content-Disposition": f"attachment; filename=sandbox-session.{'har' if fmt == 'har' else 'json'}"})
 

@@ -318,6 +318,9 @@ class Faults:
             if self.store.delete(ACTIVE, key):
                 self.store.clear(f"{STATE_PREFIX}{record['id']}")
                 removed.append(record)
+        if name is None and tenant is None:  # everything: the header scenarios' counters too
+            self.store.clear(ACTIVE + "-header")
+            self.store.clear(STATE_PREFIX)
         return removed
 
     def active(self) -> list[dict[str, Any]]:
@@ -327,6 +330,8 @@ class Faults:
         """Activate ``--scenario`` names (``fresh``: first drop whatever a previous run left)."""
         if fresh:
             self.deactivate()
+            self.store.clear(ACTIVE + "-header")
+            self.store.clear(STATE_PREFIX)
         for name in names:
             self.activate(name, only_if_absent=not fresh, source="serve")
 
@@ -407,18 +412,18 @@ class Faults:
             time.sleep(delay)
         if action.get("timeout"):
             g.fault_injected = True
-            g.fault_no_answer = "timeout"
+            g.fault_no_answer = g.fault["no_answer"] = "timeout"
             return hold_then_close(float(action["timeout"]["seconds"]))
         if action.get("reset"):
             g.fault_injected = True
-            g.fault_no_answer = "reset"
+            g.fault_no_answer = g.fault["no_answer"] = "reset"
             return reset_connection()
         if "status" in action:
             g.fault_injected = True
             return self.finish(api, self.status_response(api, action), action, rng)
         if action.get("empty") == "close":
             g.fault_injected = True
-            g.fault_no_answer = "close"
+            g.fault_no_answer = g.fault["no_answer"] = "close"
             return close_without_answer()
         if action.get("empty"):
             g.fault_injected = True
@@ -605,3 +610,308 @@ def hold_then_close(seconds: float) -> Response:
         yield b""  # pragma: no cover
 
     return Response(body(), status=504, direct_passthrough=True)
+
+
+# -- sessions: export, HAR ----------------------------------------------------------------------
+SESSION_FORMAT = "commerce-sandbox-session"
+
+
+def session(sandbox: Any, faults: Faults, base_url: str, since: int = 0) -> dict[str, Any]:
+    """Everything needed to replay what happened: the journal, the scenarios and their seeds."""
+    clock = sandbox.clock.describe()
+    return {
+        "format": SESSION_FORMAT,
+        "version": 1,
+        "exported_at": clock["iso"],
+        "base_url": base_url,
+        "seed": sandbox.config.seed,
+        "apis": list(sandbox.apis),
+        "clock": clock,
+        "scenarios": [{k: r.get(k) for k in ("id", "name", "seed", "tenant", "activated_at", "source", "definition")}
+                      for r in faults.active()],
+        "requests": sandbox.store.journal(since),
+    }
+
+
+def _iso(ts: float) -> str:
+    import datetime as dt
+    return dt.datetime.fromtimestamp(ts, tz=dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _pairs(mapping: dict[str, Any] | None) -> list[dict[str, str]]:
+    return [{"name": str(k), "value": str(v)} for k, v in (mapping or {}).items()]
+
+
+def to_har(data: dict[str, Any]) -> dict[str, Any]:
+    """The session's journal as HAR 1.2 (http://www.softwareishard.com/blog/har-12-spec/)."""
+    from http import HTTPStatus
+    from urllib.parse import urlencode
+
+    base = data.get("base_url", "").rstrip("/")
+    entries = []
+    for e in data.get("requests", []):
+        req_headers = e.get("request", {}).get("headers", {})
+        resp_headers = e.get("response", {}).get("headers", {})
+        query = e.get("query") or {}
+        url = base + e["path"] + ("?" + urlencode(query) if query else "")
+        req_body = e.get("request", {}).get("body") or ""
+        resp_body = e.get("response", {}).get("body") or ""
+        status = e.get("status")
+        try:
+            status_text = HTTPStatus(status).phrase if status else ""
+        except ValueError:
+            status_text = ""
+        duration = float(e.get("duration_ms") or 0)
+        request_part: dict[str, Any] = {
+            "method": e["method"], "url": url, "httpVersion": "HTTP/1.1", "cookies": [],
+            "headers": _pairs(req_headers), "queryString": _pairs(query), "headersSize": -1,
+            "bodySize": len(req_body.encode()),
+        }
+        if req_body:
+            ctype = next((v for k, v in req_headers.items() if k.lower() == "content-type"), "application/octet-stream")
+            request_part["postData"] = {"mimeType": ctype, "text": req_body}
+        mime = next((v for k, v in resp_headers.items() if k.lower() == "content-type"), "")
+        entry = {
+            "startedDateTime": _iso(float(e.get("time") or 0) - duration / 1000.0),
+            "time": duration,
+            "request": request_part,
+            "response": {
+                "status": status or 0, "statusText": status_text, "httpVersion": "HTTP/1.1" if status else "",
+                "cookies": [], "headers": _pairs(resp_headers),
+                "content": {"size": len(resp_body.encode()), "mimeType": mime, "text": resp_body},
+                "redirectURL": "", "headersSize": -1, "bodySize": len(resp_body.encode()) if status else -1,
+            },
+            "cache": {},
+            "timings": {"send": 0, "wait": duration, "receive": 0},
+            "_seq": e.get("seq"), "_api": e.get("api"), "_tenant": e.get("tenant"),
+            "_scenario": e.get("scenario"), "_rule": e.get("rule"), "_fault": e.get("fault"),
+        }
+        if not status:
+            entry["response"]["_error"] = (e.get("fault") or {}).get("no_answer", "no answer")
+        entries.append(entry)
+    return {"log": {
+        "version": "1.2",
+        "creator": {"name": "commerce-sandbox", "version": "1"},
+        "comment": json.dumps({"seed": data.get("seed"), "scenarios": [
+            {"name": s["name"], "seed": s["seed"], "tenant": s.get("tenant")} for s in data.get("scenarios", [])]}),
+        "entries": entries,
+    }}
+
+
+# -- replay -------------------------------------------------------------------------------------
+HOP_HEADERS = frozenset({"host", "content-length", "connection", "keep-alive", "transfer-encoding",
+                         "accept-encoding", "te", "upgrade"})
+
+
+def shape(value: Any) -> Any:
+    """The structure of a JSON value: keys and value types, not the values."""
+    if isinstance(value, dict):
+        return {k: shape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [shape(value[0])] if value else []
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if value is None:
+        return "null"
+    return "string"
+
+
+def body_shape(text: str | bytes | None) -> Any:
+    """Shape of a body: JSON structure, ``"empty"``, ``"text"``, or ``None`` when unknown (truncated)."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    if not text:
+        return "empty"
+    try:
+        return {"json": shape(json.loads(text))}
+    except ValueError:
+        return None if text.lstrip()[:1] in ("{", "[") else "text"
+
+
+def shape_diff(want: Any, got: Any, pointer: str = "") -> list[str]:
+    """Where two shapes differ (JSON pointers); an empty list means the same shape."""
+    if isinstance(want, dict) and isinstance(got, dict):
+        out = []
+        for key in want:
+            if key not in got:
+                out.append(f"{pointer}/{key}: missing")
+            else:
+                out += shape_diff(want[key], got[key], f"{pointer}/{key}")
+        out += [f"{pointer}/{key}: unexpected" for key in got if key not in want]
+        return out
+    if isinstance(want, list) and isinstance(got, list):
+        if want and got:
+            return shape_diff(want[0], got[0], f"{pointer}/0")
+        return []  # an empty list matches a list of anything
+    if want != got:
+        def name(s: Any) -> str:
+            return "object" if isinstance(s, dict) else "array" if isinstance(s, list) else str(s)
+        return [f"{pointer or '/'}: {name(want)} != {name(got)}"]
+    return []
+
+
+SECRET_HINT = re.compile(r"(password|secret|token|key|signature|authorization)", re.IGNORECASE)
+
+
+class Secrets:
+    """Fills the values the journal redacted ("***") when a session is replayed.
+
+    Sources, most specific first: ``--set NAME=VALUE``; values seen in the replayed responses under
+    the same name (a token the replayed authenticate call returned); the target's demo credentials.
+    """
+
+    def __init__(self, credentials: dict[str, Any] | None = None, overrides: dict[str, str] | None = None) -> None:
+        self.credentials = credentials or {}
+        self.overrides = {k.lower(): v for k, v in (overrides or {}).items()}
+        self.learned: dict[str, str] = {}
+
+    def learn(self, node: Any) -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if isinstance(v, str) and SECRET_HINT.search(k) and v and v != "***":
+                    self.learned[k.lower()] = v
+                else:
+                    self.learn(v)
+        elif isinstance(node, list):
+            for v in node[:50]:
+                self.learn(v)
+
+    def _from_credentials(self, api: str | None, name: str, context: dict[str, Any]) -> str | None:
+        """The credential value for ``name``; among several, the one whose entry best fits ``context``
+        (e.g. ``{"tenant": ...}`` recorded in the journal, or the other fields of a redacted body)."""
+        creds = self.credentials.get(api or "", {})
+        low = name.lower()
+        wanted, scheme = {low}, None
+        if isinstance(creds, dict) and str(creds.get("header", "")).lower() == low:
+            wanted, scheme = {"key", "api_key"}, creds.get("scheme")
+        best: tuple[int, int, str] | None = None
+        order = 0
+
+        def walk(node: Any) -> None:
+            nonlocal best, order
+            if isinstance(node, dict):
+                for k, v in node.items():
+                    if k.lower() in wanted and isinstance(v, (str, int)) and not isinstance(v, bool):
+                        order += 1
+                        score = sum(1 for ck, cv in context.items()
+                                    if ck.lower() not in wanted and ck in node and str(node[ck]) == str(cv))
+                        if best is None or score > best[0]:
+                            best = (score, -order, str(v))
+                    walk(v)
+            elif isinstance(node, list):
+                for v in node:
+                    walk(v)
+
+        walk(creds)
+        if best is None and low == "authorization" and isinstance(creds, dict) and creds.get("bearer_token"):
+            return "Bearer " + str(creds["bearer_token"])
+        if best is None:
+            return None
+        return f"{scheme} {best[2]}" if scheme else best[2]
+
+    def fill(self, api: str | None, name: str, value: Any, context: dict[str, Any] | None = None) -> Any:
+        if value != "***":
+            return value
+        low = name.lower()
+        if low in self.overrides:
+            return self.overrides[low]
+        if low in self.learned:
+            return self.learned[low]
+        found = self._from_credentials(api, name, context or {})
+        return found if found is not None else value
+
+    def fill_json(self, api: str | None, node: Any, context: dict[str, Any] | None = None) -> Any:
+        if isinstance(node, dict):
+            here = {**(context or {}), **{k: v for k, v in node.items() if isinstance(v, (str, int))}}
+            return {k: (self.fill(api, k, v, here) if v == "***" else self.fill_json(api, v, context))
+                    for k, v in node.items()}
+        if isinstance(node, list):
+            return [self.fill_json(api, v, context) for v in node]
+        return node
+
+
+def replay(data: dict[str, Any], target: str, *, reset: bool = True, overrides: dict[str, str] | None = None,
+           timeout: float = 10.0, session: Any = None, log_line: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Re-run a recorded session against ``target``; returns ``{"requests": n, "differences": [...]}``."""
+    import requests
+
+    http = session or requests.Session()
+    target = target.rstrip("/")
+    if data.get("format") != SESSION_FORMAT:
+        raise ValueError(f"not a {SESSION_FORMAT} file (from GET /__sandbox/export or `commerce-sandbox record`)")
+    control = target + "/__sandbox"
+    if reset:
+        http.post(control + "/reset", json={}, timeout=timeout).raise_for_status()
+    http.delete(control + "/scenarios", timeout=timeout)
+    for record in data.get("scenarios", []):
+        definition = dict(record["definition"], seed=record["seed"])
+        if record.get("tenant"):
+            definition["tenant"] = record["tenant"]
+        r = http.post(control + "/scenarios", json=definition, timeout=timeout)
+        if r.status_code != 201:
+            raise ValueError(f"the target refused scenario {record['name']}: {r.status_code} {r.text[:300]}")
+    try:
+        credentials = http.get(control + "/credentials", timeout=timeout).json()
+    except (requests.RequestException, ValueError):
+        credentials = {}
+    secrets = Secrets(credentials, overrides)
+    differences: list[dict[str, Any]] = []
+    count = 0
+    for entry in data.get("requests", []):
+        count += 1
+        api = entry.get("api")
+        context = {"tenant": entry["tenant"]} if entry.get("tenant") is not None else {}
+        params = [(k, secrets.fill(api, k, v, context)) for k, v in (entry.get("query") or {}).items()]
+        headers = {k: str(secrets.fill(api, k, v, context))
+                   for k, v in (entry.get("request", {}).get("headers") or {}).items() if k.lower() not in HOP_HEADERS}
+        body: Any = entry.get("request", {}).get("body") or None
+        if body:
+            try:
+                body = json.dumps(secrets.fill_json(api, json.loads(body), context))
+            except ValueError:
+                from urllib.parse import parse_qsl, urlencode
+                if "***" in body and "=" in body:
+                    body = urlencode([(k, secrets.fill(api, k, v, context))
+                                      for k, v in parse_qsl(body, keep_blank_values=True)])
+        got_status: int | None
+        got_body: bytes = b""
+        try:
+            r = http.request(entry["method"], target + entry["path"], params=params, headers=headers,
+                             data=body.encode() if isinstance(body, str) else body, timeout=timeout)
+            got_status, got_body = r.status_code, r.content
+        except requests.RequestException as exc:
+            got_status, got_body = None, b""
+            got_error = type(exc).__name__
+        else:
+            got_error = None
+            try:
+                secrets.learn(json.loads(got_body))
+            except ValueError:
+                pass
+        want_status = entry.get("status")
+        where = f"#{entry.get('seq', count)} {entry['method']} {entry['path']}"
+        problems: list[str] = []
+        if want_status != got_status:
+            problems.append(f"status {want_status if want_status is not None else 'no answer'} != "
+                            f"{got_status if got_status is not None else 'no answer (' + str(got_error) + ')'}")
+        elif want_status is not None:
+            want_shape = body_shape(entry.get("response", {}).get("body"))
+            got_shape = body_shape(got_body)
+            if want_shape is not None and got_shape is not None:
+                if isinstance(want_shape, dict) and isinstance(got_shape, dict):
+                    problems += [f"body {p}" for p in shape_diff(want_shape["json"], got_shape["json"])]
+                elif want_shape != got_shape:
+                    problems.append(f"body is {_kind(got_shape)}, recorded {_kind(want_shape)}")
+        if problems:
+            differences.append({"seq": entry.get("seq"), "request": where, "problems": problems})
+            if log_line:
+                log_line(f"DIFF {where}: " + "; ".join(problems))
+        elif log_line:
+            log_line(f"ok   {where}: {got_status if got_status is not None else 'no answer'}")
+    return {"requests": count, "differences": differences}
+
+
+def _kind(s: Any) -> str:
+    return "JSON" if isinstance(s, dict) else str(s)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -172,3 +173,37 @@ def test_held_requests_do_not_block_other_clients(server):
     journal = requests.get(server + "/__sandbox/requests?limit=500", timeout=5).json()["requests"]
     held_entries = [e for e in journal if (e.get("fault") or {}).get("rule") == 2]
     assert len(held_entries) == 20 and all(e["status"] is None and e["scenario"] == "qa-faults" for e in held_entries)
+
+
+def test_record_then_replay_over_http(server, tmp_path, capsys):
+    """Last in the module: it resets the server."""
+    from mocks import cli
+
+    assert requests.post(server + "/__sandbox/reset", json={}, timeout=10).status_code == 200
+    flaky = {"name": "flaky", "seed": 3, "rules": [{"when": {"probability": 0.5}, "action": {"status": 503}}]}
+    assert requests.post(server + "/__sandbox/scenarios", json=flaky, timeout=5).status_code == 201
+    for fault in (None, "slow-503", "malformed", "empty", None, None):
+        try:
+            get(server, fault)
+        except requests.RequestException:
+            pass
+    for _ in range(3):
+        with pytest.raises(requests.ConnectionError):
+            get(server, "reset")
+    path = tmp_path / "session.json"
+    assert cli.main(["record", "--base-url", server, "-o", str(path)]) == 0
+    data = json.loads(path.read_text())
+    assert len(data["requests"]) == 9 and {s["name"] for s in data["scenarios"]} == {"qa-faults", "flaky"}
+    har = tmp_path / "session.har"
+    assert cli.main(["record", "--base-url", server, "-o", str(har), "--format", "har"]) == 0
+    assert len(json.loads(har.read_text())["log"]["entries"]) == 9
+    capsys.readouterr()
+    assert cli.main(["replay", str(path), "--target", server]) == 0, capsys.readouterr().out
+    assert "no differences" in capsys.readouterr().out
+    data["requests"][0]["status"] = 299
+    path.write_text(json.dumps(data))
+    assert cli.main(["replay", str(path), "--target", server, "--quiet"]) == 1
+    out = capsys.readouterr().out
+    assert re.search(r"DIFF #\d+ GET /click2sync/api/product: status 299 != (200|503)", out), out
+    assert "replayed 9 requests: 1 with differences" in out
+    assert cli.main(["replay", str(tmp_path / "missing.json"), "--target", server]) == 2
