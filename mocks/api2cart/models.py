@@ -685,6 +685,7 @@ class StoreData:
         pid = p.need("id")
         product = self._product(pid)
         self.products.delete(pid)
+        Variants(self).drop_children(pid)
         self.emit("product", "delete", {"id": product["id"]})
         return {"delete_items": 1}
 
@@ -1313,3 +1314,94 @@ def new_order(oid: str, order_id: str, now: float, status: str, items: list[dict
         "comment": comment, "store_id": "1", "warehouses_ids": [], "refunds": [], "gift_message": None,
         "order_details_url": None, "_ts": {"created": now, "modified": now},
     }
+
+
+# -- product variants -------------------------------------------------------------------------
+class Variants:
+    """``product.variant.*``: children of a product, shaped like products (the vendor's list uses Product)."""
+
+    def __init__(self, data: StoreData) -> None:
+        self.data = data
+        self.variants = data.state.collection("variants")
+
+    def _parent(self, pid: str) -> dict[str, Any]:
+        return self.data._product(pid)
+
+    def add(self, p: Params) -> dict[str, Any]:
+        pid = p.need("product_id")
+        model = p.need("model")
+        parent = self._parent(pid)
+        sku = p.str("sku") or model
+        taken = [v for v in self.variants.values() if v.get("u_sku") == sku or v.get("u_model") == model]
+        taken += [x for x in self.data.products.values() if x.get("u_sku") == sku]
+        if taken:
+            raise X.exists(f"Product variant with SKU '{sku}' or model '{model}' already exists")
+        vid = str(self.data.state.next_id("variant", start=1001))
+        now = self.data.state.now()
+        variant = new_product(vid, now, name=p.str("name") or parent.get("name"), model=model, sku=sku,
+                              description=p.str("description") or parent.get("description"),
+                              price=p.num("price", parent.get("price")), categories=parent.get("categories_ids", []))
+        fields = Params({k: v for k, v in p.data.items() if k not in ("model", "sku", "name", "description")})
+        _apply_product_fields(variant, fields)
+        attrs = p.get("attributes")
+        if attrs is not None and not isinstance(attrs, list):
+            raise X.invalid("attributes", "array")
+        variant["type"] = "variant"
+        variant["parent_id"] = pid
+        variant["additional_fields"] = {"attributes": attrs or [], "is_default": bool(p.bool("is_default", False))}
+        self.variants.put(vid, variant)
+        self.data.emit("product", "update", public(parent))
+        return {"product_variant_id": vid}
+
+    def _filter(self, p: Params) -> list[dict[str, Any]]:
+        items = self.variants.values()
+        if "product_id" in p:
+            items = [v for v in items if v["parent_id"] == p.str("product_id")]
+        if "category_id" in p:
+            items = [v for v in items if p.str("category_id") in v.get("categories_ids", [])]
+        return sorted(date_filters(items, p, "created", "modified"), key=id_key)
+
+    def listing(self, p: Params) -> dict[str, Any]:
+        start, count = window(p)
+        chunk = self._filter(p)[start:start + count]
+        return {"variant": [select(public(v), p.str("params"), p.str("exclude"), PRODUCT_DEFAULT) for v in chunk]}
+
+    def count(self, p: Params) -> dict[str, Any]:
+        self._parent(p.need("product_id"))
+        return {"variants_count": len(self._filter(p))}
+
+    def info(self, p: Params) -> dict[str, Any]:
+        vid = p.need("id")
+        variant = self.variants.lookup(vid)
+        if variant is None:
+            raise X.not_found("Product variant", vid)
+        return select(public(variant), p.str("params"), p.str("exclude"), PRODUCT_DEFAULT)
+
+    def update(self, p: Params) -> dict[str, Any]:
+        vid = p.need("id")
+        now = self.data.state.now()
+
+        def apply(old: dict[str, Any] | None) -> dict[str, Any]:
+            if old is None or ("product_id" in p and old["parent_id"] != p.str("product_id")):
+                raise X.not_found("Product variant", vid)
+            new = copy.deepcopy(old)
+            _apply_product_fields(new, p)
+            new["modified_at"] = a2c_date(now)
+            new["_ts"]["modified"] = now
+            return new
+
+        self.variants.update(vid, apply)
+        return {"updated_items": 1}
+
+    def delete(self, p: Params) -> dict[str, Any]:
+        vid, pid = p.need("id"), p.need("product_id")
+        variant = self.variants.lookup(vid)
+        if variant is None or variant["parent_id"] != pid:
+            raise X.not_found("Product variant", vid)
+        self.variants.delete(vid)
+        return {"deleted": True}
+
+    def drop_children(self, pid: str) -> None:
+        for vid, variant in self.variants.items():
+            if variant["parent_id"] == pid:
+                self.variants.delete(vid)

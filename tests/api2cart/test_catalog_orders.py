@@ -134,3 +134,26 @@ def test_stores_have_their_own_orders(a2c):
     assert a2c.ok("order.count") == {"orders_count": 26}
     assert a2c.ok("order.count", store_key=WOO) == {"orders_count": 25}
     assert a2c.ok("order.count", store_key=BOL) == {"orders_count": 25}
+
+
+def test_product_variants_round_trip(a2c):
+    vid = a2c.ok("product.variant.add", "POST", body={
+        "product_id": "1", "model": "bag_01-red", "price": 11.5, "quantity": 3,
+        "attributes": [{"attribute_name": "Color", "attribute_value": "Red"}]})["product_variant_id"]
+    got = a2c.ok("product.variant.info", id=vid, params="force_all")
+    assert (got["parent_id"], got["u_model"], got["price"], got["quantity"]) == ("1", "bag_01-red", 11.5, 3.0)
+    assert got["additional_fields"]["attributes"][0]["attribute_value"] == "Red"
+    assert a2c.ok("product.variant.count", product_id="1") == {"variants_count": 1}
+    assert [v["id"] for v in a2c.ok("product.variant.list", product_id="1")["variant"]] == [vid]
+    assert a2c.ok("product.variant.update", "PUT", body={"id": vid, "price": 12}) == {"updated_items": 1}
+    assert a2c.ok("product.variant.info", id=vid, params="price") == {"id": vid, "price": 12.0}
+    a2c.err(113, "product.variant.add", "POST", body={"product_id": "1", "model": "bag_01-red"})
+    a2c.err(112, "product.variant.add", "POST", body={"product_id": "999", "model": "x"})
+    a2c.err(114, "product.variant.add", "POST", body={"model": "x"})
+    a2c.err(112, "product.variant.delete", "DELETE", id=vid, product_id="2")
+    assert a2c.ok("product.variant.delete", "DELETE", id=vid, product_id="1") == {"deleted": True}
+    a2c.err(112, "product.variant.info", id=vid)
+    # deleting a product deletes its variants
+    vid = a2c.ok("product.variant.add", "POST", body={"product_id": "2", "model": "v2"})["product_variant_id"]
+    a2c.ok("product.delete", "DELETE", id="2")
+    a2c.err(112, "product.variant.info", id=vid)
