@@ -429,7 +429,7 @@ class Queue:
                     existing[field] = None if v[field] is None else str(v[field])
             for field in ("price", "qty", "grams"):
                 if field in v:
-                    existing[field] = _num(v[field])
+                    existing[field] = min(max(_num(v[field]), -1e12), 1e12)
             if "inventory_management" in v:
                 existing["inventory_management"] = _bool(v["inventory_management"])
             if "price_tiers" in v:
@@ -579,8 +579,10 @@ class Orders:
                 continue
             sku = str(raw.get("sku", "") or "")
             line_items.append({"id": self.state.next_id("line_item", 4_000_000), "grams": _num(raw.get("grams")),
-                               "price": float(_num(raw.get("price"))), "sku": sku, "total_discount": 0,
-                               "qty": int(_num(raw.get("quantity", raw.get("qty", 1)), 1)),
+                               # bounded so totals stay finite JSON numbers whatever a channel sends
+                               "price": round(min(max(float(_num(raw.get("price"))), -1e9), 1e9), 4),
+                               "sku": sku, "total_discount": 0,
+                               "qty": int(min(max(_num(raw.get("quantity", raw.get("qty", 1)), 1), 0), 1_000_000)),
                                "variant_id": self._variant_id(sku), "source_id": None,
                                "title": str(raw.get("title", raw.get("name", "")) or "")})
         shipping = address(data.get("shipping_address", data.get("shipping")))

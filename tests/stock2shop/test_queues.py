@@ -205,3 +205,15 @@ def test_rate_limit_renders_in_the_error_shape():
     assert headers["Retry-After"] == "1"
     body, _, headers = error_body(TooManyRequests(headers={"Retry-After": "7"}))
     assert "Retry-After" not in headers
+
+
+def test_absurd_order_numbers_stay_finite(c):
+    tok = login(c, "admin")
+    payload = {"id": "huge", "line_items": [{"sku": "X", "quantity": 10 ** 30, "price": 1e308},
+                                            {"sku": "Y", "quantity": "two", "price": {"amount": 1}}]}
+    assert c.post(f"{P}/v2-queue/order?client_id=21&channel_id=47&token={tok}", json=payload).status_code == 200
+    advance(c, 5)
+    r = c.post(f"{P}/v1/orders/elastic_search?token={tok}", json={"query": {"term": {"channel_order_code": "huge"}}})
+    assert b"Infinity" not in r.data and b"NaN" not in r.data
+    o = r.json["system_orders"][0]
+    assert o["line_items"][0]["qty"] == 1_000_000 and o["line_items"][1]["qty"] == 1 and o["line_items"][1]["price"] == 0
