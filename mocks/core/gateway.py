@@ -15,6 +15,7 @@ Route code never sees any of this: it reads ``g.tenant``/``g.body`` through
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -35,6 +36,7 @@ log = logging.getLogger("commerce_sandbox")
 
 VIOLATIONS = "__sandbox__/violations"
 CONTROL_PREFIX = "/__sandbox"
+VALID_BODY_CACHE = 4096
 
 
 class Gateway:
@@ -43,6 +45,7 @@ class Gateway:
         self.sandbox = sandbox
         self.mounts: dict[str, tuple[Api, str]] = {}   # blueprint name -> (api, mount prefix)
         self.contracts: dict[str, Contract] = {}
+        self._valid_bodies: dict[tuple[int, bytes], None] = {}
         self.faults = Faults(sandbox)
         self.faults.install(sandbox.config.scenarios)  # --scenario NAME (kept if already active)
         app.before_request(self.before)
@@ -167,14 +170,24 @@ class Gateway:
             problems = [{"pointer": "", "reason": f"status {response.status_code} with {response.mimetype} "
                                                   f"is not documented for {op.operation_id}"}]
         elif validator is not None:
+            raw = response.get_data()
+            # The same bytes validate the same way: a body that passed once for this operation and
+            # status is not validated again (most answers repeat). Only passes are remembered.
+            key = (id(validator), hashlib.blake2b(raw, digest_size=16).digest())
+            if key in self._valid_bodies:
+                return
             try:
-                body = json.loads(response.get_data())
+                body = json.loads(raw)
             except ValueError:
                 problems = [{"pointer": "", "reason": "response body is not JSON"}]
             else:
                 problems = self.contracts[api.name].validate_body(validator, body)
                 for p in problems:
                     p["pointer"] = p["pointer"].replace("/body", "", 1) or "/"
+            if not problems:
+                if len(self._valid_bodies) >= VALID_BODY_CACHE:
+                    self._valid_bodies.pop(next(iter(self._valid_bodies)))  # bounded: oldest out
+                self._valid_bodies[key] = None
         if problems:
             self.record_violation("response", problems, response.status_code)
 

@@ -20,6 +20,8 @@ SECRET_NAMES = frozenset({
     "signature", "client_secret", "refresh_token", "ftp_password", "bearer_token",
 })
 _SECRET_RE = re.compile(r"(password|secret|token|api_?key|store_?key|signature)", re.IGNORECASE)
+_SECRET_TEXT = re.compile(r'(?i)((?:password|secret|token|api_?key|store_?key|signature|c2skey)"?\s*[:=]\s*"?)'
+                          r'[^"&\s,}]+')
 
 
 def is_secret(name: str, extra: Iterable[str] = ()) -> bool:
@@ -48,6 +50,10 @@ def redact_text(text: str, extra: frozenset[str] = frozenset()) -> str:
     """A body for the journal: JSON is redacted field by field, form bodies pair by pair."""
     if not text:
         return text
+    if len(text) > BODY_LIMIT:
+        # Only the first BODY_LIMIT characters are kept: mask them as text instead of parsing and
+        # re-encoding a large body on every request (the cut would break the JSON anyway).
+        return _mask(text[:BODY_LIMIT])
     stripped = text.lstrip()
     if stripped[:1] in ("{", "["):
         try:
@@ -66,12 +72,11 @@ def redact_text(text: str, extra: frozenset[str] = frozenset()) -> str:
 
 def _mask(text: str) -> str:
     """Free text: mask anything that looks like key=value or "key": "value" with a secret-looking key."""
-    return re.sub(r'(?i)((?:password|secret|token|api_?key|signature)"?\s*[:=]\s*"?)[^"&\s,]+',
-                  r"\1" + REDACTED, text[:BODY_LIMIT])
+    return _SECRET_TEXT.sub(r"\1" + REDACTED, text[:BODY_LIMIT])
 
 
 def redact_oauth_header(value: str) -> str:
-    return re.sub(r'(oauth_(?:signature|token|consumer_key|nonce))="[^"]*"', r'\1="' + REDACTED + '"', value)
+    return re.sub(r'(oauth_(?:signature|token|consumer_key|nonce|verifier))="[^"]*"', r'\1="' + REDACTED + '"', value)
 
 
 def matches(entry: dict[str, Any], filters: dict[str, str]) -> bool:
