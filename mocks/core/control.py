@@ -32,21 +32,24 @@ def _args_json() -> dict[str, Any]:
     return data or {}
 
 
+def guard() -> None:
+    """The access rule of everything under ``/__sandbox`` (the console uses it too)."""
+    token = sandbox().config.admin_token
+    if token:
+        given = request.headers.get("X-Sandbox-Admin-Token") or ""
+        auth = request.headers.get("Authorization", "")
+        if not given and auth.startswith("Bearer "):
+            given = auth[7:]
+        if not hmac.compare_digest(given.encode(), token.encode()):
+            raise E.Unauthorized("the control plane needs the admin token (X-Sandbox-Admin-Token)")
+    elif not _is_loopback(request.remote_addr):
+        raise E.Forbidden("the control plane answers loopback clients only; start with --admin-token to open it")
+
+
 def build() -> Blueprint:
     bp = Blueprint("sandbox_control", __name__)
 
-    @bp.before_request
-    def guard() -> None:
-        token = sandbox().config.admin_token
-        if token:
-            given = request.headers.get("X-Sandbox-Admin-Token") or ""
-            auth = request.headers.get("Authorization", "")
-            if not given and auth.startswith("Bearer "):
-                given = auth[7:]
-            if not hmac.compare_digest(given.encode(), token.encode()):
-                raise E.Unauthorized("the control plane needs the admin token (X-Sandbox-Admin-Token)")
-        elif not _is_loopback(request.remote_addr):
-            raise E.Forbidden("the control plane answers loopback clients only; start with --admin-token to open it")
+    bp.before_request(guard)
 
     @bp.get("/health")
     def health():
