@@ -56,3 +56,9 @@ class A2C:
 @pytest.fixture
 def a2c(client: Any) -> A2C:
     return A2C(client)
+
+
+@pytest.fixture
+def app(app_factory: Any) -> Any:
+    """Only API2Cart mounted: faster to build, same checks (no response may break the contract)."""
+    return app_factory(apis=["api2cart"])
