@@ -219,3 +219,10 @@ def test_trade_users_see_only_their_own_customers_orders(c):
     assert sorted(o["id"] for o in mine["system_orders"]) == sorted(expected)
     assert expected and len(everything) > len(expected)
     assert {"term": {"customer_id": customer_id}} in mine["request"]["body"]["query"]["bool"]["filter"]
+
+
+def test_unknown_routes_and_methods_answer_in_the_error_shape(c):
+    token = login(c, "admin")
+    assert_error(c.get(f"{P}/v1/nothing?token={token}"), 404, "not_found")
+    assert_error(c.get(f"{P}/v1/products/queue?token={token}"), 405, "method_not_allowed")
+    assert_error(c.post(f"{P}/v1/sources?token={token}", json={}), 405, "method_not_allowed")
