@@ -143,8 +143,9 @@ def _predicate(present: bool, value: str | None, want: Any) -> bool:
 class RequestView:
     """What rules match on, taken once from the Flask request."""
 
-    def __init__(self, req: Request, api: str | None, tenant: str | None) -> None:
+    def __init__(self, req: Request, api: str | None, tenant: str | None, casefold: bool = False) -> None:
         self.req = req
+        self.casefold = casefold  # the API's paths are case-insensitive (XTND): so are path globs
         self.api = api
         self.tenant = tenant
         self.method = req.method.upper()
@@ -172,7 +173,8 @@ def matches(match: dict[str, Any] | None, view: RequestView) -> bool:
         return False
     if "method" in match and not _any(match["method"], lambda m: m.upper() == view.method):
         return False
-    if "path" in match and not _any(match["path"], lambda p: fnmatch.fnmatchcase(view.path, p)):
+    if "path" in match and not _any(match["path"], lambda p: fnmatch.fnmatchcase(view.path.lower(), p.lower())
+                                    if view.casefold else fnmatch.fnmatchcase(view.path, p)):
         return False
     if "tenant" in match and (view.tenant is None or not _any(match["tenant"], lambda t: t == view.tenant)):
         return False
@@ -365,12 +367,13 @@ class Faults:
         return out
 
     # -- evaluation ---------------------------------------------------------------
-    def evaluate(self, api: str | None, tenant: str | None) -> tuple[dict[str, Any], dict[str, Any], int, int] | None:
+    def evaluate(self, api: str | None, tenant: str | None,
+                 casefold: bool = False) -> tuple[dict[str, Any], dict[str, Any], int, int] | None:
         """The (activation, rule, rule index, match number) that fires for this request, if any."""
         records = self.candidates(tenant)
         if not records:
             return None
-        view = RequestView(request, api, tenant)
+        view = RequestView(request, api, tenant, casefold)
         tenant_key = f"{api}:{tenant}" if tenant is not None else "-"
         now = self.sandbox.clock.now()
         for record in records:
@@ -394,7 +397,8 @@ class Faults:
         if g.get("fault_checked"):
             return None
         g.fault_checked = True
-        fired = self.evaluate(api.name if api is not None else None, tenant)
+        fired = self.evaluate(api.name if api is not None else None, tenant,
+                              bool(getattr(api, "case_insensitive_paths", False)))
         if fired is None:
             return None
         record, rule, index, n = fired

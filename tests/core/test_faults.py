@@ -358,3 +358,11 @@ def test_default_hooks_are_no_ops(client):
 def test_control_plane_is_never_faulted(client):
     activate(client, [{"action": {"status": 503}}])
     assert client.get("/__sandbox/health").status_code == 200
+
+
+def test_path_globs_follow_the_apis_case_sensitivity(app):
+    from flask import request
+
+    with app.test_request_context("/XTND/api/v1/CustomerOrders"):
+        assert F.matches({"path": "/xtnd/api/v1/customerorders*"}, F.RequestView(request, "xtnd", None, True))
+        assert not F.matches({"path": "/xtnd/api/v1/customerorders*"}, F.RequestView(request, "xtnd", None, False))

@@ -175,6 +175,20 @@ def test_held_requests_do_not_block_other_clients(server):
     assert len(held_entries) == 20 and all(e["status"] is None and e["scenario"] == "qa-faults" for e in held_entries)
 
 
+def test_rule_counters_are_shared_by_the_workers(server):
+    every3 = {"name": "every-third", "seed": 1,
+              "rules": [{"match": {"headers": {"X-Fault": "count"}}, "when": {"every": 3}, "action": {"status": 503}}]}
+    assert requests.post(server + "/__sandbox/scenarios", json=every3, timeout=5).status_code == 201
+    got, workers = [], set()
+    for _ in range(30):
+        r = get(server, "count")
+        got.append(r.status_code)
+        workers.add(r.headers["X-Sandbox-Worker"])
+    requests.delete(server + "/__sandbox/scenarios/every-third", timeout=5)
+    assert len(workers) == 2, "every request landed on one worker"
+    assert [i + 1 for i, s in enumerate(got) if s == 503] == list(range(3, 31, 3))
+
+
 def test_record_then_replay_over_http(server, tmp_path, capsys):
     """Last in the module: it resets the server."""
     from mocks import cli
