@@ -176,7 +176,8 @@ def matches(match: dict[str, Any] | None, view: RequestView) -> bool:
     if "path" in match and not _any(match["path"], lambda p: fnmatch.fnmatchcase(view.path.lower(), p.lower())
                                     if view.casefold else fnmatch.fnmatchcase(view.path, p)):
         return False
-    if "tenant" in match and (view.tenant is None or not _any(match["tenant"], lambda t: t == view.tenant)):
+    if "tenant" in match and (view.tenant is None or not _any(match["tenant"],
+                                                              lambda t: fnmatch.fnmatchcase(view.tenant, t))):
         return False
     for name, want in (match.get("query") or {}).items():
         if not _predicate(name in view.req.args, view.req.args.get(name), want):

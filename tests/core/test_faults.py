@@ -53,6 +53,8 @@ def fired(rule_when, n=8):
     ({"path": ["/nope", "/click2sync/*/product"]}, True),
     ({"tenant": T1}, True),
     ({"tenant": [T2]}, False),
+    ({"tenant": "*"}, True),
+    ({"tenant": "c2s-*"}, True),
     ({"query": {"offset": "0"}}, True),
     ({"query": {"offset": "[1-9]*"}}, False),
     ({"query": {"offset": True}}, True),
@@ -226,6 +228,8 @@ def test_rules_without_tenant_fire_before_authentication(client):
     assert client.get(LIST, headers={"C2SKey": "wrong"}).status_code == 503
     assert client.get(LIST, headers={"C2SKey": "wrong"}).status_code == 401
     assert client.get(LIST, headers=K1).status_code == 502
+    activate(client, [{"match": {"tenant": "*"}, "action": {"status": 502}}])
+    assert client.get(LIST, headers={"C2SKey": "wrong"}).status_code == 401
 
 
 def test_same_seed_same_faults_across_apps():
