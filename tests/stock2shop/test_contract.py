@@ -36,7 +36,7 @@ def _token() -> str:
 
 TOKEN = _token()
 schema = schemathesis.openapi.from_wsgi("/stock2shop/openapi.json", APP)
-schema.config.generation.update(modes=[GenerationMode.POSITIVE],
+schema.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
                                 allow_extra_parameters=False)
 
 
