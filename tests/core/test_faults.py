@@ -370,3 +370,22 @@ def test_path_globs_follow_the_apis_case_sensitivity(app):
     with app.test_request_context("/XTND/api/v1/CustomerOrders"):
         assert F.matches({"path": "/xtnd/api/v1/customerorders*"}, F.RequestView(request, "xtnd", None, True))
         assert not F.matches({"path": "/xtnd/api/v1/customerorders*"}, F.RequestView(request, "xtnd", None, False))
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "redis"])
+def test_two_apps_on_one_store_share_counters_and_activations(request, tmp_path, backend):
+    """Two workers in one process: activations and rule counters live in the shared store."""
+    if backend == "sqlite":
+        state = f"sqlite:///{tmp_path}/state.db"
+    else:
+        url = request.getfixturevalue("redis_url").rsplit("/", 1)[0] + "/14"
+        import redis
+        redis.Redis.from_url(url).flushdb()
+        state = url
+    a = make_app(apis=["click2sync"], state=state).test_client()
+    b = make_app(apis=["click2sync"], state=state).test_client()
+    activate(a, [{"when": {"every": 3}, "action": {"status": 503}}])
+    got = [(a if i % 2 else b).get(LIST, headers=K1).status_code for i in range(9)]
+    assert [i + 1 for i, s in enumerate(got) if s == 503] == [3, 6, 9]
+    assert b.delete("/__sandbox/scenarios/t").status_code == 200
+    assert statuses(a, 3) == [200, 200, 200]
