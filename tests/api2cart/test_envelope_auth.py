@@ -127,3 +127,13 @@ def test_response_fields_and_params(a2c):
     assert one == {"id": "1", "u_model": "bag_01", "price": 10.0}
     full = a2c.ok("product.info", id="1", params="force_all", exclude="images")
     assert "images" not in full and "u_sku" in full
+
+
+def test_keys_never_reach_the_journal(a2c, client):
+    a2c.ok("product.count")
+    a2c.ok("product.count", headers=True)
+    a2c.ok("account.cart.add", "POST", store_key=None, body={
+        "cart_id": "Shopify", "store_url": "https://j.myshopify.com", "shopify_access_token": "SECRETTOKEN"})
+    journal = client.get("/__sandbox/requests").get_data(as_text=True)
+    assert "product.count" in journal
+    assert API_KEY not in journal and SHOPIFY not in journal and "SECRETTOKEN" not in journal
