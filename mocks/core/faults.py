@@ -398,8 +398,12 @@ class Faults:
         if g.get("fault_checked"):
             return None
         g.fault_checked = True
-        fired = self.evaluate(api.name if api is not None else None, tenant,
-                              bool(getattr(api, "case_insensitive_paths", False)))
+        try:
+            fired = self.evaluate(api.name if api is not None else None, tenant,
+                                  bool(getattr(api, "case_insensitive_paths", False)))
+        except Exception:  # a broken engine must not turn answers into 500s: log it and answer normally
+            log.exception("scenario evaluation failed on %s %s", request.method, request.path)
+            return None
         if fired is None:
             return None
         record, rule, index, n = fired

@@ -389,3 +389,13 @@ def test_two_apps_on_one_store_share_counters_and_activations(request, tmp_path,
     assert [i + 1 for i, s in enumerate(got) if s == 503] == [3, 6, 9]
     assert b.delete("/__sandbox/scenarios/t").status_code == 200
     assert statuses(a, 3) == [200, 200, 200]
+
+
+def test_a_failing_engine_never_turns_an_answer_into_a_500(client, app, monkeypatch):
+    activate(client, [{"action": {"status": 503}}])
+
+    def broken(*a, **kw):
+        raise RuntimeError("store down")
+
+    monkeypatch.setattr(app.extensions["gateway"].faults, "evaluate", broken)
+    assert statuses(client, 1) == [200]
