@@ -223,10 +223,16 @@ def decode_cursor(tag: str) -> tuple[int, int]:
         raise X.invalid("page_cursor") from None
 
 
+CURSOR_COMPANIONS = {"page_cursor", "params", "exclude", "response_fields", "store_id", "lang_id", "currency_id"}
+
+
 def window(p: Params, default_count: int = 10) -> tuple[int, int]:
     """(start, count) from start/count or page_cursor; count above 250 -> 111."""
     cursor = p.str("page_cursor")
     if cursor is not None:
+        others = sorted(k for k in p.data if k not in CURSOR_COMPANIONS and k in p)
+        if others:  # the vendor: page_cursor "can't be used with any other filtering parameter"
+            raise X.A2CError(109, f"Parameter 'page_cursor' can't be used with other filtering parameters ({others[0]}).")
         return decode_cursor(cursor)
     start = p.int("start", 0) or 0
     count = p.int("count", default_count)

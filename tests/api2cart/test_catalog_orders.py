@@ -58,6 +58,8 @@ def test_product_paging_start_count_and_cursor(a2c):
     assert ids == [str(i) for i in range(1, 31)]
     assert data["pagination"]["previous"]
     a2c.err(109, "product.list", page_cursor="garbage!")
+    assert "sku" in a2c.err(109, "product.list", page_cursor=data["pagination"]["previous"], sku="bag_01")
+    assert a2c.ok("product.list", page_cursor=data["pagination"]["previous"], params="id")["product"][0] == {"id": "13"}
     desc = a2c.ok("product.list", count=3, sort_by="id", sort_direction="desc")
     assert [p["id"] for p in desc["product"]] == ["30", "29", "28"]
     a2c.err(109, "product.list", sort_by="colour")
