@@ -56,6 +56,22 @@ class Stock2Shop(Api):
         for tenant in sandbox.tenants(self.name):
             models.Queue(sandbox.state(self.name, tenant)).process_due()
 
+    # -- scenario engine hooks (mocks.core.faults) ---------------------------------------------
+    def expire_credentials(self, sandbox, tenant, request) -> Any:
+        token = request.args.get("token", "")
+        if not token or tenant is None:
+            return None
+        return {"expired": models.Users(sandbox.state(self.name, tenant)).expire(token)}
+
+    def index_lag(self, sandbox, tenant, seconds: float) -> Any:
+        tenants = [tenant] if tenant is not None else list(sandbox.tenants(self.name))
+        for t in tenants:
+            models.Queue(sandbox.state(self.name, t)).set_lag(seconds)
+        return {"queue_delay_seconds": seconds}
+
+    def item_failures(self, sandbox, tenant, spec) -> Any:
+        return {"every": spec.get("every", 1)} if isinstance(spec, dict) else None
+
     def credentials(self, sandbox) -> dict[str, Any]:
         users = [{"username": u["username"], "password": u["password"], "role": u["role"],
                   "client_id": u["client_id"]} for cid in seed.CLIENTS for u in seed.users_of(cid)]

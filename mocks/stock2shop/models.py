@@ -120,6 +120,14 @@ class Users:
         self.users.update(str(user["id"]), swap)
         return token
 
+    def expire(self, token: str) -> bool:
+        """Make a live token expire now (the scenario engine's ``expire_token``)."""
+        now = self.state.now()
+        if self.tokens.lookup(token) is None:
+            return False
+        self.tokens.update(token, lambda old: {**old, "expires": min(old["expires"], now)} if old else None)
+        return True
+
     def by_token(self, token: str) -> tuple[dict[str, Any] | None, str]:
         """(user, "") or (None, reason) where reason is "invalid" or "expired"."""
         record = self.tokens.lookup(token)
@@ -274,9 +282,16 @@ class Queue:
 
     @property
     def delay(self) -> float:
+        override = self.state.collection("settings").lookup("index_lag")
+        if override is not None:
+            return float(override["seconds"])
         return float(self.state.options.get("queue_delay_seconds", DEFAULT_QUEUE_DELAY))
 
-    def _add(self, instruction: str, payload: Any, **extra: Any) -> dict[str, Any]:
+    def set_lag(self, seconds: float) -> None:
+        """Writes queued from now on are applied (and searchable) ``seconds`` later (``index_lag``)."""
+        self.state.collection("settings").put("index_lag", {"seconds": max(float(seconds), 0.0)})
+
+    def _add(self, instruction: str, payload: Any, failure: str | None = None, **extra: Any) -> dict[str, Any]:
         now = self.state.now()
         item_id = self.state.next_id("queue", 213_285_668)
         item = {
@@ -286,23 +301,29 @@ class Queue:
             "message_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"stock2shop/{self.state.tenant}/queue/{item_id}")),
             "result": None, "payload": payload, **extra,
         }
+        if failure is not None:
+            item.update(status="failed", message=failure, processed=s2s_time(now))
         self.items.put(str(item_id), item)
         return item
 
     # enqueue -------------------------------------------------------------------------------------
-    def queue_products(self, user: dict[str, Any], body: dict[str, Any], source_id: int | None) -> int:
+    def queue_products(self, user: dict[str, Any], body: dict[str, Any], source_id: int | None,
+                       failures: dict[str, Any] | None = None) -> int:
         require(user, "queue products")
         entries = body["system_products"]
         if any(e["product"].get("meta") for e in entries):
             require(user, "queue product meta")
+        sources = []
         for entry in entries:
             src = entry["source"].get("source_id", source_id)
             if src is None:
                 raise X.BadPayload("source.source_id (or the source_id query parameter) is required")
-            self._add("sync_product", entry, source_id=_num(src, 0))
+            sources.append(_num(src, 0))
+        for i, (entry, src) in enumerate(zip(entries, sources), 1):
+            self._add("sync_product", entry, failure=injected_failure(failures, i), source_id=src)
         return len(entries)
 
-    def queue_images(self, user: dict[str, Any], body: dict[str, Any]) -> int:
+    def queue_images(self, user: dict[str, Any], body: dict[str, Any], failures: dict[str, Any] | None = None) -> int:
         require(user, "queue images")
         entries = body["system_images"]
         for i, entry in enumerate(entries):
@@ -315,8 +336,9 @@ class Queue:
                     base64.b64decode(data + "=" * (-len(data) % 4), validate=True)
                 except (binascii.Error, ValueError):
                     raise X.BadPayload(f"system_images[{i}].image.image is not base64 encoded") from None
-        for entry in entries:
-            self._add("sync_image", entry, source_id=_num(entry["source"].get("source_id"), 0))
+        for i, entry in enumerate(entries, 1):
+            self._add("sync_image", entry, failure=injected_failure(failures, i),
+                      source_id=_num(entry["source"].get("source_id"), 0))
         return len(entries)
 
     def queue_order(self, user: dict[str, Any], client_id: int, channel_id: int, body: Any) -> dict[str, Any]:
@@ -500,6 +522,20 @@ class Queue:
 
     def _apply_order(self, item: dict[str, Any]) -> dict[str, Any]:
         return Orders(self.state).from_channel(item["channel_id"], item["payload"], item["id"])
+
+
+def injected_failure(spec: dict[str, Any] | None, position: int) -> str | None:
+    """The scenario engine's ``item_failures: {every: N, code, message}``: every Nth item of a bulk
+    request fails at once (recorded on its queue item, the request itself still succeeds)."""
+    if not spec:
+        return None
+    try:
+        every = max(int(spec.get("every", 1)), 1)
+    except (TypeError, ValueError):
+        every = 1
+    if position % every:
+        return None
+    return str(spec.get("message") or f"injected failure (code {spec.get('code', 500)})")
 
 
 class _Failed(Exception):

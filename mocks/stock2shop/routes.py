@@ -81,12 +81,12 @@ def build() -> Blueprint:
     @bp.post("/v1/products/queue")
     def queue_products():
         source_id = request.args.get("source_id", type=int)
-        n = M.Queue(state()).queue_products(_user(), body(), source_id)
+        n = M.Queue(state()).queue_products(_user(), body(), source_id, g.get("item_failures"))
         return json_response({"system_products": {"sync_product": n}})
 
     @bp.post("/v1/images/queue")
     def queue_images():
-        n = M.Queue(state()).queue_images(_user(), body())
+        n = M.Queue(state()).queue_images(_user(), body(), g.get("item_failures"))
         return json_response({"system_images": {"sync_image": n}})
 
     @bp.post("/v2-queue/order")
