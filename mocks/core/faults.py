@@ -247,6 +247,11 @@ def rng_for(activation: dict[str, Any], tenant_key: str, rule: int, n: int, purp
                                 str(rule), str(n), purpose))
 
 
+def state_ns(activation_id: Any) -> str:
+    """The namespace of one activation's rule state (ends with "/": clearing it clears no other)."""
+    return f"{STATE_PREFIX}{activation_id}/"
+
+
 def activation_key(name: str, tenant: str | None) -> str:
     return f"{tenant or '*'}|{name}"
 
@@ -307,7 +312,7 @@ class Faults:
             old = self.store.get(ACTIVE, key)
             self.store.put(ACTIVE, key, record)
             if old is not None:
-                self.store.clear(f"{STATE_PREFIX}{old['id']}")
+                self.store.clear(state_ns(old['id']))
         return record
 
     def deactivate(self, name: str | None = None, tenant: str | None = None) -> list[dict[str, Any]]:
@@ -319,7 +324,7 @@ class Faults:
             if tenant is not None and record.get("tenant") != tenant:
                 continue
             if self.store.delete(ACTIVE, key):
-                self.store.clear(f"{STATE_PREFIX}{record['id']}")
+                self.store.clear(state_ns(record['id']))
                 removed.append(record)
         if name is None and tenant is None:  # everything: the header scenarios' counters too
             self.store.clear(ACTIVE + "-header")
@@ -386,7 +391,7 @@ class Faults:
                     return rng_for(record, tenant_key, index, n, "when").random()
 
                 state = self.store.update(
-                    f"{STATE_PREFIX}{record['id']}", f"{tenant_key}|{index}",
+                    state_ns(record["id"]), f"{tenant_key}|{index}",
                     lambda old, rule=rule, record=record: step(old, rule.get("when"), now,
                                                                 record["activated_at"], chance))
                 if state and state.get("hit"):

@@ -399,3 +399,12 @@ def test_a_failing_engine_never_turns_an_answer_into_a_500(client, app, monkeypa
 
     monkeypatch.setattr(app.extensions["gateway"].faults, "evaluate", broken)
     assert statuses(client, 1) == [200]
+
+
+def test_restarting_one_activation_keeps_the_others_counters(client):
+    for i in range(11):
+        activate(client, [{"match": {"headers": {"X-N": str(i)}}, "when": {"nth": [2]}, "action": {"status": 503}}],
+                 name=f"s{i}")
+    assert statuses(client, 1, headers={**K1, "X-N": "10"}) == [200]
+    activate(client, [{"when": {"nth": [2]}, "action": {"status": 503}}], name="s0")  # id 1: a prefix of 11
+    assert statuses(client, 1, headers={**K1, "X-N": "10"}) == [503]
