@@ -76,6 +76,11 @@ def _account_config_update(c: Ctx) -> Any:
     return M.Account(c.account_state).update_config(c.store, c.p)
 
 
+@method("account.failed_webhooks", "GET", "account")
+def _failed_webhooks(c: Ctx) -> Any:
+    return W.failed(c.sandbox, M.Account(c.account_state).all(), c.p)
+
+
 @method("cart.list", "GET", "account")
 def _cart_list(c: Ctx) -> Any:
     carts = M.supported_carts(supported_cart_ids())

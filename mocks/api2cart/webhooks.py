@@ -48,3 +48,30 @@ def deliver(sandbox: Any, account: dict[str, Any], store: dict[str, Any] | None,
                              event=f"{entity}.{action}", payload=body_obj, headers=headers)
             sent += 1
     return sent
+
+
+KEEP_FAILED_S = 86400  # FAQ: information about failed webhooks is stored for 24 hours
+
+
+def failed(sandbox: Any, stores: list[dict[str, Any]], p: M.Params) -> dict[str, Any]:
+    """``account.failed_webhooks``: deliveries of the account's stores that gave up, last 24 h."""
+    from mocks.core import webhooks
+
+    tenants = {s["tenant"] for s in stores}
+    since = sandbox.clock.now() - KEEP_FAILED_S
+    rows = []
+    for d in webhooks.listing(sandbox, api="api2cart", status="failed"):
+        if d["tenant"] not in tenants:
+            continue
+        at = d["attempts"][-1]["at"] if d.get("attempts") else d["created_at"]
+        if at < since:
+            continue
+        hook_id = str(d.get("headers", {}).get("X-Webhook-Id", "0"))
+        payload = d.get("payload") if isinstance(d.get("payload"), dict) else {}
+        rows.append({"webhook_id": int(hook_id) if hook_id.isdigit() else 0, "entity_id": str(payload.get("id", "")),
+                     "time": M.a2c_date(at)})
+    ids = p.ids("ids")
+    if ids is not None:
+        rows = [r for r in rows if str(r["webhook_id"]) in ids]
+    start, count = M.window(p)
+    return {"all_failed_webhook": str(len(rows)), "webhook": rows[start:start + count]}

@@ -174,3 +174,22 @@ def test_live_shipping_callback_timeout(app_factory):
     with Receiver(slow) as rx:
         assert "did not respond within 0.3 sec" in a2c.err(109, "basket.live_shipping_service.create", "POST",
                                                               name="R", callback=rx.url)
+
+
+def test_failed_webhooks_are_listed_for_the_account(app, a2c):
+    sandbox = app.extensions["sandbox"]
+    with Receiver(lambda req: (500, {})) as rx:
+        wid = a2c.ok("webhook.create", "POST", body={"entity": "product", "action": "add", "callback": rx.url})["id"]
+        pid = a2c.ok("product.add", "POST", body={"name": "n", "model": "fail-1", "description": "d", "price": 1})[
+            "product_id"]
+        for _ in range(core_webhooks.MAX_ATTEMPTS + 1):
+            core_webhooks.deliver_due(sandbox)
+            sandbox.clock.advance(60)
+        assert len(rx.requests) == core_webhooks.MAX_ATTEMPTS
+    res = a2c.ok("account.failed_webhooks", store_key=None)
+    assert res["all_failed_webhook"] == "1"
+    assert res["webhook"][0]["webhook_id"] == wid and res["webhook"][0]["entity_id"] == pid
+    from tests.api2cart.conftest import SECOND_KEY
+    assert a2c.ok("account.failed_webhooks", api_key=SECOND_KEY, store_key=None)["webhook"] == []
+    sandbox.clock.advance(2 * 86400)
+    assert a2c.ok("account.failed_webhooks", store_key=None)["webhook"] == []
