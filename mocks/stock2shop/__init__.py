@@ -73,8 +73,11 @@ class Stock2Shop(Api):
         return {"every": spec.get("every", 1)} if isinstance(spec, dict) else None
 
     def credentials(self, sandbox) -> dict[str, Any]:
-        users = [{"username": u["username"], "password": u["password"], "role": u["role"],
-                  "client_id": u["client_id"]} for cid in seed.CLIENTS for u in seed.users_of(cid)]
+        # DESIGN.md's credentials shape names the no-role user's role "admin"; the API itself
+        # answers an empty role for it, as Stock2Shop does.
+        users = [{"username": u["username"], "password": u["password"], "role": u["role"] or "admin",
+                  "client_id": u["client_id"], "tenant": str(u["client_id"])}
+                 for cid in seed.CLIENTS for u in seed.users_of(cid)]
         return {"users": users, "authenticate": "POST /stock2shop/v1/users/authenticate?format=json",
                 "token_param": "token"}
 
