@@ -113,5 +113,11 @@ class Api:
         return None
 
     def webhook_failure(self, sandbox: "Sandbox", tenant: str | None, spec: dict[str, Any]) -> Any:
-        """``webhook_failure``: make the next outbound webhook deliveries fail (``spec``: status, times)."""
-        return None
+        """``webhook_failure``: make the next outbound webhook deliveries fail (``spec``: status, times).
+
+        The default works for every API that sends through :mod:`mocks.core.webhooks`: the next
+        ``times`` delivery attempts of this API and tenant answer ``status`` without being sent.
+        """
+        from mocks.core import webhooks
+        return webhooks.fail_next(sandbox, self.name, tenant, int(spec.get("status", 500)),
+                                  int(spec.get("times", 1)))

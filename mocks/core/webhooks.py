@@ -40,6 +40,34 @@ FAULTS: list[Callable[[dict[str, Any]], dict[str, Any] | None]] = []
 _SIGNERS: dict[str, Signer] = {}
 
 
+FAILURES = "__sandbox__/webhook_failures"
+
+
+def fail_next(sandbox: "Sandbox", api: str, tenant: str | None, status: int = 500, times: int = 1) -> dict[str, Any]:
+    """Make the next ``times`` delivery attempts of an API (one tenant, or all) fail with ``status``."""
+    key = f"{api}/{tenant or '*'}"
+    return sandbox.store.update(FAILURES, key, lambda old: {"status": status, "remaining": times})
+
+
+def _take_failure(sandbox: "Sandbox", delivery: dict[str, Any]) -> dict[str, Any] | None:
+    """An injected failure for this attempt, if a scenario asked for one (atomic across workers)."""
+    for key in (f"{delivery['api']}/{delivery['tenant']}", f"{delivery['api']}/*"):
+        if sandbox.store.lookup(FAILURES, key) is None:
+            continue
+        taken: dict[str, Any] = {}
+
+        def take(old: dict[str, Any] | None) -> dict[str, Any] | None:
+            if not old or old["remaining"] <= 0:
+                return None
+            taken.update(old)
+            return {**old, "remaining": old["remaining"] - 1} if old["remaining"] > 1 else None
+
+        sandbox.store.update(FAILURES, key, take)
+        if taken:
+            return {"status": taken["status"]}
+    return None
+
+
 def register_signer(name: str, signer: Signer) -> None:
     """Signers are code, deliveries are data: a delivery names its signer."""
     _SIGNERS[name] = signer
@@ -112,8 +140,8 @@ def attempt(sandbox: "Sandbox", delivery: dict[str, Any]) -> dict[str, Any]:
                **delivery.get("headers", {}), **signature_headers(delivery, body)}
     started = time.perf_counter()
     record: dict[str, Any] = {"at": sandbox.clock.now()}
-    injected = None
-    for hook in FAULTS:
+    injected = _take_failure(sandbox, delivery)
+    for hook in ([] if injected else FAULTS):
         injected = hook(delivery)
         if injected:
             break
