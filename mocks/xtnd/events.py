@@ -1,7 +1,7 @@
 """Outbound webhooks: the tenant's subscriptions, one signed delivery per subscriber and event.
 
 Every delivery is a POST of ``{"event", "webhookId", "occurred", "data"}`` with
-``X-XTND-Signature: sha256=<hex HMAC-SHA256 of the raw body, keyed with the subscription's
+``ms-signature: sha256=<hex HMAC-SHA256 of the raw body, keyed with the subscription's
 secret>`` and ``X-XTND-Event``. Delivery, retries and the log are the core's
 (:mod:`mocks.core.webhooks`).
 """
@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from mocks.core.sandbox import Sandbox
 
 API = "xtnd"
-SIGNATURE_HEADER = "X-XTND-Signature"
+SIGNATURE_HEADER = "ms-signature"
 SIGNER = "xtnd:hmac-sha256"
 
 

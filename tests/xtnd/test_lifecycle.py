@@ -229,7 +229,7 @@ def test_order_moves_and_balance_changes_are_delivered_signed(xc, receiver):
     assert bal["data"]["itemNumber"] == "100002" and bal["data"]["availableBalance"] == balance(xc)
     for headers, body in receiver.received:
         expected = hmac.new(b"s3cret-s3cret-s3cret", body, hashlib.sha256).hexdigest()
-        assert headers["X-XTND-Signature"] == f"sha256={expected}"
+        assert headers["ms-signature"] == f"sha256={expected}"
         assert headers["X-XTND-Webhook-Id"] == hook["id"]
     log = xc.get("/__sandbox/webhooks?api=xtnd").json
     assert log["total"] == 3 and {d["status"] for d in log["webhooks"]} == {"delivered"}
