@@ -7,7 +7,7 @@ from __future__ import annotations
 import importlib
 import os
 import importlib.util
-from typing import Any
+from typing import Any, Callable
 
 from flask import Flask
 
@@ -42,7 +42,8 @@ def load_apis(names: list[str] | None = None) -> list[Api]:
     return [importlib.import_module(API_MODULES[n]).API for n in wanted]
 
 
-def create_app(config: SandboxConfig | dict[str, Any] | None = None, store: Store | None = None) -> Flask:
+def create_app(config: SandboxConfig | dict[str, Any] | None = None, store: Store | None = None,
+               progress: Callable[[str, str, int, int], None] | None = None) -> Flask:
     cfg = SandboxConfig.coerce(config)
     apis = load_apis(cfg.apis)
     if cfg.root_api and cfg.root_api not in {a.name for a in apis}:
@@ -62,7 +63,7 @@ def create_app(config: SandboxConfig | dict[str, Any] | None = None, store: Stor
     if cfg.root_api:
         root = next(a for a in apis if a.name == cfg.root_api)
         gateway.mount(root, "", f"{root.name}__root")
-    sandbox.seed_all()
+    sandbox.seed_all(progress)
 
     @app.after_request
     def worker_header(response):  # which worker answered: lets tests and users see the spread

@@ -229,6 +229,22 @@ def banner(app: Any, base: str) -> str:
     return "\n".join(lines)
 
 
+def seed_with_progress(create_app: Any, config: SandboxConfig, quiet: bool) -> Any:
+    """Build the master app; seeding (long with large ``--option`` sizes) shows a rich progress bar."""
+    if quiet:
+        return create_app(config)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("seeding {task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), transient=True) as bar:
+        task = bar.add_task("tenants", total=None)
+
+        def progress(api: str, tenant: str, done: int, total: int) -> None:
+            bar.update(task, description=f"{api}/{tenant}", completed=done, total=total)
+
+        return create_app(config, progress=progress)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from gunicorn.app.base import BaseApplication
 
@@ -237,7 +253,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     # Seed once in the master so that workers sharing the store never race to seed it.
     try:
-        master_app = create_app(dataclasses.replace(config, background=False))
+        master_app = seed_with_progress(create_app, dataclasses.replace(config, background=False), args.quiet)
     except ValueError as exc:
         print(f"commerce-sandbox: {exc}", file=sys.stderr)
         return 2

@@ -7,7 +7,7 @@ backend never seed twice and a restarted server keeps what clients wrote.
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, Callable
 
 from mocks.core.api import Api, Tenant
 from mocks.core.clock import Clock
@@ -65,11 +65,13 @@ class Sandbox:
         self.store.put(SEEDED, key, {"seed": self.config.seed, "status": "seeded"})
         return True
 
-    def seed_all(self) -> None:
-        for name, api in self.apis.items():
-            for tenant in api.tenants(self):
-                if tenant.seeded:
-                    self.seed_tenant(name, tenant.id)
+    def seed_all(self, progress: Callable[[str, str, int, int], None] | None = None) -> None:
+        """Seed every built-in tenant not seeded yet; ``progress(api, tenant, done, total)`` after each."""
+        todo = [(name, t.id) for name, api in self.apis.items() for t in api.tenants(self) if t.seeded]
+        for done, (name, tenant) in enumerate(todo, 1):
+            self.seed_tenant(name, tenant)
+            if progress is not None:
+                progress(name, tenant, done, len(todo))
 
     def reset(self, api: str | None = None, tenant: str | None = None) -> list[str]:
         """Back to the seeded state; returns the ``api/tenant`` pairs that were reset."""
