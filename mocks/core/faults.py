@@ -591,26 +591,24 @@ def _abort(sock: socket.socket | None, hard: bool) -> None:
         pass
 
 
-def reset_connection() -> Response:
+def _aborting(hard: bool, code: int, what: str) -> Response:
+    """A response whose body, once the server starts sending it, kills the connection instead."""
     sock = _socket()
 
     def body() -> Iterator[bytes]:
-        _abort(sock, hard=True)
-        raise ConnectionAborted(errno.ECONNRESET, "connection reset by an injected fault")
+        _abort(sock, hard=hard)
+        raise ConnectionAborted(code, f"connection {what} by an injected fault")
         yield b""  # pragma: no cover
 
     return Response(body(), status=502, direct_passthrough=True)
+
+
+def reset_connection() -> Response:
+    return _aborting(True, errno.ECONNRESET, "reset")
 
 
 def close_without_answer() -> Response:
-    sock = _socket()
-
-    def body() -> Iterator[bytes]:
-        _abort(sock, hard=False)
-        raise ConnectionAborted(errno.ENOTCONN, "connection closed by an injected fault")
-        yield b""  # pragma: no cover
-
-    return Response(body(), status=502, direct_passthrough=True)
+    return _aborting(False, errno.ENOTCONN, "closed")
 
 
 def hold_then_close(seconds: float) -> Response:
