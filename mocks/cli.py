@@ -52,15 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
                        help="per-API option, e.g. click2sync.products=500")
     serve.add_argument("--quiet", action="store_true", help="do not print URLs and credentials")
     verify = sub.add_parser("verify", help="run an API's contract against an implementation")
-    verify.add_argument("target", choices=["click2sync"], help="which contract")
-    verify.add_argument("--base-url", required=True, help="where the implementation answers")
-    verify.add_argument("--key", help="click2sync: the storefront's C2SKey")
-    verify.add_argument("--products-path", default="/product")
-    verify.add_argument("--orders-path", default="/order")
-    verify.add_argument("--read-only", action="store_true", help="skip checks that write (create/update)")
-    verify.add_argument("--max-examples", type=int, default=25, help="schemathesis examples per operation (0: skip)")
-    verify.add_argument("--timeout", type=float, default=10.0)
-    verify.add_argument("--report-junit", metavar="PATH")
+    targets = verify.add_subparsers(dest="target", required=True, metavar="TARGET")
+    from mocks import verify as V
+    for name, (module_name, summary) in V.available().items():
+        target = targets.add_parser(name, help=summary)
+        target.add_argument("--base-url", required=True, help="where the implementation answers")
+        target.add_argument("--timeout", type=float, default=10.0)
+        target.add_argument("--report-junit", metavar="PATH")
+        V.add_arguments(name, target)
 
     scen = sub.add_parser("scenarios", help="the ready fault scenarios (scenarios/*.yaml)")
     scen_sub = scen.add_subparsers(dest="scenarios_command")
@@ -191,7 +190,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from mocks import verify as V
 
     console = Console(stderr=False, highlight=False)
-    module = importlib.import_module(V.CHECKERS[args.target])
+    module = importlib.import_module(V.CHECKERS[args.target][0])
     try:
         checks = module.checks(args)
         with console.status(f"verifying {args.target} at {args.base_url}") as status:

@@ -16,7 +16,35 @@ from typing import Any, Callable
 
 import requests
 
-CHECKERS = {"click2sync": "mocks.verify.click2sync"}
+# target name -> (checker module, one-line summary). A checker module defines
+#   add_arguments(parser)  its own options (--base-url, --timeout, --report-junit are common), optional
+#   checks(args) -> [(check name, fn() -> [Finding])]   raises CannotRun when the target is unusable
+CHECKERS: dict[str, tuple[str, str]] = {
+    "click2sync": ("mocks.verify.click2sync", "a Click2Sync custom storefront (the contract you implement)"),
+    "api2cart-shipping": ("mocks.verify.api2cart_shipping", "your API2Cart live-shipping-rates callback"),
+    "xtnd-webhooks": ("mocks.verify.xtnd_webhooks", "your XTND webhook receiver (ms-signature)"),
+    "printxpand-designer": ("mocks.verify.printxpand_designer", "your PrintXpand 'save design' endpoint"),
+    "stock2shop": ("mocks.verify.emulated", "a Stock2Shop API (the real one or this sandbox)"),
+    "printxpand": ("mocks.verify.emulated", "a PrintXpand API (the real one or this sandbox)"),
+    "api2cart": ("mocks.verify.emulated", "an API2Cart API (the real one or this sandbox)"),
+    "xtnd": ("mocks.verify.emulated", "an XTND Extend Commerce API (the real one or this sandbox)"),
+}
+
+
+def available() -> dict[str, tuple[str, str]]:
+    """The targets whose checker module is installed (modules land one by one)."""
+    import importlib.util
+
+    return {name: spec for name, spec in CHECKERS.items() if importlib.util.find_spec(spec[0]) is not None}
+
+
+def add_arguments(target: str, parser: Any) -> None:
+    import importlib
+
+    module = importlib.import_module(CHECKERS[target][0])
+    hook = getattr(module, "add_arguments", None)
+    if hook is not None:
+        hook(parser)
 
 
 @dataclass

@@ -234,6 +234,14 @@ class Storefront:
         return findings
 
 
+def add_arguments(parser: Any) -> None:
+    parser.add_argument("--key", help="the storefront's C2SKey")
+    parser.add_argument("--products-path", default="/product")
+    parser.add_argument("--orders-path", default="/order")
+    parser.add_argument("--read-only", action="store_true", help="skip checks that write (create/update)")
+    parser.add_argument("--max-examples", type=int, default=25, help="schemathesis examples per operation (0: skip)")
+
+
 def checks(args: Any) -> list[tuple[str, Callable[[], list[Finding]]]]:
     if not args.key:
         raise CannotRun("verify click2sync needs --key (the storefront's C2SKey)")
