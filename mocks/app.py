@@ -60,6 +60,10 @@ def create_app(config: SandboxConfig | dict[str, Any] | None = None, store: Stor
     app.register_blueprint(importlib.import_module("mocks.console").build(), url_prefix="/__sandbox/ui")
     for api in apis:
         gateway.mount(api, api.prefix, api.name)
+        extra = api.control_blueprint()
+        if extra is not None:
+            extra.before_request(control.guard)
+            app.register_blueprint(extra, url_prefix=f"/__sandbox/{api.name}", name=f"sandbox_control_{api.name}")
     if cfg.root_api:
         root = next(a for a in apis if a.name == cfg.root_api)
         gateway.mount(root, "", f"{root.name}__root")

@@ -58,6 +58,14 @@ class Api:
         """Render any sandbox error as (body, status, headers) in this API's documented shape."""
         raise NotImplementedError
 
+    def control_blueprint(self) -> "Blueprint | None":
+        """Sandbox-only operations of this API (set a balance, trigger a callback, ...).
+
+        Mounted at ``/__sandbox/{name}`` behind the control plane's access rule; errors are
+        rendered as control-plane errors, not in the API's shape. ``None``: the API has none.
+        """
+        return None
+
     def authenticate(self, request: "Request", sandbox: "Sandbox") -> str:
         """Return the tenant id for this request or raise the API's 401/403 error."""
         raise NotImplementedError

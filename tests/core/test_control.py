@@ -100,3 +100,22 @@ def test_sqlite_state_survives_a_new_app_on_the_same_file(tmp_path):
     created = c1.post("/click2sync/api/product", headers=KEY, json={"sku": "kept", "title": "t"}).json
     c2 = create_app({"state": url, "testing": True}).test_client()  # a restart: must not reseed over it
     assert c2.get(f"/click2sync/api/product?id={created['_id']}", headers=KEY).json["products"][0]["sku"] == "kept"
+
+
+def test_api_control_blueprint_is_mounted_behind_the_guard(app_factory, monkeypatch):
+    from flask import Blueprint
+
+    from mocks.click2sync import API
+
+    def extra():
+        bp = Blueprint("extra", __name__)
+
+        @bp.get("/ping")
+        def ping():
+            return {"pong": True}
+        return bp
+
+    monkeypatch.setattr(API, "control_blueprint", extra)
+    client = app_factory(apis=["click2sync"]).test_client()
+    assert client.get("/__sandbox/click2sync/ping").json == {"pong": True}
+    assert client.get("/__sandbox/click2sync/ping", environ_base={"REMOTE_ADDR": "10.0.0.1"}).status_code == 403
