@@ -47,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--root-api", default=None, metavar="NAME", help="also mount this API at /")
     serve.add_argument("--admin-token", default=os.environ.get("SANDBOX_ADMIN_TOKEN"),
                        help="open the control plane to non-loopback clients that send this token")
+    serve.add_argument("--allow-host", action="append", default=[], metavar="HOST", dest="allow_host",
+                       help="let webhooks/callbacks reach HOST (name, *.domain, IP, CIDR, optional :port; "
+                            "loopback is always allowed)")
     serve.add_argument("--journal-size", type=int, default=10_000)
     serve.add_argument("--option", action="append", default=[], metavar="API.NAME=VALUE",
                        help="per-API option, e.g. click2sync.products=500")
@@ -211,7 +214,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def config_from_args(args: argparse.Namespace) -> SandboxConfig:
     return SandboxConfig(state=args.state, seed=args.seed, apis=args.api, root_api=args.root_api,
-                         admin_token=args.admin_token, journal_size=args.journal_size,
+                         admin_token=args.admin_token, outbound_hosts=args.allow_host,
+                         journal_size=args.journal_size,
                          scenarios=args.scenario, options=_parse_options(args.option))
 
 

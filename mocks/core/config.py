@@ -14,6 +14,7 @@ class SandboxConfig:
     apis: list[str] | None = None         # None: every API that is installed
     root_api: str | None = None           # also mount this API at "/"
     admin_token: str | None = None        # control plane: loopback-only unless this is set
+    outbound_hosts: list[str] = field(default_factory=list)  # webhooks/callbacks: loopback + these (mocks.core.outbound)
     journal_size: int = 10_000
     violations_size: int = 1_000
     max_body_bytes: int = 5 * 1024 * 1024

@@ -12,6 +12,8 @@ Sending happens in a daemon thread per process (``start_sender``) and synchronou
 Signing: by default ``X-Sandbox-Signature: sha256=<hex HMAC-SHA256 of the body>`` when a secret
 is given; an API passes its own ``sign(body, secret) -> headers`` to match the real service.
 A scenario can make deliveries fail: ``FAULTS`` is consulted before each attempt.
+Only allowed hosts are called (:mod:`mocks.core.outbound`); a refused delivery is ``failed`` at
+once, its attempt recording the reason, and nothing is sent.
 """
 from __future__ import annotations
 
@@ -25,6 +27,8 @@ import uuid
 from typing import TYPE_CHECKING, Any, Callable
 
 import requests
+
+from mocks.core import outbound
 
 if TYPE_CHECKING:  # pragma: no cover
     from mocks.core.sandbox import Sandbox
@@ -145,12 +149,17 @@ def attempt(sandbox: "Sandbox", delivery: dict[str, Any]) -> dict[str, Any]:
         injected = hook(delivery)
         if injected:
             break
+    refused = None
     if injected:
         record.update(injected, injected_fault=True)
     else:
         try:
-            resp = requests.post(delivery["url"], data=body, headers=headers, timeout=TIMEOUT_S)
+            # allow-list (loopback + the operator's hosts), no redirects: mocks.core.outbound
+            resp = outbound.post(sandbox, delivery["url"], data=body, headers=headers, timeout=TIMEOUT_S)
             record["status"] = resp.status_code
+        except outbound.OutboundRefused as exc:
+            refused = record["error"] = exc.reason
+            record["refused"] = True
         except requests.RequestException as exc:
             record["error"] = f"{type(exc).__name__}: {exc}"[:300]
     record["duration_ms"] = round((time.perf_counter() - started) * 1000, 2)
@@ -158,7 +167,7 @@ def attempt(sandbox: "Sandbox", delivery: dict[str, Any]) -> dict[str, Any]:
     attempts = [*delivery.get("attempts", []), record]
     if ok:
         status, next_at = "delivered", None
-    elif len(attempts) >= MAX_ATTEMPTS:
+    elif refused or len(attempts) >= MAX_ATTEMPTS:  # a refused host stays refused: no retries
         status, next_at = "failed", None
     else:
         status, next_at = "pending", sandbox.clock.now() + 2 ** (len(attempts) - 1)
