@@ -129,3 +129,8 @@ class Api:
         from mocks.core import webhooks
         return webhooks.fail_next(sandbox, self.name, tenant, int(spec.get("status", 500)),
                                   int(spec.get("times", 1)))
+
+    def scenario_action(self, sandbox: "Sandbox", tenant: str | None, spec: dict[str, Any]) -> Any:
+        """``api_action: {name: ..., ...}``: an API-specific move of its own state (e.g. XTND moves
+        orders on, as its ERP and warehouse would). ``spec["name"]`` says which; default: nothing."""
+        return None

@@ -45,7 +45,7 @@ ACTIVE = "__sandbox__/scenarios"
 STATE_PREFIX = "__sandbox__/faults/"
 META = "__sandbox__/meta"
 HEADER = "X-Sandbox-Scenario"
-HOOK_ACTIONS = ("expire_token", "index_lag", "item_failures", "webhook_failure")
+HOOK_ACTIONS = ("expire_token", "index_lag", "item_failures", "webhook_failure", "api_action")
 
 
 # -- validation the schema cannot express ---------------------------------------------------
@@ -509,6 +509,8 @@ class Faults:
         if "webhook_failure" in action:
             g.webhook_failure = action["webhook_failure"]
             done["webhook_failure"] = api.webhook_failure(self.sandbox, tenant, action["webhook_failure"])
+        if "api_action" in action:
+            done["api_action"] = api.scenario_action(self.sandbox, tenant, action["api_action"])
         if done:
             g.fault_hooks = done
             g.fault["hooks"] = {k: v for k, v in done.items() if isinstance(v, (str, int, float, bool, dict, list))
