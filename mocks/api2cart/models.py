@@ -291,32 +291,91 @@ BRIDGE_CARTS = {
     "Woocommerce": "WooCommerce", "Xcart": "X-Cart", "Xtcommerce": "xt:Commerce",
     "XtcommerceVeyton": "xt:Commerce Veyton", "Zencart137": "Zen Cart",
 }
-#: API (hosted) platforms: cart_id -> (name, required credentials; a tuple inside means "one of these sets")
-API_CARTS: dict[str, tuple[str, list[Any]]] = {
+#: API (hosted) platforms and marketplaces: cart_id -> (name, the credential sets that connect it; any one
+#: complete set is enough). Every cart_id of the official document's ``AccountCartAdd.cart_id`` enum is
+#: here or in BRIDGE_CARTS; the credential names are the document's ``AccountCartAdd`` properties of
+#: that platform (the FAQ's per-platform pages pick the sets, e.g. Shopify's two ways, Squarespace's two,
+#: Etsy API v3's etsy_client_id + etsy_refresh_token).
+API_CARTS: dict[str, tuple[str, list[tuple[str, ...]]]] = {
+    "3DCart": ("3dcart", [("3dcart_private_key", "3dcart_access_token")]),
+    "3DCartApi": ("Shift4Shop (3dcart API)", [("3dcartapi_api_key",)]),
+    "AmazonSP": ("Amazon SP-API", [("amazon_sp_client_id", "amazon_sp_client_secret", "amazon_sp_refresh_token",
+                                     "amazon_sp_aws_region", "amazon_seller_id")]),
+    "Americommerce": ("AmeriCommerce", [("americommerce_app_id", "americommerce_app_secret",
+                                          "americommerce_access_token", "americommerce_refresh_token")]),
+    "AspDotNetStorefront": ("AspDotNetStorefront", [("aspdotnetstorefront_api_user", "aspdotnetstorefront_api_pass")]),
+    "BigCartel": ("Big Cartel", [("bigcartel_user_name", "bigcartel_password")]),
+    "Bricklink": ("BrickLink", [("bricklink_consumer_key", "bricklink_consumer_secret", "bricklink_token",
+                                  "bricklink_token_secret")]),
+    "BigcommerceApi": ("BigCommerce", [("bigcommerceapi_client_id", "bigcommerceapi_access_token", "bigcommerceapi_context"),
+                                        ("bigcommerceapi_admin_account", "bigcommerceapi_api_path", "bigcommerceapi_api_key")]),
+    "Bol": ("Bol.com", [("bol_api_key", "bol_api_secret", "bol_retailer_id")]),
+    "CommerceHQ": ("CommerceHQ", [("commercehq_api_key", "commercehq_api_password")]),
+    "Demandware": ("Salesforce Commerce Cloud", [("demandware_client_id", "demandware_api_password")]),
+    "EBay": ("eBay", [("ebay_client_id", "ebay_client_secret", "ebay_runame", "ebay_refresh_token")]),
+    "Ecwid": ("Ecwid", [("ecwid_acess_token", "ecwid_store_id")]),
+    "EtsyAPIv3": ("Etsy (API v3)", [("etsy_client_id", "etsy_refresh_token")]),
+    "Facebook": ("Facebook Shops", [("facebook_app_id", "facebook_app_secret", "facebook_access_token",
+                                      "facebook_business_id")]),
+    "Flipkart": ("Flipkart", [("flipkart_client_id", "flipkart_client_secret")]),
+    "Hybris": ("SAP Commerce Cloud", [("hybris_client_id", "hybris_client_secret", "hybris_username", "hybris_password",
+                                        "hybris_websites")]),
+    "Jumpseller": ("Jumpseller", [("jumpseller_login", "jumpseller_authtoken"),
+                                  ("jumpseller_client_id", "jumpseller_client_secret", "jumpseller_refresh_token")]),
+    "Lazada": ("Lazada", [("lazada_app_id", "lazada_app_secret", "lazada_refresh_token", "lazada_region")]),
+    "LightSpeed": ("Lightspeed eCom", [("lightspeed_api_key", "lightspeed_api_secret")]),
+    "Magento2Api": ("Magento 2 (REST API)", [("magento_access_token",),
+                                              ("magento_consumer_key", "magento_consumer_secret",
+                                               "magento_access_token", "magento_token_secret")]),
+    "MercadoLibre": ("Mercado Libre", [("mercado_libre_app_id", "mercado_libre_app_secret_key",
+                                         "mercado_libre_refresh_token")]),
+    "Miva": ("Miva", [("miva_access_token", "miva_signature")]),
+    "Neto": ("Maropost (Neto)", [("neto_api_key", "neto_api_username")]),
+    "Nopcommerce": ("nopCommerce", [("nopcommerce_token", "nopcommerce_secret")]),
+    "Otto": ("OTTO Market", [("otto_client_id", "otto_client_secret", "otto_app_id", "otto_refresh_token")]),
+    "PrestashopApi": ("PrestaShop (Webservice)", [("prestashop_webservice_key",)]),
+    "Salla": ("Salla", [("salla_client_id", "salla_client_secret", "salla_refresh_token", "salla_access_token")]),
+    "SCAPI": ("Salesforce B2C (SCAPI)", [("scapi_client_id", "scapi_client_secret", "scapi_organization_id",
+                                          "scapi_short_code")]),
     "Shopify": ("Shopify", [("shopify_access_token",), ("shopify_api_key", "shopify_api_password")]),
-    "WoocommerceApi": ("WooCommerce (REST API)", ["wc_consumer_key", "wc_consumer_secret"]),
-    "Magento2Api": ("Magento 2 (REST API)", ["magento_access_token"]),
-    "Bol": ("Bol.com", ["bol_api_key", "bol_api_secret", "bol_retailer_id"]),
-    "BigcommerceApi": ("BigCommerce", ["bigcommerceapi_access_token", "bigcommerceapi_context"]),
-    "PrestashopApi": ("PrestaShop (Webservice)", ["prestashop_webservice_key"]),
-    "Ecwid": ("Ecwid", ["ecwid_acess_token", "ecwid_store_id"]),
-    "AmazonSP": ("Amazon SP-API", ["amazon_sp_refresh_token", "amazon_seller_id"]),
-    "EBay": ("eBay", ["ebay_access_token", "ebay_refresh_token"]),
-    "Walmart": ("Walmart", ["walmart_client_id", "walmart_client_secret"]),
-    "Etsy": ("Etsy", ["etsy_access_token"]),
-    "Wix": ("Wix", ["wix_app_id", "wix_app_secret_key", "wix_instance_id", "wix_refresh_token"]),
-    "Squarespace": ("Squarespace", [("squarespace_api_key",), ("squarespace_client_id", "squarespace_access_token")]),
-    "Volusion": ("Volusion", ["volusion_login", "volusion_password"]),
-    "Demandware": ("Salesforce Commerce Cloud", ["demandware_client_id", "demandware_api_password"]),
+    "Shopee": ("Shopee", [("shopee_partner_id", "shopee_partner_key", "shopee_shop_id", "shopee_refresh_token",
+                           "shopee_region")]),
+    "Shoplazza": ("Shoplazza", [("shoplazza_access_token", "shoplazza_shared_secret")]),
+    "Shopline": ("SHOPLINE", [("shopline_access_token", "shopline_app_key", "shopline_app_secret")]),
+    "ShopwareApi": ("Shopware 6 (API)", [("shopware_api_key", "shopware_api_secret"), ("shopware_access_key",)]),
+    "Square": ("Square", [("square_client_id", "square_client_secret", "square_refresh_token")]),
+    "Squarespace": ("Squarespace", [("squarespace_api_key",),
+                                    ("squarespace_client_id", "squarespace_client_secret", "squarespace_access_token",
+                                     "squarespace_refresh_token")]),
+    "Temu": ("Temu", [("temu_app_key", "temu_app_secret", "temu_access_token", "temu_region")]),
+    "Tiendanube": ("Tiendanube", [("tiendanube_user_id", "tiendanube_access_token")]),
+    "TikTokShop": ("TikTok Shop", [("tiktokshop_app_key", "tiktokshop_app_secret", "tiktokshop_refresh_token")]),
+    "Unas": ("UNAS", [("unas_api_key",)]),
+    "Volusion": ("Volusion", [("volusion_login", "volusion_password")]),
+    "Walmart": ("Walmart", [("walmart_client_id", "walmart_client_secret")]),
+    "Wix": ("Wix", [("wix_app_id", "wix_app_secret_key", "wix_instance_id", "wix_refresh_token")]),
+    "WoocommerceApi": ("WooCommerce (REST API)", [("wc_consumer_key", "wc_consumer_secret")]),
+    "Zid": ("Zid", [("zid_client_id", "zid_client_secret", "zid_access_token", "zid_authorization", "zid_refresh_token")]),
+    # Zoey: the document lists no Zoey-specific credential; the store URL alone connects it (sandbox choice)
+    "Zoey": ("Zoey", [()]),
+    "Zoho": ("Zoho Commerce", [("zoho_client_id", "zoho_client_secret", "zoho_refresh_token", "zoho_region")]),
 }
-#: marketplaces: no storefront URL is needed to connect them
-NO_URL_CARTS = {"Bol", "AmazonSP", "EBay", "Walmart", "Etsy", "Flipkart", "Lazada", "Otto", "Shopee", "TikTokShop",
-                "Temu", "MercadoLibre", "Facebook", "Bricklink", "Zoho"}
+#: marketplaces and POS: no storefront URL is needed to connect them
+NO_URL_CARTS = {"Bol", "AmazonSP", "EBay", "Walmart", "EtsyAPIv3", "Flipkart", "Lazada", "Otto", "Shopee", "TikTokShop",
+                "Temu", "MercadoLibre", "Facebook", "Bricklink", "Zoho", "Square"}
+#: FAQ (Webhooks): "If a particular e-commerce platform does not support native webhooks (e.g Magento,
+#: Opencart), webhooks functionality is emulated by querying store data periodically ... 300 seconds".
+#: The sandbox treats every bridge platform except WooCommerce (which has native webhooks), and the
+#: Magento 2 / PrestaShop REST connections, as polled.
+POLLED_CARTS = (set(BRIDGE_CARTS) - {"Woocommerce"}) | {"Magento2Api", "PrestashopApi"}
+POLL_INTERVAL_S = 300
 #: platforms where basket.live_shipping_service.* works (FAQ: Shopify, Magento, Magento 2, WooCommerce)
 LIVE_SHIPPING_CARTS = {"Shopify": 1, "Magento1212": None, "Magento2Api": None, "Woocommerce": None, "WoocommerceApi": None}
 VERSIONS = {"Shopify": "2024-01", "Woocommerce": "8.5.2", "WoocommerceApi": "8.5.2", "Magento1212": "2.4.6",
-            "Magento2Api": "2.4.6", "Bol": "10", "Prestashop": "8.1.2"}
+            "Magento2Api": "2.4.6", "Bol": "10", "Prestashop": "8.1.2", "Opencart14": "4.0.2.3"}
 BRIDGE_VERSION = "162"
+BRIDGE_PARAMS = ("store_url", "store_key", "bridge_url", "store_root", "ftp_host", "ftp_user", "ftp_password",
+                 "ftp_port", "ftp_store_dir")
 
 
 def cart_name(cart_id: str) -> str:
@@ -327,18 +386,75 @@ def cart_name(cart_id: str) -> str:
     return cart_id
 
 
+def all_cart_ids() -> list[str]:
+    return sorted(set(BRIDGE_CARTS) | set(API_CARTS), key=str.lower)
+
+
 def supported_carts(all_ids: Iterable[str]) -> list[dict[str, Any]]:
+    """``cart.list``: every platform with the flat list of parameters it takes."""
     out = []
     for cart_id in all_ids:
         if cart_id in BRIDGE_CARTS:
-            params = ["store_url", "store_key", "bridge_url", "store_root", "ftp_host", "ftp_user", "ftp_password",
-                      "ftp_port", "ftp_store_dir"]
+            params = list(BRIDGE_PARAMS)
         else:
-            req = API_CARTS.get(cart_id, (cart_id, []))[1]
-            params = ([] if cart_id in NO_URL_CARTS else ["store_url"]) + [
-                n for r in req for n in (r if isinstance(r, tuple) else (r,))]
+            params = ([] if cart_id in NO_URL_CARTS else ["store_url"]) + _cred_names(cart_id)
         out.append({"cart_id": cart_id, "cart_name": cart_name(cart_id), "cart_versions": VERSIONS.get(cart_id, ""),
                     "params": params})
+    return out
+
+
+_PARAM_HELP = {
+    "store_url": "A web address of a store that you would like to connect to API2Cart",
+    "store_key": "Set this parameter if bridge is already uploaded to store",
+    "bridge_url": "Custom bridge url (with store_root if the bridge folder is not in the store root)",
+    "store_root": "Absolute server path to the store root folder",
+    "ftp_host": "FTP connection host", "ftp_user": "FTP User", "ftp_password": "FTP Password",
+    "ftp_port": "FTP Port", "ftp_store_dir": "FTP Store dir",
+    "verify": "Enables or disables cart's verification", "custom_label": "Defines a custom label for the store in the app",
+}
+
+
+def _param(name: str, descriptions: dict[str, str]) -> dict[str, str]:
+    return {"name": name, "description": descriptions.get(name) or _PARAM_HELP.get(name, name.replace("_", " "))}
+
+
+def supported_platforms(descriptions: dict[str, str]) -> dict[str, Any]:
+    """``account.supported_platforms``: per platform, the alternative sets of required parameters
+    (``params.required``: a list of sets, any one of which connects) and the optional ones."""
+    out = []
+    for cart_id in all_cart_ids():
+        if cart_id in BRIDGE_CARTS:
+            required = [["store_url", "store_key"], ["store_url", "bridge_url"],
+                        ["store_url", "ftp_host", "ftp_user", "ftp_password"]]
+            additional = ["store_root", "ftp_port", "ftp_store_dir", "db_tables_prefix", "user_agent"]
+            method = "bridge"
+        else:
+            url = [] if cart_id in NO_URL_CARTS else ["store_url"]
+            sets = API_CARTS[cart_id][1]
+            required = [url + list(s) for s in sets]
+            taken = {n for s in required for n in s}
+            prefix = _cred_prefix(cart_id)
+            additional = [n for n in descriptions if prefix and n.startswith(prefix) and n not in taken]
+            method = "api"
+        out.append({"cart_id": cart_id, "cart_name": cart_name(cart_id), "cart_versions": VERSIONS.get(cart_id, ""),
+                    "cart_method": method,
+                    "params": {"required": [[_param(n, descriptions) for n in s] for s in required],
+                               "additional": [_param(n, descriptions) for n in [*additional, "verify", "custom_label"]]}})
+    return {"supported_platforms_count": len(out), "supported_platforms": out}
+
+
+def _cred_prefix(cart_id: str) -> str:
+    names = _cred_names(cart_id)
+    if not names:
+        return ""
+    first = names[0]
+    return first[: first.index("_") + 1] if first != "mercado_libre_app_id" else "mercado_libre_"
+
+
+def _cred_names(cart_id: str) -> list[str]:
+    out: list[str] = []
+    for s in API_CARTS.get(cart_id, (cart_id, []))[1]:
+        out.extend(n for n in s if n not in out)
     return out
 
 
@@ -381,20 +497,13 @@ class Account:
         if bridge:
             self._check_bridge(p, store_key)
         else:
-            for rule in API_CARTS.get(cart_id, (cart_id, []))[1]:
-                options = [rule] if isinstance(rule, str) else None
-                if options is None:  # a choice of credential sets: the first complete set wins
-                    sets = API_CARTS[cart_id][1]
-                    if not any(all(n in p for n in s) for s in sets if isinstance(s, tuple)):
-                        choices = [s for s in sets if isinstance(s, tuple)]
-                        closest = max(choices, key=lambda s: sum(n in p for n in s))  # the set the caller began
-                        raise X.required(next(n for n in closest if n not in p))
-                    continue
-                for name in options:
-                    if name not in p:
-                        raise X.required(name)
+            sets = API_CARTS.get(cart_id, (cart_id, [()]))[1]
+            if not any(all(n in p for n in s) for s in sets):
+                closest = max(sets, key=lambda s: sum(n in p for n in s))  # the set the caller began
+                raise X.required(next(n for n in closest if n not in p))
+            prefix = _cred_prefix(cart_id)
             for name, value in p.data.items():
-                if name.startswith(tuple(k.split("_")[0] + "_" for k in _cred_names(cart_id))) and value not in (None, ""):
+                if prefix and name.startswith(prefix) and value not in (None, ""):
                     creds[name] = value
             if p.bool("verify", True) and any(str(v).lower().startswith("invalid") for v in creds.values()):
                 raise X.A2CError(103, f"Incorrect {cart_name(cart_id)} credentials. The store rejected the access data.")
@@ -509,11 +618,6 @@ class Account:
         self.stores.delete(store["tenant"])
 
 
-def _cred_names(cart_id: str) -> list[str]:
-    rules = API_CARTS.get(cart_id, (cart_id, []))[1]
-    return [n for r in rules for n in (r if isinstance(r, tuple) else (r,))]
-
-
 _ALL_CRED_NAMES = {n for cid in API_CARTS for n in _cred_names(cid)} | {
     "shopify_shared_secret", "shopify_client_id", "wc_consumer_key", "wc_consumer_secret", "magento_consumer_key",
     "magento_consumer_secret", "magento_token_secret", "bol_api_key", "bol_api_secret", "bol_retailer_id"}
@@ -547,12 +651,30 @@ CUSTOMER_DEFAULT = "id,email,first_name,last_name"
 ORDER_DEFAULT = "order_id,customer,totals,address,items,bundles,status"
 RETURN_DEFAULT = "id,order_products"
 WEBHOOK_DEFAULT = "id,entity,action,callback"
+SHIPMENT_DEFAULT = "id,order_id,items,tracking_numbers"
 #: the order ``params`` groups of the vendor's default (address -> both addresses, items -> order_products)
 ORDER_GROUPS = {"address": ("shipping_address", "billing_address"), "items": ("order_products",)}
 
 ORDER_STATUSES = {"pending": "Pending", "processing": "Processing", "shipped": "Shipped", "complete": "Complete",
                   "canceled": "Canceled", "refunded": "Refunded", "on_hold": "On Hold"}
 RETURN_STATUSES = {"pending": "Pending", "approved": "Approved", "rejected": "Rejected", "completed": "Completed"}
+#: Shopify's return workflow (FAQ: "You can't specify any return status on Shopify. Shopify has a clear
+#: return workflow"): Shopify's Return.status values and the moves its admin API allows
+#: (returnApproveRequest / returnDeclineRequest on a request, returnClose / returnCancel on an open
+#: return, returnReopen on a closed one). A new return is "requested" or "open" (returnCreate).
+SHOPIFY_RETURN_STATUSES = {"requested": "Requested", "open": "Open", "closed": "Closed", "declined": "Declined",
+                           "canceled": "Canceled"}
+SHOPIFY_RETURN_FLOW = {"requested": {"open", "declined"}, "open": {"closed", "canceled"}, "closed": {"open"},
+                       "declined": set(), "canceled": set()}
+SHOPIFY_RETURN_START = ("requested", "open")
+#: Bol.com handling results (FAQ: order_product_handling_status is required on Bol.com; the possible
+#: values are listed in the error text) - the Bol Retailer API's handlingResult values.
+BOL_HANDLING_STATUSES = ("RETURN_RECEIVED", "EXCHANGE_PRODUCT", "RETURN_DOES_NOT_MEET_CONDITIONS", "REPAIR_PRODUCT",
+                         "CUSTOMER_KEEPS_PRODUCT_PAID", "STILL_APPROVED")
+
+
+def return_statuses(cart_id: str) -> dict[str, str]:
+    return SHOPIFY_RETURN_STATUSES if cart_id == "Shopify" else RETURN_STATUSES
 RETURN_ACTIONS = {"refund": "Refund", "replace": "Replace", "store_credit": "Store credit"}
 RETURN_REASONS = {"defective": "Defective", "wrong_item": "Wrong item", "not_as_described": "Not as described",
                   "no_longer_needed": "No longer needed", "other": "Other"}
@@ -569,7 +691,7 @@ def order_select(order: dict[str, Any], params: str | None, exclude: str | None)
     wanted = [x.strip() for x in (params or ORDER_DEFAULT).split(",") if x.strip()]
     if "force_all" in wanted:
         return select(order, "force_all", exclude, ORDER_DEFAULT)
-    fields: list[str] = ["id"]
+    fields: list[str] = ["id", "additional_fields"]  # additional_fields (return_status) always answers
     for w in wanted:
         fields.extend(ORDER_GROUPS.get(w, (w,)))
     if "totals" in wanted:
@@ -580,8 +702,10 @@ def order_select(order: dict[str, Any], params: str | None, exclude: str | None)
 class StoreData:
     """Everything one store (tenant) holds. ``events`` collects (entity, action, entity dict) for webhooks."""
 
-    def __init__(self, state: TenantState) -> None:
+    def __init__(self, state: TenantState, cart_id: str = "") -> None:
         self.state = state
+        self.cart_id = cart_id
+        self.shipments = state.collection("shipments")
         self.products = state.collection("products")
         self.categories = state.collection("categories")
         self.customers = state.collection("customers")
@@ -698,15 +822,7 @@ class StoreData:
     # -- categories ----------------------------------------------------------------------------
     def category_list(self, p: Params) -> tuple[dict[str, Any], dict[str, Any]]:
         start, count = window(p)
-        items = self.categories.values()
-        if "parent_id" in p:
-            items = [i for i in items if i.get("parent_id") == p.str("parent_id")]
-        if "avail" in p:
-            items = [i for i in items if i.get("avail") == p.bool("avail")]
-        if "find_value" in p:
-            where = p.str("find_where", "name") or "name"
-            items = [i for i in items if (p.str("find_value") or "").lower() in str(i.get(where, "")).lower()]
-        items = sorted(date_filters(items, p, "created", "modified"), key=id_key)
+        items = self._category_filter(p)
         chunk, pagination = page(items, start, count)
         rows = [select(public(i), p.str("params"), p.str("exclude"), CATEGORY_DEFAULT) for i in chunk]
         return {"categories_count": len(items), "category": rows}, pagination
@@ -741,17 +857,7 @@ class StoreData:
     # -- customers -----------------------------------------------------------------------------
     def customer_list(self, p: Params) -> tuple[dict[str, Any], dict[str, Any]]:
         start, count = window(p)
-        items = self.customers.values()
-        ids = p.ids("ids")
-        if ids is not None:
-            items = [i for i in items if i["id"] in ids]
-        if "since_id" in p:
-            since = p.int("since_id", 0) or 0
-            items = [i for i in items if id_key(i)[0] > since]
-        if "find_value" in p:
-            where = p.str("find_where", "email") or "email"
-            items = [i for i in items if (p.str("find_value") or "").lower() in str(i.get(where, "")).lower()]
-        items = date_filters(items, p, "created", "modified")
+        items = self._customer_filter(p)
         items = sort_items(items, p, "created_time", {
             "created_time": lambda i: (i["_ts"]["created"], id_key(i)), "modified_time": lambda i: i["_ts"]["modified"],
             "id": id_key, "email": lambda i: i["email"]})
@@ -816,6 +922,9 @@ class StoreData:
             items = [i for i in items if i.get("_financial_status") == p.str("financial_status")]
         if "fulfillment_status" in p:
             items = [i for i in items if i.get("_fulfillment_status") == p.str("fulfillment_status")]
+        if "return_status" in p:  # FAQ: order.list filters by additional_fields.return_status
+            wanted = set((p.str("return_status") or "").split(","))
+            items = [i for i in items if (i.get("additional_fields") or {}).get("return_status", "no_return") in wanted]
         return date_filters(items, p, "created", "modified")
 
     def order_list(self, p: Params) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -947,12 +1056,140 @@ class StoreData:
                 self.emit("order", "status.update", public(order))
         return {"updated_items": 1 if changed else 0}
 
+    # -- find, counts, category update/delete --------------------------------------------------
+    def _find(self, items: list[dict[str, Any]], p: Params, default_where: str) -> list[dict[str, Any]]:
+        """``find_value`` in the ``find_where`` fields (comma list); ``find_params``: ``whole_words``
+        (default: the value as whole words, case-insensitive), ``regex``, or anything else for a
+        case-insensitive substring match."""
+        value = p.need("find_value")
+        where = [w.strip() for w in (p.str("find_where", default_where) or default_where).split(",") if w.strip()]
+        how = (p.str("find_params", "whole_words") or "whole_words").strip().lower()
+        if how == "regex":
+            try:
+                rx = re.compile(value, re.I)
+            except re.error:
+                raise X.invalid("find_value", "regular expression") from None
+        elif how == "whole_words":
+            rx = re.compile(r"(?<!\w)" + re.escape(value) + r"(?!\w)", re.I)
+        else:
+            rx = re.compile(re.escape(value), re.I)
+        fields = {"sku": "u_sku", "model": "u_model"}
+        return sorted((i for i in items if any(rx.search(str(i.get(fields.get(w, w)) or "")) for w in where)), key=id_key)
+
+    def product_find(self, p: Params) -> dict[str, Any]:
+        found = self._find(self.products.values(), p, "name")
+        return {"product": [{"id": i["id"], "name": i.get("name") or "", "description": i.get("description") or "",
+                             "price": i.get("price") or 0.0} for i in found]}
+
+    def category_find(self, p: Params) -> dict[str, Any]:
+        found = self._find(self.categories.values(), p, "name")
+        return {"category": [{"id": i["id"], "name": i["name"], "description": i.get("description") or ""} for i in found]}
+
+    def customer_find(self, p: Params) -> dict[str, Any]:
+        """The official document answers one customer (id, email, first_name, last_name): the first
+        match by id; none -> 112."""
+        found = self._find(self.customers.values(), p, "email")
+        if not found:
+            raise X.A2CError(112, f"Customer '{p.str('find_value')}' not found")
+        c = found[0]
+        return {"id": c["id"], "email": c["email"], "first_name": c["first_name"] or "", "last_name": c["last_name"] or ""}
+
+    def order_find(self, p: Params) -> dict[str, Any]:
+        start, count = window(p)
+        items = sorted(self._order_filter(p), key=lambda i: id_key(i, "order_id"))
+        return {"order": [order_select(public(i), p.str("params"), p.str("exclude")) for i in items[start:start + count]]}
+
+    def _category_filter(self, p: Params) -> list[dict[str, Any]]:
+        items = self.categories.values()
+        if "parent_id" in p:
+            items = [i for i in items if i.get("parent_id") == p.str("parent_id")]
+        if "avail" in p:
+            items = [i for i in items if i.get("avail") == p.bool("avail")]
+        if "find_value" in p:
+            where = p.str("find_where", "name") or "name"
+            items = [i for i in items if (p.str("find_value") or "").lower() in str(i.get(where, "")).lower()]
+        return sorted(date_filters(items, p, "created", "modified"), key=id_key)
+
+    def category_count(self, p: Params) -> dict[str, Any]:
+        return {"categories_count": len(self._category_filter(p))}
+
+    def category_update(self, p: Params) -> dict[str, Any]:
+        cid = p.need("id")
+        if "parent_id" in p:
+            parent = p.str("parent_id") or "0"
+            if parent == cid:
+                raise X.A2CError(109, "Parameter 'parent_id' is not valid. A category can't be its own parent.")
+            if parent != "0" and self.categories.lookup(parent) is None:
+                raise X.not_found("Category", parent)
+        if "name" in p:
+            name = p.str("name") or ""
+            current = self.categories.lookup(cid)
+            parent_id = p.str("parent_id") or (current or {}).get("parent_id", "0")
+            for other in self.categories.values():
+                if other["id"] != cid and other["name"].lower() == name.lower() and other.get("parent_id") == parent_id:
+                    raise X.exists(f"Category '{name}' already exists")
+        now = self.state.now()
+
+        def apply(old: dict[str, Any] | None) -> dict[str, Any]:
+            if old is None:
+                raise X.not_found("Category", cid)
+            new = copy.deepcopy(old)
+            for name in ("name", "description", "short_description", "parent_id", "meta_title", "meta_description", "seo_url"):
+                if name in p:
+                    new[name] = p.str(name)
+            if "meta_keywords" in p:
+                new["keywords"] = p.str("meta_keywords")
+            if "avail" in p:
+                new["avail"] = p.bool("avail")
+            if "sort_order" in p:
+                new["sort_order"] = p.int("sort_order", unsigned=False)
+            new["modified_at"] = a2c_date(now)
+            new["_ts"]["modified"] = now
+            return new
+
+        category = self.categories.update(cid, apply)
+        assert category is not None
+        self.emit("category", "update", public(category))
+        return {"updated_items": 1}
+
+    def category_delete(self, p: Params) -> dict[str, Any]:
+        cid = p.need("id")
+        if self.categories.lookup(cid) is None:
+            raise X.not_found("Category", cid)
+        # children move up to the root and products lose the category (what the platforms do)
+        for child_id, child in self.categories.items():
+            if child.get("parent_id") == cid:
+                self.categories.update(child_id, lambda old: old and {**old, "parent_id": "0"})
+        for pid, product in self.products.items():
+            if cid in product.get("categories_ids", []):
+                self.products.update(pid, lambda old: old and {**old, "categories_ids": [c for c in old["categories_ids"] if c != cid]})
+        self.categories.delete(cid)
+        self.emit("category", "delete", {"id": cid})
+        return {"delete_items": True}
+
+    def _customer_filter(self, p: Params) -> list[dict[str, Any]]:
+        items = self.customers.values()
+        ids = p.ids("ids")
+        if ids is not None:
+            items = [i for i in items if i["id"] in ids]
+        if "since_id" in p:
+            since = p.int("since_id", 0) or 0
+            items = [i for i in items if id_key(i)[0] > since]
+        if "find_value" in p:
+            where = p.str("find_where", "email") or "email"
+            items = [i for i in items if (p.str("find_value") or "").lower() in str(i.get(where, "")).lower()]
+        return date_filters(items, p, "created", "modified")
+
+    def customer_count(self, p: Params) -> dict[str, Any]:
+        return {"customers_count": len(self._customer_filter(p))}
+
     # -- returns -------------------------------------------------------------------------------
     def _return_products(self, order: dict[str, Any], raw: Any, default_reason: str | None,
                          default_action: str | None, existing: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         if not isinstance(raw, list) or not raw:
             raise X.required("order_products")
         by_id = {i["order_product_id"]: i for i in order["order_products"]}
+        bol = self.cart_id == "Bol"
         out = []
         for entry in raw:
             if not isinstance(entry, dict):
@@ -967,31 +1204,61 @@ class StoreData:
                 raise X.A2CError(109, f"Parameter 'order_product_quantity' is not valid. At most {item.get('quantity')} "
                                       f"unit(s) of order product '{opid}' can be returned.")
             before = (existing or {}).get(opid) or {}
-            reason = _lookup("order_product_reason_id", ep.str("order_product_reason_id") or default_reason
-                             or (before.get("reason") or {}).get("id"), RETURN_REASONS)
-            action = _lookup("order_product_action_id", ep.str("order_product_action_id") or default_action
-                             or (before.get("action") or {}).get("id"), RETURN_ACTIONS)
+            extra: dict[str, Any] = {}
+            if bol:  # FAQ: reason ids are not supported on Bol.com; the handling status is required
+                if "order_product_reason_id" in ep:
+                    raise X.A2CError(109, "Parameter 'order_product_reason_id' is not supported by Bol.com. "
+                                          "Use order_product_reason to describe the reason.")
+                handling = ep.str("order_product_handling_status") or before.get("additional_fields", {}).get("handling_status")
+                if handling is None:
+                    raise X.required("order_product_handling_status")
+                if handling not in BOL_HANDLING_STATUSES:
+                    raise X.A2CError(109, f"Parameter 'order_product_handling_status' is not valid. Allowed values: "
+                                          f"{', '.join(BOL_HANDLING_STATUSES)}.")
+                extra["additional_fields"] = {"handling_status": handling}
+                text = ep.str("order_product_reason") or (before.get("reason") or {}).get("name") or ""
+                reason = {"id": "", "name": text}
+                action_id = ep.str("order_product_action_id") or default_action or (before.get("action") or {}).get("id")
+                action = _lookup("order_product_action_id", action_id, RETURN_ACTIONS) if action_id else None
+            else:
+                if "order_product_handling_status" in ep:
+                    raise X.A2CError(109, "Parameter 'order_product_handling_status' is supported only on Bol.com.")
+                reason = _lookup("order_product_reason_id", ep.str("order_product_reason_id") or default_reason
+                                 or (before.get("reason") or {}).get("id"), RETURN_REASONS)
+                action = _lookup("order_product_action_id", ep.str("order_product_action_id") or default_action
+                                 or (before.get("action") or {}).get("id"), RETURN_ACTIONS)
             out.append({"product_id": item.get("product_id"), "order_product_id": opid, "sku": item.get("model"),
                         "name": item.get("name"), "quantity": qty, "reason": reason, "action": action,
                         "condition": ep.str("order_product_condition"),
-                        "customer_comment": ep.str("order_product_customer_comment")})
+                        "customer_comment": ep.str("order_product_customer_comment"), **extra})
         return out
 
-    def return_add(self, p: Params) -> dict[str, Any]:
-        oid = p.need("order_id")
-        order = self._order(oid)
-        status = _lookup("return_status_id", p.need("return_status_id"), RETURN_STATUSES)
-        action = p.need("return_action_id")
-        reason = p.need("return_reason_id")
-        _lookup("return_action_id", action, RETURN_ACTIONS)
-        _lookup("return_reason_id", reason, RETURN_REASONS)
-        products = self._return_products(order, p.get("order_products"), reason, action)
-        returned = self._returned_quantities(oid)
+    def _check_left(self, order: dict[str, Any], products: list[dict[str, Any]], skip: str | None = None) -> None:
+        returned = self._returned_quantities(order["id"], skip=skip)
         for prod in products:
             limit = next(int(i.get("quantity") or 0) for i in order["order_products"]
                          if i["order_product_id"] == prod["order_product_id"])
             if returned.get(prod["order_product_id"], 0) + prod["quantity"] > limit:
-                raise X.exists(f"A return for order product '{prod['order_product_id']}' of order '{oid}' already exists")
+                raise X.exists(f"A return for order product '{prod['order_product_id']}' of order '{order['id']}' "
+                               "already exists")
+
+    def return_add(self, p: Params) -> dict[str, Any]:
+        oid = p.need("order_id")  # FAQ: "For all platforms, order_id and order_products must be specified"
+        order = self._order(oid)
+        statuses = return_statuses(self.cart_id)
+        status = _lookup("return_status_id", p.need("return_status_id"), statuses)
+        if self.cart_id == "Shopify" and status["id"] not in SHOPIFY_RETURN_START:
+            raise X.A2CError(109, f"Parameter 'return_status_id' is not valid. A new Shopify return can only be "
+                                  f"{' or '.join(SHOPIFY_RETURN_START)}.")
+        action = p.need("return_action_id")
+        _lookup("return_action_id", action, RETURN_ACTIONS)
+        reason = p.need("return_reason_id")
+        if self.cart_id != "Bol":
+            _lookup("return_reason_id", reason, RETURN_REASONS)
+        else:  # Bol.com has no reason ids: the document requires the field, the sandbox ignores its value
+            reason = None
+        products = self._return_products(order, p.get("order_products"), reason, action)
+        self._check_left(order, products)
         rid = str(self.state.next_id("return", start=1))
         now = self.state.now()
         ret = {"id": rid, "name": f"#{rid}", "order_id": oid, "customer_id": order["customer"]["id"] or None,
@@ -999,6 +1266,7 @@ class StoreData:
                "order_products": products, "comment": p.str("comment"), "staff_note": p.str("staff_note"),
                "_ts": {"created": now, "modified": now}}
         self.returns.put(rid, ret)
+        self._sync_return_status(oid)
         self.emit("order.return", "add", public(ret))
         return {"return_id": rid}
 
@@ -1011,22 +1279,41 @@ class StoreData:
                 out[prod["order_product_id"]] = out.get(prod["order_product_id"], 0) + prod["quantity"]
         return out
 
+    def _sync_return_status(self, oid: str) -> None:
+        """``additional_fields.return_status`` of the order: ``no_return`` until a return exists, then
+        the status of its latest return (FAQ, "return_status")."""
+        mine = sorted((r for r in self.returns.values() if r["order_id"] == oid), key=id_key)
+        value = mine[-1]["status"]["id"] if mine else "no_return"
+
+        def apply(old: dict[str, Any] | None) -> dict[str, Any] | None:
+            if old is None or (old.get("additional_fields") or {}).get("return_status") == value:
+                return old
+            new = copy.deepcopy(old)
+            new["additional_fields"] = {**(new.get("additional_fields") or {}), "return_status": value}
+            return new
+
+        self.orders.update(oid, apply)
+
     def return_update(self, p: Params) -> dict[str, Any]:
         rid = p.need("return_id")
         current = self.returns.lookup(rid)
         if current is None or ("order_id" in p and current["order_id"] != p.str("order_id")):
             raise X.not_found("Return", rid)
         order = self._order(current["order_id"])
-        status = _lookup("return_status_id", p.str("return_status_id"), RETURN_STATUSES) if "return_status_id" in p else None
+        status = None
+        if "return_status_id" in p:
+            status = _lookup("return_status_id", p.str("return_status_id"), return_statuses(self.cart_id))
+            old_id = current["status"]["id"]
+            if self.cart_id == "Shopify" and status["id"] != old_id and status["id"] not in SHOPIFY_RETURN_FLOW.get(old_id, set()):
+                allowed = sorted(SHOPIFY_RETURN_FLOW.get(old_id, set()))
+                raise X.A2CError(109, f"Parameter 'return_status_id' is not valid. On Shopify a '{old_id}' return can "
+                                      f"move to: {', '.join(allowed) if allowed else 'nothing (final status)'}.")
+        if self.cart_id == "Bol" and "return_reason_id" in p:
+            raise X.A2CError(109, "Parameter 'return_reason_id' is not supported by Bol.com.")
         products = self._return_products(order, p.get("order_products"), p.str("return_reason_id"),
                                          p.str("return_action_id"),
                                          {x["order_product_id"]: x for x in current["order_products"]})
-        returned = self._returned_quantities(current["order_id"], skip=rid)
-        for prod in products:
-            limit = next(int(i.get("quantity") or 0) for i in order["order_products"]
-                         if i["order_product_id"] == prod["order_product_id"])
-            if returned.get(prod["order_product_id"], 0) + prod["quantity"] > limit:
-                raise X.exists(f"A return for order product '{prod['order_product_id']}' already exists")
+        self._check_left(order, products, skip=rid)
         now = self.state.now()
 
         def apply(old: dict[str, Any] | None) -> dict[str, Any]:
@@ -1048,6 +1335,7 @@ class StoreData:
 
         ret = self.returns.update(rid, apply)
         assert ret is not None
+        self._sync_return_status(ret["order_id"])
         self.emit("order.return", "update", public(ret))
         return {"updated_items": 1}
 
@@ -1057,12 +1345,16 @@ class StoreData:
         if ret is None or ret["order_id"] != oid:
             raise X.not_found("Return", rid)
         self.returns.delete(rid)
+        self._sync_return_status(oid)
         self.emit("order.return", "delete", {"id": rid, "order_id": oid})
         return {"deleted": True}
 
     def _return_filter(self, p: Params) -> list[dict[str, Any]]:
-        items = self.returns.values()
         ids = p.ids("order_ids") or ([p.str("order_id")] if "order_id" in p else None)
+        if self.cart_id == "Shopify" and ids is None:
+            # FAQ: "For Shopify, you must specify the order_id or order_ids parameter"
+            raise X.A2CError(114, "Parameter 'order_id' or 'order_ids' is required for Shopify")
+        items = self.returns.values()
         if ids is not None:
             items = [i for i in items if i["order_id"] in ids]
         if "customer_id" in p:
@@ -1087,6 +1379,105 @@ class StoreData:
 
     def return_count(self, p: Params) -> dict[str, Any]:
         return {"returns_count": len(self._return_filter(p))}
+
+    def return_reasons(self) -> dict[str, Any]:
+        if self.cart_id == "Bol":  # FAQ: return reasons (ids) are not supported on Bol.com
+            raise X.not_supported("return.reason.list", self.cart_id)
+        return {"return_reasons": [{"id": k, "name": v} for k, v in RETURN_REASONS.items()]}
+
+    def return_status_list(self) -> dict[str, Any]:
+        return {"return_statuses": [{"id": k, "name": v} for k, v in return_statuses(self.cart_id).items()]}
+
+    def return_action_list(self) -> dict[str, Any]:
+        return {"return_actions": [{"id": k, "name": v} for k, v in RETURN_ACTIONS.items()]}
+
+    # -- shipments -----------------------------------------------------------------------------
+    def _shipped(self, oid: str) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for s in self.shipments.values():
+            if s["order_id"] == oid:
+                for item in s["items"]:
+                    out[item["order_product_id"]] = out.get(item["order_product_id"], 0) + float(item["quantity"] or 0)
+        return out
+
+    def shipment_add(self, p: Params) -> dict[str, Any]:
+        oid = p.need("order_id")
+        order = self._order(oid)
+        by_id = {i["order_product_id"]: i for i in order["order_products"]}
+        shipped = self._shipped(oid)
+        raw = p.get("items")
+        if raw is not None and not isinstance(raw, list):
+            raise X.invalid("items", "array")
+        if not raw:  # no items: ship everything not shipped yet
+            raw = [{"order_product_id": k, "quantity": float(v.get("quantity") or 0) - shipped.get(k, 0)}
+                   for k, v in by_id.items() if float(v.get("quantity") or 0) - shipped.get(k, 0) > 0]
+            if not raw:
+                raise X.A2CError(109, f"Order '{oid}' has no items left to ship.")
+        items = []
+        for entry in raw:
+            if not isinstance(entry, dict):
+                raise X.invalid("items", "array of objects")
+            ep = Params(entry)
+            opid = ep.need("order_product_id")
+            line = by_id.get(opid)
+            if line is None:
+                raise X.not_found("Order product", opid)
+            qty = ep.num("quantity", float(line.get("quantity") or 0) - shipped.get(opid, 0))
+            left = float(line.get("quantity") or 0) - shipped.get(opid, 0)
+            if qty is None or qty <= 0 or qty > left:
+                raise X.A2CError(109, f"Parameter 'quantity' is not valid. {left:g} unit(s) of order product '{opid}' "
+                                      "are left to ship.")
+            items.append({"order_product_id": opid, "product_id": line.get("product_id"), "variant_id": line.get("variant_id"),
+                          "model": line.get("model"), "name": line.get("name"), "price": line.get("price"), "quantity": qty})
+        tracking = []
+        raw_tracking = p.get("tracking_numbers")
+        if raw_tracking is not None and not isinstance(raw_tracking, list):
+            raise X.invalid("tracking_numbers", "array")
+        for entry in raw_tracking or []:
+            if not isinstance(entry, dict) or not isinstance(entry.get("tracking_number"), str) or not entry["tracking_number"]:
+                raise X.invalid("tracking_numbers", "array of {carrier_id, tracking_number}")
+            tracking.append({"carrier_id": str(entry.get("carrier_id") or p.str("shipment_provider") or ""),
+                             "tracking_number": entry["tracking_number"]})
+        sid = str(self.state.next_id("shipment", start=1))
+        now = self.state.now()
+        shipment = {"id": sid, "order_id": oid, "name": p.str("shipping_method"), "warehouse_id": p.str("warehouse_id"),
+                    "shipment_provider": p.str("shipment_provider"), "tracking_numbers": tracking,
+                    "created_at": a2c_date(now), "modified_time": a2c_date(now), "items": items,
+                    "is_shipped": bool(p.bool("is_shipped", True)), "delivered_at": None,
+                    "additional_fields": {"tracking_link": p.str("tracking_link")}, "_ts": {"created": now, "modified": now}}
+        self.shipments.put(sid, shipment)
+        for item in items:
+            shipped[item["order_product_id"]] = shipped.get(item["order_product_id"], 0) + item["quantity"]
+        complete = all(shipped.get(k, 0) >= float(v.get("quantity") or 0) for k, v in by_id.items())
+
+        def apply(old: dict[str, Any] | None) -> dict[str, Any]:
+            assert old is not None
+            new = copy.deepcopy(old)
+            new["_fulfillment_status"] = "fulfilled" if complete else "partially_fulfilled"
+            if complete and new["status"]["id"] in ("pending", "processing", "on_hold"):
+                new["status"]["id"], new["status"]["name"] = "shipped", ORDER_STATUSES["shipped"]
+                new["status"]["history"].append({"id": "shipped", "name": ORDER_STATUSES["shipped"],
+                                                 "modified_time": a2c_date(now),
+                                                 "notify": bool(p.bool("send_notifications", False)), "comment": ""})
+            new["modified_at"] = a2c_date(now)
+            new["_ts"]["modified"] = now
+            return new
+
+        updated = self.orders.update(oid, apply)
+        if updated is not None:
+            self.emit("order", "update", public(updated))
+        return {"shipment_id": sid}
+
+    def shipment_list(self, p: Params) -> tuple[dict[str, Any], dict[str, Any]]:
+        start, count = window(p)
+        oid = p.need("order_id")
+        self._order(oid)
+        items = sorted(date_filters([s for s in self.shipments.values() if s["order_id"] == oid], p, "created", "modified"),
+                       key=id_key)
+        chunk, pagination = page(items, start, count)
+        rows = [select(public(s), p.str("params"), p.str("exclude"), SHIPMENT_DEFAULT) for s in chunk]
+        return {"shipment_count": len(items), "shipment": rows}, pagination
+
 
     # -- webhooks ------------------------------------------------------------------------------
     def webhook_create(self, p: Params) -> dict[str, Any]:
@@ -1318,7 +1709,8 @@ def new_order(oid: str, order_id: str, now: float, status: str, items: list[dict
         "discounts": [], "order_products": items, "bundles": [], "modified_at": a2c_date(now),
         "finished_time": a2c_date(now) if status in ("complete", "canceled", "refunded") else None,
         "comment": comment, "store_id": "1", "warehouses_ids": [], "refunds": [], "gift_message": None,
-        "order_details_url": None, "_ts": {"created": now, "modified": now},
+        "order_details_url": None, "additional_fields": {"return_status": "no_return"},
+        "_ts": {"created": now, "modified": now},
     }
 
 

@@ -37,7 +37,7 @@ class Ctx:
     def data(self) -> M.StoreData:
         assert self.state is not None
         if not hasattr(self, "_data"):
-            self._data = M.StoreData(self.state)
+            self._data = M.StoreData(self.state, (self.store or {}).get("cart_id", ""))
         return self._data
 
 
@@ -81,6 +81,11 @@ def _failed_webhooks(c: Ctx) -> Any:
     return W.failed(c.sandbox, M.Account(c.account_state).all(), c.p)
 
 
+@method("account.supported_platforms", "GET", "account")
+def _supported_platforms(c: Ctx) -> Any:
+    return M.supported_platforms(cart_add_descriptions())
+
+
 @method("cart.list", "GET", "account")
 def _cart_list(c: Ctx) -> Any:
     carts = M.supported_carts(supported_cart_ids())
@@ -106,6 +111,7 @@ for _name, _http, _fn in [
     ("product.list", "GET", lambda c: c.data.product_list(c.p)),
     ("product.info", "GET", lambda c: c.data.product_info(c.p)),
     ("product.count", "GET", lambda c: c.data.product_count(c.p)),
+    ("product.find", "GET", lambda c: c.data.product_find(c.p)),
     ("product.add", "POST", lambda c: c.data.product_add(c.p)),
     ("product.update", "PUT", lambda c: c.data.product_update(c.p)),
     ("product.delete", "DELETE", lambda c: c.data.product_delete(c.p)),
@@ -117,13 +123,22 @@ for _name, _http, _fn in [
     ("product.variant.delete", "DELETE", lambda c: M.Variants(c.data).delete(c.p)),
     ("category.list", "GET", lambda c: c.data.category_list(c.p)),
     ("category.info", "GET", lambda c: c.data.category_info(c.p)),
+    ("category.count", "GET", lambda c: c.data.category_count(c.p)),
+    ("category.find", "GET", lambda c: c.data.category_find(c.p)),
     ("category.add", "POST", lambda c: c.data.category_add(c.p)),
+    ("category.update", "PUT", lambda c: c.data.category_update(c.p)),
+    ("category.delete", "DELETE", lambda c: c.data.category_delete(c.p)),
     ("customer.list", "GET", lambda c: c.data.customer_list(c.p)),
     ("customer.info", "GET", lambda c: c.data.customer_info(c.p)),
+    ("customer.count", "GET", lambda c: c.data.customer_count(c.p)),
+    ("customer.find", "GET", lambda c: c.data.customer_find(c.p)),
     ("customer.add", "POST", lambda c: c.data.customer_add(c.p)),
     ("order.list", "GET", lambda c: c.data.order_list(c.p)),
     ("order.info", "GET", lambda c: c.data.order_info(c.p)),
     ("order.count", "GET", lambda c: c.data.order_count(c.p)),
+    ("order.find", "GET", lambda c: c.data.order_find(c.p)),
+    ("order.shipment.list", "GET", lambda c: c.data.shipment_list(c.p)),
+    ("order.shipment.add", "POST", lambda c: c.data.shipment_add(c.p)),
     ("order.add", "POST", lambda c: c.data.order_add(c.p)),
     ("order.update", "PUT", lambda c: c.data.order_update(c.p)),
     ("order.status.list", "GET", lambda c: {"cart_order_statuses": [{"id": k, "name": v} for k, v in M.ORDER_STATUSES.items()]}),
@@ -133,6 +148,9 @@ for _name, _http, _fn in [
     ("return.list", "GET", lambda c: c.data.return_list(c.p)),
     ("return.info", "GET", lambda c: c.data.return_info(c.p)),
     ("return.count", "GET", lambda c: c.data.return_count(c.p)),
+    ("return.reason.list", "GET", lambda c: c.data.return_reasons()),
+    ("return.status.list", "GET", lambda c: c.data.return_status_list()),
+    ("return.action.list", "GET", lambda c: c.data.return_action_list()),
     ("webhook.create", "POST", lambda c: c.data.webhook_create(c.p)),
     ("webhook.list", "GET", lambda c: c.data.webhook_list(c.p)),
     ("webhook.count", "GET", lambda c: c.data.webhook_count(c.p)),
@@ -163,7 +181,22 @@ def _shipping_delete(c: Ctx) -> Any:
 
 
 def supported_cart_ids() -> list[str]:
-    return sorted(set(M.BRIDGE_CARTS) | set(M.API_CARTS) | M.NO_URL_CARTS)
+    return M.all_cart_ids()
+
+
+_DESCRIPTIONS: dict[str, str] = {}
+
+
+def cart_add_descriptions() -> dict[str, str]:
+    """Parameter name -> description, from the official document's AccountCartAdd (loaded once)."""
+    if not _DESCRIPTIONS:
+        import json
+        from pathlib import Path
+        path = Path(__file__).resolve().parents[2] / "schemas" / "api2cart" / "api2cart.schema.json"
+        with open(path, encoding="utf-8") as fh:
+            props = json.load(fh)["$defs"]["AccountCartAdd"]["properties"]
+        _DESCRIPTIONS.update({k: v.get("description", "") for k, v in props.items()})
+    return _DESCRIPTIONS
 
 
 # -- authentication ---------------------------------------------------------------------------

@@ -151,14 +151,21 @@ def seed_store(state: TenantState, ctx: SeedContext, cart_id: str) -> None:
         oid, order = done
         item = order["order_products"][0]
         ts = order["_ts"]["created"] + 86400
+        status = "open" if cart_id == "Shopify" else "pending"  # Shopify's workflow has no "pending"
+        product = {"product_id": item["product_id"], "order_product_id": item["order_product_id"],
+                   "sku": item["model"], "name": item["name"], "quantity": 1,
+                   "reason": {"id": "defective", "name": M.RETURN_REASONS["defective"]},
+                   "action": {"id": "refund", "name": M.RETURN_ACTIONS["refund"]},
+                   "condition": None, "customer_comment": "Zipper broke after a week"}
+        if cart_id == "Bol":  # Bol.com: a free-text reason, no reason id; a handling status per product
+            product["reason"] = {"id": "", "name": "Defective"}
+            product["additional_fields"] = {"handling_status": "RETURN_RECEIVED"}
         ret = {"id": "1", "name": "#1", "order_id": oid, "customer_id": order["customer"]["id"], "store_id": "1",
                "created_at": M.plain_date(ts), "modified_at": M.plain_date(ts),
-               "status": {"id": "pending", "name": M.RETURN_STATUSES["pending"]},
-               "order_products": [{"product_id": item["product_id"], "order_product_id": item["order_product_id"],
-                                   "sku": item["model"], "name": item["name"], "quantity": 1,
-                                   "reason": {"id": "defective", "name": M.RETURN_REASONS["defective"]},
-                                   "action": {"id": "refund", "name": M.RETURN_ACTIONS["refund"]},
-                                   "condition": None, "customer_comment": "Zipper broke after a week"}],
+               "status": {"id": status, "name": M.return_statuses(cart_id)[status]},
+               "order_products": [product],
                "comment": None, "staff_note": None, "_ts": {"created": ts, "modified": ts}}
+        order["additional_fields"] = {**order.get("additional_fields", {}), "return_status": status}
+        state.collection("orders").put(oid, order)
         state.collection("returns").put("1", ret)
         state.reserve_ids("return", 1)

@@ -16,11 +16,18 @@ SECOND_SHOPIFY = S.store_key(SECOND_KEY, 1)
 
 
 class A2C:
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, store: str = SHOPIFY) -> None:
         self.client = client
+        self.store = store
 
-    def call(self, method: str, http: str = "GET", *, api_key: str | None = API_KEY, store_key: str | None = SHOPIFY,
+    def on(self, store: str) -> "A2C":
+        """The same client, calling another store by default."""
+        return A2C(self.client, store)
+
+    def call(self, method: str, http: str = "GET", *, api_key: str | None = API_KEY, store_key: Any = "default",
              headers: bool = False, body: Any = None, **params: Any) -> dict[str, Any]:
+        if store_key == "default":
+            store_key = self.store
         query = {k: v for k, v in params.items() if v is not None}
         head = {}
         if headers:

@@ -20,6 +20,7 @@ def new_order(a2c, **kw):
 
 
 def test_return_round_trip(a2c):
+    a2c = a2c.on(WOO)  # the generic return rules (Shopify and Bol.com: test_returns_platforms.py)
     seeded = a2c.ok("return.list")
     assert seeded["total_count"] == 1
     oid = new_order(a2c)
@@ -45,6 +46,7 @@ def test_return_round_trip(a2c):
 
 
 def test_return_validation(a2c):
+    a2c = a2c.on(WOO)  # the generic return rules (Shopify and Bol.com: test_returns_platforms.py)
     oid = new_order(a2c)
     base = {"order_id": oid, "return_status_id": "pending", "return_action_id": "refund",
             "return_reason_id": "defective", "order_products": [{"order_product_id": "1", "order_product_quantity": 1, "order_product_reason_id": "other", "order_product_action_id": "refund"}]}
@@ -59,6 +61,7 @@ def test_return_validation(a2c):
 
 
 def test_return_paging(a2c):
+    a2c = a2c.on(WOO)  # the generic return rules (Shopify and Bol.com: test_returns_platforms.py)
     oid = new_order(a2c)
     for _ in range(3):
         a2c.ok("order.return.add", "POST", body={

@@ -1,0 +1,213 @@
+"""Build ``openapi.yaml`` and ``api2cart.schema.json`` from the vendor's official document.
+
+    .venv/bin/python schemas/api2cart/generate.py
+
+Source: ``official/api2cart-openapi.json`` (the vendor's OpenAPI 3.1 document, copied verbatim).
+For every method the sandbox emulates (:data:`METHODS`), the operation is taken unchanged (HTTP
+method, parameters, request body, result schema) with these additions, all the sandbox's own:
+
+- paths are ``/v1.1/{method}.json`` (the vendor's server URL ends in ``/v1.1``);
+- ``start``/``count`` get ``minimum: 0`` (the vendor answers 109 "unsigned integer" below 0);
+- the 200 answer is ``allOf`` [the sandbox envelope (``envelope.schema.json``), the vendor's
+  response schema], so an error answer (``result: {}``) is documented too;
+- every operation documents 429 and 5XX (injected faults, the envelope with an error code);
+- query-parameter twins of the vendor's header security schemes (``api_key``/``store_key``);
+- OpenAPI ``links`` for the create -> read -> update -> delete flows (:data:`LINKS`).
+
+Component schemas reachable from those operations go to ``api2cart.schema.json`` under ``$defs``.
+``tests/api2cart/test_official_contract.py`` checks that both files are what this script makes.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+OFFICIAL = HERE / "official" / "api2cart-openapi.json"
+
+#: the emulated methods, in the order of the document
+METHODS = [
+    "account.failed_webhooks", "account.supported_platforms", "account.cart.add", "account.cart.list",
+    "account.config.update",
+    "cart.info", "cart.list", "cart.delete",
+    "product.list", "product.info", "product.count", "product.find", "product.add", "product.update",
+    "product.delete",
+    "product.variant.add", "product.variant.list", "product.variant.info", "product.variant.count",
+    "product.variant.update", "product.variant.delete",
+    "category.list", "category.info", "category.count", "category.find", "category.add", "category.update",
+    "category.delete",
+    "customer.list", "customer.info", "customer.count", "customer.find", "customer.add",
+    "order.list", "order.info", "order.count", "order.find", "order.add", "order.update", "order.status.list",
+    "order.shipment.list", "order.shipment.add",
+    "order.return.add", "order.return.update", "order.return.delete",
+    "return.list", "return.info", "return.count", "return.reason.list", "return.status.list",
+    "return.action.list",
+    "webhook.create", "webhook.list", "webhook.delete", "webhook.events", "webhook.count", "webhook.update",
+    "basket.live_shipping_service.create", "basket.live_shipping_service.list",
+    "basket.live_shipping_service.delete",
+]
+
+#: (from method, link name, to method, {target parameter or "body.<field>": runtime expression})
+LINKS: list[tuple[str, str, str, dict[str, str]]] = [
+    ("product.add", "ProductInfo", "product.info", {"id": "$response.body#/result/product_id"}),
+    ("product.add", "ProductUpdate", "product.update", {"body.id": "$response.body#/result/product_id"}),
+    ("product.add", "ProductDelete", "product.delete", {"id": "$response.body#/result/product_id"}),
+    ("product.add", "ProductVariantAdd", "product.variant.add", {"body.product_id": "$response.body#/result/product_id"}),
+    ("product.variant.add", "ProductVariantInfo", "product.variant.info", {"id": "$response.body#/result/product_variant_id"}),
+    ("product.variant.add", "ProductVariantUpdate", "product.variant.update",
+     {"body.id": "$response.body#/result/product_variant_id"}),
+    ("category.add", "CategoryInfo", "category.info", {"id": "$response.body#/result/category_id"}),
+    ("category.add", "CategoryUpdate", "category.update", {"id": "$response.body#/result/category_id"}),
+    ("category.add", "CategoryDelete", "category.delete", {"id": "$response.body#/result/category_id"}),
+    ("customer.add", "CustomerInfo", "customer.info", {"id": "$response.body#/result/customer_id"}),
+    ("order.add", "OrderInfo", "order.info", {"id": "$response.body#/result/order_id"}),
+    ("order.add", "OrderUpdate", "order.update", {"order_id": "$response.body#/result/order_id"}),
+    ("order.add", "OrderShipmentList", "order.shipment.list", {"order_id": "$response.body#/result/order_id"}),
+    ("order.return.add", "ReturnInfo", "return.info", {"id": "$response.body#/result/return_id"}),
+    ("order.return.add", "ReturnUpdate", "order.return.update", {"body.return_id": "$response.body#/result/return_id"}),
+    ("webhook.create", "WebhookUpdate", "webhook.update", {"id": "$response.body#/result/id"}),
+    ("webhook.create", "WebhookDelete", "webhook.delete", {"id": "$response.body#/result/id"}),
+    ("basket.live_shipping_service.create", "LiveShippingServiceDelete", "basket.live_shipping_service.delete",
+     {"id": "$response.body#/result/id"}),
+]
+
+ACCOUNT_SECURITY = [{"ApiKeyAuth": []}, {"ApiKeyQuery": []}]
+STORE_SECURITY = [{"ApiKeyAuth": [], "StoreKeyAuth": []}, {"ApiKeyQuery": [], "StoreKeyQuery": []}]
+
+
+def _rewrite(node: Any, prefix: str, seen: set[str]) -> Any:
+    """Copy ``node`` with ``#/components/schemas/X`` refs pointing at ``prefix + X``; collect X."""
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str) and value.startswith("#/components/schemas/"):
+                name = value.rsplit("/", 1)[-1]
+                seen.add(name)
+                out[key] = prefix + name
+            else:
+                out[key] = _rewrite(value, prefix, seen)
+        return out
+    if isinstance(node, list):
+        return [_rewrite(v, prefix, seen) for v in node]
+    return node
+
+
+def operation_ids(official: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """method name -> (HTTP method, operationId) in the official document."""
+    out = {}
+    for path, item in official["paths"].items():
+        for http, op in item.items():
+            if http in ("get", "post", "put", "delete"):
+                out[path[1:-5]] = (http, op["operationId"])
+    return out
+
+
+def build(official: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    seen: set[str] = set()
+    prefix = "api2cart.schema.json#/$defs/"
+    ids = operation_ids(official)
+    paths: dict[str, Any] = {}
+    fault = {"$ref": "#/components/responses/Fault"}
+    for name in METHODS:
+        http, _ = ids[name]
+        op = copy.deepcopy(official["paths"][f"/{name}.json"][http])
+        new: dict[str, Any] = {"operationId": op["operationId"], "summary": op.get("summary", name),
+                               "tags": op.get("tags", []), "description": op.get("description", "")}
+        vendor_security = op.get("security") or [{"ApiKeyAuth": [], "StoreKeyAuth": []}]
+        new["security"] = STORE_SECURITY if any("StoreKeyAuth" in s for s in vendor_security) else ACCOUNT_SECURITY
+        params = []
+        for param in op.get("parameters", []):
+            param = _rewrite(param, prefix, seen)
+            if param["name"] in ("start", "count") and param.get("schema", {}).get("type") == "integer":
+                param["schema"]["minimum"] = 0
+            params.append(param)
+        if params:
+            new["parameters"] = params
+        if "requestBody" in op:
+            new["requestBody"] = _rewrite(op["requestBody"], prefix, seen)
+        vendor = op["responses"]["200"]["content"]["application/json"]["schema"]
+        new["responses"] = {
+            "200": {"description": "The envelope: return_code 0 with the result, or an error return_code with result {}",
+                    "content": {"application/json": {"schema": {
+                        "allOf": [{"$ref": "envelope.schema.json"}, _rewrite(vendor, prefix, seen)]}}}},
+            "429": fault, "5XX": fault,
+        }
+        paths[f"/v1.1/{name}.json"] = {http: new}
+    for src, link, dst, values in LINKS:
+        src_op = next(iter(paths[f"/v1.1/{src}.json"].values()))
+        dst_op = next(iter(paths[f"/v1.1/{dst}.json"].values()))
+        entry: dict[str, Any] = {"operationId": dst_op["operationId"]}
+        params = {k: v for k, v in values.items() if not k.startswith("body.")}
+        body = {k[5:]: v for k, v in values.items() if k.startswith("body.")}
+        if params:
+            entry["parameters"] = params
+        if body:
+            entry["requestBody"] = body
+        src_op["responses"]["200"].setdefault("links", {})[link] = entry
+    # every schema reachable from the operations
+    schemas = official["components"]["schemas"]
+    defs: dict[str, Any] = {}
+    todo = sorted(seen)
+    while todo:
+        name = todo.pop()
+        if name in defs:
+            continue
+        found: set[str] = set()
+        defs[name] = _rewrite(schemas[name], "#/$defs/", found)
+        todo.extend(sorted(found - set(defs)))
+    bundle = {"$schema": "https://json-schema.org/draft/2020-12/schema",
+              "$id": "https://commerce-sandbox.invalid/schemas/api2cart/api2cart.schema.json",
+              "title": "API2Cart component schemas (the vendor's, unchanged)",
+              "$defs": dict(sorted(defs.items()))}
+    document = {
+        "openapi": "3.1.0",
+        "info": {"title": "API2Cart (commerce-sandbox)", "version": "1.1", "description": (
+            "The API2Cart methods the sandbox emulates: GET|POST|PUT|DELETE /v1.1/{method}.json. Every answer is "
+            "HTTP 200 with the envelope {return_code, return_message, result[, pagination]}; 429 and 5XX only come "
+            "from injected faults. Shapes are the vendor's own (api2cart.schema.json, generated from "
+            "official/api2cart-openapi.json by generate.py).")},
+        "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
+        "security": STORE_SECURITY,
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "ApiKeyAuth": {"type": "apiKey", "in": "header", "name": "x-api-key"},
+                "StoreKeyAuth": {"type": "apiKey", "in": "header", "name": "x-store-key"},
+                "ApiKeyQuery": {"type": "apiKey", "in": "query", "name": "api_key"},
+                "StoreKeyQuery": {"type": "apiKey", "in": "query", "name": "store_key"},
+            },
+            "responses": {"Fault": {
+                "description": "Injected fault (scenario): the envelope with an error return_code",
+                "content": {"application/json": {"schema": {"$ref": "envelope.schema.json"}}}}},
+        },
+    }
+    return document, bundle
+
+
+def render() -> tuple[str, str]:
+    with open(OFFICIAL, encoding="utf-8") as fh:
+        official = json.load(fh)
+    document, bundle = build(official)
+
+    class NoAliases(yaml.SafeDumper):
+        def ignore_aliases(self, data: Any) -> bool:
+            return True
+
+    text = yaml.dump(document, Dumper=NoAliases, sort_keys=False, allow_unicode=True, width=120)
+    return text, json.dumps(bundle, indent=1, ensure_ascii=False) + "\n"
+
+
+def main() -> int:
+    text, bundle = render()
+    (HERE / "openapi.yaml").write_text(text, encoding="utf-8")
+    (HERE / "api2cart.schema.json").write_text(bundle, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
