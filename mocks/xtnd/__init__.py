@@ -7,7 +7,7 @@ import hmac
 from typing import Any
 
 from mocks.core.api import Api, Tenant
-from mocks.xtnd import errors, events, routes, seed
+from mocks.xtnd import control, errors, events, routes, seed
 from mocks.xtnd.models import Orders
 
 DEMO_KEYS = ("xtnd-demo-key", "xtnd-demo-key-2")
@@ -37,6 +37,10 @@ class Xtnd(Api):
 
     def error_body(self, error):
         return errors.error_body(error)
+
+    def control_blueprint(self):
+        """Sandbox-only operations (move orders, set balances, edit masterdata): /__sandbox/xtnd."""
+        return control.build()
 
     def tenants(self, sandbox) -> list[Tenant]:
         options = sandbox.config.api_options(self.name)
@@ -78,6 +82,20 @@ class Xtnd(Api):
         """Move every order whose time in its status is up, in every tenant."""
         for tenant in sandbox.tenants(self.name).values():
             Orders(sandbox.state(self.name, tenant.id), events.emitter(sandbox, tenant.id)).tick()
+
+    def scenario_action(self, sandbox, tenant, spec):
+        """``api_action: {name: advance_orders, status?: picked, includeSeeded?: false}``: the ERP
+        and warehouse move every open order of the tenant one step on (or on to ``status``)
+        before the request is answered; the journal shows the moved order numbers."""
+        if spec.get("name") != "advance_orders" or tenant is None:
+            return None
+        target = spec.get("status")
+        if target not in (None, "reserved", "picked", "delivered", "cancelled"):
+            return None
+        state = sandbox.state(self.name, tenant)
+        orders = Orders(state, events.emitter(sandbox, tenant))
+        orders.tick()
+        return {"moved": orders.advance_open(target, bool(spec.get("includeSeeded")))}
 
 
 API = Xtnd()

@@ -1,9 +1,11 @@
-"""Outbound webhooks: the tenant's subscriptions, one signed delivery per subscriber and event.
+"""Outbound webhooks: the tenant's subscriptions, one signed delivery per subscriber and trigger.
 
-Every delivery is a POST of ``{"event", "webhookId", "occurred", "data"}`` with
+Every delivery is a POST of ``{"trigger", "webhookId", "webhookName", "occurred", "data"}`` with
 ``ms-signature: sha256=<hex HMAC-SHA256 of the raw body, keyed with the subscription's
-secret>`` and ``X-XTND-Event``. Delivery, retries and the log are the core's
-(:mod:`mocks.core.webhooks`).
+secret>``, ``X-XTND-Trigger`` and ``X-XTND-Webhook-Id``. A subscription's ``warehouse`` filter
+passes only events of that warehouse (balances, orders); masterdata events have no warehouse and
+pass every filter. Delivery, retries with backoff and the log are the core's
+(:mod:`mocks.core.webhooks`, listed at ``/__sandbox/webhooks``).
 """
 from __future__ import annotations
 
@@ -19,25 +21,36 @@ if TYPE_CHECKING:  # pragma: no cover
 
 API = "xtnd"
 SIGNATURE_HEADER = "ms-signature"
+TRIGGER_HEADER = "X-XTND-Trigger"
+WEBHOOK_ID_HEADER = "X-XTND-Webhook-Id"
 SIGNER = "xtnd:hmac-sha256"
 
 
+def signature(body: bytes, secret: str) -> str:
+    """The ``ms-signature`` value: ``sha256=`` and the lower-case hex HMAC-SHA256 of the raw body."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
 def sign(body: bytes, secret: str) -> dict[str, str]:
-    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return {SIGNATURE_HEADER: f"sha256={digest}"}
+    return {SIGNATURE_HEADER: signature(body, secret)}
 
 
 webhooks.register_signer(SIGNER, sign)
+
+
+def envelope(trigger: str, hook: dict[str, Any], occurred: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {"trigger": trigger, "webhookId": hook["id"], "webhookName": hook["name"], "occurred": occurred,
+            "data": data}
 
 
 def emitter(sandbox: "Sandbox", tenant: str) -> Emit:
     state = sandbox.state(API, tenant)
     hooks = Webhooks(state)
 
-    def emit(event: str, data: dict[str, Any]) -> None:
-        for hook in hooks.subscribers(event):
-            payload = {"event": event, "webhookId": hook["id"], "occurred": iso(state.now()), "data": data}
-            webhooks.enqueue(sandbox, API, tenant, hook["url"], event, payload, secret=hook["secret"],
-                             signer_name=SIGNER, headers={"X-XTND-Event": event, "X-XTND-Webhook-Id": hook["id"]})
+    def emit(trigger: str, data: dict[str, Any]) -> None:
+        for hook in hooks.subscribers(trigger, data.get("warehouse")):
+            payload = envelope(trigger, hook, iso(state.now()), data)
+            webhooks.enqueue(sandbox, API, tenant, hook["callbackUrl"], trigger, payload, secret=hook["secret"],
+                             signer_name=SIGNER, headers={TRIGGER_HEADER: trigger, WEBHOOK_ID_HEADER: hook["id"]})
 
     return emit

@@ -15,6 +15,7 @@ import secrets
 from decimal import Decimal
 from typing import Any, Callable
 
+from mocks.core.errors import SandboxError
 from mocks.core.state import TenantState
 from mocks.xtnd import errors as X
 
@@ -27,9 +28,16 @@ TERMINAL = {"delivered", "cancelled"}
 CANCELLABLE = {"created", "reserved"}
 #: seconds an order stays in a status before the clock moves it on (options: ``lifecycle``)
 DEFAULT_LIFECYCLE = {"created": 60, "reserved": 1800, "picked": 3600}
-EVENTS = ("CustomerOrderStatusChanged", "AvailableBalanceChanged")
+#: every webhook trigger, each fired by its real cause (see docs/xtnd.md)
+TRIGGERS = ("AvailableBalanceChanged", "OrderCreated", "OrderReserved", "OrderPicked", "OrderCancelled",
+            "OrderDeliveryDataChanged", "ProductChanged", "CustomerCreated", "CustomerChanged")
 #: the guide spells the balance hook "AvaiableBalanceChanged"; subscriptions accept both
-EVENT_ALIASES = {"AvaiableBalanceChanged": "AvailableBalanceChanged"}
+TRIGGER_ALIASES = {"AvaiableBalanceChanged": "AvailableBalanceChanged"}
+#: the trigger of each order move (delivery is a change of the delivery data: tracking number, rows)
+MOVE_TRIGGERS = {"reserved": "OrderReserved", "picked": "OrderPicked", "delivered": "OrderDeliveryDataChanged",
+                 "cancelled": "OrderCancelled"}
+#: open-ended validity (``validTo: null``) compares as later than any time
+FOREVER = "9999-12-31T23:59:59.999Z"
 
 
 def iso(ts: float) -> str:
@@ -79,9 +87,15 @@ def _in(values: list[str] | None) -> set[str] | None:
 
 
 # -- products -------------------------------------------------------------------------------------
+#: product masterdata the ERP (the control plane) may change; each change fires ProductChanged
+PRODUCT_FIELDS = ("description", "extendedDescription", "productGroup", "unit", "ean", "weightKg",
+                  "standardPrice", "vatPercent", "active")
+
+
 class Products:
-    def __init__(self, state: TenantState) -> None:
+    def __init__(self, state: TenantState, emit: Emit | None = None) -> None:
         self.state = state
+        self.emit = emit or (lambda event, payload: None)
         self.products = state.collection("products")
 
     def one(self, number: str) -> dict[str, Any]:
@@ -101,6 +115,32 @@ class Products:
                 and (wanted is None or d["itemNumber"] in wanted)]
         docs.sort(key=lambda d: (d["changed"], d["itemNumber"]))
         return paged([d["itemNumber"] for d in docs], page, page_size)
+
+    def update(self, number: str, data: dict[str, Any]) -> dict[str, Any]:
+        """Sandbox only (the ERP edits masterdata): change fields; ProductChanged if any changed."""
+        unknown = sorted(set(data) - set(PRODUCT_FIELDS))
+        if unknown:
+            raise X.Invalid(unknown[0], "is not a product field the sandbox can change",
+                            [(u, "is not a product field the sandbox can change") for u in unknown[1:]])
+        self.one(number)
+        now = iso(self.state.now())
+        changed: list[str] = []
+
+        def apply(old: dict[str, Any] | None) -> dict[str, Any] | None:
+            changed.clear()
+            if old is None:
+                return None
+            diff = {k: v for k, v in data.items() if old.get(k) != v}
+            changed.extend(sorted(diff))
+            return {**old, **diff, "changed": now} if diff else old
+
+        doc = self.products.update(number.upper(), apply)
+        if doc is None:
+            raise X.ResourceNotFound("Product", number)
+        if changed:
+            self.emit("ProductChanged", {"itemNumber": doc["itemNumber"], "changedFields": changed,
+                                         "changed": doc["changed"]})
+        return public(doc)
 
 
 # -- availability ---------------------------------------------------------------------------------
@@ -173,14 +213,17 @@ class Availability:
 
 # -- customers and prices -------------------------------------------------------------------------
 CUSTOMER_DEFAULTS: dict[str, Any] = {
-    "organizationNumber": "", "email": "", "phone": "", "currency": "SEK", "discountPercent": 0,
-    "invoiceAddress": {}, "deliveryAddress": {}, "active": True,
+    "organizationNumber": "", "email": "", "phone": "", "currency": "SEK", "priceList": None,
+    "discountList": None, "invoiceAddress": {}, "deliveryAddress": {}, "active": True,
 }
+#: customer masterdata the ERP (the control plane) may change; each change fires CustomerChanged
+CUSTOMER_FIELDS = ("name", *CUSTOMER_DEFAULTS)
 
 
 class Customers:
-    def __init__(self, state: TenantState) -> None:
+    def __init__(self, state: TenantState, emit: Emit | None = None) -> None:
         self.state = state
+        self.emit = emit or (lambda event, payload: None)
         self.customers = state.collection("customers")
 
     def get(self, number: str) -> dict[str, Any]:
@@ -199,59 +242,142 @@ class Customers:
         docs.sort(key=lambda d: (d["changed"], d["customerNumber"]))
         return paged([d["customerNumber"] for d in docs], page, page_size)
 
+    def _check_lists(self, data: dict[str, Any]) -> None:
+        problems = []
+        if data.get("priceList") and self.state.collection("pricelists").lookup(str(data["priceList"]).upper()) is None:
+            problems.append(("priceList", f"price list {data['priceList']} does not exist"))
+        if data.get("discountList") and \
+                self.state.collection("discountlists").lookup(str(data["discountList"]).upper()) is None:
+            problems.append(("discountList", f"discount list {data['discountList']} does not exist"))
+        if problems:
+            raise X.Invalid(problems[0][0], problems[0][1], problems[1:])
+
     def create(self, data: dict[str, Any]) -> dict[str, Any]:
         number = (data.get("customerNumber") or "").strip()  # kept as sent; looked up case-insensitively
         if not number:
             number = str(self.state.next_id("customer", start=20_001))
+        self._check_lists(data)
         now = iso(self.state.now())
         doc = {"customerNumber": number, "name": data["name"]}
         for key, default in CUSTOMER_DEFAULTS.items():
             doc[key] = copy.deepcopy(data.get(key, default))
+        for key in ("priceList", "discountList"):
+            doc[key] = doc[key].upper() if doc[key] else None
         doc.update(created=now, changed=now)
         if not self.customers.add(number.upper(), doc):
             raise X.Invalid("customerNumber", f"customer {number} already exists")
+        self.emit("CustomerCreated", {"customerNumber": number, "changed": now})
+        return public(doc)
+
+    def update(self, number: str, data: dict[str, Any]) -> dict[str, Any]:
+        """Sandbox only (the ERP edits masterdata): change fields; CustomerChanged if any changed."""
+        unknown = sorted(set(data) - set(CUSTOMER_FIELDS))
+        if unknown:
+            raise X.Invalid(unknown[0], "is not a customer field the sandbox can change",
+                            [(u, "is not a customer field the sandbox can change") for u in unknown[1:]])
+        self.get(number)
+        self._check_lists(data)
+        data = {k: (v.upper() if k in ("priceList", "discountList") and v else v) for k, v in data.items()}
+        now = iso(self.state.now())
+        changed: list[str] = []
+
+        def apply(old: dict[str, Any] | None) -> dict[str, Any] | None:
+            changed.clear()
+            if old is None:
+                return None
+            diff = {k: copy.deepcopy(v) for k, v in data.items() if old.get(k) != v}
+            changed.extend(sorted(diff))
+            return {**old, **diff, "changed": now} if diff else old
+
+        doc = self.customers.update(number.upper(), apply)
+        if doc is None:
+            raise X.ResourceNotFound("Customer", number)
+        if changed:
+            self.emit("CustomerChanged", {"customerNumber": doc["customerNumber"], "changedFields": changed,
+                                          "changed": doc["changed"]})
         return public(doc)
 
 
+def valid_at(doc: dict[str, Any], now: str) -> bool:
+    """A list or campaign is valid from ``validFrom`` (inclusive) to ``validTo`` (exclusive; null: open)."""
+    return (doc.get("validFrom") or "") <= now < (doc.get("validTo") or FOREVER)
+
+
 class Prices:
-    """Best price per item for a customer: the lowest of the standard price less the customer's
-    discount, the customer's own price list, and any campaign active on the sandbox clock."""
+    """The best price "right now" per item for a customer, among three sources (the guide's
+    "one pricelist, one discountlist, one special campaign pricelist active at the same time"):
+
+    * **price list**: the customer's own price list when it is valid now and has the item, else
+      the standard price list (``STANDARD``: the product's ``standardPrice``);
+    * **discount list**: the customer's discount list when valid now: a percentage per item
+      number or product group (the item's own row wins over its group's), taken off the price
+      list price;
+    * **campaign**: every campaign valid now for this customer (``customerNumbers`` empty: all
+      customers) that has the item; the lowest.
+
+    The lowest wins; on a tie the earlier source in that order. Validity is evaluated on the
+    sandbox clock, so moving the clock past a campaign's ``validTo`` changes the answer.
+    """
 
     def __init__(self, state: TenantState) -> None:
         self.state = state
-        self.price_lists = state.collection("pricelists")   # customerNumber -> {itemNumber: price}
-        self.campaigns = state.collection("campaigns")      # id -> {itemNumber, price, validFrom, validTo}
+        self.price_lists = state.collection("pricelists")
+        self.discount_lists = state.collection("discountlists")
+        self.campaigns = state.collection("campaigns")
 
     def best(self, customer_number: str, item_numbers: list[str] | None = None,
              page: int = 1, page_size: int = DEFAULT_PAGE_SIZE) -> dict[str, Any]:
         customer = Customers(self.state).get(customer_number)
         wanted = _in(item_numbers)
-        own = self.price_lists.lookup(customer["customerNumber"].upper()) or {}
         now = iso(self.state.now())
-        campaigns: dict[str, Decimal] = {}
-        for c in self.campaigns.values():
-            if c["validFrom"] <= now < c["validTo"]:
-                price = Decimal(str(c["price"]))
-                campaigns[c["itemNumber"]] = min(price, campaigns.get(c["itemNumber"], price))
-        discount = Decimal(str(customer.get("discountPercent", 0)))
+        own = self.price_lists.lookup(customer["priceList"]) if customer.get("priceList") else None
+        if own is not None and not valid_at(own, now):
+            own = None
+        discounts = self.discount_lists.lookup(customer["discountList"]) if customer.get("discountList") else None
+        if discounts is not None and not valid_at(discounts, now):
+            discounts = None
+        campaigns = sorted((c for c in self.campaigns.values() if valid_at(c, now)
+                            and (not c.get("customerNumbers")
+                                 or customer["customerNumber"].upper() in {n.upper() for n in c["customerNumbers"]})),
+                           key=lambda c: c["campaignId"])
         rows = []
         for product in sorted(Products(self.state).products.values(), key=lambda p: p["itemNumber"]):
             number = product["itemNumber"]
             if (wanted is not None and number not in wanted) or not product["active"]:
                 continue
             standard = Decimal(str(product["standardPrice"]))
-            options = [(standard, "standardPrice")]
-            if discount:
-                options.append((standard * (100 - discount) / 100, "discountList"))
-            if number in own:
-                options.append((Decimal(str(own[number])), "customerPriceList"))
-            if number in campaigns:
-                options.append((campaigns[number], "campaign"))
-            price, source = min(options, key=lambda o: o[0])
-            rows.append({"itemNumber": number, "price": money(price), "standardPrice": money(standard),
-                         "priceSource": source})
+            if own is not None and number in own["prices"]:
+                base, base_list = Decimal(str(own["prices"][number])), own
+            else:
+                base, base_list = standard, None
+            candidates: list[dict[str, Any]] = [{
+                "price": base, "priceSource": "priceList",
+                "priceList": base_list["priceListId"] if base_list else "STANDARD",
+                "validFrom": base_list["validFrom"] if base_list else None,
+                "validTo": base_list["validTo"] if base_list else None}]
+            if discounts is not None:
+                percent = next((r["discountPercent"] for r in discounts["rows"] if r.get("itemNumber") == number), None)
+                if percent is None:
+                    percent = next((r["discountPercent"] for r in discounts["rows"]
+                                    if r.get("productGroup") == product["productGroup"]), None)
+                if percent:
+                    candidates.append({"price": base * (100 - Decimal(str(percent))) / 100,
+                                       "priceSource": "discountList", "discountList": discounts["discountListId"],
+                                       "discountPercent": percent, "validFrom": discounts["validFrom"],
+                                       "validTo": discounts["validTo"]})
+            offers = [(Decimal(str(c["prices"][number])), c) for c in campaigns if number in c["prices"]]
+            if offers:
+                price, campaign = min(offers, key=lambda o: o[0])
+                candidates.append({"price": price, "priceSource": "campaign", "campaign": campaign["campaignId"],
+                                   "validFrom": campaign["validFrom"], "validTo": campaign["validTo"]})
+            win = min(candidates, key=lambda c: c["price"])  # min keeps the first of equals
+            rows.append({"itemNumber": number, "price": money(win["price"]), "currency": customer["currency"],
+                         "priceSource": win["priceSource"], "priceList": candidates[0]["priceList"],
+                         "priceListPrice": money(base), "standardPrice": money(standard),
+                         "discountList": win.get("discountList"), "discountPercent": win.get("discountPercent"),
+                         "campaign": win.get("campaign"), "validFrom": win["validFrom"], "validTo": win["validTo"]})
         body = paged(rows, page, page_size)
-        return {"customerNumber": customer["customerNumber"], "currency": customer["currency"], **body}
+        return {"customerNumber": customer["customerNumber"], "currency": customer["currency"], "at": now, **body}
 
 
 # -- orders ---------------------------------------------------------------------------------------
@@ -333,7 +459,7 @@ class Orders:
         }
         if not self.orders.add(key, doc):
             raise X.Invalid("orderNumber", f"customer order {number} already exists")
-        self.emit("CustomerOrderStatusChanged", event_payload(doc, None))
+        self.emit("OrderCreated", event_payload(doc, None))
         return public(doc)
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -363,6 +489,56 @@ class Orders:
                                 "the available balance in the warehouse is too low to reserve this row")
             doc = moved
         return public(doc)
+
+    def advance_open(self, target: str | None = None, include_held: bool = False) -> list[str]:
+        """Scenario ``api_action: advance_orders``: move every open order one step on (or on to
+        ``target``); seeded (held) orders only with ``include_held``. Orders that cannot move
+        (short of stock, or ``target`` not ahead of them) stay where they are. Returns the moved."""
+        moved = []
+        for key, doc in sorted(self.orders.items(), key=lambda kv: kv[1]["created"]):
+            if doc["status"] in TERMINAL or (doc.get("_held") and not include_held):
+                continue
+            if target == "cancelled" and doc["status"] not in CANCELLABLE:
+                continue
+            if target not in (None, "cancelled") and FLOW.index(target) <= FLOW.index(doc["status"]):
+                continue
+            try:
+                self.advance(key, target)
+            except SandboxError:
+                continue
+            moved.append(doc["orderNumber"])
+        return moved
+
+    def change_delivery(self, number: str, data: dict[str, Any]) -> dict[str, Any]:
+        """Sandbox only (the warehouse corrects the shipment): change ``carrier``,
+        ``trackingNumber`` or the order's ``deliveryAddress``; OrderDeliveryDataChanged if any changed."""
+        doc = self.get(number)
+        if doc["status"] == "cancelled":
+            raise X.Invalid("status", f"order {doc['orderNumber']} is cancelled; it has no delivery data to change")
+        now = self.state.now()
+        changed: list[str] = []
+
+        def apply(old: dict[str, Any] | None) -> dict[str, Any] | None:
+            changed.clear()
+            if old is None or old["status"] == "cancelled":
+                return old
+            new = copy.deepcopy(old)
+            for key in ("carrier", "trackingNumber"):
+                if key in data and new["shipment"][key] != data[key]:
+                    new["shipment"][key] = data[key]
+                    changed.append(key)
+            if "deliveryAddress" in data and new["deliveryAddress"] != data["deliveryAddress"]:
+                new["deliveryAddress"] = copy.deepcopy(data["deliveryAddress"])
+                changed.append("deliveryAddress")
+            if not changed:
+                return old
+            new["changed"] = iso(now)
+            return new
+
+        doc = self.orders.update(doc["orderNumber"].upper(), apply)
+        if changed and doc is not None:
+            self.emit("OrderDeliveryDataChanged", {**event_payload(doc, doc["status"]), "changedFields": changed})
+        return public(doc or {})
 
     def tick(self) -> int:
         """Move every order whose time in its status is up (the sandbox clock); returns moves."""
@@ -437,7 +613,7 @@ class Orders:
         elif to == "cancelled" and previous == "reserved":
             for r in doc["rows"]:
                 stock.move(r["itemNumber"], doc["warehouse"], reserved=-r["quantity"])
-        self.emit("CustomerOrderStatusChanged", event_payload(doc, previous))
+        self.emit(MOVE_TRIGGERS[to], event_payload(doc, previous))
         return doc
 
 
@@ -451,41 +627,87 @@ def hash_number(text: str) -> int:
 
 def event_payload(doc: dict[str, Any], previous: str | None) -> dict[str, Any]:
     return {"orderNumber": doc["orderNumber"], "customerNumber": doc["customerNumber"],
-            "status": doc["status"], "previousStatus": previous,
+            "warehouse": doc["warehouse"], "status": doc["status"], "previousStatus": previous,
             "deliveryStatus": doc["shipment"]["deliveryStatus"],
             "trackingNumber": doc["shipment"]["trackingNumber"], "changed": doc["changed"]}
 
 
 # -- webhook subscriptions ------------------------------------------------------------------------
 class Webhooks:
+    """Subscriptions: ``name``, ``callbackUrl``, ``secret`` (HMAC key, generated when left out and
+    shown only when set), ``triggers``, optional ``warehouse`` filter, ``active``."""
+
     def __init__(self, state: TenantState) -> None:
         self.state = state
         self.hooks = state.collection("webhooks")
 
-    def list(self) -> dict[str, Any]:
-        return {"items": [self.view(h) for h in self.hooks.values()]}
+    def list(self, changed_since: str | None = None, trigger: str | None = None,
+             page: int = 1, page_size: int = DEFAULT_PAGE_SIZE) -> dict[str, Any]:
+        docs = _changed_filter(self.hooks.values(), changed_since)
+        if trigger is not None:
+            wanted = TRIGGER_ALIASES.get(trigger, trigger)
+            docs = [d for d in docs if wanted in d["triggers"]]
+        docs.sort(key=lambda d: (d["changed"], d["id"]))
+        return paged([self.view(d) for d in docs], page, page_size)
 
-    def one(self, hook_id: str) -> dict[str, Any]:
+    def get(self, hook_id: str) -> dict[str, Any]:
         doc = self.hooks.lookup(hook_id.lower())
         if doc is None:
             raise X.ResourceNotFound("Webhook", hook_id)
-        return self.view(doc)
+        return doc
+
+    def one(self, hook_id: str) -> dict[str, Any]:
+        return self.view(self.get(hook_id))
+
+    def _fields(self, data: dict[str, Any]) -> dict[str, Any]:
+        triggers = [TRIGGER_ALIASES.get(t, t) for t in data["triggers"]]
+        triggers = sorted(set(triggers), key=triggers.index)
+        warehouse = data.get("warehouse")
+        if warehouse is not None:
+            warehouse = warehouse.strip().upper()
+            if self.state.collection("warehouses").lookup(warehouse) is None:
+                raise X.Invalid("warehouse", f"warehouse {data['warehouse']} does not exist")
+        name = data["name"].strip()
+        if not name:
+            raise X.Invalid("name", "must not be blank")
+        return {"name": name, "callbackUrl": data["callbackUrl"], "triggers": triggers, "warehouse": warehouse,
+                "active": data.get("active", True)}
 
     def create(self, data: dict[str, Any]) -> dict[str, Any]:
-        events = [EVENT_ALIASES.get(e, e) for e in (data.get("events") or list(EVENTS))]
+        fields = self._fields(data)
         hook_id = f"wh-{self.state.next_id('webhook', start=1):04d}"
         now = iso(self.state.now())
-        doc = {"id": hook_id, "url": data["url"], "events": sorted(set(events), key=events.index),
-               "secret": data.get("secret") or secrets.token_hex(20), "active": True, "created": now}
+        doc = {"id": hook_id, **fields, "secret": data.get("secret") or secrets.token_hex(20),
+               "created": now, "changed": now}
         self.hooks.put(hook_id, doc)
-        return doc  # the secret is shown once, on creation
+        return doc  # the secret is shown here, and never again
+
+    def replace(self, hook_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        """PUT: the whole subscription again; the secret is kept when left out (and shown when set)."""
+        self.get(hook_id)
+        fields = self._fields(data)
+        now = iso(self.state.now())
+
+        def apply(old: dict[str, Any] | None) -> dict[str, Any] | None:
+            if old is None:
+                return None
+            return {**old, **fields, "secret": data.get("secret") or old["secret"], "changed": now}
+
+        doc = self.hooks.update(hook_id.lower(), apply)
+        if doc is None:
+            raise X.ResourceNotFound("Webhook", hook_id)
+        return doc if data.get("secret") else self.view(doc)
 
     def delete(self, hook_id: str) -> None:
         if not self.hooks.delete(hook_id.lower()):
             raise X.ResourceNotFound("Webhook", hook_id)
 
-    def subscribers(self, event: str) -> list[dict[str, Any]]:
-        return [h for h in self.hooks.values() if h["active"] and event in h["events"]]
+    def subscribers(self, trigger: str, warehouse: str | None = None) -> list[dict[str, Any]]:
+        """Active subscriptions to ``trigger``; a warehouse filter passes only that warehouse's
+        events (events without a warehouse, masterdata ones, pass every filter)."""
+        hooks = [h for h in self.hooks.values() if h["active"] and trigger in h["triggers"]
+                 and (h.get("warehouse") is None or warehouse is None or h["warehouse"] == warehouse)]
+        return sorted(hooks, key=lambda h: h["id"])
 
     @staticmethod
     def view(doc: dict[str, Any]) -> dict[str, Any]:

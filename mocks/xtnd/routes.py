@@ -17,7 +17,7 @@ from mocks.core import errors as E
 from mocks.core.http import body, json_response, sandbox, state, tenant
 from mocks.xtnd import errors as X
 from mocks.xtnd.events import emitter
-from mocks.xtnd.models import Availability, Customers, Orders, Prices, Products, Webhooks
+from mocks.xtnd.models import Availability, Customers, Orders, Prices, Products, Webhooks, paged
 
 V1 = r"api/v1/"
 Handler = Callable[..., Response]
@@ -71,12 +71,6 @@ def get_order(number: str):
     return json_response(Orders(state()).one(number))
 
 
-@route("POST", r"customerorders/(?P<number>[^/]+)/advance")
-def advance_order(number: str):
-    data = body({}) or {}
-    return json_response(Orders(state(), emit()).advance(number, data.get("status")))
-
-
 # -- availability ----------------------------------------------------------------------------------
 @route("GET", r"productavailability")
 def list_availability():
@@ -84,15 +78,10 @@ def list_availability():
                                                     **paging()))
 
 
-@route("PUT", r"productavailability/(?P<item>[^/]+)/(?P<warehouse>[^/]+)")
-def set_availability(item: str, warehouse: str):
-    return json_response(Availability(state(), emit()).set(item, warehouse, body()))
-
-
 @route("GET", r"warehouses")
 def list_warehouses():
     docs = sorted(state().collection("warehouses").values(), key=lambda w: w["warehouse"])
-    return json_response({"items": docs})
+    return json_response(paged(docs, **paging()))
 
 
 # -- products, customers, prices -------------------------------------------------------------------
@@ -114,7 +103,7 @@ def list_customers():
 
 @route("POST", r"customers")
 def create_customer():
-    return json_response(Customers(state()).create(body()), 201)
+    return json_response(Customers(state(), emit()).create(body()), 201)
 
 
 @route("GET", r"customers/(?P<number>[^/]+)")
@@ -130,7 +119,7 @@ def best_prices():
 # -- webhooks --------------------------------------------------------------------------------------
 @route("GET", r"webhooks")
 def list_webhooks():
-    return json_response(Webhooks(state()).list())
+    return json_response(Webhooks(state()).list(arg("changedSince"), arg("trigger"), **paging()))
 
 
 @route("POST", r"webhooks")
@@ -141,6 +130,11 @@ def create_webhook():
 @route("GET", r"webhooks/(?P<hook_id>[^/]+)")
 def get_webhook(hook_id: str):
     return json_response(Webhooks(state()).one(hook_id))
+
+
+@route("PUT", r"webhooks/(?P<hook_id>[^/]+)")
+def replace_webhook(hook_id: str):
+    return json_response(Webhooks(state()).replace(hook_id, body()))
 
 
 @route("DELETE", r"webhooks/(?P<hook_id>[^/]+)")

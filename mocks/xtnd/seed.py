@@ -4,7 +4,7 @@ price lists, campaigns, and customer orders in every lifecycle status.
 Options (``SandboxConfig.options["xtnd"]``): ``products`` (default 40), ``customers`` (15),
 ``orders`` (12). The guide gives no concrete records; it names the hook
 ``AvaiableBalanceChanged``, which subscriptions accept as written.
-Seeded orders stay in their status until moved with ``POST CustomerOrders/{id}/advance``
+Seeded orders stay in their status until moved with ``POST /__sandbox/xtnd/orders/{id}/advance``
 (so the examples are stable); orders created through the API move on the sandbox clock.
 """
 from __future__ import annotations
@@ -64,12 +64,41 @@ def seed(state: TenantState, ctx: SeedContext) -> None:
                              "reserved": 0, "changed": changed}
     state.collection("products").put_many(products)
 
+    # Prices (see models.Prices): the first three customers are the showcase, one per winning
+    # source on item 100001: 10001 its own price list, 10002 its discount list, 10003 the running
+    # campaign (which ends 2100-01-01: move the clock past it and the price list wins again).
+    # Validity dates are fixed calendar dates, not relative to the wall clock, so the same seed
+    # gives the same data on every run.
+    price_lists: list[tuple[str, dict[str, Any]]] = []
+    discount_lists: list[tuple[str, dict[str, Any]]] = [
+        ("DL-B", {"discountListId": "DL-B", "name": "Builders 25 %", "validFrom": "2024-01-01T00:00:00.000Z",
+                  "validTo": None, "rows": [{"productGroup": g, "discountPercent": 25} for g in GROUPS]}),
+        ("DL-TOOLS", {"discountListId": "DL-TOOLS", "name": "Tools 10 %, hammers 12 %",
+                      "validFrom": "2024-01-01T00:00:00.000Z", "validTo": None,
+                      "rows": [{"itemNumber": "100001", "discountPercent": 12},
+                               {"productGroup": "TOOLS", "discountPercent": 10}]}),
+        ("DL-OLD", {"discountListId": "DL-OLD", "name": "Expired 40 %", "validFrom": "2023-01-01T00:00:00.000Z",
+                    "validTo": "2024-01-01T00:00:00.000Z",
+                    "rows": [{"productGroup": g, "discountPercent": 40} for g in GROUPS]}),
+    ]
     customers: list[tuple[str, dict[str, Any]]] = []
-    price_lists: list[tuple[str, dict[str, float]]] = []
     for i in range(n_customers):
         number = str(10_001 + i)
         address = {"name": fake.company(), "street": fake.street_address(), "zip": fake.postcode(),
                    "city": fake.city(), "country": "SE"}
+        price_list = discount_list = None
+        if i == 0 or (i > 2 and i % 3 == 0):
+            price_list = f"PL-{number}"
+            chosen = products[:10] if i == 0 else rng.sample(products, min(4, len(products)))
+            factor = (lambda: 0.7) if i == 0 else (lambda: rng.uniform(0.7, 0.95))
+            price_lists.append((price_list, {
+                "priceListId": price_list, "name": f"Customer {number}", "currency": "SEK",
+                "validFrom": "2024-01-01T00:00:00.000Z", "validTo": None,
+                "prices": {pid: round(p["standardPrice"] * factor(), 2) for pid, p in chosen}}))
+        if i == 1:
+            discount_list = "DL-B"
+        elif i > 2:
+            discount_list = rng.choice([None, None, "DL-TOOLS", "DL-OLD"])
         customers.append((number, {
             "customerNumber": number,
             "name": address["name"],
@@ -77,28 +106,35 @@ def seed(state: TenantState, ctx: SeedContext) -> None:
             "email": fake.company_email(),
             "phone": fake.numerify("+46 8 ### ## ##"),
             "currency": "SEK",
-            "discountPercent": rng.choice([0, 0, 5, 10, 15]),
+            "priceList": price_list,
+            "discountList": discount_list,
             "invoiceAddress": address,
             "deliveryAddress": dict(address),
             "active": True,
             "created": iso(now - 86_400 * 60),
             "changed": iso(now + i * 7200),
         }))
-        if products and i % 3 == 0:
-            chosen = rng.sample(products, min(4, len(products)))
-            price_lists.append((number, {pid: round(p["standardPrice"] * rng.uniform(0.7, 0.95), 2) for pid, p in chosen}))
     state.collection("customers").put_many(customers)
     state.collection("pricelists").put_many(price_lists)
+    state.collection("discountlists").put_many(discount_lists)
 
-    campaigns = []
-    for i, (pid, product) in enumerate(products[:6]):
-        active = i % 2 == 0
-        campaigns.append((f"CAMP-{i + 1}", {
-            "itemNumber": pid, "price": round(product["standardPrice"] * 0.6, 2),
-            "validFrom": iso(now if active else now - 86_400 * 30),
-            "validTo": iso(now + 86_400 * 3650 if active else now - 86_400),
-        }))
-    state.collection("campaigns").put_many(campaigns)
+    def campaign_prices(chosen: list[tuple[str, dict[str, Any]]], factor: float) -> dict[str, float]:
+        return {pid: round(p["standardPrice"] * factor, 2) for pid, p in chosen}
+
+    state.collection("campaigns").put_many([
+        ("CAMP-1", {"campaignId": "CAMP-1", "name": "Running campaign", "customerNumbers": [],
+                    "validFrom": "2024-01-01T00:00:00.000Z", "validTo": "2100-01-01T00:00:00.000Z",
+                    "prices": campaign_prices(products[:6], 0.85)}),
+        ("CAMP-2", {"campaignId": "CAMP-2", "name": "Winter sale (over)", "customerNumbers": [],
+                    "validFrom": "2024-01-01T00:00:00.000Z", "validTo": "2024-03-01T00:00:00.000Z",
+                    "prices": campaign_prices(products[6:12], 0.5)}),
+        ("CAMP-3", {"campaignId": "CAMP-3", "name": "Next century (not started)", "customerNumbers": [],
+                    "validFrom": "2100-01-01T00:00:00.000Z", "validTo": None,
+                    "prices": campaign_prices(products[12:14], 0.5)}),
+        ("CAMP-4", {"campaignId": "CAMP-4", "name": "Key accounts", "customerNumbers": ["10004", "10007"],
+                    "validFrom": "2024-01-01T00:00:00.000Z", "validTo": None,
+                    "prices": campaign_prices(products[14:18], 0.6)}),
+    ])
 
     orders: list[tuple[str, dict[str, Any]]] = []
     sellable = [p for _, p in products if p["active"]]

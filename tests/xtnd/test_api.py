@@ -68,12 +68,17 @@ def test_options_head_and_the_served_contract(xc):
     r = xc.options(V1 + "/customerorders", headers=KEY)
     assert r.status_code == 204 and set(r.headers["Allow"].split(", ")) == {"GET", "HEAD", "POST", "OPTIONS"}
     r = xc.options(V1 + "/Webhooks/wh-0001", headers=KEY)
-    assert set(r.headers["Allow"].split(", ")) == {"GET", "HEAD", "DELETE", "OPTIONS"}
+    assert set(r.headers["Allow"].split(", ")) == {"GET", "HEAD", "PUT", "DELETE", "OPTIONS"}
     assert_error(xc.options(V1 + "/Invoices", headers=KEY), 404, "NotFound")
     assert xc.head(V1 + "/Products", headers=KEY).status_code == 200
     doc = xc.get("/xtnd/openapi.json").json
     assert doc["openapi"].startswith("3.1") and "/api/v1/CustomerOrders/{id}" in doc["paths"]
     assert doc["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    # the sandbox-only operations are not part of the emulated API's contract
+    assert not [p for p in doc["paths"] if "advance" in p.lower() or p.count("/") > 4 and "Availability" in p]
+    assert set(doc["webhooks"]) == {"AvailableBalanceChanged", "OrderCreated", "OrderReserved", "OrderPicked",
+                                    "OrderCancelled", "OrderDeliveryDataChanged", "ProductChanged",
+                                    "CustomerCreated", "CustomerChanged"}
 
 
 # -- orders --------------------------------------------------------------------------------------
@@ -156,7 +161,9 @@ def test_tenants_are_isolated(xc):
     assert xc.post(V1 + "/CustomerOrders", headers=KEY, json=new_order()).status_code == 201
     assert_error(xc.get(V1 + "/CustomerOrders/SHOP-1001", headers=OTHER), 404, "NotFound")
     assert "SHOP-1001" not in xc.get(V1 + "/CustomerOrders", headers=OTHER).json["items"]
-    xc.put(V1 + "/ProductAvailability/100002/01", headers=OTHER, json={"availableBalance": 7})
+    other = xc.get("/__sandbox/credentials").json["xtnd"]["keys"][1]["tenant"]
+    xc.put(f"/__sandbox/xtnd/availability?tenant={other}", json={"itemNumber": "100002", "warehouse": "01",
+                                                                  "availableBalance": 7})
     mine = xc.get(V1 + "/ProductAvailability?itemNumbers=100002&warehouses=01", headers=KEY).json["items"][0]
     theirs = xc.get(V1 + "/ProductAvailability?itemNumbers=100002&warehouses=01", headers=OTHER).json["items"][0]
     assert theirs["availableBalance"] == 7 and mine["availableBalance"] != 7 or mine["changed"] != theirs["changed"]
@@ -192,19 +199,62 @@ def test_customers_list_detail_and_create(xc):
     assert_error(xc.get(V1 + "/Customers/00000", headers=KEY), 404, "NotFound")
 
 
-def test_best_prices_per_customer(xc):
-    r = xc.get(V1 + "/ProductPrices?customerNumber=10001&pageSize=1000", headers=KEY)
-    assert r.status_code == 200
-    body = r.json
-    assert body["customerNumber"] == "10001" and body["currency"] == "SEK"
-    sources = {row["priceSource"] for row in body["items"]}
-    assert "campaign" in sources and "customerPriceList" in sources
-    for row in body["items"]:
-        assert row["price"] <= row["standardPrice"]
-    two = xc.get(V1 + "/ProductPrices?customerNumber=10001&itemNumbers=100001,100002", headers=KEY).json["items"]
-    assert [row["itemNumber"] for row in two] == ["100001", "100002"]
+def prices(xc, customer, items="100001"):
+    query = f"&itemNumbers={items}" if items else "&pageSize=1000"
+    r = xc.get(V1 + f"/ProductPrices?customerNumber={customer}{query}", headers=KEY)
+    assert r.status_code == 200, r.json
+    return r.json
+
+
+def test_best_prices_need_a_customer_number(xc):
     assert_error(xc.get(V1 + "/ProductPrices", headers=KEY), 400, "Validation", "customerNumber")
+    assert_error(xc.get(V1 + "/ProductPrices?customerNumber=", headers=KEY), 400, "Validation", "customerNumber")
     assert_error(xc.get(V1 + "/ProductPrices?customerNumber=424242", headers=KEY), 404, "NotFound")
+
+
+def test_each_price_source_wins_for_a_seeded_customer(xc):
+    standard = xc.get(V1 + "/Products/100001", headers=KEY).json["standardPrice"]
+    own = prices(xc, "10001")["items"][0]  # own price list: 70 % of standard, beats the 85 % campaign
+    assert own["priceSource"] == "priceList" and own["priceList"] == "PL-10001"
+    assert own["price"] == round(standard * 0.7, 2) and own["campaign"] is None
+    disc = prices(xc, "10002")["items"][0]  # discount list: 25 % off the standard price list
+    assert disc["priceSource"] == "discountList" and disc["discountList"] == "DL-B" and disc["discountPercent"] == 25
+    assert disc["priceList"] == "STANDARD" and disc["price"] == round(standard * 0.75, 2)
+    camp = prices(xc, "10003")["items"][0]  # nothing of its own: the running campaign
+    assert camp["priceSource"] == "campaign" and camp["campaign"] == "CAMP-1"
+    assert camp["price"] == round(standard * 0.85, 2) and camp["validTo"] == "2100-01-01T00:00:00.000Z"
+    for body in (prices(xc, c, "") for c in ("10001", "10002", "10003")):
+        assert body["totalCount"] == 37 and all(r["price"] <= r["standardPrice"] for r in body["items"])
+
+
+def test_a_campaign_past_its_end_no_longer_wins(xc):
+    assert prices(xc, "10003")["items"][0]["priceSource"] == "campaign"
+    assert prices(xc, "10003", "100014")["items"][0]["priceSource"] == "priceList"  # CAMP-3 starts 2100-01-01
+    clock = xc.get("/__sandbox/clock").json
+    end = 4_102_444_800  # 2100-01-01T00:00:00Z, CAMP-1's validTo (exclusive) and CAMP-3's validFrom
+    xc.post("/__sandbox/clock", json={"advance_seconds": end - clock["now"] + 1})
+    after = prices(xc, "10003", "100001,100014")
+    assert after["at"].startswith("2100-01-01")
+    first, later = after["items"]
+    assert first["priceSource"] == "priceList" and first["priceList"] == "STANDARD" and first["campaign"] is None
+    assert later["priceSource"] == "campaign" and later["campaign"] == "CAMP-3"
+    assert prices(xc, "10002")["items"][0]["priceSource"] == "discountList"  # open-ended: still valid
+
+
+def test_key_account_campaign_only_for_its_customers(xc):
+    item = "100015"  # CAMP-4: customers 10004 and 10007 only
+    assert prices(xc, "10004", item)["items"][0]["campaign"] == "CAMP-4"
+    assert prices(xc, "10005", item)["items"][0]["campaign"] is None
+
+
+def test_prices_follow_masterdata_and_list_changes(xc):
+    xc.patch("/__sandbox/xtnd/customers/10003", json={"discountList": "dl-b"})
+    row = prices(xc, "10003")["items"][0]
+    assert row["priceSource"] == "discountList"  # 25 % off beats the 15 % campaign
+    xc.patch("/__sandbox/xtnd/customers/10003", json={"discountList": "DL-OLD"})  # expired in 2024
+    assert prices(xc, "10003")["items"][0]["priceSource"] == "campaign"
+    r = xc.patch("/__sandbox/xtnd/customers/10003", json={"discountList": "NOPE"})
+    assert r.status_code == 400 and r.json["errors"][0]["field"] == "discountList"
 
 
 def test_seed_is_deterministic(app_factory):

@@ -1,5 +1,5 @@
-"""XTND orders on the sandbox clock, reservations against available balances, the sandbox-only
-advance and balance routes, and signed webhooks delivered to a real local HTTP server."""
+"""XTND orders on the sandbox clock, reservations against available balances, and the
+sandbox-only operations under /__sandbox/xtnd (move orders, set balances, edit masterdata)."""
 from __future__ import annotations
 
 import hashlib
@@ -26,6 +26,25 @@ def tick(xc, seconds):
 
 def order(xc, number="SHOP-1001", headers=KEY):
     return xc.get(V1 + f"/CustomerOrders/{number}", headers=headers).json
+
+
+def set_balance(xc, item, warehouse, value, tenant=None):
+    query = f"?tenant={tenant}" if tenant else ""
+    return xc.put("/__sandbox/xtnd/availability" + query,
+                  json={"itemNumber": item, "warehouse": warehouse, "availableBalance": value})
+
+
+def advance(xc, number, status=None):
+    return xc.post(f"/__sandbox/xtnd/orders/{number}/advance", json={"status": status} if status else None)
+
+
+def control_error(r, status, field=None):
+    """The control plane's own error shape (the sandbox operations are not XTND's API)."""
+    assert r.status_code == status, r.get_data(as_text=True)
+    assert set(r.json) >= {"error", "message"}
+    if field is not None:
+        fields = [e.get("field") or e.get("pointer", "").rsplit("/", 1)[-1] for e in r.json.get("errors", [])]
+        assert field in fields, r.json
 
 
 ONE_ROW = [{"itemNumber": "100002", "quantity": 3, "price": 19.9}]
@@ -66,12 +85,11 @@ def test_one_big_clock_jump_walks_every_step(xc):
 
 
 def test_an_order_waits_for_stock_then_reserves(xc):
-    assert xc.put(V1 + "/ProductAvailability/100002/01", headers=KEY, json={"availableBalance": 2}).json[
-        "availableBalance"] == 2
+    assert set_balance(xc, "100002", "01", 2).json["availableBalance"] == 2
     xc.post(V1 + "/CustomerOrders", headers=KEY, json=new_order(rows=ONE_ROW))
     tick(xc, 120)
     assert order(xc)["status"] == "created" and balance(xc) == 2
-    xc.put(V1 + "/productavailability/100002/01", headers=KEY, json={"availableBalance": 10})
+    set_balance(xc, "100002", "01", 10)
     tick(xc, 1)
     assert order(xc)["status"] == "reserved" and balance(xc) == 7
 
@@ -87,9 +105,9 @@ def test_a_seeded_order_short_of_stock_stays_held(xc):
     held = order(xc, "WS500001")
     assert held["status"] == "created"
     row = held["rows"][0]
-    xc.put(V1 + f"/ProductAvailability/{row['itemNumber']}/01", headers=KEY, json={"availableBalance": 0})
-    assert_error(xc.post(V1 + "/CustomerOrders/WS500001/advance", headers=KEY), 400, "Validation", "rows[0].quantity")
-    xc.put(V1 + f"/ProductAvailability/{row['itemNumber']}/01", headers=KEY, json={"availableBalance": 500})
+    set_balance(xc, row["itemNumber"], "01", 0)
+    control_error(advance(xc, "WS500001"), 400, "rows[0].quantity")
+    set_balance(xc, row["itemNumber"], "01", 500)
     tick(xc, 86_400)
     assert order(xc, "WS500001")["status"] == "created"
 
@@ -105,44 +123,84 @@ def test_a_move_applies_once_even_if_asked_twice(xapp, xc):
     assert balance(xc) == before - 3 and len(order(xc)["statusHistory"]) == 2
 
 
-# -- sandbox-only routes -------------------------------------------------------------------------
+# -- sandbox-only routes (/__sandbox/xtnd) ------------------------------------------------------
 def test_advance_route_moves_and_cancels(xc):
     before = balance(xc)
     xc.post(V1 + "/CustomerOrders", headers=KEY, json=new_order(rows=ONE_ROW))
-    r = xc.post(V1 + "/CustomerOrders/shop-1001/advance", headers=KEY)
+    r = advance(xc, "shop-1001")
     assert r.status_code == 200 and r.json["status"] == "reserved" and balance(xc) == before - 3
-    r = xc.post(V1 + "/CustomerOrders/SHOP-1001/advance", headers=KEY, json={"status": "cancelled"})
+    r = advance(xc, "SHOP-1001", "cancelled")
     assert r.json["status"] == "cancelled" and r.json["shipment"]["deliveryStatus"] == "cancelled"
     assert balance(xc) == before
-    assert_error(xc.post(V1 + "/CustomerOrders/SHOP-1001/advance", headers=KEY), 400, "Validation", "status")
+    control_error(advance(xc, "SHOP-1001"), 400, "status")
     tick(xc, 86_400)
     assert order(xc)["status"] == "cancelled"
 
 
 def test_advance_route_to_a_target_and_its_errors(xc):
     xc.post(V1 + "/CustomerOrders", headers=KEY, json=new_order(rows=ONE_ROW))
-    r = xc.post(V1 + "/CustomerOrders/SHOP-1001/advance", headers=KEY, json={"status": "delivered"})
+    r = advance(xc, "SHOP-1001", "delivered")
     assert r.json["status"] == "delivered" and len(r.json["statusHistory"]) == 4
-    assert_error(xc.post(V1 + "/CustomerOrders/SHOP-1001/advance", headers=KEY, json={"status": "cancelled"}),
-                 400, "Validation", "status")
-    assert_error(xc.post(V1 + "/CustomerOrders/SHOP-1001/advance", headers=KEY, json={"status": "shipped"}),
-                 400, "Validation", "status")
-    assert_error(xc.post(V1 + "/CustomerOrders/NOPE/advance", headers=KEY), 404, "NotFound")
-    assert_error(xc.post(V1 + "/CustomerOrders/WS500001/advance", headers=READONLY), 403, "Authorization")
-    xc.put(V1 + "/ProductAvailability/100003/01", headers=KEY, json={"availableBalance": 0})
+    control_error(advance(xc, "SHOP-1001", "cancelled"), 400, "status")
+    control_error(advance(xc, "SHOP-1001", "shipped"), 400, "status")
+    control_error(advance(xc, "NOPE"), 404)
+    set_balance(xc, "100003", "01", 0)
     xc.post(V1 + "/CustomerOrders", headers=KEY, json=new_order(number="SHOP-2", rows=[
         {"itemNumber": "100002", "quantity": 1, "price": 5}, {"itemNumber": "100003", "quantity": 1, "price": 5}]))
-    assert_error(xc.post(V1 + "/CustomerOrders/SHOP-2/advance", headers=KEY), 400, "Validation", "rows[1].quantity")
+    control_error(advance(xc, "SHOP-2"), 400, "rows[1].quantity")
     assert order(xc, "SHOP-2")["status"] == "created"
 
 
+def test_the_old_api_paths_of_the_sandbox_operations_are_gone(xc):
+    xc.post(V1 + "/CustomerOrders", headers=KEY, json=new_order(rows=ONE_ROW))
+    assert_error(xc.post(V1 + "/CustomerOrders/SHOP-1001/advance", headers=KEY), 404, "NotFound")
+    assert_error(xc.put(V1 + "/ProductAvailability/100002/01", headers=KEY, json={"availableBalance": 1}),
+                 404, "NotFound")
+
+
+def test_sandbox_operations_are_guarded_and_per_tenant(xc):
+    r = xc.post("/__sandbox/xtnd/orders/WS500001/advance", environ_base={"REMOTE_ADDR": "10.0.0.1"})
+    assert r.status_code == 403 and order(xc, "WS500001")["status"] == "created"
+    other = xc.get("/__sandbox/credentials").json["xtnd"]["keys"][1]["tenant"]
+    mine = xc.get(V1 + "/ProductAvailability?itemNumbers=100002&warehouses=01", headers=KEY).json["items"]
+    assert set_balance(xc, "100002", "01", 4, tenant=other).status_code == 200
+    assert balance(xc, headers=OTHER) == 4
+    assert xc.get(V1 + "/ProductAvailability?itemNumbers=100002&warehouses=01", headers=KEY).json["items"] == mine
+    control_error(set_balance(xc, "100002", "01", 4, tenant="nobody"), 404)
+
+
+def test_move_every_open_order_at_once(xc):
+    for n in ("SHOP-1", "SHOP-2"):
+        xc.post(V1 + "/CustomerOrders", headers=KEY, json=new_order(number=n, rows=ONE_ROW))
+    r = xc.post("/__sandbox/xtnd/orders/advance", json={"status": "picked"})
+    assert r.json["moved"] == ["SHOP-1", "SHOP-2"]
+    assert {order(xc, n)["status"] for n in ("SHOP-1", "SHOP-2")} == {"picked"}
+    assert order(xc, "WS500001")["status"] == "created"  # seeded orders are held unless asked for
+    assert xc.post("/__sandbox/xtnd/orders/advance", json={}).json["moved"] == ["SHOP-1", "SHOP-2"]
+    assert xc.post("/__sandbox/xtnd/orders/advance").json["moved"] == []
+
+
 def test_set_balance_errors(xc):
-    assert_error(xc.put(V1 + "/ProductAvailability/NOPE/01", headers=KEY, json={"availableBalance": 1}), 404, "NotFound")
-    assert_error(xc.put(V1 + "/ProductAvailability/100002/99", headers=KEY, json={"availableBalance": 1}), 404, "NotFound")
-    assert_error(xc.put(V1 + "/ProductAvailability/100002/01", headers=KEY, json={"availableBalance": "lots"}),
-                 400, "Validation", "availableBalance")
-    assert_error(xc.put(V1 + "/ProductAvailability/100002/01", headers=READONLY, json={"availableBalance": 1}),
-                 403, "Authorization")
+    control_error(set_balance(xc, "NOPE", "01", 1), 404)
+    control_error(set_balance(xc, "100002", "99", 1), 404)
+    control_error(set_balance(xc, "100002", "01", "lots"), 400, "availableBalance")
+    control_error(xc.put("/__sandbox/xtnd/availability", json={"itemNumber": "100002"}), 400)
+    control_error(xc.put("/__sandbox/xtnd/availability", data="{", content_type="application/json"), 400)
+
+
+@pytest.mark.parametrize("path,body", [
+    ("/orders/WS500001/advance", {"status": "nope"}), ("/orders/advance", {"includeSeeded": "yes"}),
+    ("/orders/WS500004/delivery", {}), ("/orders/WS500004/delivery", {"carrier": 5}),
+    ("/products/100001", {"standardPrice": -1}), ("/products/100001", {"itemNumber": "X"}),
+    ("/customers/10001", {"active": "no"}), ("/customers/10001", {"priceList": "NOPE"}),
+    ("/availability", [1, 2]), ("/availability", "x")])
+def test_odd_sandbox_bodies_change_nothing(xc, path, body):
+    before = xc.get("/__sandbox/data/xtnd").json
+    method = "PATCH" if path.startswith(("/products", "/customers")) else "PUT" if "delivery" in path or \
+        path == "/availability" else "POST"
+    r = xc.open("/__sandbox/xtnd" + path, method=method, json=body)
+    assert 400 <= r.status_code < 500 and "error" in r.json
+    assert xc.get("/__sandbox/data/xtnd").json == before
 
 
 def test_availability_filters(xc):
@@ -154,111 +212,32 @@ def test_availability_filters(xc):
     assert {(b["itemNumber"], b["warehouse"]) for b in both} == {("100001", "01"), ("100001", "02"),
                                                                  ("100004", "01"), ("100004", "02")}
     tick(xc, 10)
-    changed = xc.put(V1 + "/ProductAvailability/100005/02", headers=KEY, json={"availableBalance": 3}).json
+    changed = set_balance(xc, "100005", "02", 3).json
     since = xc.get(V1 + f"/ProductAvailability?changedSince={changed['changed']}", headers=KEY).json["items"]
     assert since == [changed]
+    page = xc.get(V1 + "/ProductAvailability?pageSize=30&page=3", headers=KEY).json
+    assert page["totalPages"] == 3 and len(page["items"]) == 20
 
 
-# -- webhooks ------------------------------------------------------------------------------------
-class Receiver:
-    def __init__(self, status: int = 200) -> None:
-        self.received: list[tuple[dict[str, str], bytes]] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                outer.received.append(({k: v for k, v in self.headers.items()}, body))
-                self.send_response(status)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                       daemon=True)
-        self.thread.start()
-
-    def events(self):
-        return [(h["X-XTND-Event"], json.loads(b)) for h, b in self.received]
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+def test_masterdata_edits_show_in_changed_since(xc):
+    tick(xc, 5)
+    r = xc.patch("/__sandbox/xtnd/products/100003", json={"standardPrice": 99.5, "description": "Renamed"})
+    assert r.status_code == 200 and r.json["standardPrice"] == 99.5
+    assert xc.get(V1 + f"/Products?changedSince={r.json['changed']}", headers=KEY).json["items"] == ["100003"]
+    c = xc.patch("/__sandbox/xtnd/customers/10005", json={"email": "new@example.com"}).json
+    assert xc.get(V1 + f"/Customers?changedSince={c['changed']}", headers=KEY).json["items"] == ["10005"]
+    assert xc.get(V1 + "/Customers/10005", headers=KEY).json["email"] == "new@example.com"
+    control_error(xc.patch("/__sandbox/xtnd/products/NOPE", json={"active": False}), 404)
 
 
-@pytest.fixture
-def receiver():
-    r = Receiver()
-    yield r
-    r.close()
-
-
-def deliver(xc):
-    return xc.post("/__sandbox/webhooks/deliver").json["attempted"]
-
-
-def test_webhook_subscriptions_crud(xc):
-    r = xc.post(V1 + "/Webhooks", headers=KEY, json={"url": "http://127.0.0.1:9/x", "events": ["AvaiableBalanceChanged"]})
-    assert r.status_code == 201 and r.json["events"] == ["AvailableBalanceChanged"] and len(r.json["secret"]) >= 16
-    hook = r.json
-    assert xc.get(V1 + "/webhooks/" + hook["id"], headers=KEY).json == {k: v for k, v in hook.items() if k != "secret"}
-    assert [h["id"] for h in xc.get(V1 + "/Webhooks", headers=KEY).json["items"]] == [hook["id"]]
-    assert xc.get(V1 + "/Webhooks", headers=OTHER).json["items"] == []
-    assert_error(xc.get(V1 + "/Webhooks/" + hook["id"], headers=OTHER), 404, "NotFound")
-    assert_error(xc.post(V1 + "/Webhooks", headers=KEY, json={"url": "ftp://x"}), 400, "Validation", "url")
-    assert_error(xc.post(V1 + "/Webhooks", headers=KEY, json={"url": "http://x", "events": ["Nope"]}),
-                 400, "Validation", "events[0]")
-    assert xc.delete(V1 + "/Webhooks/" + hook["id"], headers=KEY).status_code == 204
-    assert_error(xc.delete(V1 + "/Webhooks/" + hook["id"], headers=KEY), 404, "NotFound")
-
-
-def test_order_moves_and_balance_changes_are_delivered_signed(xc, receiver):
-    hook = xc.post(V1 + "/Webhooks", headers=KEY, json={"url": receiver.url, "secret": "s3cret-s3cret-s3cret"}).json
+def test_delivery_data_can_be_corrected(xc):
     xc.post(V1 + "/CustomerOrders", headers=KEY, json=new_order(rows=ONE_ROW))
-    assert deliver(xc) == 1
-    tick(xc, 61)  # reserved: the control plane delivers what is due after the clock moves
-    events = receiver.events()
-    assert [e for e, _ in events] == ["CustomerOrderStatusChanged", "AvailableBalanceChanged", "CustomerOrderStatusChanged"]
-    created, bal, reserved = (p for _, p in events)
-    assert created["webhookId"] == hook["id"] and created["data"]["status"] == "created"
-    assert created["data"]["previousStatus"] is None and created["data"]["orderNumber"] == "SHOP-1001"
-    assert reserved["data"]["status"] == "reserved" and reserved["data"]["previousStatus"] == "created"
-    assert bal["data"]["itemNumber"] == "100002" and bal["data"]["availableBalance"] == balance(xc)
-    for headers, body in receiver.received:
-        expected = hmac.new(b"s3cret-s3cret-s3cret", body, hashlib.sha256).hexdigest()
-        assert headers["ms-signature"] == f"sha256={expected}"
-        assert headers["X-XTND-Webhook-Id"] == hook["id"]
-    log = xc.get("/__sandbox/webhooks?api=xtnd").json
-    assert log["total"] == 3 and {d["status"] for d in log["webhooks"]} == {"delivered"}
-    assert all("secret" not in d for d in log["webhooks"])
-
-
-def test_subscriptions_get_only_their_events_and_tenant(xc, receiver):
-    xc.post(V1 + "/Webhooks", headers=KEY, json={"url": receiver.url, "events": ["AvaiableBalanceChanged"]})
-    xc.post(V1 + "/CustomerOrders", headers=KEY, json=new_order(rows=ONE_ROW))
-    xc.put(V1 + "/ProductAvailability/100002/01", headers=OTHER, json={"availableBalance": 1})
-    xc.put(V1 + "/ProductAvailability/100007/02", headers=KEY, json={"availableBalance": 42})
-    xc.put(V1 + "/ProductAvailability/100007/02", headers=KEY, json={"availableBalance": 42})  # no change, no hook
-    deliver(xc)
-    assert [(e, p["data"]["itemNumber"], p["data"]["availableBalance"]) for e, p in receiver.events()] == [
-        ("AvailableBalanceChanged", "100007", 42)]
-
-
-def test_a_failing_receiver_is_retried(xc):
-    failing = Receiver(status=500)
-    try:
-        xc.post(V1 + "/Webhooks", headers=KEY, json={"url": failing.url})
-        xc.put(V1 + "/ProductAvailability/100007/02", headers=KEY, json={"availableBalance": 5})
-        deliver(xc)
-        tick(xc, 2)
-        assert len(failing.received) == 2
-        delivery = xc.get("/__sandbox/webhooks?api=xtnd").json["webhooks"][0]
-        assert delivery["status"] == "pending" and [a["status"] for a in delivery["attempts"]] == [500, 500]
-    finally:
-        failing.close()
+    advance(xc, "SHOP-1001", "delivered")
+    r = xc.put("/__sandbox/xtnd/orders/SHOP-1001/delivery", json={"trackingNumber": "TRACK-2", "carrier": "DHL"})
+    assert r.status_code == 200 and r.json["shipment"]["trackingNumber"] == "TRACK-2"
+    assert order(xc)["shipment"]["carrier"] == "DHL"
+    assert order(xc, "WS500006")["status"] == "cancelled"
+    control_error(xc.put("/__sandbox/xtnd/orders/WS500006/delivery", json={"carrier": "X"}), 400, "status")
 
 
 def test_the_lifecycle_on_the_sqlite_store(app_factory, tmp_path):
