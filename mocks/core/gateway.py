@@ -50,6 +50,7 @@ class Gateway:
         self.faults.install(sandbox.config.scenarios)  # --scenario NAME (kept if already active)
         app.before_request(self.before)
         app.after_request(self.after)
+        app.teardown_request(self.teardown)
         app.register_error_handler(Exception, self.handle_error)
 
     # -- mounting ------------------------------------------------------------------
@@ -83,6 +84,7 @@ class Gateway:
     # -- request chain -------------------------------------------------------------
     def before(self) -> None:
         g.started = time.perf_counter()
+        self.sandbox.store.begin_request()  # one version snapshot per request (see Store.version)
         if request.path.startswith(CONTROL_PREFIX):
             return None
         located = self.locate()
@@ -157,6 +159,9 @@ class Gateway:
         except Exception:  # the response chain must never turn an answer into a 500
             log.exception("response chain failed")
         return response
+
+    def teardown(self, exc: BaseException | None) -> None:
+        self.sandbox.store.end_request()
 
     def validate_response(self, api: Api, response: Response) -> None:
         op = g.get("operation")

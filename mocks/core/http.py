@@ -4,11 +4,11 @@ Routes parse, call the model and serialize; everything else happens in the gatew
 """
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Response, current_app, g, request
 
+from mocks.core import jsonutil
 from mocks.core.gateway import parse_json
 from mocks.core.sandbox import Sandbox
 from mocks.core.state import TenantState
@@ -39,5 +39,4 @@ def body(default: Any = None) -> Any:
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps(data, ensure_ascii=False, separators=(",", ":")), status=status,
-                    mimetype="application/json", headers=headers)
+    return Response(jsonutil.dumpb(data), status=status, mimetype="application/json", headers=headers)

@@ -29,11 +29,13 @@ import time
 from collections import OrderedDict, deque
 from typing import Any, Callable, Iterable, Iterator
 
+from mocks.core import jsonutil
+
 Json = Any
 Updater = Callable[[Json | None], Json | None]
 
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-_loads = json.loads
+_dumps = jsonutil.dumps
+_loads = jsonutil.loads
 
 
 def ns(api: str, tenant: str, collection: str) -> str:
@@ -50,6 +52,9 @@ class Store:
         self.journal_size = journal_size
         self._cache: dict[str, tuple[int, list[tuple[str, Json]], dict[str, Json]]] = {}
         self._cache_lock = threading.Lock()
+        # Namespace versions, tagged with the global version they were read under (see version()).
+        self._vmap: tuple[int, dict[str, int]] = (-1, {})
+        self._tl = threading.local()
 
     # -- documents -------------------------------------------------------------
     def get(self, namespace: str, key: str) -> Json | None:
@@ -80,7 +85,45 @@ class Store:
         return int(self.update(namespace, key, lambda old: int(old or 0) + amount))
 
     def version(self, namespace: str) -> int:
-        """A number that changes whenever the namespace changes."""
+        """A number that changes whenever the namespace changes.
+
+        Every write also bumps one global version. A request reads the global version once
+        (``begin_request``) and, while it is unchanged, takes namespace versions from a
+        per-process map instead of asking the backend for each: one round trip per request
+        instead of one per namespace. A write by this thread drops its snapshot, so it reads
+        its own writes; outside a request every call reads the global version afresh.
+        """
+        tl = self._tl
+        snap = getattr(tl, "snap", None)
+        if snap is None:
+            snap = self._global_version()
+            if getattr(tl, "active", False):
+                tl.snap = snap
+        tag, versions = self._vmap
+        if tag == snap:
+            v = versions.get(namespace)
+            if v is None:
+                v = versions[namespace] = self._ns_version(namespace)  # read after snap: never older
+            return v
+        v = self._ns_version(namespace)
+        if snap > tag:
+            self._vmap = (snap, {namespace: v})
+        return v
+
+    def begin_request(self) -> None:
+        self._tl.active, self._tl.snap = True, None
+
+    def end_request(self) -> None:
+        self._tl.active, self._tl.snap = False, None
+
+    def _wrote(self) -> None:
+        """This thread changed data: its next version() reads the global version again."""
+        self._tl.snap = None
+
+    def _global_version(self) -> int:
+        raise NotImplementedError
+
+    def _ns_version(self, namespace: str) -> int:
         raise NotImplementedError
 
     def _items_uncached(self, namespace: str) -> list[tuple[str, Json]]:
@@ -257,8 +300,7 @@ class SqliteStore(Store):
         UNIQUE (ns, key)
     );
     CREATE TABLE IF NOT EXISTS versions (ns TEXT PRIMARY KEY, v INTEGER NOT NULL);
-    CREATE TABLE IF NOT EXISTS journal (slot INTEGER PRIMARY KEY, seq INTEGER NOT NULL, entry TEXT NOT NULL);
-    CREATE TABLE IF NOT EXISTS journal_seq (id INTEGER PRIMARY KEY CHECK (id = 0), seq INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS requests (seq INTEGER PRIMARY KEY AUTOINCREMENT, entry TEXT NOT NULL);
     """
 
     def __init__(self, path: str, journal_size: int = 10_000) -> None:
@@ -284,8 +326,9 @@ class SqliteStore(Store):
         return conn
 
     class _Tx:
-        def __init__(self, conn: sqlite3.Connection) -> None:
+        def __init__(self, conn: sqlite3.Connection, store: "SqliteStore") -> None:
             self.conn = conn
+            self.store = store
 
         def __enter__(self) -> sqlite3.Connection:
             for attempt in range(200):
@@ -303,15 +346,16 @@ class SqliteStore(Store):
                 self.conn.execute("COMMIT")
             else:
                 self.conn.execute("ROLLBACK")
+            self.store._wrote()
 
     def _write(self) -> "SqliteStore._Tx":
-        return self._Tx(self._conn())
+        return self._Tx(self._conn(), self)
 
     @staticmethod
     def _bump(db: sqlite3.Connection, namespace: str) -> None:
-        db.execute(
+        db.executemany(  # the namespace's version and the global one ("")
             "INSERT INTO versions(ns, v) VALUES (?, 1) ON CONFLICT(ns) DO UPDATE SET v = v + 1",
-            (namespace,),
+            ((namespace,), ("",)),
         )
 
     def get(self, namespace: str, key: str) -> Json | None:
@@ -360,9 +404,12 @@ class SqliteStore(Store):
             self._bump(db, namespace)
             return new
 
-    def version(self, namespace: str) -> int:
+    def _ns_version(self, namespace: str) -> int:
         row = self._conn().execute("SELECT v FROM versions WHERE ns=?", (namespace,)).fetchone()
         return row[0] if row else 0
+
+    def _global_version(self) -> int:
+        return self._ns_version("")
 
     def _items_uncached(self, namespace: str) -> list[tuple[str, Json]]:
         rows = self._conn().execute("SELECT key, value FROM kv WHERE ns=? ORDER BY seq", (namespace,)).fetchall()
@@ -382,27 +429,37 @@ class SqliteStore(Store):
             for name in names:
                 self._bump(db, name)
 
+    #: the journal is trimmed to its size every this many appends (one DELETE, not one per append)
+    JOURNAL_TRIM_EVERY = 256
+
     def journal_append(self, entry: Json) -> int:
-        with self._write() as db:
-            db.execute("INSERT INTO journal_seq(id, seq) VALUES (0, 1) "
-                       "ON CONFLICT(id) DO UPDATE SET seq = seq + 1")
-            seq = db.execute("SELECT seq FROM journal_seq WHERE id = 0").fetchone()[0]
-            db.execute("INSERT OR REPLACE INTO journal(slot, seq, entry) VALUES (?, ?, ?)",
-                       (seq % self.journal_size, seq, _dumps(dict(entry, seq=seq))))
-            return seq
+        # One autocommit INSERT: the row id is the sequence number (AUTOINCREMENT never reuses
+        # one, even after a clear); the entry gets it when read back.
+        conn = self._conn()
+        seq = conn.execute("INSERT INTO requests(entry) VALUES (?)", (_dumps(entry),)).lastrowid
+        if seq % self.JOURNAL_TRIM_EVERY == 0:
+            conn.execute("DELETE FROM requests WHERE seq <= ?", (seq - self.journal_size,))
+        return seq
 
     def journal(self, since: int = 0, limit: int | None = None) -> list[Json]:
+        conn = self._conn()
+        top = conn.execute("SELECT max(seq) FROM requests").fetchone()[0] or 0
+        since = max(since, top - self.journal_size)  # trimmed lazily: never show more than the size
         if limit:
-            rows = self._conn().execute(
-                "SELECT entry FROM (SELECT seq, entry FROM journal WHERE seq > ? ORDER BY seq DESC LIMIT ?) "
+            rows = conn.execute(
+                "SELECT seq, entry FROM (SELECT seq, entry FROM requests WHERE seq > ? ORDER BY seq DESC LIMIT ?) "
                 "ORDER BY seq", (since, limit)).fetchall()
         else:
-            rows = self._conn().execute("SELECT entry FROM journal WHERE seq > ? ORDER BY seq", (since,)).fetchall()
-        return [_loads(r[0]) for r in rows]
+            rows = conn.execute("SELECT seq, entry FROM requests WHERE seq > ? ORDER BY seq", (since,)).fetchall()
+        out = []
+        for seq, raw in rows:
+            entry = _loads(raw)
+            entry["seq"] = seq
+            out.append(entry)
+        return out
 
     def journal_clear(self) -> None:
-        with self._write() as db:
-            db.execute("DELETE FROM journal")
+        self._conn().execute("DELETE FROM requests")
 
     def integrity_check(self) -> str:
         return self._conn().execute("PRAGMA integrity_check").fetchone()[0]
@@ -446,6 +503,7 @@ class RedisStore(Store):
         pipe.hset(self._k("d", namespace), mapping=dict(items))
         pipe.zadd(self._k("o", namespace), {k: seq_base + i + 1 for i, (k, _) in enumerate(items)}, nx=True)
         pipe.incr(self._k("v", namespace))
+        pipe.incr(self._k("v"))
         pipe.sadd(self._k("namespaces"), namespace)
 
     def get(self, namespace: str, key: str) -> Json | None:
@@ -459,6 +517,7 @@ class RedisStore(Store):
         pipe = self.r.pipeline(transaction=True)
         self._write_pipe(pipe, namespace, encoded)
         pipe.execute()
+        self._wrote()
 
     def add(self, namespace: str, key: str, value: Json) -> bool:
         if not self.r.hsetnx(self._k("d", namespace), key, _dumps(value)):
@@ -467,8 +526,10 @@ class RedisStore(Store):
         seq = self.r.incr(self._k("oseq"))
         pipe.zadd(self._k("o", namespace), {key: seq}, nx=True)
         pipe.incr(self._k("v", namespace))
+        pipe.incr(self._k("v"))
         pipe.sadd(self._k("namespaces"), namespace)
         pipe.execute()
+        self._wrote()
         return True
 
     def delete(self, namespace: str, key: str) -> bool:
@@ -476,7 +537,9 @@ class RedisStore(Store):
         pipe.hdel(self._k("d", namespace), key)
         pipe.zrem(self._k("o", namespace), key)
         pipe.incr(self._k("v", namespace))
+        pipe.incr(self._k("v"))
         removed = pipe.execute()[0]
+        self._wrote()
         return bool(removed)
 
     def update(self, namespace: str, key: str, fn: Updater) -> Json | None:
@@ -492,9 +555,11 @@ class RedisStore(Store):
                         pipe.hdel(dkey, key)
                         pipe.zrem(self._k("o", namespace), key)
                         pipe.incr(self._k("v", namespace))
+                        pipe.incr(self._k("v"))
                     else:
                         self._write_pipe(pipe, namespace, [(key, _dumps(new))])
                     pipe.execute()
+                    self._wrote()
                     return new
                 except self._redis.WatchError:
                     continue
@@ -503,8 +568,11 @@ class RedisStore(Store):
     def incr(self, namespace: str, key: str, amount: int = 1) -> int:
         return int(self.update(namespace, key, lambda old: int(old or 0) + amount))
 
-    def version(self, namespace: str) -> int:
+    def _ns_version(self, namespace: str) -> int:
         return int(self.r.get(self._k("v", namespace)) or 0)
+
+    def _global_version(self) -> int:
+        return self._ns_version("")
 
     def _items_uncached(self, namespace: str) -> list[tuple[str, Json]]:
         pipe = self.r.pipeline(transaction=True)
@@ -526,7 +594,9 @@ class RedisStore(Store):
             pipe.delete(self._k("d", n), self._k("o", n))
             pipe.incr(self._k("v", n))
             pipe.srem(self._k("namespaces"), n)
+        pipe.incr(self._k("v"))
         pipe.execute()
+        self._wrote()
 
     def journal_append(self, entry: Json) -> int:
         seq = int(self.r.incr(self._k("jseq")))

@@ -70,7 +70,7 @@ def test_a_write_through_one_worker_is_read_through_the_other(state_url):
         assert created.status_code == 200
         writer = created.headers["X-Sandbox-Worker"]
         readers = set()
-        for _ in range(60):  # fresh connections until the other worker answers
+        for _ in range(300):  # fresh connections until the other worker answers
             r = requests.get(server.base + f"/click2sync/api/product?id={created.json()['_id']}",
                              headers={**KEY, "Connection": "close"}, timeout=5)
             assert r.status_code == 200 and r.json()["products"][0]["sku"] == "shared-1"
