@@ -66,8 +66,8 @@ class Stock2Shop(Api):
     def index_lag(self, sandbox, tenant, seconds: float) -> Any:
         tenants = [tenant] if tenant is not None else list(sandbox.tenants(self.name))
         for t in tenants:
-            models.Queue(sandbox.state(self.name, t)).set_lag(seconds)
-        return {"queue_delay_seconds": seconds}
+            models.IndexLag(sandbox.state(self.name, t)).set(seconds)
+        return {"index_lag_seconds": seconds}
 
     def item_failures(self, sandbox, tenant, spec) -> Any:
         return {"every": spec.get("every", 1)} if isinstance(spec, dict) else None

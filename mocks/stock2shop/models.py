@@ -22,7 +22,7 @@ from mocks.stock2shop import errors as X
 from mocks.stock2shop import search as S
 
 DEFAULT_TOKEN_TTL = 86_400
-DEFAULT_QUEUE_DELAY = 5
+DEFAULT_QUEUE_DELAY = 0  # processed at the next read or clock move; the index lag is separate
 IMAGE_BASE = "https://s2s-image.s3.amazonaws.com"
 ES_BASE = "https://vpc-stock2shop-sandbox.eu-west-1.es.amazonaws.com"
 
@@ -184,21 +184,95 @@ class Catalogue:
 
 
 # -- search ---------------------------------------------------------------------------------------
-_DOC_CACHES: "weakref.WeakKeyDictionary[Any, dict[str, S.DocCache]]" = weakref.WeakKeyDictionary()
-_DOC_LOCK = threading.Lock()
-
 INDEXES = {"products": "products--------2020-09-02-08-31-08", "orders": "orders--------2020-09-02-08-31-08",
            "customers": "customers--------2020-09-02-08-31-08"}
 
 
-def _docs(state: TenantState, collection: str) -> list[S.Doc]:
+class _Indexed:
+    """The searchable documents of one collection and their :class:`search.DocIndex`, valid for one
+    version of the collection's namespace and of the index-lag namespace."""
+
+    __slots__ = ("versions", "docs", "index", "lagging")
+
+    def __init__(self, versions: tuple[int, int], docs: list[S.Doc], lagging: bool) -> None:
+        self.versions = versions
+        self.docs = docs
+        self.index = S.DocIndex(docs)
+        self.lagging = lagging
+
+
+_INDEXED: "weakref.WeakKeyDictionary[Any, dict[str, _Indexed]]" = weakref.WeakKeyDictionary()
+_DOC_CACHES: "weakref.WeakKeyDictionary[Any, dict[str, S.DocCache]]" = weakref.WeakKeyDictionary()
+_DOC_LOCK = threading.Lock()
+
+
+class IndexLag:
+    """The Elasticsearch index trails the database by ``index_lag_seconds`` (default 0) on the
+    sandbox clock, as the documents warn: a record written at t is found by queries, and shown in
+    ``hits``, from t + lag on; until then searches see the version indexed before (or nothing, for a
+    new record). ``system_products``/``system_orders`` always hold the live records."""
+
+    def __init__(self, state: TenantState) -> None:
+        self.state = state
+        self.pending = state.collection("index_pending")
+
+    @property
+    def seconds(self) -> float:
+        override = self.state.collection("settings").lookup("index_lag")
+        if override is not None:
+            return float(override["seconds"])
+        return max(float(self.state.options.get("index_lag_seconds", 0) or 0), 0.0)
+
+    def set(self, seconds: float) -> None:
+        self.state.collection("settings").put("index_lag", {"seconds": max(float(seconds), 0.0)})
+
+    def before_write(self, collection: str, key: str, old: dict[str, Any] | None, at: float | None = None) -> None:
+        """Call before a record is written (at ``at``, default now): keeps the indexed version until
+        the lag has passed. Several writes within the lag keep the oldest indexed version and move
+        the due time on."""
+        lag = self.seconds
+        if lag <= 0:
+            return
+        due = (self.state.now() if at is None else at) + lag
+        pkey = f"{collection}/{key}"
+        self.pending.update(pkey, lambda cur: {**cur, "due": due} if cur else
+                            {"collection": collection, "key": key, "due": due, "old": copy.deepcopy(old)})
+
+    def catch_up(self) -> None:
+        if self.pending.count() == 0:
+            return
+        now = self.state.now()
+        for key, entry in self.pending.items():
+            if entry["due"] <= now:
+                self.pending.delete(key)
+
+    def overrides(self, collection: str) -> dict[str, Any]:
+        return {e["key"]: e["old"] for _, e in self.pending.items() if e["collection"] == collection}
+
+
+def _indexed(state: TenantState, collection: str) -> _Indexed:
     coll = state.collection(collection)
+    lag = IndexLag(state)
+    lag.catch_up()
+    store = state.store
+    versions = (store.version(coll.namespace), store.version(lag.pending.namespace))
     with _DOC_LOCK:
-        per_store = _DOC_CACHES.setdefault(state.store, {})
-        cache = per_store.get(coll.namespace)
+        per_store = _INDEXED.setdefault(store, {})
+        hit = per_store.get(coll.namespace)
+        if hit is not None and hit.versions == versions:
+            return hit
+        caches = _DOC_CACHES.setdefault(store, {})
+        cache = caches.get(coll.namespace)
         if cache is None:
-            cache = per_store[coll.namespace] = S.DocCache()
-    return cache.docs(coll.items())
+            cache = caches[coll.namespace] = S.DocCache()
+    items = coll.items()
+    overrides = lag.overrides(collection) if versions[1] else {}
+    if overrides:
+        items = [(k, overrides.get(k, v)) for k, v in items if overrides.get(k, v) is not None]
+    indexed = _Indexed(versions, cache.docs(items), bool(overrides))
+    with _DOC_LOCK:
+        _INDEXED.setdefault(store, {})[coll.namespace] = indexed
+    return indexed
 
 
 def elastic_search(state: TenantState, collection: str, body: Any,
@@ -213,18 +287,23 @@ def elastic_search(state: TenantState, collection: str, body: Any,
         extra.append({"term": {"active": True}})
     if collection == "orders" and user is not None and user["role"] == "trade":
         extra.append({"term": {"customer_id": user.get("customer_id") or 0}})
+    indexed = _indexed(state, collection)
     try:
         # client_id holds for every document of the tenant: shown in request.body, not evaluated
-        result = S.search(_docs(state, collection), body, extra_filters=extra[1:], now=state.now())
+        result = S.search(indexed.docs, body, extra_filters=extra[1:], now=state.now(), index=indexed.index)
     except S.SearchError as exc:
         raise X.BadSearch(str(exc)) from None
     except (TypeError, ValueError, KeyError, AttributeError, OverflowError) as exc:
         # a malformed clause that slipped past the compiler's checks (e.g. "boost": {}): still the caller's
         raise X.BadSearch(f"malformed query ({type(exc).__name__}: {exc})"[:300]) from None
+    source = result["source"]
     hits = []
     for doc, score, sort in result["hits"]:
-        hit: dict[str, Any] = {"_index": INDEXES[collection], "_type": "_doc", "_id": str(doc.id),
-                               "_score": score, "_source": doc.source}
+        hit: dict[str, Any] = {"_index": INDEXES[collection], "_type": "_doc", "_id": str(doc.id), "_score": score}
+        if source is True:
+            hit["_source"] = doc.source
+        elif source is not False:
+            hit["_source"] = S.filter_source(doc.source, *source)
         if sort is not None:
             hit["sort"] = sort
         hits.append(hit)
@@ -241,7 +320,12 @@ def elastic_search(state: TenantState, collection: str, body: Any,
     if "aggregations" in result:
         response["aggregations"] = result["aggregations"]
     response["request"] = {"url": f"{ES_BASE}/{collection}/_search", "method": "POST", "body": internal}
-    response[f"system_{collection}"] = [doc.source for doc, _, _ in result["hits"]]
+    if indexed.lagging:  # the index may be behind: the live records, as Stock2Shop reads them from its database
+        coll = state.collection(collection)
+        live = [coll.lookup(doc.id) for doc, _, _ in result["hits"]]
+        response[f"system_{collection}"] = [r for r in live if r is not None]
+    else:
+        response[f"system_{collection}"] = [doc.source for doc, _, _ in result["hits"]]
     response["took_s2s"] = response["took"] + 1
     return response
 
@@ -282,14 +366,7 @@ class Queue:
 
     @property
     def delay(self) -> float:
-        override = self.state.collection("settings").lookup("index_lag")
-        if override is not None:
-            return float(override["seconds"])
         return float(self.state.options.get("queue_delay_seconds", DEFAULT_QUEUE_DELAY))
-
-    def set_lag(self, seconds: float) -> None:
-        """Writes queued from now on are applied (and searchable) ``seconds`` later (``index_lag``)."""
-        self.state.collection("settings").put("index_lag", {"seconds": max(float(seconds), 0.0)})
 
     def _add(self, instruction: str, payload: Any, failure: str | None = None, **extra: Any) -> dict[str, Any]:
         now = self.state.now()
@@ -388,6 +465,8 @@ class Queue:
         index: dict[tuple[str, str], str] | None = None
         done = 0
         for item in sorted(due, key=lambda i: i["id"]):
+            # a worker would have applied the item when it fell due: that is its time of effect
+            self._at = min(max(float(item["due_ts"]), float(item["created_ts"])), now)
             current = self.items.lookup(str(item["id"]))
             if current is None or current["status"] != "pending":
                 continue  # another worker took it
@@ -416,7 +495,7 @@ class Queue:
         if Catalogue(self.state).source(source_id) is None:
             raise _Failed(f"source {source_id} does not belong to client {self.state.tenant}")
         code = str(source["source_product_code"])
-        now = self.state.now()
+        now = getattr(self, "_at", None) or self.state.now()
         client_id = int(self.state.tenant)
         key = index.get((str(source_id), code))
         product = self.products.get(key) if key else None
@@ -472,6 +551,7 @@ class Queue:
                 current["value"], current["modified"] = value, s2s_time(now)
         product["modified"] = s2s_time(now)
         product["hash"] = product_hash(product)
+        IndexLag(self.state).before_write("products", str(product["id"]), self.products.lookup(str(product["id"])), now)
         self.products.put(str(product["id"]), product)
         index[(str(source_id), code)] = str(product["id"])
         return {"product_id": product["id"], "variant_ids": [v["id"] for v in product["variants"]]}
@@ -484,7 +564,7 @@ class Queue:
         if product is None:
             raise _Failed(f"product {source['source_product_code']} (source {item['source_id']}) not found; "
                           "queue the product first, then requeue the image")
-        now = self.state.now()
+        now = getattr(self, "_at", None) or self.state.now()
         code = image.get("image_id")
         action = image.get("action", "I")
         if action == "D":
@@ -517,11 +597,13 @@ class Queue:
                         v["image_id"] = existing["id"]
             result = {"product_id": product["id"], "image_id": existing["id"]}
         product["modified"] = s2s_time(now)
+        IndexLag(self.state).before_write("products", str(product["id"]), self.products.lookup(str(product["id"])), now)
         self.products.put(str(product["id"]), product)
         return result
 
     def _apply_order(self, item: dict[str, Any]) -> dict[str, Any]:
-        return Orders(self.state).from_channel(item["channel_id"], item["payload"], item["id"])
+        return Orders(self.state).from_channel(item["channel_id"], item["payload"], item["id"],
+                                               getattr(self, "_at", None))
 
 
 def injected_failure(spec: dict[str, Any] | None, position: int) -> str | None:
@@ -588,11 +670,11 @@ class Orders:
         self.orders = state.collection("orders")
         self.customers = state.collection("customers")
 
-    def from_channel(self, channel_id: int, payload: Any, queue_id: int) -> dict[str, Any]:
+    def from_channel(self, channel_id: int, payload: Any, queue_id: int, at: float | None = None) -> dict[str, Any]:
         """Turn a channel's order payload (Shopify/WooCommerce-like; anything else is kept as notes
         and meta) into a Stock2Shop order; the same channel_order_code on the same channel updates."""
         data = payload if isinstance(payload, dict) else {}
-        now = self.state.now()
+        now = self.state.now() if at is None else at
         client_id = int(self.state.tenant)
         code = data.get("channel_order_code", data.get("order_number", data.get("number", data.get("id"))))
         code = str(code) if code is not None and not isinstance(code, (dict, list)) else str(queue_id)
@@ -634,6 +716,7 @@ class Orders:
             "meta": [{"key": "queue_id", "value": str(queue_id)}],
             "shipping_address": shipping, "billing_address": billing,
         }
+        IndexLag(self.state).before_write("orders", str(order["id"]), self.orders.lookup(str(order["id"])), now)
         self.orders.put(str(order["id"]), order)
         return {"order_id": order["id"], "channel_order_code": code}
 

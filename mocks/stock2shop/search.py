@@ -20,6 +20,7 @@ import contextvars
 import datetime as dt
 import fnmatch
 import re
+from bisect import bisect_left, bisect_right
 from functools import lru_cache
 from typing import Any, Callable, Iterable
 
@@ -455,7 +456,10 @@ def _range(body: Json) -> Matcher:
             if op == "lte" and not key[1] <= bound[1]:
                 return False
         return True
-    return lambda doc: boost if any(ok(k) for k in doc.keys(field)) else None
+    def run(doc: Doc) -> float | None:
+        return boost if any(ok(k) for k in doc.keys(field)) else None
+    run.bounds = checks  # type: ignore[attr-defined]  # read by DocIndex.plan
+    return run
 
 
 def _text_matcher(field: str, query: Any, operator: str, msm: Any, prefix_last: bool = False,
@@ -692,7 +696,9 @@ def _aggregate(docs: list[Doc], aggs: Json) -> dict[str, Any]:
         if not isinstance(params, dict) or not isinstance(params.get("field"), str):
             raise SearchError(f"aggregation [{name}] of type [{kind}] requires [field]")
         field = params["field"]
-        if kind == "terms":
+        if kind == "date_histogram":
+            out[name] = _date_histogram(docs, name, field, params, sub)
+        elif kind == "terms":
             size = _int_param(params, "size", 10)
             counts: dict[Any, list[Doc]] = {}
             for doc in docs:
@@ -736,23 +742,421 @@ def _aggregate(docs: list[Doc], aggs: Json) -> dict[str, Any]:
     return out
 
 
+_CALENDAR = {"minute": "m", "1m": "m", "hour": "h", "1h": "h", "day": "d", "1d": "d", "week": "w", "1w": "w",
+             "month": "M", "1M": "M", "quarter": "q", "1q": "q", "year": "y", "1y": "y"}
+_FIXED = re.compile(r"^(\d+)(ms|s|m|h|d)$")
+_FIXED_UNIT = {"ms": 0.001, "s": 1, "m": 60, "h": 3_600, "d": 86_400}
+
+
+def _bucket_start(ts: float, unit: str) -> float:
+    """Start (epoch seconds, UTC) of the calendar bucket holding ``ts``."""
+    d = dt.datetime.fromtimestamp(ts, tz=dt.timezone.utc)
+    if unit == "m":
+        d = d.replace(second=0, microsecond=0)
+    elif unit == "h":
+        d = d.replace(minute=0, second=0, microsecond=0)
+    elif unit == "d":
+        d = d.replace(hour=0, minute=0, second=0, microsecond=0)
+    elif unit == "w":  # ISO weeks start on Monday, as Elasticsearch's
+        d = (d - dt.timedelta(days=d.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+    elif unit == "M":
+        d = d.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    elif unit == "q":
+        d = d.replace(month=(d.month - 1) // 3 * 3 + 1, day=1, hour=0, minute=0, second=0, microsecond=0)
+    else:
+        d = d.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+    return d.timestamp()
+
+
+def _bucket_next(start: float, unit: str) -> float:
+    d = dt.datetime.fromtimestamp(start, tz=dt.timezone.utc)
+    if unit in ("m", "h", "d", "w"):
+        return start + {"m": 60, "h": 3_600, "d": 86_400, "w": 7 * 86_400}[unit]
+    months = {"M": 1, "q": 3, "y": 12}[unit]
+    month = d.month - 1 + months
+    return d.replace(year=d.year + month // 12, month=month % 12 + 1).timestamp()
+
+
+def _date_histogram(docs: list[Doc], name: str, field: str, params: dict[str, Any], sub: Any) -> dict[str, Any]:
+    unknown = set(params) - {"field", "calendar_interval", "fixed_interval", "interval", "format",
+                             "min_doc_count", "time_zone", "order", "keyed"}
+    if unknown:
+        raise SearchError(f"[date_histogram] aggregation [{name}] does not support [{sorted(unknown)[0]}]")
+    if params.get("time_zone") not in (None, "UTC", "Z", "+00:00", "00:00"):
+        raise SearchError(f"[date_histogram] aggregation [{name}]: only time_zone UTC is supported")
+    if params.get("order") is not None or params.get("keyed"):
+        raise SearchError(f"[date_histogram] aggregation [{name}]: [order] and [keyed] are not supported")
+    spec = params.get("calendar_interval", params.get("fixed_interval", params.get("interval")))
+    if not isinstance(spec, str) or not spec:
+        raise SearchError(f"[date_histogram] aggregation [{name}] requires [calendar_interval] or [fixed_interval]")
+    unit = _CALENDAR.get(spec) if "fixed_interval" not in params else None
+    step = 0.0
+    if unit is None:
+        m = _FIXED.match(spec)
+        if m is None or int(m.group(1)) <= 0:
+            raise SearchError(f"[date_histogram] aggregation [{name}]: cannot parse interval [{spec}]")
+        step = int(m.group(1)) * _FIXED_UNIT[m.group(2)]
+    min_count = _int_param(params, "min_doc_count", 0)
+    groups: dict[float, list[Doc]] = {}
+    for doc in docs:
+        seen: set[float] = set()
+        for v in doc.values(field):
+            ts = parse_date(v)
+            if ts is None:
+                n = _number(v)
+                ts = None if n is None else n / 1000  # epoch milliseconds, as Elasticsearch dates
+            if ts is None:
+                continue
+            start = _bucket_start(ts, unit) if unit else ts - ts % step
+            if start not in seen:
+                seen.add(start)
+                groups.setdefault(start, []).append(doc)
+    starts = sorted(groups)
+    if min_count == 0 and starts:  # Elasticsearch fills the empty buckets between the first and the last
+        filled, cur = [], starts[0]
+        while cur <= starts[-1] and len(filled) < 10_000:
+            filled.append(cur)
+            cur = _bucket_next(cur, unit) if unit else cur + step
+        if len(filled) >= 10_000:
+            raise SearchError(f"[date_histogram] aggregation [{name}] would create too many buckets")
+        starts = filled
+    buckets = []
+    for start in starts:
+        members = groups.get(start, [])
+        if len(members) < min_count:
+            continue
+        bucket: dict[str, Any] = {
+            "key_as_string": dt.datetime.fromtimestamp(start, tz=dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
+            "key": int(start * 1000), "doc_count": len(members)}
+        if sub:
+            bucket.update(_aggregate(members, sub))
+        buckets.append(bucket)
+    return {"buckets": buckets}
+
+
 MAX_RESULT_WINDOW = 10_000  # Elasticsearch's index.max_result_window default
-SEARCH_KEYS = {"query", "from", "size", "sort", "aggs", "aggregations", "_source", "track_total_hits"}
+SEARCH_KEYS = {"query", "from", "size", "sort", "aggs", "aggregations", "_source", "track_total_hits",
+               "search_after"}
 
 
+# -- _source filtering ----------------------------------------------------------------------------
+def parse_source(spec: Any) -> tuple[list[str], list[str]] | bool:
+    """``_source``: true/false, a pattern, a list of patterns or {includes, excludes}."""
+    if spec is None or spec is True:
+        return True
+    if spec is False:
+        return False
+    if isinstance(spec, str):
+        return [spec], []
+    if isinstance(spec, list) and all(isinstance(p, str) for p in spec):
+        return list(spec), []
+    if isinstance(spec, dict):
+        unknown = set(spec) - {"includes", "excludes", "include", "exclude"}
+        if unknown:
+            raise SearchError(f"[_source] does not support [{sorted(unknown)[0]}]")
+        inc = spec.get("includes", spec.get("include", []))
+        exc = spec.get("excludes", spec.get("exclude", []))
+        inc, exc = ([inc] if isinstance(inc, str) else inc), ([exc] if isinstance(exc, str) else exc)
+        if not all(isinstance(x, list) and all(isinstance(p, str) for p in x) for x in (inc, exc)):
+            raise SearchError("[_source] includes/excludes must be strings or arrays of strings")
+        return list(inc), list(exc)
+    raise SearchError("[_source] must be a boolean, a string, an array or {includes, excludes}")
+
+
+def _path_matches(path: str, patterns: list[str], prefix_ok: bool) -> bool:
+    """Does a dotted ``path`` match a pattern, or (``prefix_ok``) lie on the way to/under one?"""
+    for p in patterns:
+        if fnmatch.fnmatchcase(path, p) or fnmatch.fnmatchcase(path, p + ".*") or path.startswith(p + "."):
+            return True
+        if prefix_ok and (p.startswith(path + ".") or fnmatch.fnmatchcase(path, p.split(".")[0])):
+            return True
+    return False
+
+
+def filter_source(source: Json, includes: list[str], excludes: list[str], prefix: str = "") -> Json:
+    """Elasticsearch source filtering: keep included paths (all when none), then drop excluded ones."""
+    if isinstance(source, list):
+        return [filter_source(x, includes, excludes, prefix) for x in source]
+    if not isinstance(source, dict):
+        return source
+    out: dict[str, Any] = {}
+    for key, value in source.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if excludes and _path_matches(path, excludes, False):
+            continue
+        if includes:
+            full = any(fnmatch.fnmatchcase(path, p) or path.startswith(p + ".") for p in includes)
+            if not full:
+                if not (isinstance(value, (dict, list)) and _path_matches(path, includes, True)):
+                    continue
+                child = filter_source(value, includes, excludes, path)
+                if child in ({}, []):
+                    continue
+                out[key] = child
+                continue
+        out[key] = filter_source(value, [], excludes, path) if isinstance(value, (dict, list)) else value
+    return out
+
+
+# -- indexes --------------------------------------------------------------------------------------
+class Unplannable(Exception):
+    pass
+
+
+def _norm_keys(value: Any) -> list[Any]:
+    """Posting keys of a stored scalar, so that a dict lookup agrees exactly with :func:`same_value`."""
+    if isinstance(value, bool):
+        return [("b", value)]
+    if isinstance(value, (int, float)):
+        return [("n", float(value))]
+    if isinstance(value, str):
+        keys: list[Any] = [("s", value)]
+        n = _number(value)
+        if n is not None:
+            keys.append(("n", n))
+        low = value.lower()
+        if low in ("true", "false"):
+            keys.append(("bs", low == "true"))
+        return keys
+    return [("s", str(value))]
+
+
+def _wanted_keys(value: Any) -> list[Any]:
+    if isinstance(value, bool):
+        return [("b", value), ("bs", value)]
+    if isinstance(value, (int, float)):
+        return [("n", float(value))]
+    keys: list[Any] = [("s", str(value))]
+    n = _number(value)
+    if n is not None:
+        keys.append(("n", n))
+    low = str(value).lower()
+    if low in ("true", "false"):
+        keys.append(("b", low == "true"))
+    return keys
+
+
+class DocIndex:
+    """Per-field postings and sort orders over one list of documents (rebuilt when the list changes).
+
+    Built lazily, per field, the first time a query needs it; a store version bump makes the caller
+    build a new one. Only exact answers are planned: a clause it cannot answer exactly is evaluated
+    document by document on the candidates the other clauses left."""
+
+    def __init__(self, docs: list[Doc]) -> None:
+        self.docs = docs
+        self._postings: dict[str, dict[Any, list[int]]] = {}
+        self._sorted: dict[str, tuple[list[Any], list[int], list[int]] | None] = {}
+        self._sets: dict[tuple[str, Any], frozenset[int]] = {}
+        self.all = None  # "every document"
+
+    def postings(self, field: str) -> dict[Any, list[int]]:
+        hit = self._postings.get(field)
+        if hit is None:
+            hit = {}
+            for i, doc in enumerate(self.docs):
+                seen = set()
+                for v in doc.values(field):
+                    for k in _norm_keys(v):
+                        if k not in seen:
+                            seen.add(k)
+                            hit.setdefault(k, []).append(i)
+            self._postings[field] = hit
+        return hit
+
+    def term_set(self, field: str, wanted: list[Any]) -> set[int] | frozenset[int]:
+        post = self.postings(field)
+        keys = [k for w in wanted for k in _wanted_keys(w)]
+        if len(keys) == 1:
+            cached = self._sets.get((field, keys[0]))
+            if cached is None:
+                cached = self._sets[(field, keys[0])] = frozenset(post.get(keys[0], ()))
+            return cached
+        out: set[int] = set()
+        for k in keys:
+            out.update(post.get(k, ()))
+        return out
+
+    def sorted_by(self, field: str) -> tuple[list[Any], list[int], list[int]] | None:
+        """(keys ascending, doc positions in that order, positions without a value) for a field
+        that holds at most one value per document; None for a multi-valued field."""
+        if field in self._sorted:
+            return self._sorted[field]
+        pairs = []
+        missing = []
+        result: tuple[list[Any], list[int], list[int]] | None = None
+        for i, doc in enumerate(self.docs):
+            keys = doc.keys(field)
+            if not keys:
+                missing.append(i)
+            elif len(keys) > 1:
+                break
+            else:
+                pairs.append((keys[0], i))
+        else:
+            pairs.sort(key=lambda p: p[0])  # stable: ties keep document order
+            result = ([k for k, _ in pairs], [i for _, i in pairs], missing)
+        self._sorted[field] = result
+        return result
+
+    # planning: a set of candidate positions (None = all documents) and whether it is exact
+    def plan(self, query: Json) -> tuple[set[int] | frozenset[int] | None, bool]:
+        if not isinstance(query, dict) or len(query) != 1:
+            return None, False
+        kind, body = next(iter(query.items()))
+        if kind == "match_all":
+            return None, True
+        if kind == "term" and isinstance(body, dict) and len(body) == 1:
+            field, value = next(iter(body.items()))
+            if isinstance(value, dict):
+                value = value.get("value")
+            if field.startswith("_") or isinstance(value, (dict, list)) or value is None:
+                return None, False
+            return self.term_set(field, [value]), True
+        if kind == "terms" and isinstance(body, dict):
+            fields = {k: v for k, v in body.items() if k != "boost"}
+            if len(fields) == 1:
+                field, values = next(iter(fields.items()))
+                if not field.startswith("_") and isinstance(values, list) and \
+                        not any(isinstance(v, (dict, list)) or v is None for v in values):
+                    return self.term_set(field, values), True
+            return None, False
+        if kind == "range" and isinstance(body, dict) and len(body) == 1:
+            field, params = next(iter(body.items()))
+            if field.startswith("_") or not isinstance(params, dict):
+                return None, False
+            order = self.sorted_by(field)
+            if order is None:
+                return None, False
+            keys, positions, _ = order
+            checks = _range(body).bounds  # type: ignore[attr-defined]
+            if not checks:
+                return None, False
+            types = {b[0] for _, b in checks}
+            if len(types) != 1:
+                return set(), True
+            t = types.pop()
+            lo, hi = bisect_left(keys, (t,)), bisect_left(keys, (t + 1,))
+            for op, bound in checks:
+                if op == "gt":
+                    lo = max(lo, bisect_right(keys, bound))
+                elif op == "gte":
+                    lo = max(lo, bisect_left(keys, bound))
+                elif op == "lt":
+                    hi = min(hi, bisect_left(keys, bound))
+                else:
+                    hi = min(hi, bisect_right(keys, bound))
+            return set(positions[lo:hi]) if lo < hi else set(), True
+        if kind == "bool" and isinstance(body, dict):
+            required = _as_list(body.get("must")) + _as_list(body.get("filter"))
+            exact = not body.get("should") and not body.get("must_not") and \
+                body.get("minimum_should_match") is None
+            if not required:
+                return None, exact
+            cand: set[int] | frozenset[int] | None = None
+            for q in required:
+                c, e = self.plan(q)
+                exact = exact and e
+                if c is not None:
+                    cand = c if cand is None else (cand & c)
+            return cand, exact
+        if kind == "constant_score" and isinstance(body, dict) and "filter" in body:
+            return self.plan(body["filter"])
+        return None, False
+
+
+# -- search ---------------------------------------------------------------------------------------
 def search(docs: list[Doc], body: Json, *, extra_filters: list[Json] | None = None,
-           now: float | None = None) -> dict[str, Any]:
-    """Evaluate a search body; returns {total, max_score, hits: [(doc, score, sort)], aggregations}.
+           now: float | None = None, index: DocIndex | None = None) -> dict[str, Any]:
+    """Evaluate a search body; returns {total, max_score, hits: [(doc, score, sort)], aggregations,
+    source: True/False/(includes, excludes)}.
 
-    ``now`` (epoch seconds) is what ``"now"`` means in range bounds (the sandbox clock)."""
+    ``now`` (epoch seconds) is what ``"now"`` means in range bounds (the sandbox clock); ``index``,
+    a :class:`DocIndex` over the same ``docs``, answers term/range/sort without visiting every document."""
     token = _NOW.set(now)
     try:
-        return _search(docs, body, extra_filters)
+        return _search(docs, body, extra_filters, index)
     finally:
         _NOW.reset(token)
 
 
-def _search(docs: list[Doc], body: Json, extra_filters: list[Json] | None) -> dict[str, Any]:
+def _sort_tuple(doc: Doc, score: float, sort: list[tuple[str, bool, str]]) -> list[Any]:
+    values = []
+    for field, desc, _ in sort:
+        if field == "_score":
+            values.append(score)
+        elif field in ("_id", "_doc"):
+            values.append(doc.id)
+        else:
+            vs = doc.values(field)
+            chosen = (max if desc else min)(vs, key=sort_key) if vs else None
+            values.append(sort_value(chosen))
+    return values
+
+
+def _after_key(value: Any, field: str) -> Any:
+    if field == "_score":
+        n = _number(value)
+        if n is None:
+            raise SearchError("[search_after] value for [_score] must be a number")
+        return n
+    if value is None:
+        return None
+    if field in ("_id", "_doc"):
+        return sort_key(str(value))
+    return sort_key(value)
+
+
+def _is_after(doc_keys: list[Any], after: list[Any], sort: list[tuple[str, bool, str]]) -> bool:
+    """Is a document (its per-sort-field keys) strictly after the ``search_after`` position?"""
+    for key, wanted, (_, desc, missing) in zip(doc_keys, after, sort):
+        if key == wanted:
+            continue
+        if key is None or wanted is None:  # missing values sort last (or first with missing: _first)
+            first = missing == "_first"
+            return (key is None) != first
+        return key < wanted if desc else key > wanted
+    return False
+
+
+def _doc_keys(doc: Doc, score: float, sort: list[tuple[str, bool, str]]) -> list[Any]:
+    out = []
+    for field, desc, _ in sort:
+        if field == "_score":
+            out.append(score)
+        elif field in ("_id", "_doc"):
+            out.append(sort_key(doc.id))
+        else:
+            ks = doc.keys(field)
+            out.append((max(ks) if desc else min(ks)) if ks else None)
+    return out
+
+
+def _order(matched: list[tuple[Doc, float]], sort: list[tuple[str, bool, str]]) -> list[tuple[Doc, float]]:
+    """Stable multi-key sort: last key first; missing values last in either direction."""
+    if not sort:
+        return sorted(matched, key=lambda x: -x[1])
+    ordered = matched
+    for field, desc, missing in reversed(sort):
+        present = []
+        for d, s in ordered:
+            if field == "_score":
+                k: Any = s
+            elif field in ("_id", "_doc"):
+                k = sort_key(d.id)
+            else:
+                ks = d.keys(field)
+                k = (max(ks) if desc else min(ks)) if ks else None
+            present.append((d, s, k))
+        have = [x for x in present if x[2] is not None]
+        lack = [x for x in present if x[2] is None]
+        have.sort(key=lambda x: x[2], reverse=desc)
+        ordered = [(d, s) for d, s, _ in (lack + have if missing == "_first" else have + lack)]
+    return ordered
+
+
+def _search(docs: list[Doc], body: Json, extra_filters: list[Json] | None,
+            index: DocIndex | None) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise SearchError("the search body must be an object")
     unknown = set(body) - SEARCH_KEYS
@@ -765,62 +1169,117 @@ def _search(docs: list[Doc], body: Json, extra_filters: list[Json] | None) -> di
     size = _int_param(body, "size", 10)
     if start + size > MAX_RESULT_WINDOW:
         raise SearchError(f"Result window is too large, from + size must be less than or equal to: "
-                          f"[{MAX_RESULT_WINDOW}] but was [{start + size}]")
+                          f"[{MAX_RESULT_WINDOW}] but was [{start + size}]. See the scroll api for a more "
+                          f"efficient way to request large data sets. This limit can be set by changing "
+                          f"the [index.max_result_window] index level setting.")
     sort = parse_sort(body.get("sort"))
+    source = parse_source(body.get("_source"))
     aggs = body.get("aggs", body.get("aggregations"))
-
-    matched: list[tuple[Doc, float]] = []
-    for doc in docs:
-        if any(f(doc) is None for f in filters):
-            continue
-        score = main(doc)
-        if score is not None:
-            matched.append((doc, score))
-
+    if aggs is not None and not isinstance(aggs, dict):
+        raise SearchError("[aggs] must be an object")
+    after = body.get("search_after")
+    after_keys: list[Any] | None = None
+    if after is not None:
+        if not sort:
+            raise SearchError("[search_after] requires a [sort]")
+        if not isinstance(after, list) or len(after) != len(sort):
+            raise SearchError(f"[search_after] has {len(after) if isinstance(after, list) else 'no'} value(s) "
+                              f"but the sort has {len(sort)} field(s)")
+        if any(isinstance(v, (dict, list)) for v in after):
+            raise SearchError("[search_after] values must be scalars")
+        if start > 0:
+            raise SearchError("[from] parameter must be set to 0 when [search_after] is used")
+        after_keys = [_after_key(v, f) for v, (f, _, _) in zip(after, sort)]
     by_field = [s for s in sort if s[0] != "_score"]
-    if sort:
-        def key_for(field: str, desc: bool, missing: str, doc: Doc, score: float) -> Any:
-            if field == "_score":
-                return score
-            if field in ("_id", "_doc"):
-                return sort_key(doc.id)
-            values = doc.keys(field)
-            if not values:
-                return None
-            return max(values) if desc else min(values)
+    needs_scores = not by_field or len(by_field) != len(sort)
 
-        # stable multi-key sort: last key first; missing values last in either direction
-        ordered = matched
-        for field, desc, missing in reversed(sort):
-            present = [(d, s, key_for(field, desc, missing, d, s)) for d, s in ordered]
-            have = [x for x in present if x[2] is not None]
-            lack = [x for x in present if x[2] is None]
-            have.sort(key=lambda x: x[2], reverse=desc)
-            ordered = [(d, s) for d, s, _ in (lack + have if missing == "_first" else have + lack)]
-        matched = ordered
+    # candidates from the index; exact plans skip evaluating the query document by document
+    cand: set[int] | frozenset[int] | None = None
+    exact = False
+    if index is not None:
+        exact = True
+        for q in [query, *(extra_filters or [])]:
+            c, e = index.plan(q)
+            exact = exact and e
+            if c is not None:
+                cand = c if cand is None else (cand & c)
+
+    fast = (index is not None and exact and not needs_scores and aggs is None and sort
+            and sort[0][0] not in ("_id", "_doc") and (after_keys is None or after_keys[0] is not None)
+            and index.sorted_by(sort[0][0]) is not None)
+    if fast:
+        return _search_indexed(index, cand, sort, start, size, after_keys, source)  # type: ignore[arg-type]
+
+    if cand is None:
+        pool = list(enumerate(docs))
     else:
-        matched.sort(key=lambda x: -x[1])
+        pool = [(i, docs[i]) for i in sorted(cand)]
+    matched: list[tuple[Doc, float]] = []
+    if exact and not needs_scores:
+        matched = [(doc, 1.0) for _, doc in pool]
+    else:
+        for _, doc in pool:
+            if any(f(doc) is None for f in filters):
+                continue
+            score = main(doc)
+            if score is not None:
+                matched.append((doc, score))
 
-    page = matched[start:start + size]
-    hits = []
-    for doc, score in page:
-        values = None
-        if sort:
-            values = []
-            for field, desc, _ in sort:
-                if field == "_score":
-                    values.append(score)
-                elif field in ("_id", "_doc"):
-                    values.append(doc.id)
-                else:
-                    vs = doc.values(field)
-                    chosen = None
-                    if vs:
-                        chosen = (max if desc else min)(vs, key=sort_key)
-                    values.append(sort_value(chosen))
-        hits.append((doc, None if by_field else score, values))
+    ordered = _order(matched, sort)
+    if after_keys is not None:
+        ordered = [(d, s) for d, s in ordered if _is_after(_doc_keys(d, s, sort), after_keys, sort)]
+    page = ordered[start:start + size]
+    hits = [(doc, None if by_field else score, _sort_tuple(doc, score, sort) if sort else None)
+            for doc, score in page]
     max_score = None if by_field else (max((s for _, s in matched), default=None))
-    result: dict[str, Any] = {"total": len(matched), "max_score": max_score, "hits": hits}
+    result: dict[str, Any] = {"total": len(matched), "max_score": max_score, "hits": hits, "source": source}
     if aggs is not None:
         result["aggregations"] = _aggregate([d for d, _ in matched], aggs)
     return result
+
+
+def _search_indexed(index: DocIndex, cand: set[int] | frozenset[int] | None, sort: list[tuple[str, bool, str]],
+                    start: int, size: int, after_keys: list[Any] | None, source: Any) -> dict[str, Any]:
+    """Sorted by a single-valued field: walk its order, keep candidates, stop once the page is full
+    (plus every document tied with the last on the first key, which the other keys then order)."""
+    docs = index.docs
+    field, desc, missing = sort[0]
+    keys, positions, lacking = index.sorted_by(field)  # type: ignore[misc]
+    total = len(docs) if cand is None else len(cand)
+    want = start + size
+    lo, hi = 0, len(keys)
+    if after_keys is not None and after_keys[0] is not None:
+        # everything before the search_after value on the first key is skipped by bisection
+        if desc:
+            hi = bisect_right(keys, after_keys[0])
+        else:
+            lo = bisect_left(keys, after_keys[0])
+    seq = range(hi - 1, lo - 1, -1) if desc else range(lo, hi)
+    lack = [i for i in lacking if cand is None or i in cand]
+    chunk: list[int] = []
+    if missing == "_first":
+        chunk.extend(lack)
+    last_key: Any = _MISSING
+    counted = len(chunk)
+    boundary = None if after_keys is None else after_keys[0]
+    for j in seq:
+        i = positions[j]
+        if cand is not None and i not in cand:
+            continue
+        if counted >= want and keys[j] != last_key:
+            break
+        chunk.append(i)
+        last_key = keys[j]
+        if keys[j] != boundary:  # ties with the search_after value may all be before it
+            counted += 1
+    else:
+        if missing != "_first":
+            chunk.extend(lack)
+    # the chunk, ordered exactly as the general path orders it
+    pairs = [(docs[i], 1.0) for i in sorted(chunk)]
+    ordered = _order(pairs, sort)
+    if after_keys is not None:
+        ordered = [(d, s) for d, s in ordered if _is_after(_doc_keys(d, s, sort), after_keys, sort)]
+    page = ordered[start:start + size]
+    hits = [(doc, None, _sort_tuple(doc, score, sort)) for doc, score in page]
+    return {"total": total, "max_score": None, "hits": hits, "source": source}

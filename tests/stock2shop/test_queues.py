@@ -25,7 +25,8 @@ def summary(c, tok):
     return c.get(f"{P}/v1/queue/summary?token={tok}").json["system_queue_summary"]
 
 
-def test_documented_minimal_product_is_queued_then_applied_on_clock(c):
+def test_documented_minimal_product_is_queued_then_applied_on_clock(s2s_factory):
+    c = s2s_factory(queue_delay_seconds=5).test_client()
     tok = login(c, "admin")
     r = c.post(f"{P}/v1/products/queue?token={tok}&source_id=57", json={"system_products": [product()]})
     assert r.status_code == 200 and r.json == {"system_products": {"sync_product": 1}}
@@ -142,7 +143,8 @@ def test_bad_image_data_is_400_and_nothing_is_queued(c):
     assert summary(c, tok)["total"] == 0
 
 
-def test_order_queue_answers_the_documented_shape_and_creates_the_order(c):
+def test_order_queue_answers_the_documented_shape_and_creates_the_order(s2s_factory):
+    c = s2s_factory(queue_delay_seconds=5).test_client()
     tok = login(c, "trade91")
     payload = {"id": 777001, "email": "jane@example.com", "note": "ring twice",
                "customer": {"id": 55, "email": "jane@example.com", "first_name": "Jane", "last_name": "Doe"},
