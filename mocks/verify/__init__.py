@@ -17,7 +17,7 @@ from typing import Any, Callable
 import requests
 
 # target name -> (checker module, one-line summary). A checker module defines
-#   add_arguments(parser)  its own options (--base-url, --timeout, --report-junit are common), optional
+#   add_arguments(parser[, target])  its own options (--base-url, --timeout, --report-junit are common), optional
 #   checks(args) -> [(check name, fn() -> [Finding])]   raises CannotRun when the target is unusable
 CHECKERS: dict[str, tuple[str, str]] = {
     "click2sync": ("mocks.verify.click2sync", "a Click2Sync custom storefront (the contract you implement)"),
@@ -43,7 +43,14 @@ def add_arguments(target: str, parser: Any) -> None:
 
     module = importlib.import_module(CHECKERS[target][0])
     hook = getattr(module, "add_arguments", None)
-    if hook is not None:
+    if hook is None:
+        return
+    import inspect
+
+    # a module serving several targets (mocks.verify.emulated) takes the target's name too
+    if len(inspect.signature(hook).parameters) > 1:
+        hook(parser, target)
+    else:
         hook(parser)
 
 
@@ -143,9 +150,9 @@ def report(results: list[CheckResult], console: Any) -> None:
             console.print(f"[red]ERROR[/red] {r.name}: {r.error}")
         for f in r.findings:
             console.print(f"[red]FAIL[/red] {r.name} — [bold]{f.rule}[/bold]")
-            console.print(f"  {f.detail}", markup=False, highlight=False)
-            if f.curl:
-                console.print(f"  {f.curl}", markup=False, highlight=False)
+            console.print(f"  {f.detail}", markup=False, highlight=False, soft_wrap=True)
+            if f.curl:  # one line, never wrapped: it is meant to be copied
+                console.print(f"  {f.curl}", markup=False, highlight=False, soft_wrap=True)
     bad = [r for r in results if not r.ok]
     total = sum(len(r.findings) for r in results)
     if bad:
