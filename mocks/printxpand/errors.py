@@ -7,6 +7,7 @@ list for positional ``%1``, an object for named ones, ``[]`` when there are none
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from mocks.core import errors as E
@@ -90,16 +91,78 @@ def not_authorized(resource: str) -> OAuthFailed:
 
 
 class BadStructure(MagentoError, E.BadRequest):
-    """The body is not the documented ``{"<entity>": ...}`` structure (whole-request error)."""
+    """The body is not the documented ``{"<entity>": ...}`` structure, or carries too many items.
+
+    A whole-request error of a bulk endpoint: answered 400 in the bulk envelope, one result
+    without an id (see :func:`error_body`); nothing is stored.
+    """
+
+
+def _shape(root: str) -> str:
+    return f'{{"{root}": ["<id>", ...]}}' if _action() == "delete" else f'{{"{root}": {{"<id>": {{...}}, ...}}}}'
+
+
+def _action() -> str:
+    """``create`` or ``delete``: the action of the bulk path this request reached."""
+    match = BULK_PATH.search(_request_path())
+    return match.group(2) if match else "create"
 
 
 def missing_root(name: str) -> BadStructure:
-    return BadStructure(REQUIRED_FIELD, {"fieldName": name})
+    return BadStructure(f'"{name}" is required: send {_shape(name)}.')
 
 
 def wrong_type(name: str, expected: str) -> BadStructure:
-    return BadStructure('The "%value" value\'s type is invalid. The "%type" type was expected. Verify and try again.',
-                        {"value": name, "type": expected})
+    return BadStructure(f'"{name}" must be {"an array of ids" if expected == "array" else "an object keyed by id"}: '
+                        f'send {_shape(name)}.')
+
+
+def too_many(name: str, count: int, limit: int) -> BadStructure:
+    return BadStructure(f'Too many items: {count} in "{name}"; send at most {limit} per request.')
+
+
+BULK_PATH = re.compile(r"/V1/(customer|category|product|order)/(create|delete)/?$")
+
+
+def _request_path() -> str:
+    try:
+        from flask import request
+        return request.path
+    except RuntimeError:  # outside a request (a model called directly)
+        return ""
+
+
+def _bulk_root() -> str | None:
+    match = BULK_PATH.search(_request_path())
+    return match.group(1) if match else None
+
+
+def _body_count(root: str) -> int:
+    from flask import g
+    body = g.get("body")
+    value = body.get(root) if isinstance(body, dict) else None
+    return len(value) if isinstance(value, (dict, list)) else 0
+
+
+def _whole_request_message(error: E.SandboxError, root: str) -> str:
+    """The message of a whole-request 400 on a bulk endpoint (rendered in the envelope)."""
+    if isinstance(error, BadStructure):
+        return error.message
+    if isinstance(error, E.MalformedBody):
+        return f"Decoding error: {error.message}"
+    if isinstance(error, E.UnsupportedMediaType):
+        return f"Server cannot understand Content-Type HTTP header media type: {error.message}"
+    problem = (error.errors[0] if getattr(error, "errors", None)
+               else {"pointer": "/body", "reason": error.message})  # type: ignore[attr-defined]
+    reason = problem["reason"]
+    from mocks.printxpand.models import MAX_ITEMS
+    if _body_count(root) > MAX_ITEMS:
+        return too_many(root, _body_count(root), MAX_ITEMS).message
+    if "required property" in reason and problem["pointer"] == "/body":
+        return missing_root(root).message
+    if "is not of type" in reason and problem["pointer"] in ("/body", f"/body/{root}"):
+        return wrong_type(root, "array" if _action() == "delete" else "object").message
+    return f'The request is not the documented structure: {problem["pointer"]}: {reason[:200]}'
 
 
 def _generic(error: E.SandboxError) -> tuple[str, Any, int]:
@@ -131,7 +194,13 @@ def _generic(error: E.SandboxError) -> tuple[str, Any, int]:
     return error.message, [], error.status
 
 
-def error_body(error: E.SandboxError) -> tuple[dict[str, Any], int, dict[str, str]]:
+def error_body(error: E.SandboxError) -> tuple[Any, int, dict[str, str]]:
+    root = _bulk_root()
+    if root is not None and isinstance(error, (BadStructure, E.MalformedBody, E.ValidationFailed,
+                                               E.UnsupportedMediaType)):
+        # a bulk call that cannot be read at all: 400 in the bulk envelope, one result, no id
+        message = _whole_request_message(error, root)
+        return [{"response": [{"code": 400, "status": "error", "message": message}]}], 400, {}
     if isinstance(error, MagentoError):
         return {"message": error.message, "parameters": error.parameters}, error.status, {}
     message, parameters, status = _generic(error)

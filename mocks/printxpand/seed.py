@@ -50,7 +50,7 @@ EXAMPLE_CATEGORIES = [
 
 def _simple(pid: str, name: str, categories: list[str]) -> dict[str, Any]:
     return {"id": pid, "name": name, "type": "simple", "price": "70.12", "special_price": "", "status": 1,
-            "enable_product_designer": 1, "category_ids": categories, "unassigned_category_ids": [],
+            "enable_product_designer": 1, "category_ids": categories,
             "tier_price": TIER_PRICE, "images": [{"src": "image_url"}], "custom_options": CUSTOM_OPTIONS,
             "attribute_names": "", "variations": []}
 
@@ -62,7 +62,7 @@ def _variation(vid: str, color: str) -> dict[str, Any]:
 
 def _configurable(pid: str, name: str, children: list[tuple[str, str]]) -> dict[str, Any]:
     return {"id": pid, "name": name, "type": "configurable", "price": "55.55", "special_price": "", "status": 1,
-            "enable_product_designer": 1, "category_ids": ["102"], "unassigned_category_ids": ["101"],
+            "enable_product_designer": 1, "category_ids": ["102"],
             "tier_price": [], "images": [{"src": "image_src"}, {"src": "image_src"}],
             "custom_options": CUSTOM_OPTIONS, "attribute_names": "Size,Color",
             "variations": [_variation(v, c) for v, c in children]}

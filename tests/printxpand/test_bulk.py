@@ -163,78 +163,6 @@ def test_category_rules(call, client, creds):
 
 
 # -- products ---------------------------------------------------------------------------------
-def test_product_examples(call, client, creds):
-    r = call("POST", "/rest/V1/product/create/", {"product": {"10001": simple(10001, "Simple Tshirt", category="101")}})
-    assert r.status_code == 200 and items(r) == [ok(10001, "Product Created Successfully!")]
-    stored = data(client, "products", creds["tenant"])["10001"]
-    # "sync category first": 101 does not exist yet, so the product is not assigned to it
-    assert stored["category_ids"] == [] and stored["unassigned_category_ids"] == ["101"]
-    assert stored["custom_options"] == CUSTOM_OPTIONS and stored["tier_price"] == TIER
-
-    r = call("POST", "/rest/V1/product/create/", {"product": {"10001": {
-        **simple(10001, "", category="101"), "custom_options": []}}})
-    assert r.status_code == 404
-    assert items(r) == [{"id": 10001, "code": 404, "status": "error", "message": (
-        "Please pass the proper product data like id,name and type. Also, product type must be either simple or "
-        "configurable of Magento.")}]
-
-    # the document sends this one to <HOST>/V1/product/create/
-    r = call("POST", "/V1/product/create/", {"product": {
-        "10001": simple(10001, "Sport Tshirt White"), "10002": simple(10002, "Sport Tshirt Red"),
-        "10034": simple(10034, "Sport Tshirt Blue")}})
-    assert r.status_code == 200
-    assert items(r) == [ok(10001, "Product Updated Successfully!"), ok(10002, "Product Updated Successfully!"),
-                        ok(10034, "Product Updated Successfully!")]
-    assert data(client, "products", creds["tenant"])["10001"]["category_ids"] == ["1001"]
-
-    r = call("POST", "/rest/V1/product/create/", {"product": {"10001": {
-        **simple(10001, "Test1111111", category="101"), "special_price": "Test 11111"}}})
-    assert r.status_code == 404
-    assert items(r) == [{"id": 10001, "code": 404, "status": "error", "message": "Please pass vaild special_price."}]
-    assert data(client, "products", creds["tenant"])["10001"]["name"] == "Sport Tshirt White"  # unchanged
-
-    configurable = {"id": 10004, "name": "Configurable Product", "price": "55.55", "special_price": "",
-                    "category_id": "101,102", "status": 1, "enable_product_designer": 1,
-                    "images": [{"src": "image_url"}] * 4, "attribute_names": "Size,Color", "type": "configurable",
-                    "variations": {"10002": {**variation(10002, "Red"), "status": "1"},
-                                   "10003": {**variation(10003, "Pink"), "status": "0"}},
-                    "custom_options": CUSTOM_OPTIONS}
-    r = call("POST", "/rest/V1/product/create/", {"product": {"10004": configurable}})
-    assert r.status_code == 200 and items(r) == [ok(10004, "Product Updated Successfully!")]
-    stored = data(client, "products", creds["tenant"])["10004"]
-    assert [v["id"] for v in stored["variations"]] == ["10002", "10003"] and stored["category_ids"] == ["102"]
-
-    r = call("POST", "/rest/V1/product/create/", {"product": {"10004": {**configurable, "variations": ""}}})
-    assert r.status_code == 404
-    assert items(r) == [{"id": 10004, "code": 404, "status": "error",
-                         "message": "Configurable product and its sub-products must have proper attribute values."}]
-
-    r = call("POST", "/rest/V1/product/create/", {"product": {
-        "10008": {**configurable, "id": "10008", "name": "Adidas Tshirt-11", "images": [{"src": "image_src"}] * 2,
-                  "variations": {"10005": variation("10005", "Red"), "10006": variation("10006", "Pink"),
-                                 "10007": variation("10007", "Purpal")}},
-        "10012": {**configurable, "id": 10012, "name": "Adidas Shirt",
-                  "variations": {"10009": variation("10009", "Red", category_id="201,301"),
-                                 "10010": variation("10010", "Pink"),
-                                 "10011": variation("10011", "Purpal", category_id="101,102")}}}})
-    assert r.status_code == 200
-    assert items(r) == [ok("10008", "Product Updated Successfully!"), ok(10012, "Product Updated Successfully!")]
-
-    r = call("POST", "/rest/V1/product/delete/", {"product": ["10001"]})
-    assert r.status_code == 200 and items(r) == [ok("10001", "Product Deleted successfully!")]
-    r = call("POST", "/rest/V1/product/delete/", {"product": [10002, 4545454]})
-    assert r.status_code == 201
-    assert items(r) == [{"id": 10002, "code": 200, "status": "success", "message": "Product Deleted successfully!"},
-                        {"id": 4545454, "code": 404, "status": "error", "message": "Product Id is Not Found!"}]
-    r = call("POST", "/rest/V1/product/delete/", {"product": ["10034", "100011"]})
-    assert items(r) == [{"id": "10034", "code": 200, "status": "success", "message": "Product Deleted successfully!"},
-                        {"id": "100011", "code": 404, "status": "error", "message": "Product Id is Not Found!"}]
-    r = call("POST", "/rest/V1/product/delete/", {"product": [1001]})
-    assert r.status_code == 404
-    assert items(r) == [{"id": 1001, "code": 404, "status": "error", "message": "Product Id is Not Found!"}]
-    assert not {"10001", "10002", "10034"} & set(data(client, "products", creds["tenant"]))
-
-
 @pytest.mark.parametrize("change", [
     {"variations": {"1": {"id": "1", "attributes": [{"name": "Size", "option": "M"}]}}},           # Color missing
     {"variations": {"1": {"id": "1", "attributes": [{"name": "Weight", "option": "1"}, {"name": "Color", "option": "R"}]}}},
@@ -294,44 +222,63 @@ def test_order_requires_its_fields(call):
     assert all(i["message"].startswith("Please pass proper order data") for i in items(r))
 
 
-# -- whole-request errors -------------------------------------------------------------------
-@pytest.mark.parametrize("path,body,message,parameters", [
-    ("/rest/V1/customer/create/", {"customers": {}}, '"%fieldName" is required. Enter and try again.',
-     {"fieldName": "customer"}),
-    ("/rest/V1/product/delete/", {}, '"%fieldName" is required. Enter and try again.', {"fieldName": "product"}),
+# -- whole-request errors: 400 in the bulk envelope, one result without an id, nothing stored ----
+@pytest.mark.parametrize("path,body,message", [
+    ("/rest/V1/customer/create/", {"customers": {}}, '"customer" is required: send {"customer": {"<id>": {...}, ...}}.'),
+    ("/rest/V1/product/delete/", {}, '"product" is required: send {"product": ["<id>", ...]}.'),
     ("/rest/V1/category/delete/", {"category": {"1": "1"}},
-     'The "%value" value\'s type is invalid. The "%type" type was expected. Verify and try again.',
-     {"value": "category", "type": "array"}),
-    ("/rest/V1/customer/create/", {"customer": {"1": {"id": "1", "first_name": 5}}}, None, None),
-    ("/rest/V1/category/create/", {"category": ["1"]}, None, None),
-    ("/rest/V1/product/create/", [1, 2], None, None),
+     '"category" must be an array of ids: send {"category": ["<id>", ...]}.'),
+    ("/rest/V1/category/create/", {"category": ["1"]},
+     '"category" must be an object keyed by id: send {"category": {"<id>": {...}, ...}}.'),
+    ("/rest/V1/product/create/", [1, 2], '"product" must be an object keyed by id: send {"product": {"<id>": {...}, ...}}.'),
+    ("/V1/order/create", "order", '"order" must be an object keyed by id: send {"order": {"<id>": {...}, ...}}.'),
 ])
-def test_body_not_the_documented_structure(call, client, creds, path, body, message, parameters):
+def test_body_not_the_documented_structure(call, client, creds, path, body, message):
     before = client.get("/__sandbox/data/printxpand").json
     r = call("POST", path, body)
     assert r.status_code == 400
-    err = r.get_json()
-    assert set(err) == {"message", "parameters"}
-    if message:
-        assert err["message"] == message and err["parameters"] == parameters
+    assert r.get_json() == [{"response": [{"code": 400, "status": "error", "message": message}]}]
     assert client.get("/__sandbox/data/printxpand").json == before
 
 
-def test_get_order_with_wrong_structure_is_a_magento_error(call):
+def test_get_order_with_wrong_structure(call):
     r = call("GET", "/rest/V1/order/create/", {"order": ["x"]})
     assert r.status_code == 400
-    assert r.get_json() == {"message": 'The "%value" value\'s type is invalid. The "%type" type was expected. '
-                                       'Verify and try again.', "parameters": {"value": "order", "type": "object"}}
+    assert items(r) == [{"code": 400, "status": "error",
+                         "message": '"order" must be an object keyed by id: send {"order": {"<id>": {...}, ...}}.'}]
 
 
 def test_malformed_json_and_form_bodies(client, creds):
     auth = {"Authorization": f"Bearer {creds['bearer_token']}"}
-    r = client.post("/printxpand/rest/V1/customer/create/", data=b'{"customer": ', headers=auth,
+    before = client.get("/__sandbox/data/printxpand").json
+    r = client.post("/printxpand/rest/V1/customer/create/", data=b'{"customer": {"1": {"id": "1"}', headers=auth,
                     content_type="application/json")
-    assert r.status_code == 400 and r.get_json()["message"].startswith("Decoding error:")
+    assert r.status_code == 400 and items(r)[0]["message"].startswith("Decoding error:") and "id" not in items(r)[0]
     r = client.post("/printxpand/rest/V1/customer/create/", data={"customer": "x"}, headers=auth)
     assert r.status_code == 400
-    assert r.get_json()["message"] == "Server cannot understand Content-Type HTTP header media type %1"
+    assert items(r)[0]["message"].startswith("Server cannot understand Content-Type HTTP header media type")
+    assert client.get("/__sandbox/data/printxpand").json == before
+
+
+@pytest.mark.parametrize("path,root,create", [
+    ("/rest/V1/product/create/", "product", True), ("/rest/V1/customer/create", "customer", True),
+    ("/rest/V1/category/delete/", "category", False), ("/V1/order/create/", "order", True)])
+def test_more_than_1000_items_is_a_400_and_nothing_is_stored(call, client, path, root, create):
+    before = client.get("/__sandbox/data/printxpand").json
+    ids = [str(900_000 + i) for i in range(1001)]
+    body = {root: {i: {"id": i, "order_id": i, "name": "x", "type": "simple"} for i in ids} if create else ids}
+    r = call("POST", path, body)
+    assert r.status_code == 400
+    assert items(r) == [{"code": 400, "status": "error",
+                         "message": f'Too many items: 1001 in "{root}"; send at most 1000 per request.'}]
+    assert client.get("/__sandbox/data/printxpand").json == before
+
+
+def test_exactly_1000_items_are_accepted(call, client, creds):
+    body = {"category": {str(i): {"id": str(800_000 + i), "name": f"C{i}"} for i in range(1000)}}
+    r = call("POST", "/rest/V1/category/create/", body)
+    assert r.status_code == 200 and len(items(r)) == 1000
+    assert [i["id"] for i in items(r)] == [str(800_000 + i) for i in range(1000)]  # input order
 
 
 def test_unknown_route_is_magento_404(client, creds):
