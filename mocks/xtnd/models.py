@@ -604,6 +604,8 @@ class Orders:
         if not result or doc is None or doc["status"] != to:
             return doc or {}
         previous = doc["_previous"]
+        # the order's own event first, then the balance changes it caused
+        self.emit(MOVE_TRIGGERS[to], event_payload(doc, previous))
         if to == "reserved":
             for r in doc["rows"]:
                 stock.move(r["itemNumber"], doc["warehouse"], reserved=r["quantity"])
@@ -613,7 +615,6 @@ class Orders:
         elif to == "cancelled" and previous == "reserved":
             for r in doc["rows"]:
                 stock.move(r["itemNumber"], doc["warehouse"], reserved=-r["quantity"])
-        self.emit(MOVE_TRIGGERS[to], event_payload(doc, previous))
         return doc
 
 
