@@ -84,8 +84,9 @@ def default_signer(body: bytes, secret: str) -> dict[str, str]:
 
 def enqueue(sandbox: "Sandbox", api: str, tenant: str, url: str, event: str, payload: Any, *,
             secret: str | None = None, sign: Signer | None = None, headers: dict[str, str] | None = None,
-            signer_name: str | None = None) -> dict[str, Any]:
-    """Queue one delivery; it is sent at once by the sender thread (or ``deliver_due``)."""
+            signer_name: str | None = None, delay: float = 0.0) -> dict[str, Any]:
+    """Queue one delivery; it is sent at once by the sender thread (or ``deliver_due``), or
+    ``delay`` seconds later on the sandbox clock (e.g. an API that polls the platform)."""
     if sign is not None:
         signer_name = signer_name or f"{api}:{getattr(sign, '__qualname__', 'signer')}"
         register_signer(signer_name, sign)
@@ -95,7 +96,7 @@ def enqueue(sandbox: "Sandbox", api: str, tenant: str, url: str, event: str, pay
         "seq": sandbox.store.incr("__sandbox__/meta", "webhook_order"),
         "api": api, "tenant": tenant, "url": url, "event": event, "payload": payload,
         "secret": secret, "signer": signer_name, "headers": headers or {},
-        "status": "pending", "created_at": now, "next_attempt_at": now, "attempts": [],
+        "status": "pending", "created_at": now, "next_attempt_at": now + max(0.0, float(delay)), "attempts": [],
     }
     sandbox.store.put(NS, delivery["id"], delivery)
     _trim(sandbox)
