@@ -87,6 +87,18 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--timeout", type=float, default=10.0)
     replay.add_argument("--admin-token", default=os.environ.get("SANDBOX_ADMIN_TOKEN"))
     replay.add_argument("--quiet", action="store_true", help="print only the differences")
+
+    viol = sub.add_parser("violations", help="the contract violations a running sandbox recorded")
+    viol.add_argument("--base-url", default="http://127.0.0.1:8080", help="the sandbox (not an API prefix)")
+    viol.add_argument("--api", default=None, metavar="NAME", help="only this API's violations")
+    viol.add_argument("--direction", choices=["request", "response"], default=None,
+                      help="request: your connector broke the contract; response: the sandbox did")
+    viol.add_argument("--tenant", default=None)
+    viol.add_argument("--fail-on-any", action="store_true", help="exit 1 if there is any violation (for CI)")
+    viol.add_argument("--clear", action="store_true", help="clear the log after reading it")
+    viol.add_argument("--json", action="store_true", help="print the violations as JSON")
+    viol.add_argument("--admin-token", default=os.environ.get("SANDBOX_ADMIN_TOKEN"))
+    viol.add_argument("--timeout", type=float, default=30.0)
     return parser
 
 
@@ -212,6 +224,73 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0 if all(r.ok for r in results) else 1
 
 
+def _violation_curl(base: str, violation: dict[str, Any], journal: list[dict[str, Any]]) -> str:
+    """The request as a curl line, from the journal entry that recorded the violation (secrets
+    stay redacted as the journal keeps them); method and path alone if it has rotated out."""
+    from urllib.parse import urlencode
+
+    from mocks.verify import curl
+
+    errors = violation.get("errors") or []
+    candidates = [e for e in journal if e.get("method") == violation.get("method")
+                  and e.get("path") == violation.get("path")
+                  and (not errors or errors[0] in (e.get("violations") or []))]
+    url = base + str(violation.get("path", ""))
+    if not candidates:
+        return curl(str(violation.get("method", "GET")), url)
+    when = violation.get("time") or 0
+    entry = min(candidates, key=lambda e: abs((e.get("time") or 0) - when) if isinstance(when, (int, float)) else 0)
+    query = entry.get("query") or {}
+    if query:
+        url += "?" + urlencode(query)
+    headers = {k: v for k, v in ((entry.get("request") or {}).get("headers") or {}).items()
+               if k.lower() not in ("host", "accept", "x-sandbox-worker")}
+    body = (entry.get("request") or {}).get("body") or None
+    return curl(str(entry.get("method", "GET")), url, headers, body)
+
+
+def cmd_violations(args: argparse.Namespace) -> int:
+    import requests
+
+    base = args.base_url.rstrip("/")
+    http = _control_session(args.admin_token)
+    params = {k: v for k, v in (("api", args.api), ("direction", args.direction), ("tenant", args.tenant)) if v}
+    try:
+        r = http.get(base + "/__sandbox/violations", params=params, timeout=args.timeout)
+        r.raise_for_status()
+        rows = r.json()["violations"][::-1]  # oldest first, as they happened
+        journal: list[dict[str, Any]] = []
+        if rows:
+            jr = http.get(base + "/__sandbox/requests", params={"limit": 1_000_000, **({"api": args.api} if args.api else {})},
+                          timeout=args.timeout)
+            if jr.ok:
+                journal = [e for e in jr.json().get("requests", []) if e.get("violations")]
+        if args.clear:
+            http.delete(base + "/__sandbox/violations", timeout=args.timeout).raise_for_status()
+    except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
+        print(f"commerce-sandbox: could not read the violations of {base}: {exc}", file=sys.stderr)
+        return 2
+    for row in rows:
+        row["curl"] = _violation_curl(base, row, journal)
+    if args.json:
+        print(json.dumps({"violations": rows, "total": len(rows)}, indent=1, ensure_ascii=False))
+    else:
+        for n, row in enumerate(rows, 1):
+            who = "request (the client broke the contract)" if row.get("direction") == "request" \
+                else "response (the sandbox broke its own contract)"
+            status = f", answered {row['status']}" if row.get("status") else ""
+            print(f"[{n}] {row.get('api')} {row.get('method')} {row.get('path')}: {who}")
+            print(f"    operation {row.get('operation') or '(none)'}, tenant {row.get('tenant') or '-'}{status}")
+            for error in row.get("errors") or []:
+                pointer = error.get("pointer") or "/"
+                print(f"    broken rule: {pointer}: {error.get('reason')}")
+            print(f"    {row['curl']}")
+        scope = f" for {args.api}" if args.api else ""
+        print(f"{len(rows)} contract violation(s){scope} at {base}" if rows else
+              f"no contract violations{scope} at {base}")
+    return 1 if rows and args.fail_on_any else 0
+
+
 def config_from_args(args: argparse.Namespace) -> SandboxConfig:
     return SandboxConfig(state=args.state, seed=args.seed, apis=args.api, root_api=args.root_api,
                          admin_token=args.admin_token, outbound_hosts=args.allow_host,
@@ -306,6 +385,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_record(args)
     if args.command == "replay":
         return cmd_replay(args)
+    if args.command == "violations":
+        return cmd_violations(args)
     return 2
 
 
