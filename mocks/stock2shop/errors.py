@@ -78,6 +78,17 @@ class BadSearch(E.BadRequest):
         super().__init__(f"elastic search query error: {message}", code="search_query_error")
 
 
+class ImageTooLarge(E.PayloadTooLarge):
+    def __init__(self, index: int, size: int) -> None:
+        super().__init__(f"system_images[{index}].image.image is {size} bytes decoded; images may be at most "
+                         f"{2 * 1024 * 1024} bytes (2 MB)", code="image_too_large")
+
+
+class ImageNotFound(E.NotFound):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"image {name} not found", code="image_not_found")
+
+
 class BadPayload(E.BadRequest):
     def __init__(self, message: str) -> None:
         super().__init__(message, code="invalid_payload")

@@ -338,21 +338,80 @@ def product_hash(product: dict[str, Any]) -> str:
 
 
 def image_record(state: TenantState, image_id: int, product_id: int, storage: str, source_code: Any,
-                 ts: float) -> dict[str, Any]:
+                 ts: float, base: str | None = None) -> dict[str, Any]:
+    base = (base or IMAGE_BASE).rstrip("/")
     return {
-        "src_50x50": f"{IMAGE_BASE}/thumb/50x50/{storage}",
-        "src_160x160": f"{IMAGE_BASE}/thumb/160x160/{storage}",
+        "src_50x50": f"{base}/thumb/50x50/{storage}",
+        "src_160x160": f"{base}/thumb/160x160/{storage}",
         "id": image_id,
         "created": s2s_time(ts),
         "source_image_code": source_code,
         "storage_code": storage,
-        "src": f"{IMAGE_BASE}/{storage}",
+        "src": f"{base}/{storage}",
         "modified": s2s_time(ts),
         "client_id": int(state.tenant),
         "product_id": product_id,
         "active": True,
         "hash": storage.rsplit(".", 1)[0],
     }
+
+
+MAX_IMAGE_BYTES = 2 * 1024 * 1024
+_SIGNATURES = {"png": b"\x89PNG\r\n\x1a\n", "jpg": b"\xff\xd8\xff"}
+CONTENT_TYPES = {"png": "image/png", "jpg": "image/jpeg"}
+
+
+def image_kind(index: int, data: Any) -> str:
+    """"jpg" or "png" for base64 image data, else a 400/413. The file signature decides, not a full
+    decode: the documents' own example is a truncated PNG (signature and header only) that must pass."""
+    where = f"system_images[{index}].image.image"
+    if not isinstance(data, str) or not data.strip():
+        raise X.BadPayload(f"{where}: base64 image data is required for action I")
+    text = "".join(data.split())
+    if text.startswith("data:") and "," in text:  # a data: URI prefix is tolerated
+        text = text.split(",", 1)[1]
+    if (len(text) * 3) // 4 > MAX_IMAGE_BYTES + 3:
+        raise X.ImageTooLarge(index, (len(text) * 3) // 4)
+    try:
+        raw = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        raise X.BadPayload(f"{where} is not base64 encoded") from None
+    if len(raw) > MAX_IMAGE_BYTES:
+        raise X.ImageTooLarge(index, len(raw))
+    for kind, signature in _SIGNATURES.items():
+        if raw.startswith(signature):
+            return kind
+    raise X.BadPayload(f"{where} is not a JPEG or PNG image (only jpg and png are accepted)")
+
+
+def image_bytes(data: str) -> bytes:
+    text = "".join(data.split())
+    if text.startswith("data:") and "," in text:
+        text = text.split(",", 1)[1]
+    return base64.b64decode(text + "=" * (-len(text) % 4))
+
+
+class Images:
+    """Image files the sandbox serves (the real service keeps them on S3): ``{hash}.{jpg|png}`` per
+    client, with the 50x50 and 160x160 thumbnail URLs answering the original bytes (no imaging
+    library is bundled; see the fidelity notes)."""
+
+    def __init__(self, state: TenantState) -> None:
+        self.files = state.collection("image_files")
+
+    def save(self, data: str, kind: str) -> str:
+        raw = image_bytes(data)
+        name = f"{hashlib.md5(raw).hexdigest()}.{kind}"
+        if self.files.lookup(name) is None:
+            self.files.put(name, {"content_type": CONTENT_TYPES[kind], "size": len(raw),
+                                  "data": base64.b64encode(raw).decode()})
+        return name
+
+    def load(self, name: str) -> tuple[bytes, str] | None:
+        rec = self.files.lookup(name)
+        if rec is None:
+            return None
+        return base64.b64decode(rec["data"]), rec["content_type"]
 
 
 # -- the queue ------------------------------------------------------------------------------------
@@ -400,22 +459,22 @@ class Queue:
             self._add("sync_product", entry, failure=injected_failure(failures, i), source_id=src)
         return len(entries)
 
-    def queue_images(self, user: dict[str, Any], body: dict[str, Any], failures: dict[str, Any] | None = None) -> int:
+    def queue_images(self, user: dict[str, Any], body: dict[str, Any], failures: dict[str, Any] | None = None,
+                     image_base: str | None = None) -> int:
+        """Validate every image first (all or nothing), then queue them. ``image_base`` is the URL
+        prefix the sandbox serves images under (from the request: the queue runs without one)."""
         require(user, "queue images")
         entries = body["system_images"]
+        kinds: list[str | None] = []
         for i, entry in enumerate(entries):
             image = entry["image"]
+            kind = None
             if image.get("action", "I") == "I":
-                data = image.get("image")
-                if not isinstance(data, str) or not data:
-                    raise X.BadPayload(f"system_images[{i}].image.image: base64 image data is required for action I")
-                try:
-                    base64.b64decode(data + "=" * (-len(data) % 4), validate=True)
-                except (binascii.Error, ValueError):
-                    raise X.BadPayload(f"system_images[{i}].image.image is not base64 encoded") from None
-        for i, entry in enumerate(entries, 1):
+                kind = image_kind(i, image.get("image"))
+            kinds.append(kind)
+        for i, (entry, kind) in enumerate(zip(entries, kinds), 1):
             self._add("sync_image", entry, failure=injected_failure(failures, i),
-                      source_id=_num(entry["source"].get("source_id"), 0))
+                      source_id=_num(entry["source"].get("source_id"), 0), image_kind=kind, image_base=image_base)
         return len(entries)
 
     def queue_order(self, user: dict[str, Any], client_id: int, channel_id: int, body: Any) -> dict[str, Any]:
@@ -577,15 +636,17 @@ class Queue:
                     v["image_id"] = None
             result: dict[str, Any] = {"product_id": product["id"], "deleted_image_ids": gone}
         else:
-            storage = hashlib.md5(image["image"].encode()).hexdigest() + ".jpg"
+            kind = item.get("image_kind") or image_kind(0, image.get("image"))
+            storage = Images(self.state).save(image["image"], kind)
+            base = item.get("image_base")
             existing = next((i for i in product["images"]
                              if code is not None and str(i["source_image_code"]) == str(code)), None)
             if existing is None:
                 existing = image_record(self.state, self.state.next_id("image", 300_000), product["id"],
-                                        storage, code, now)
+                                        storage, code, now, base)
                 product["images"].append(existing)
             else:
-                fresh = image_record(self.state, existing["id"], product["id"], storage, code, now)
+                fresh = image_record(self.state, existing["id"], product["id"], storage, code, now, base)
                 existing.update({**fresh, "created": existing["created"]})
             if _bool((image.get("meta") or {}).get("main_image"), False):
                 product["images"].remove(existing)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hmac
 
-from flask import Blueprint, g, request
+from flask import Blueprint, Response, g, request
 
 from mocks.core.api import public
 from mocks.core.http import body, json_response, sandbox, state
@@ -86,7 +86,8 @@ def build() -> Blueprint:
 
     @bp.post("/v1/images/queue")
     def queue_images():
-        n = M.Queue(state()).queue_images(_user(), body(), g.get("item_failures"))
+        base = request.host_url.rstrip("/") + g.get("prefix", "/stock2shop") + "/s2s-image"
+        n = M.Queue(state()).queue_images(_user(), body(), g.get("item_failures"), image_base=base)
         return json_response({"system_images": {"sync_image": n}})
 
     @bp.post("/v2-queue/order")
@@ -110,5 +111,26 @@ def build() -> Blueprint:
     def queue_item(ref: str):
         M.require(_user(), "read the queue")
         return json_response(M.Queue(state()).one(ref))
+
+    # -- image files (S3 on the real service: public, no token) --------------------------------
+    def _image(name: str):
+        for cid in seed_data.CLIENTS:
+            found = M.Images(sandbox().state("stock2shop", cid)).load(name)
+            if found is not None:
+                data, ctype = found
+                return Response(data, mimetype=ctype,
+                                headers={"Cache-Control": "public, max-age=31536000", "ETag": name.split(".")[0]})
+        raise X.ImageNotFound(name)
+
+    @bp.get("/s2s-image/<name>")
+    @public
+    def image_file(name: str):
+        return _image(name)
+
+    @bp.get("/s2s-image/thumb/<any('50x50', '160x160'):size>/<name>")
+    @public
+    def image_thumb(size: str, name: str):
+        # the thumbnail answers the original bytes: no imaging library is bundled (fidelity notes)
+        return _image(name)
 
     return bp
