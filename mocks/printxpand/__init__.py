@@ -15,6 +15,11 @@ class PrintXpand(Api):
     def blueprint(self):
         return routes.build()
 
+    def control_blueprint(self):
+        """``/__sandbox/printxpand/designer-callback``: the sandbox makes PrintXpand's designer call."""
+        from mocks.printxpand import designer
+        return designer.build()
+
     def error_body(self, error):
         return errors.error_body(error)
 
