@@ -48,6 +48,11 @@ class Api2Cart(Api):
     def blueprint(self):
         return routes.build()
 
+    def control_blueprint(self):
+        """Sandbox-only operations (Plugin Builder "Connect", checkout rate requests): /__sandbox/api2cart."""
+        from mocks.api2cart import control
+        return control.build()
+
     def error_body(self, error):
         return errors.error_body(error)
 

@@ -164,8 +164,7 @@ for _name, _http, _fn in [
 @method("basket.live_shipping_service.create", "POST")
 def _shipping_create(c: Ctx) -> Any:
     assert c.store is not None
-    timeout = float(c.sandbox.config.api_options("api2cart").get("live_shipping_timeout", 15))
-    return SH.create(c.data, c.store, c.account["api_key"], c.p, c.sandbox.clock.now(), timeout)
+    return SH.create(c.sandbox, c.data, c.store, c.account["api_key"], c.p)
 
 
 @method("basket.live_shipping_service.list")

@@ -1,106 +1,202 @@
 """Live shipping rates (FAQ, "Live Shipping Rates"): ``basket.live_shipping_service.*``.
 
-Creating a service validates its callback the way the FAQ describes: API2Cart POSTs a test rate
-request (``X-Shipping-Service-Test-Request: 1``), signed in ``X-Shipping-Service-Signature``:
-base64(HMAC-SHA256(JSON of the sorted ``X-Shipping-Service-*`` headers + body, signing key)); the
-sandbox uses the account's API key as the signing key. The callback must answer 200 with
-``{"packages_rates": [{"package_id", "rates": [{"name", "code", "total_cost", ...}]}]}``, one entry
-per package. 404 fails at once; another status, or an empty/invalid 200, is tried once more; no
-answer within the timeout (15 s, api option ``live_shipping_timeout``) fails with 109.
+Creating a service validates its callback the way the FAQ describes: API2Cart POSTs the FAQ's
+test rate request (two packages, ``X-Shipping-Service-Test-Request: 1``,
+``X-Shipping-Service-Request-Timestamp``), signed in ``X-Shipping-Service-Signature``:
+base64(HMAC-SHA256(JSON of the sorted ``X-Shipping-Service-*`` headers except the signature,
+followed by the body, signing key)). The FAQ does not name the signing key; the sandbox uses the
+account's API key. Bodies and the header JSON are encoded as PHP's ``json_encode`` does (the FAQ's
+example is PHP): no spaces, ``/`` escaped as ``\\/``.
+
+The answer must be 200 and ``{"packages_rates": [{"package_id", "rates": [...]}]}`` with one entry
+per package sent (``rates`` may be empty); rate fields are typed (``name``/``code`` strings,
+``total_cost`` decimal, ...), and a wrong one is the FAQ's 109 ``Bad Response. Field
+"rates->0->total_cost" has wrong type. It must be decimal``. Retries, as the FAQ says: 404 is not
+retried; a 200 with an empty or invalid body is tried once more after 2 s (a non-404 error
+status or a refused connection is treated the same way, a sandbox choice); no answer within
+15 s fails at once with ``Callback URL did not respond within 15 sec``. The waits are the real
+defaults; api options ``live_shipping_timeout`` / ``live_shipping_retry_wait`` and the module's
+``SLEEP`` make them injectable (tests never sleep).
+
+Rate requests at checkout (FAQ step 2: "When the store requests rates ... we send
+X-Shipping-Service-Id header") are emulated by the sandbox control route
+``POST /__sandbox/api2cart/live-shipping/rates``: an invalid answer or no answer increments the
+service's ``callback_err_cnt``; the next valid answer resets it to 0.
 """
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import hmac
 import json
 import re
-from typing import Any
+import time
+from typing import Any, Callable
 
 import requests
 
 from mocks.api2cart import errors as X
 from mocks.api2cart import models as M
 
-_ADDRESS = {"first_name": None, "last_name": None, "address2": "", "phone": "", "company": None,
+TIMEOUT_S = 15.0        # FAQ: "If the callback don't respond in 15 seconds, we will throw an error"
+RETRY_WAIT_S = 2.0      # FAQ: "with empty or incorrect response, we will wait 2 seconds and will try again"
+SLEEP: Callable[[float], None] = time.sleep  # replaced in tests: the 2 s wait is recorded, not slept
+
+
+def _address(postcode: str, address1: str, city: str) -> dict[str, Any]:
+    return {"first_name": None, "last_name": None, "postcode": postcode, "address1": address1, "address2": "",
+            "phone": "", "city": city,
             "country": {"code2": "US", "code3": "USA", "name": "United States of America"},
-            "state": {"code": "AL", "name": "Alabama"}}
-_ITEM = {"product_id": "1", "model": "t1", "name": "Test Product 1", "price": 100.99, "quantity": 5.5,
-         "discount_amount": None, "total_price": 555.45, "tax_percent": 21, "tax_value": 116.64, "variant_id": None,
-         "weight_unit": "kg", "weight": 5.5}
-#: the FAQ's own test request
-TEST_REQUEST = {"packages": [
-    {"id": "1", "currency_code": "USD",
-     "origin": {**_ADDRESS, "postcode": "35004", "address1": "Test, 1/1", "city": "Moody"},
-     "destination": {**_ADDRESS, "postcode": "35005", "address1": "Test address", "city": "Adamsville"},
-     "items": [_ITEM]},
+            "state": {"code": "AL", "name": "Alabama"}, "company": None}
+
+
+def _item(model: str, name: str) -> dict[str, Any]:
+    return {"product_id": "1", "model": model, "name": name, "price": 100.99, "quantity": 5.5, "discount_amount": None,
+            "total_price": 555.45, "tax_percent": 21, "tax_value": 116.64, "variant_id": None, "weight_unit": "kg",
+            "weight": 5.5}
+
+
+#: the FAQ's own test request ("Test request example (from API2Cart)"): two packages
+TEST_REQUEST: dict[str, Any] = {"packages": [
+    {"id": "1", "currency_code": "USD", "origin": _address("35004", "Test, 1/1", "Moody"),
+     "destination": _address("35005", "Test, 1/1", "Adamsville"), "items": [_item("t1", "Test Product 1")]},
+    {"id": "2", "currency_code": "USD", "origin": _address("35004", "Test, 1/1", "Moody"),
+     "destination": _address("35005", "Test address", "Adamsville"),
+     "items": [_item("t1", "Test Product 1"),
+               {**_item("t2", "Test product 2"),
+                "additional_fields": {"dimensions_unit": "cm", "height": 3.5, "width": 2.15, "length": 10.36}}]},
 ]}
 
 
+def php_json(data: Any) -> bytes:
+    """``json_encode`` as PHP writes it: compact, ``/`` escaped, non-ASCII as \\uXXXX."""
+    return json.dumps(data, separators=(",", ":")).replace("/", "\\/").encode()
+
+
+def signed_headers(headers: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in sorted(headers.items()) if k.lower().startswith("x-shipping-service")
+            and k.lower() != "x-shipping-service-signature"}
+
+
 def sign(headers: dict[str, str], body: bytes, key: str) -> str:
-    signed = {k: v for k, v in sorted(headers.items())
-              if k.lower().startswith("x-shipping-service") and k.lower() != "x-shipping-service-signature"}
-    message = json.dumps(signed, separators=(",", ":")).encode() + body
+    """The FAQ's algorithm: sorted X-Shipping-Service-* headers as JSON, then the body; HMAC-SHA256; base64."""
+    message = php_json(signed_headers(headers)) + body
     return base64.b64encode(hmac.new(key.encode(), message, hashlib.sha256).digest()).decode()
 
 
-def check_rates(data: Any, packages: int) -> str | None:
-    """None if the callback's answer is valid, else the vendor-style reason."""
-    if not isinstance(data, dict) or not isinstance(data.get("packages_rates"), list):
+def request_headers(key: str, now: float, body: bytes, *, test: bool, service_id: str | None = None) -> dict[str, str]:
+    headers = {"X-Shipping-Service-Request-Timestamp": str(int(now))}
+    if test:
+        headers["X-Shipping-Service-Test-Request"] = "1"
+    if service_id is not None:
+        headers["X-Shipping-Service-Id"] = str(service_id)
+    headers["X-Shipping-Service-Signature"] = sign(headers, body, key)
+    return headers
+
+
+_RATE_FIELDS: dict[str, tuple[str, Callable[[Any], bool]]] = {
+    "name": ("string", lambda v: isinstance(v, str)),
+    "code": ("string", lambda v: isinstance(v, str)),
+    "total_cost": ("decimal", lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)),
+}
+_OPTIONAL_FIELDS: dict[str, tuple[str, Callable[[Any], bool]]] = {
+    "description": ("string", lambda v: isinstance(v, str)),
+    "currency": ("string", lambda v: isinstance(v, str)),
+    "min_delivery_timestamp": ("integer", lambda v: isinstance(v, int) and not isinstance(v, bool)),
+    "max_delivery_timestamp": ("integer", lambda v: isinstance(v, int) and not isinstance(v, bool)),
+    "taxable": ("boolean", lambda v: isinstance(v, bool)),
+    "tax_value": ("decimal", lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)),
+}
+
+
+def check_rates(data: Any, package_ids: list[str]) -> str | None:
+    """None if the callback's answer is valid, else the vendor-style reason (the first problem)."""
+    if not isinstance(data, dict) or "packages_rates" not in data:
         return 'Bad Response. Field "packages_rates" is required'
-    if len(data["packages_rates"]) != packages:
-        return f'Bad Response. Expected {packages} "packages_rates" entries, got {len(data["packages_rates"])}'
-    for pkg in data["packages_rates"]:
-        rates = pkg.get("rates") if isinstance(pkg, dict) else None
+    packages = data["packages_rates"]
+    if not isinstance(packages, list):
+        return 'Bad Response. Field "packages_rates" has wrong type. It must be array'
+    if len(packages) != len(package_ids):
+        return (f'Bad Response. Expected {len(package_ids)} "packages_rates" entries (one per package), '
+                f'got {len(packages)}')
+    seen: list[str] = []
+    for pkg in packages:
+        if not isinstance(pkg, dict):
+            return 'Bad Response. Field "packages_rates" has wrong type. It must be array of objects'
+        pid = pkg.get("package_id")
+        if isinstance(pid, bool) or not isinstance(pid, (str, int)):
+            return 'Bad Response. Field "package_id" has wrong type. It must be string'
+        if str(pid) not in package_ids or str(pid) in seen:
+            return f'Bad Response. Field "package_id" has wrong value "{pid}". Expected one of: {", ".join(package_ids)}'
+        seen.append(str(pid))
+        rates = pkg.get("rates")
         if not isinstance(rates, list):
             return 'Bad Response. Field "rates" has wrong type. It must be array'
         for n, rate in enumerate(rates):
             if not isinstance(rate, dict):
                 return f'Bad Response. Field "rates->{n}" has wrong type. It must be object'
-            for field in ("name", "code"):
-                if not isinstance(rate.get(field), str):
-                    return f'Bad Response. Field "rates->{n}->{field}" has wrong type. It must be string'
-            cost = rate.get("total_cost")
-            if isinstance(cost, bool) or not isinstance(cost, (int, float)):
-                return f'Bad Response. Field "rates->{n}->total_cost" has wrong type. It must be decimal'
+            for field, (word, ok) in _RATE_FIELDS.items():
+                if field not in rate:
+                    return f'Bad Response. Field "rates->{n}->{field}" is required'
+                if not ok(rate[field]):
+                    return f'Bad Response. Field "rates->{n}->{field}" has wrong type. It must be {word}'
+            for field, (word, ok) in _OPTIONAL_FIELDS.items():
+                if field in rate and rate[field] is not None and not ok(rate[field]):
+                    return f'Bad Response. Field "rates->{n}->{field}" has wrong type. It must be {word}'
     return None
 
 
-def call_callback(url: str, key: str, now: float, timeout: float, service_id: str | None = None) -> None:
-    """Send the test request; raise the vendor's 109 when the callback fails."""
-    body = json.dumps(TEST_REQUEST, separators=(",", ":")).encode()
+def call_callback(sandbox: Any, url: str, key: str, *, timeout: float, retry_wait: float, test: bool,
+                  packages: dict[str, Any] | None = None, service_id: str | None = None) -> dict[str, Any]:
+    """Send one rate request (retried as the FAQ says); return the valid answer or raise 109."""
+    from mocks.core import outbound
+
+    body_obj = packages or TEST_REQUEST
+    body = php_json(body_obj)
+    package_ids = [str(p.get("id")) for p in body_obj["packages"]]
     reason = "no answer"
-    for _ in range(2):  # an empty or invalid 200 (or a non-404 error) is tried once more
-        headers = {"X-Shipping-Service-Test-Request": "1", "X-Shipping-Service-Request-Timestamp": str(int(now))}
-        if service_id:
-            headers["X-Shipping-Service-Id"] = service_id
-        headers["X-Shipping-Service-Signature"] = sign(headers, body, key)
+    for attempt in range(2):
+        if attempt:
+            SLEEP(retry_wait)
+        headers = request_headers(key, sandbox.clock.now(), body, test=test, service_id=service_id)
         try:
-            resp = requests.post(url, data=body, timeout=timeout, allow_redirects=False, headers={
+            resp = outbound.post(sandbox, url, data=body, timeout=timeout, headers={
                 **headers, "Content-Type": "application/json", "Accept": "application/json"})
-        except requests.Timeout:
+        except outbound.OutboundRefused as exc:
+            raise X.A2CError(109, f"Callback {url} is not allowed: {exc.reason}") from None
+        except requests.Timeout:  # FAQ: no answer in 15 s -> error, no retry
             raise X.A2CError(109, f"Callback {url} did not respond within {timeout:g} sec") from None
         except requests.RequestException as exc:
             reason = f"Callback {url} is not reachable: {type(exc).__name__}"
             continue
-        if resp.status_code == 404:
+        if resp.status_code == 404:  # FAQ: "If the callback returns 404 error code, we will not try again"
             raise X.A2CError(109, f"Callback {url} returned HTTP 404")
         if resp.status_code != 200:
             reason = f"Callback {url} returned HTTP {resp.status_code}"
+            continue
+        if not resp.content.strip():
+            reason = "Bad Response. The callback returned an empty response"
             continue
         try:
             data = resp.json()
         except ValueError:
             reason = "Bad Response. The callback did not answer JSON"
             continue
-        problem = check_rates(data, len(TEST_REQUEST["packages"]))
+        problem = check_rates(data, package_ids)
         if problem is None:
-            return
+            return data
         reason = problem
     raise X.A2CError(109, reason)
 
 
-def create(data: M.StoreData, store: dict[str, Any], api_key: str, p: M.Params, now: float, timeout: float) -> dict[str, Any]:
+def _waits(sandbox: Any) -> tuple[float, float]:
+    options = sandbox.config.api_options("api2cart")
+    return float(options.get("live_shipping_timeout", TIMEOUT_S)), float(options.get("live_shipping_retry_wait",
+                                                                                       RETRY_WAIT_S))
+
+
+def create(sandbox: Any, data: M.StoreData, store: dict[str, Any], api_key: str, p: M.Params) -> dict[str, Any]:
     if store["cart_id"] not in M.LIVE_SHIPPING_CARTS:
         raise X.not_supported("basket.live_shipping_service.create", store["cart_id"])
     name, callback = p.need("name"), p.need("callback")
@@ -109,7 +205,8 @@ def create(data: M.StoreData, store: dict[str, Any], api_key: str, p: M.Params, 
     limit = M.LIVE_SHIPPING_CARTS[store["cart_id"]]
     if limit is not None and data.shipping.count() >= limit:
         raise X.exists(f"{M.cart_name(store['cart_id'])} allows only {limit} live shipping service per store")
-    call_callback(callback, api_key, now, timeout)
+    timeout, retry_wait = _waits(sandbox)
+    call_callback(sandbox, callback, api_key, timeout=timeout, retry_wait=retry_wait, test=True)
     sid = data.state.next_id("shipping_service", start=1)
     data.shipping.put(str(sid), {"id": str(sid), "name": name, "callback": callback, "callback_err_cnt": 0,
                                  "enabled_on_store": True})
@@ -127,9 +224,37 @@ def listing(data: M.StoreData, store: dict[str, Any], p: M.Params) -> dict[str, 
 def delete(data: M.StoreData, store: dict[str, Any], p: M.Params) -> dict[str, Any]:
     if store["cart_id"] not in M.LIVE_SHIPPING_CARTS:
         raise X.not_supported("basket.live_shipping_service.delete", store["cart_id"])
-    sid = str(p.int("id"))
     if p.int("id") is None:
         raise X.required("id")
+    sid = str(p.int("id"))
     if not data.shipping.delete(sid):
         raise X.not_found("Live shipping service", sid)
     return {"status": True}
+
+
+def request_rates(sandbox: Any, data: M.StoreData, api_key: str, service_id: str,
+                  packages: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The store asks a service for rates at checkout (FAQ step 2): the error count is kept."""
+    service = data.shipping.lookup(str(service_id))
+    if service is None:
+        raise X.not_found("Live shipping service", service_id)
+    timeout, retry_wait = _waits(sandbox)
+    try:
+        answer = call_callback(sandbox, service["callback"], api_key, timeout=timeout, retry_wait=retry_wait,
+                               test=False, packages=packages, service_id=str(service_id))
+        error = None
+    except X.A2CError as exc:
+        answer, error = None, exc.message
+
+    def apply(old: dict[str, Any] | None) -> dict[str, Any] | None:
+        if old is None:
+            return None
+        new = copy.deepcopy(old)
+        # FAQ: "increment error count of the shipping service by 1. If the next request will be
+        # successful, the count will be reduced to zero."
+        new["callback_err_cnt"] = 0 if error is None else int(old.get("callback_err_cnt", 0)) + 1
+        return new
+
+    updated = data.shipping.update(str(service_id), apply) or service
+    return {"service_id": str(service_id), "valid": error is None, "error": error,
+            "packages_rates": (answer or {}).get("packages_rates"), "callback_err_cnt": updated["callback_err_cnt"]}

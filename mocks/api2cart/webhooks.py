@@ -5,6 +5,10 @@ body is the entity (cut to the subscription's ``fields``); the headers carry the
 ``X-Webhook-*`` set, signed the way the FAQ documents for API2Cart's own callbacks: HMAC-SHA256
 over the JSON of the sorted ``X-Webhook-*`` headers followed by the body, keyed with the account's
 API key, base64-encoded, in ``X-Webhook-Signature``.
+
+Platforms without native webhooks (``models.POLLED_CARTS``: Magento, OpenCart and the other
+bridge platforms but WooCommerce) are emulated as the FAQ says, by polling every 300 s: their
+deliveries wait for the next poll tick on the sandbox clock.
 """
 from __future__ import annotations
 
@@ -32,7 +36,11 @@ def deliver(sandbox: Any, account: dict[str, Any], store: dict[str, Any] | None,
     except ImportError:  # pragma: no cover - the core module is optional
         return 0
     sent = 0
-    now = int(sandbox.clock.now())
+    clock = sandbox.clock.now()
+    now = int(clock)
+    # FAQ: platforms without native webhooks (e.g. Magento, OpenCart) are polled every 300 s, so a
+    # delivery leaves at the next poll tick (ticks at multiples of 300 s of the sandbox clock).
+    delay = M.POLL_INTERVAL_S - (clock % M.POLL_INTERVAL_S) if store["cart_id"] in M.POLLED_CARTS else 0.0
     for entity, action, payload in data.events:
         for hook in data.subscribers(entity, action):
             body_obj = payload if hook.get("fields") in (None, "", "force_all") or action == "delete" else \
@@ -45,7 +53,7 @@ def deliver(sandbox: Any, account: dict[str, Any], store: dict[str, Any] | None,
             raw = json.dumps(body_obj, separators=(",", ":"), ensure_ascii=False).encode()
             headers["X-Webhook-Signature"] = sign(headers, raw, account["api_key"])
             webhooks.enqueue(sandbox, api="api2cart", tenant=store["tenant"], url=hook["callback"],
-                             event=f"{entity}.{action}", payload=body_obj, headers=headers)
+                             event=f"{entity}.{action}", payload=body_obj, headers=headers, delay=delay)
             sent += 1
     return sent
 

@@ -60,6 +60,23 @@ class A2C:
         return data["return_message"]
 
 
+@pytest.fixture(autouse=True)
+def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The live-shipping 2 s retry wait is recorded here instead of slept."""
+    from mocks.api2cart import shipping
+    slept: list[float] = []
+    monkeypatch.setattr(shipping, "SLEEP", slept.append)
+    return slept
+
+
+def good_rates(req: dict[str, Any]) -> tuple[int, Any]:
+    """A correct live-shipping callback: one packages_rates entry per package it was sent."""
+    import json
+    packages = json.loads(req["raw"])["packages"]
+    return 200, {"packages_rates": [{"package_id": p["id"], "rates": [
+        {"name": "Ground", "code": "ground", "currency": "USD", "total_cost": 10.56}]} for p in packages]}
+
+
 @pytest.fixture
 def a2c(client: Any) -> A2C:
     return A2C(client)

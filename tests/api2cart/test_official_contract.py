@@ -17,7 +17,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from mocks.api2cart import routes
-from tests.api2cart.conftest import BOL, MAGENTO, SHOPIFY, WOO
+from tests.api2cart.conftest import BOL, MAGENTO, SHOPIFY, WOO, good_rates
 from tests.api2cart.receiver import Receiver
 from tests.api2cart.test_catalog_orders import ORDER
 
@@ -150,14 +150,11 @@ def calls(world: dict[str, Any], receiver_url: str) -> list[tuple[str, str, str,
     ]
 
 
-RATES = {"packages_rates": [{"package_id": "1", "rates": [{"name": "Ground", "code": "ground", "total_cost": 9.5}]}]}
-
-
 @pytest.mark.parametrize("force_all", [False, True], ids=["default-fields", "force_all"])
 def test_every_result_validates_against_the_official_document(a2c, world, force_all):
     """Every method once; in the force_all run, reading methods that take ``params`` answer every
     stored field, so all of them are checked against the official shapes."""
-    with Receiver(lambda req: (200, RATES)) as rx:
+    with Receiver(good_rates) as rx:
         plan = calls(world, rx.url + "/hook")
         assert {m for _, m, _, _ in plan} == set(routes.METHODS), "a method without a typical call"
         widened = 0

@@ -121,64 +121,6 @@ def test_webhook_deliveries_are_real_and_signed(app, a2c):
     assert "api2cart" in json.dumps(listed)
 
 
-# -- live shipping --------------------------------------------------------------------------------
-GOOD_RATES = {"packages_rates": [{"package_id": "1", "rates": [
-    {"name": "Ground", "code": "ground", "currency": "USD", "total_cost": 10.56}]}]}
-
-
-def test_live_shipping_service_lifecycle(a2c):
-    with Receiver(lambda req: (200, GOOD_RATES)) as rx:
-        sid = a2c.ok("basket.live_shipping_service.create", "POST", name="Rates", callback=rx.url + "/rates")["id"]
-        req = rx.requests[0]
-        assert req["headers"]["X-Shipping-Service-Test-Request"] == "1"
-        assert json.loads(req["raw"])["packages"][0]["origin"]["city"] == "Moody"
-        signed = {k: v for k, v in sorted(req["headers"].items()) if k.lower().startswith("x-shipping-service")
-                  and k.lower() != "x-shipping-service-signature"}
-        mac = hmac.new(API_KEY.encode(), json.dumps(signed, separators=(",", ":")).encode() + req["raw"],
-                       hashlib.sha256).digest()
-        assert req["headers"]["X-Shipping-Service-Signature"] == base64.b64encode(mac).decode()
-        # Shopify allows one service per store
-        a2c.err(113, "basket.live_shipping_service.create", "POST", name="Again", callback=rx.url + "/rates")
-        services = a2c.ok("basket.live_shipping_service.list")["live_shipping_services"]
-        assert services == [{"id": str(sid), "name": "Rates", "callback": rx.url + "/rates", "callback_err_cnt": 0,
-                             "enabled_on_store": True}]
-        # WooCommerce allows several
-        a2c.ok("basket.live_shipping_service.create", "POST", store_key=WOO, name="A", callback=rx.url + "/a")
-        a2c.ok("basket.live_shipping_service.create", "POST", store_key=WOO, name="B", callback=rx.url + "/b")
-    assert a2c.ok("basket.live_shipping_service.delete", "DELETE", id=sid) == {"status": True}
-    a2c.err(112, "basket.live_shipping_service.delete", "DELETE", id=sid)
-    a2c.err(115, "basket.live_shipping_service.list", store_key=BOL)
-
-
-@pytest.mark.parametrize("answer, needle", [
-    ((404, {}), "404"),
-    ((200, {"packages_rates": [{"package_id": "1", "rates": [{"name": "x", "code": "x", "total_cost": "10"}]}]}),
-     'Field "rates->0->total_cost" has wrong type. It must be decimal'),
-    ((200, b""), "JSON"),
-    ((500, {}), "500"),
-])
-def test_live_shipping_callback_failures_are_109(a2c, answer, needle):
-    with Receiver(lambda req: answer) as rx:
-        assert needle in a2c.err(109, "basket.live_shipping_service.create", "POST", name="R", callback=rx.url)
-        assert len(rx.requests) == (1 if answer[0] == 404 else 2)
-    assert a2c.ok("basket.live_shipping_service.list")["live_shipping_services"] == []
-
-
-def test_live_shipping_callback_timeout(app_factory):
-    import time
-    from tests.api2cart.conftest import A2C
-    app = app_factory(options={"api2cart": {"live_shipping_timeout": 0.3}})
-    a2c = A2C(app.test_client())
-
-    def slow(req):
-        time.sleep(1.0)
-        return 200, GOOD_RATES
-
-    with Receiver(slow) as rx:
-        assert "did not respond within 0.3 sec" in a2c.err(109, "basket.live_shipping_service.create", "POST",
-                                                              name="R", callback=rx.url)
-
-
 def test_failed_webhooks_are_listed_for_the_account(app, a2c):
     sandbox = app.extensions["sandbox"]
     with Receiver(lambda req: (500, {})) as rx:
