@@ -1206,9 +1206,9 @@ class StoreData:
             before = (existing or {}).get(opid) or {}
             extra: dict[str, Any] = {}
             if bol:  # FAQ: reason ids are not supported on Bol.com; the handling status is required
-                if "order_product_reason_id" in ep:
-                    raise X.A2CError(109, "Parameter 'order_product_reason_id' is not supported by Bol.com. "
-                                          "Use order_product_reason to describe the reason.")
+                # The official schema still requires order_product_reason_id, so a client built on it
+                # always sends one: on Bol.com it is not looked up (return.reason.list answers 115) and
+                # is kept as the reason's text; the reason never has an id.
                 handling = ep.str("order_product_handling_status") or before.get("additional_fields", {}).get("handling_status")
                 if handling is None:
                     raise X.required("order_product_handling_status")
@@ -1216,7 +1216,8 @@ class StoreData:
                     raise X.A2CError(109, f"Parameter 'order_product_handling_status' is not valid. Allowed values: "
                                           f"{', '.join(BOL_HANDLING_STATUSES)}.")
                 extra["additional_fields"] = {"handling_status": handling}
-                text = ep.str("order_product_reason") or (before.get("reason") or {}).get("name") or ""
+                text = (ep.str("order_product_reason") or ep.str("order_product_reason_id")
+                        or (before.get("reason") or {}).get("name") or "")
                 reason = {"id": "", "name": text}
                 action_id = ep.str("order_product_action_id") or default_action or (before.get("action") or {}).get("id")
                 action = _lookup("order_product_action_id", action_id, RETURN_ACTIONS) if action_id else None
@@ -1255,7 +1256,7 @@ class StoreData:
         reason = p.need("return_reason_id")
         if self.cart_id != "Bol":
             _lookup("return_reason_id", reason, RETURN_REASONS)
-        else:  # Bol.com has no reason ids: the document requires the field, the sandbox ignores its value
+        else:  # Bol.com has no reason ids: the document requires the field; it is not looked up
             reason = None
         products = self._return_products(order, p.get("order_products"), reason, action)
         self._check_left(order, products)
@@ -1308,8 +1309,6 @@ class StoreData:
                 allowed = sorted(SHOPIFY_RETURN_FLOW.get(old_id, set()))
                 raise X.A2CError(109, f"Parameter 'return_status_id' is not valid. On Shopify a '{old_id}' return can "
                                       f"move to: {', '.join(allowed) if allowed else 'nothing (final status)'}.")
-        if self.cart_id == "Bol" and "return_reason_id" in p:
-            raise X.A2CError(109, "Parameter 'return_reason_id' is not supported by Bol.com.")
         products = self._return_products(order, p.get("order_products"), p.str("return_reason_id"),
                                          p.str("return_action_id"),
                                          {x["order_product_id"]: x for x in current["order_products"]})
