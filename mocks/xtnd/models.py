@@ -45,7 +45,9 @@ def iso(ts: float) -> str:
 
 
 def parse_time(value: str, field: str) -> str:
-    """A client timestamp (ISO 8601 date or date-time; no zone means UTC) in the wire format."""
+    """A client timestamp in the wire format: an ISO 8601 date (midnight UTC) or a date-time with
+    a zone (``Z`` or an offset; the OpenAPI document asks for one, a zoneless one is read as UTC).
+    Times beyond the first or last representable instant clamp to it (they still compare right)."""
     text = value.strip()
     try:
         if len(text) == 10:
@@ -54,9 +56,14 @@ def parse_time(value: str, field: str) -> str:
             parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
             if parsed.tzinfo is None:
                 parsed = parsed.replace(tzinfo=dt.timezone.utc)
-        return iso(parsed.timestamp())
-    except (ValueError, OverflowError, OSError):
+    except ValueError:
         raise X.Invalid(field, f"'{value}' is not an ISO 8601 date or date-time") from None
+    try:
+        utc = parsed.astimezone(dt.timezone.utc)
+    except (OverflowError, ValueError):
+        return "0001-01-01T00:00:00.000Z" if parsed.year < 5000 else FOREVER
+    return (f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}"
+            f".{utc.microsecond // 1000:03d}Z")
 
 
 def public(doc: dict[str, Any]) -> dict[str, Any]:
