@@ -19,6 +19,7 @@ from typing import Any
 
 from mocks.core.state import TenantState
 from mocks.stock2shop import errors as X
+from mocks.stock2shop import channel_orders as CO
 from mocks.stock2shop import search as S
 
 DEFAULT_TOKEN_TTL = 86_400
@@ -695,25 +696,32 @@ def public_item(item: dict[str, Any]) -> dict[str, Any]:
 
 
 # -- orders ---------------------------------------------------------------------------------------
-def order_totals(line_items: list[dict[str, Any]], shipping: float = 0.0, rate: float = 15.0) -> dict[str, Any]:
+def order_totals(line_items: list[dict[str, Any]], shipping: float = 0.0, rate: float = 15.0,
+                 shipping_tax: float = 0.0) -> dict[str, Any]:
+    """Line and order totals; a line may carry its own ``rate`` (percent) and ``total_discount``
+    (tax is charged on the discounted line)."""
     for li in line_items:
         qty = li["qty"]
+        line_rate = float(li.pop("rate", rate))
+        disc = float(li.get("total_discount", 0) or 0)
         sub = round(li["price"] * qty, 2)
-        tax = round(sub * rate / 100, 2)
-        li.update({"sub_total": sub, "tax": tax, "tax_per_unit": round(li["price"] * rate / 100, 2),
-                   "total": round(sub + tax - li.get("total_discount", 0), 2),
-                   "tax_lines": [{"rate": f"{rate:g}"}]})
+        tax = round((sub - disc) * line_rate / 100, 2)
+        li.update({"sub_total": sub, "tax": tax, "tax_per_unit": round(li["price"] * line_rate / 100, 2),
+                   "total": round(sub + tax - disc, 2),
+                   "tax_lines": [{"rate": f"{round(line_rate, 4):g}"}]})
         li.update({"sub_total_display": money(li["sub_total"]), "tax_display": money(li["tax"]),
                    "tax_per_unit_display": money(li["tax_per_unit"]), "total_display": money(li["total"]),
-                   "price_display": money(li["price"]), "total_discount_display": money(li.get("total_discount", 0))})
+                   "price_display": money(li["price"]), "total_discount_display": money(disc)})
     sub_total = round(sum(li["sub_total"] for li in line_items), 2)
-    tax = round(sum(li["tax"] for li in line_items), 2)
-    total = round(sub_total + tax + shipping, 2)
-    return {"total_discount": 0, "line_item_sub_total": sub_total, "line_item_tax": tax,
-            "shipping_sub_total": shipping, "shipping_tax": 0, "sub_total": sub_total, "tax": tax, "total": total,
-            "shipping_total": shipping, "sub_total_display": money(sub_total), "shipping_total_display": money(shipping),
-            "shipping_tax_display": "0.00", "tax_display": money(tax), "total_display": money(total),
-            "total_discount_display": "0.00"}
+    tax = round(sum(li["tax"] for li in line_items) + shipping_tax, 2)
+    discount = round(sum(float(li.get("total_discount", 0) or 0) for li in line_items), 2)
+    total = round(sub_total - discount + tax + shipping, 2)
+    return {"total_discount": discount, "line_item_sub_total": sub_total,
+            "line_item_tax": round(tax - shipping_tax, 2), "shipping_sub_total": shipping,
+            "shipping_tax": shipping_tax, "sub_total": sub_total, "tax": tax, "total": total,
+            "shipping_total": round(shipping + shipping_tax, 2), "sub_total_display": money(sub_total),
+            "shipping_total_display": money(shipping + shipping_tax), "shipping_tax_display": money(shipping_tax),
+            "tax_display": money(tax), "total_display": money(total), "total_discount_display": money(discount)}
 
 
 ADDRESS_FIELDS = ("address1", "address2", "city", "company", "country", "country_code", "first_name", "last_name",
@@ -732,50 +740,35 @@ class Orders:
         self.customers = state.collection("customers")
 
     def from_channel(self, channel_id: int, payload: Any, queue_id: int, at: float | None = None) -> dict[str, Any]:
-        """Turn a channel's order payload (Shopify/WooCommerce-like; anything else is kept as notes
-        and meta) into a Stock2Shop order; the same channel_order_code on the same channel updates."""
-        data = payload if isinstance(payload, dict) else {}
+        """Turn a channel's order payload into a Stock2Shop order (``channel_orders`` maps Shopify and
+        WooCommerce webhooks field by field; anything else gives a minimal order); the same
+        channel_order_code on the same channel updates the order."""
         now = self.state.now() if at is None else at
         client_id = int(self.state.tenant)
-        code = data.get("channel_order_code", data.get("order_number", data.get("number", data.get("id"))))
-        code = str(code) if code is not None and not isinstance(code, (dict, list)) else str(queue_id)
+        channel = Catalogue(self.state).channel(channel_id) or {}
+        mapped = CO.map_order(channel.get("type"), payload)
+        code = mapped["code"] or str(queue_id)
         existing = next((o for _, o in self.orders.items()
                          if o["channel_order_code"] == code and o["channel_id"] == channel_id), None)
-        cust_in = data.get("customer") if isinstance(data.get("customer"), dict) else {}
-        billing_in = data.get("billing_address", data.get("billing"))
-        email = cust_in.get("email", data.get("email", (billing_in or {}).get("email") if isinstance(billing_in, dict) else None))
-        customer = {
-            "channel_customer_code": str(cust_in.get("id", cust_in.get("channel_customer_code", ""))),
-            "email": "" if email is None else str(email),
-            "first_name": str(cust_in.get("first_name", "") or ""),
-            "last_name": str(cust_in.get("last_name", "") or ""),
-        }
+        customer = mapped["customer"]
         customer_id = self._customer(channel_id, customer, now)
         line_items = []
-        raw_items = data.get("line_items") if isinstance(data.get("line_items"), list) else []
-        for raw in raw_items:
-            if not isinstance(raw, dict):
-                continue
-            sku = str(raw.get("sku", "") or "")
-            line_items.append({"id": self.state.next_id("line_item", 4_000_000), "grams": _num(raw.get("grams")),
-                               # bounded so totals stay finite JSON numbers whatever a channel sends
-                               "price": round(min(max(float(_num(raw.get("price"))), -1e9), 1e9), 4),
-                               "sku": sku, "total_discount": 0,
-                               "qty": int(min(max(_num(raw.get("quantity", raw.get("qty", 1)), 1), 0), 1_000_000)),
-                               "variant_id": self._variant_id(sku), "source_id": None,
-                               "title": str(raw.get("title", raw.get("name", "")) or "")})
-        shipping = address(data.get("shipping_address", data.get("shipping")))
-        billing = address(billing_in)
+        for raw in mapped["line_items"]:
+            line_items.append({"id": self.state.next_id("line_item", 4_000_000), "grams": _num(raw["grams"]),
+                               "price": raw["price"], "sku": raw["sku"], "total_discount": raw["total_discount"],
+                               "qty": raw["qty"], "variant_id": self._variant_id(raw["sku"]), "source_id": None,
+                               "title": raw["title"], "rate": raw["rate"]})
         order = {
             "id": existing["id"] if existing else self.state.next_id("order", 940_000),
             "created": existing["created"] if existing else s2s_time(now),
             "channel_order_code": code, "modified": s2s_time(now), "channel_id": channel_id,
             "client_id": client_id, "customer_id": customer_id,
-            "notes": str(data.get("note", data.get("notes", data.get("customer_note", ""))) or ""),
-            "status": "ordered", **order_totals(line_items),
+            "notes": mapped["notes"], "status": "ordered",
+            **order_totals(line_items, mapped["shipping"], shipping_tax=mapped["shipping_tax"]),
             "customer": customer, "sources": [], "line_items": line_items,
-            "meta": [{"key": "queue_id", "value": str(queue_id)}],
-            "shipping_address": shipping, "billing_address": billing,
+            "meta": [{"key": "queue_id", "value": str(queue_id)}, {"key": "channel_format", "value": mapped["channel"]},
+                     *mapped["meta"]],
+            "shipping_address": mapped["shipping_address"], "billing_address": mapped["billing_address"],
         }
         IndexLag(self.state).before_write("orders", str(order["id"]), self.orders.lookup(str(order["id"])), now)
         self.orders.put(str(order["id"]), order)
