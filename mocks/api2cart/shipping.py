@@ -110,41 +110,62 @@ _OPTIONAL_FIELDS: dict[str, tuple[str, Callable[[Any], bool]]] = {
 }
 
 
-def check_rates(data: Any, package_ids: list[str]) -> str | None:
-    """None if the callback's answer is valid, else the vendor-style reason (the first problem)."""
+#: rule names of the answer checks (the verify target reports them)
+RULE_SHAPE = "the answer is {\"packages_rates\": [...]}"
+RULE_ONE_PER_PACKAGE = "one packages_rates entry per package"
+RULE_PACKAGE_ID = "package_id names a package that was sent, once"
+RULE_TYPES = "rate fields have the documented types"
+
+
+def rate_problems(data: Any, package_ids: list[str]) -> list[tuple[str, str]]:
+    """Every problem of a callback's answer as (rule, the vendor-style message); [] if valid."""
     if not isinstance(data, dict) or "packages_rates" not in data:
-        return 'Bad Response. Field "packages_rates" is required'
+        return [(RULE_SHAPE, 'Bad Response. Field "packages_rates" is required')]
     packages = data["packages_rates"]
     if not isinstance(packages, list):
-        return 'Bad Response. Field "packages_rates" has wrong type. It must be array'
+        return [(RULE_SHAPE, 'Bad Response. Field "packages_rates" has wrong type. It must be array')]
+    out: list[tuple[str, str]] = []
     if len(packages) != len(package_ids):
-        return (f'Bad Response. Expected {len(package_ids)} "packages_rates" entries (one per package), '
-                f'got {len(packages)}')
+        out.append((RULE_ONE_PER_PACKAGE, f'Bad Response. Expected {len(package_ids)} "packages_rates" entries '
+                                          f'(one per package), got {len(packages)}'))
     seen: list[str] = []
     for pkg in packages:
         if not isinstance(pkg, dict):
-            return 'Bad Response. Field "packages_rates" has wrong type. It must be array of objects'
+            out.append((RULE_SHAPE, 'Bad Response. Field "packages_rates" has wrong type. It must be array of objects'))
+            continue
         pid = pkg.get("package_id")
         if isinstance(pid, bool) or not isinstance(pid, (str, int)):
-            return 'Bad Response. Field "package_id" has wrong type. It must be string'
-        if str(pid) not in package_ids or str(pid) in seen:
-            return f'Bad Response. Field "package_id" has wrong value "{pid}". Expected one of: {", ".join(package_ids)}'
-        seen.append(str(pid))
+            out.append((RULE_TYPES, 'Bad Response. Field "package_id" has wrong type. It must be string'))
+        elif str(pid) not in package_ids or str(pid) in seen:
+            out.append((RULE_PACKAGE_ID, f'Bad Response. Field "package_id" has wrong value "{pid}". '
+                                         f'Expected one of: {", ".join(package_ids)}'))
+        else:
+            seen.append(str(pid))
         rates = pkg.get("rates")
         if not isinstance(rates, list):
-            return 'Bad Response. Field "rates" has wrong type. It must be array'
+            out.append((RULE_TYPES, 'Bad Response. Field "rates" has wrong type. It must be array'))
+            continue
         for n, rate in enumerate(rates):
             if not isinstance(rate, dict):
-                return f'Bad Response. Field "rates->{n}" has wrong type. It must be object'
+                out.append((RULE_TYPES, f'Bad Response. Field "rates->{n}" has wrong type. It must be object'))
+                continue
             for field, (word, ok) in _RATE_FIELDS.items():
                 if field not in rate:
-                    return f'Bad Response. Field "rates->{n}->{field}" is required'
-                if not ok(rate[field]):
-                    return f'Bad Response. Field "rates->{n}->{field}" has wrong type. It must be {word}'
+                    out.append((RULE_TYPES, f'Bad Response. Field "rates->{n}->{field}" is required'))
+                elif not ok(rate[field]):
+                    out.append((RULE_TYPES, f'Bad Response. Field "rates->{n}->{field}" has wrong type. '
+                                            f'It must be {word}'))
             for field, (word, ok) in _OPTIONAL_FIELDS.items():
                 if field in rate and rate[field] is not None and not ok(rate[field]):
-                    return f'Bad Response. Field "rates->{n}->{field}" has wrong type. It must be {word}'
-    return None
+                    out.append((RULE_TYPES, f'Bad Response. Field "rates->{n}->{field}" has wrong type. '
+                                            f'It must be {word}'))
+    return out
+
+
+def check_rates(data: Any, package_ids: list[str]) -> str | None:
+    """None if the callback's answer is valid, else the vendor-style reason (the first problem)."""
+    problems = rate_problems(data, package_ids)
+    return problems[0][1] if problems else None
 
 
 def call_callback(sandbox: Any, url: str, key: str, *, timeout: float, retry_wait: float, test: bool,
