@@ -12,6 +12,7 @@ from typing import Any, Callable
 from flask import Flask
 
 from mocks.core import control, webhooks
+from mocks.core.cache import ResponseCache
 from mocks.core.api import Api
 from mocks.core.config import SandboxConfig
 from mocks.core.gateway import Gateway
@@ -54,6 +55,8 @@ def create_app(config: SandboxConfig | dict[str, Any] | None = None, store: Stor
     app.url_map.strict_slashes = False
     sandbox = Sandbox(cfg, apis, store)
     app.extensions["sandbox"] = sandbox
+    if cfg.response_cache_mb > 0:
+        app.extensions["response_cache"] = ResponseCache(store=sandbox.store, max_bytes=cfg.response_cache_mb << 20)
     gateway = Gateway(app, sandbox)
     app.extensions["gateway"] = gateway
     app.register_blueprint(control.build(), url_prefix="/__sandbox")

@@ -22,6 +22,8 @@ class Click2Sync(Api):
     title = "Click2Sync custom storefront"
     secret_fields = frozenset({"c2skey"})
 
+    static_tenants = True  # the keys come from --option click2sync.keys (or the demo keys)
+
     def blueprint(self):
         return routes.build()
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, request
 
 from mocks.click2sync.models import Catalog, Orders
+from mocks.core.cache import cacheable
 from mocks.core.http import body, json_response, state
 
 
@@ -21,6 +22,7 @@ def build() -> Blueprint:
     bp = Blueprint("click2sync", __name__)
 
     @bp.get("/api/product")
+    @cacheable
     def list_products():
         return _listing(Catalog(state()))
 
@@ -33,6 +35,7 @@ def build() -> Blueprint:
         return json_response(Catalog(state()).update(product_id, body()))
 
     @bp.get("/api/order")
+    @cacheable
     def list_orders():
         return _listing(Orders(state()))
 

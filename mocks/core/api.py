@@ -44,6 +44,8 @@ class Api:
     name: str = ""
     title: str = ""
     case_insensitive_paths: bool = False
+    #: ``tenants()`` depends on configuration only (not on stored state): the sandbox may cache it
+    static_tenants: bool = False
     #: header/query/body field names whose values the journal must never show
     secret_fields: frozenset[str] = frozenset()
 

@@ -19,6 +19,7 @@ class SandboxConfig:
     violations_size: int = 1_000
     max_body_bytes: int = 5 * 1024 * 1024
     validate_responses: bool = True       # record responses that break their schema
+    response_cache_mb: int = 32           # rendered GET answers kept per process (mocks.core.cache); 0: off
     scenarios: list[str] = field(default_factory=list)
     options: dict[str, dict[str, Any]] = field(default_factory=dict)   # per-API seed/behaviour options
     testing: bool = False

@@ -214,10 +214,11 @@ class Gateway:
         if request.content_length and request.content_length <= J.BODY_LIMIT * 4:
             req_body = J.redact_text(request.get_data(cache=True).decode("utf-8", "replace"), extra)
         resp_body = ""
+        cut = J.BODY_LIMIT * 4  # decode only what the journal can keep (a UTF-8 char is at most 4 bytes)
         if g.get("journal_body") is not None:
-            resp_body = J.redact_text(g.journal_body.decode("utf-8", "replace")[: J.BODY_LIMIT * 4], extra)
+            resp_body = J.redact_text(g.journal_body[:cut].decode("utf-8", "replace"), extra)
         elif not response.is_streamed:
-            resp_body = J.redact_text(response.get_data().decode("utf-8", "replace")[: J.BODY_LIMIT * 4], extra)
+            resp_body = J.redact_text(response.get_data()[:cut].decode("utf-8", "replace"), extra)
         headers = J.redact_pairs(request.headers.items(), extra)
         if "Authorization" in request.headers and request.headers["Authorization"].startswith("OAuth"):
             headers["Authorization"] = J.redact_oauth_header(request.headers["Authorization"])

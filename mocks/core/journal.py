@@ -29,11 +29,19 @@ def is_secret(name: str, extra: Iterable[str] = ()) -> bool:
     return low in SECRET_NAMES or low in extra or bool(_SECRET_RE.search(low))
 
 
-def redact_pairs(pairs: Iterable[tuple[str, str]], extra: Iterable[str] = ()) -> dict[str, str]:
-    extra = frozenset(e.lower() for e in extra)
+_verdicts: dict[tuple[str, frozenset[str]], bool] = {}  # header/parameter names repeat: remember
+
+
+def redact_pairs(pairs: Iterable[tuple[str, str]], extra: frozenset[str] = frozenset()) -> dict[str, str]:
+    extra = frozenset(e.lower() for e in extra) if not isinstance(extra, frozenset) else extra
     out: dict[str, str] = {}
     for name, value in pairs:
-        out[name] = REDACTED if is_secret(name, extra) else value
+        secret = _verdicts.get((name, extra))
+        if secret is None:
+            secret = is_secret(name, extra)
+            if len(_verdicts) < 4096:  # bounded: hostile clients send endless new names
+                _verdicts[(name, extra)] = secret
+        out[name] = REDACTED if secret else value
     return out
 
 

@@ -28,7 +28,7 @@ class Sandbox:
         self.store = store or open_store(config.state, config.journal_size)
         self.clock = Clock(self.store)
         self.apis: dict[str, Api] = {api.name: api for api in apis}
-        self._tenant_cache: dict[str, dict[str, Tenant]] = {}
+        self._tenant_cache: dict[str, tuple[int, dict[str, Tenant]]] = {}
         self._lock = threading.Lock()
 
     # -- tenants -----------------------------------------------------------------
@@ -36,10 +36,23 @@ class Sandbox:
         return TenantState(self.store, api, tenant, self.clock, self.config.api_options(api))
 
     def tenants(self, api: str) -> dict[str, Tenant]:
-        """Every tenant of an API: the built-in ones and those created at run time."""
+        """Every tenant of an API: the built-in ones and those created at run time.
+
+        For an API whose built-in tenants come from configuration only (``Api.static_tenants``)
+        the answer is cached until a tenant is registered (the hot path of authentication).
+        """
+        namespace = f"{TENANTS}/{api}"
+        static = self.apis[api].static_tenants
+        if static:
+            version = self.store.version(namespace)
+            hit = self._tenant_cache.get(api)
+            if hit is not None and hit[0] == version:
+                return hit[1]
         builtin = {t.id: t for t in self.apis[api].tenants(self)}
-        for key, value in self.store.items(f"{TENANTS}/{api}"):
+        for key, value in self.store.items(namespace):
             builtin.setdefault(key, Tenant(key, value.get("credentials", {}), value.get("seeded", False)))
+        if static:
+            self._tenant_cache[api] = (version, builtin)
         return builtin
 
     def register_tenant(self, api: str, tenant: Tenant) -> bool:

@@ -29,6 +29,7 @@ import time
 from collections import OrderedDict, deque
 from typing import Any, Callable, Iterable, Iterator
 
+from mocks.core import cache as _cache
 from mocks.core import jsonutil
 
 Json = Any
@@ -104,10 +105,11 @@ class Store:
             v = versions.get(namespace)
             if v is None:
                 v = versions[namespace] = self._ns_version(namespace)  # read after snap: never older
-            return v
-        v = self._ns_version(namespace)
-        if snap > tag:
-            self._vmap = (snap, {namespace: v})
+        else:
+            v = self._ns_version(namespace)
+            if snap > tag:
+                self._vmap = (snap, {namespace: v})
+        _cache.note_read(namespace, v)
         return v
 
     def begin_request(self) -> None:
@@ -119,6 +121,7 @@ class Store:
     def _wrote(self) -> None:
         """This thread changed data: its next version() reads the global version again."""
         self._tl.snap = None
+        _cache.note_write()
 
     def _global_version(self) -> int:
         raise NotImplementedError
@@ -204,8 +207,11 @@ class MemoryStore(Store):
 
     def _bump(self, namespace: str) -> None:
         self._versions[namespace] = self._versions.get(namespace, 0) + 1
+        _cache.note_write()
 
     def get(self, namespace: str, key: str) -> Json | None:
+        if _cache.tracking():
+            self.version(namespace)
         raw = self._data.get(namespace, {}).get(key)
         return None if raw is None else _loads(raw)
 
@@ -248,7 +254,9 @@ class MemoryStore(Store):
             return new
 
     def version(self, namespace: str) -> int:
-        return self._versions.get(namespace, 0)
+        v = self._versions.get(namespace, 0)
+        _cache.note_read(namespace, v)
+        return v
 
     def _items_uncached(self, namespace: str) -> list[tuple[str, Json]]:
         with self._lock:
@@ -359,6 +367,8 @@ class SqliteStore(Store):
         )
 
     def get(self, namespace: str, key: str) -> Json | None:
+        if _cache.tracking():
+            self.version(namespace)
         row = self._conn().execute("SELECT value FROM kv WHERE ns=? AND key=?", (namespace, key)).fetchone()
         return None if row is None else _loads(row[0])
 
@@ -507,6 +517,8 @@ class RedisStore(Store):
         pipe.sadd(self._k("namespaces"), namespace)
 
     def get(self, namespace: str, key: str) -> Json | None:
+        if _cache.tracking():
+            self.version(namespace)
         raw = self.r.hget(self._k("d", namespace), key)
         return None if raw is None else _loads(raw)
 
