@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from mocks.core.api import Api, Tenant
-from mocks.stock2shop import errors, models, routes, seed
+from mocks.stock2shop import errors, models, ratelimit, routes, seed
 
 
 class Stock2Shop(Api):
@@ -47,7 +47,19 @@ class Stock2Shop(Api):
             raise errors.MissingToken()
         user, tenant = self.find_token(sandbox, token)
         g.s2s_user = user
+        g.s2s_rate = ratelimit.check_authenticated(sandbox.state(self.name, tenant))
         return tenant
+
+    def after_request(self, request, response) -> None:
+        from flask import g
+        limit = g.get("s2s_rate")
+        if limit and ratelimit.HEADER not in response.headers:
+            response.headers[ratelimit.HEADER] = limit
+
+    def control_blueprint(self):
+        """Sandbox-only operations: /__sandbox/stock2shop/rate_limit."""
+        from mocks.stock2shop import control
+        return control.build()
 
     def seed(self, state, ctx) -> None:
         seed.seed(state, ctx)

@@ -89,6 +89,13 @@ class ImageNotFound(E.NotFound):
         super().__init__(f"image {name} not found", code="image_not_found")
 
 
+class RateLimited(E.TooManyRequests):
+    def __init__(self, limit: str, retry_after: int) -> None:
+        super().__init__(f"rate limit of {limit} request(s) per second exceeded; retry after {retry_after} s",
+                         code="rate_limited",
+                         headers={"Retry-After": str(retry_after), "x-S2S-RateLimit": limit})
+
+
 class BadPayload(E.BadRequest):
     def __init__(self, message: str) -> None:
         super().__init__(message, code="invalid_payload")

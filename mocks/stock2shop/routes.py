@@ -9,6 +9,7 @@ from mocks.core.api import public
 from mocks.core.http import body, json_response, sandbox, state
 from mocks.stock2shop import errors as X
 from mocks.stock2shop import models as M
+from mocks.stock2shop import ratelimit as RL
 from mocks.stock2shop import seed as seed_data
 
 
@@ -34,7 +35,10 @@ def build() -> Blueprint:
         username, password = str(auth["username"]), str(auth["password"])
         for cid in seed_data.CLIENTS:
             for spec in seed_data.users_of(cid):
-                if spec["username"] == username and hmac.compare_digest(spec["password"].encode(), password.encode()):
+                if spec["username"] != username:
+                    continue
+                g.s2s_rate = RL.check_unauthenticated(sandbox().state("stock2shop", cid), request.remote_addr or "-")
+                if hmac.compare_digest(spec["password"].encode(), password.encode()):
                     st = sandbox().state("stock2shop", cid)
                     users = M.Users(st)
                     user = users.users.lookup(str(spec["id"]))
@@ -49,6 +53,7 @@ def build() -> Blueprint:
     def valid_token(token: str):
         from mocks.stock2shop import API
         user, tenant = API.find_token(sandbox(), token)
+        g.s2s_rate = RL.check_unauthenticated(sandbox().state("stock2shop", tenant), request.remote_addr or "-")
         return json_response({"system_user": M.public_user(user, sandbox().state("stock2shop", tenant), False)})
 
     # -- sources and channels ----------------------------------------------------------------
