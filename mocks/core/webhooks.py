@@ -124,11 +124,22 @@ def signature_headers(delivery: dict[str, Any], body: bytes) -> dict[str, str]:
     return signer(body, delivery["secret"])
 
 
+#: a delivery left ``sending`` this long (sandbox clock) belongs to a worker that died mid-send
+#: (an attempt takes at most TIMEOUT_S): it is due again, so a kill -9 delays it, never loses it
+STALE_S = 30.0
+
+
+def _due(value: dict[str, Any], now: float) -> bool:
+    if value["status"] == "pending":
+        return value["next_attempt_at"] <= now
+    return value["status"] == "sending" and now - float(value.get("claimed_at") or 0) > STALE_S
+
+
 def _claim(sandbox: "Sandbox", key: str, now: float) -> dict[str, Any] | None:
     claimed: dict[str, Any] = {}
 
     def take(old: dict[str, Any] | None) -> dict[str, Any] | None:
-        if old is None or old["status"] != "pending" or old["next_attempt_at"] > now:
+        if old is None or not _due(old, now):
             return old
         claimed.update(old)
         return {**old, "status": "sending", "claimed_at": now}
@@ -183,7 +194,7 @@ def deliver_due(sandbox: "Sandbox") -> int:
     now = sandbox.clock.now()
     sent = 0
     for key, value in list(sandbox.store.items(NS)):
-        if value["status"] != "pending" or value["next_attempt_at"] > now:
+        if not _due(value, now):
             continue
         claimed = _claim(sandbox, key, now)
         if claimed is not None:
@@ -192,7 +203,7 @@ def deliver_due(sandbox: "Sandbox") -> int:
     return sent
 
 
-def recover(sandbox: "Sandbox", stale_after: float = 30.0) -> None:
+def recover(sandbox: "Sandbox", stale_after: float = STALE_S) -> None:
     """After a crash: deliveries left ``sending`` by a dead worker go back to ``pending``."""
     now = sandbox.clock.now()
     for key, value in list(sandbox.store.items(NS)):
