@@ -4,8 +4,8 @@ Client 21 is the client of the documents' example product (CD ROMs, id 62777) an
 client of their example order (933302). Sources and channels carry the documents' example ids
 (source 318, channel 123) with the client_id of the sandbox client that owns them.
 
-Options (``SandboxConfig.options["stock2shop"]``): ``products`` (default 200 per client, the
-example included), ``orders`` (default 60), ``customers`` (default 40).
+Options (``SandboxConfig.options["stock2shop"]``): ``products`` (default 1,000 per client, the
+example included), ``orders`` (default 300), ``customers`` (default 100).
 """
 from __future__ import annotations
 
@@ -18,6 +18,9 @@ from mocks.stock2shop.models import (customer_record, image_record, order_totals
                                      user_time, ROLES)
 
 PASSWORD_SUFFIX = "-s2s-demo"
+DEFAULT_PRODUCTS = 1_000   # per client, the documents' example product included
+DEFAULT_ORDERS = 300       # per client, the documents' example order included (client 91)
+DEFAULT_CUSTOMERS = 100
 
 CLIENTS: dict[str, dict[str, Any]] = {
     "21": {
@@ -174,7 +177,7 @@ def seed(state: TenantState, ctx: SeedContext) -> None:
     channel_ids = [c["id"] for c in spec["channels"]]
 
     # products ----------------------------------------------------------------------------------
-    n_products = int(ctx.option("products", 200))
+    n_products = int(ctx.option("products", DEFAULT_PRODUCTS))
     products: list[tuple[str, dict[str, Any]]] = []
     if tenant == "21" and n_products > 0:
         products.append(("62777", copy.deepcopy(EXAMPLE_PRODUCT)))
@@ -235,7 +238,7 @@ def seed(state: TenantState, ctx: SeedContext) -> None:
     state.collection("products").put_many(products)
 
     # customers ---------------------------------------------------------------------------------
-    n_customers = int(ctx.option("customers", 40))
+    n_customers = int(ctx.option("customers", DEFAULT_CUSTOMERS))
     customers: list[dict[str, Any]] = []
     if tenant == "91" and n_customers > 0:
         customers.append(customer_record(495995, client_id, 191, EXAMPLE_CUSTOMER, ctx.now - 86_400 * 300))
@@ -254,13 +257,16 @@ def seed(state: TenantState, ctx: SeedContext) -> None:
         users.update(str(trade_user["id"]), lambda old: {**old, "customer_id": customers[-1]["id"]})
 
     # orders ------------------------------------------------------------------------------------
-    n_orders = int(ctx.option("orders", 60))
+    n_orders = int(ctx.option("orders", DEFAULT_ORDERS))
     orders: list[tuple[str, dict[str, Any]]] = []
     if tenant == "91" and n_orders > 0:
         orders.append(("933302", copy.deepcopy(EXAMPLE_ORDER)))
     sellable = [(p, v) for _, p in products for v in p["variants"]]
     count = n_orders - len(orders)
     line_ids = iter(state.reserve_ids("line_item", max(count, 0) * 3, start=4_000_000))
+    pool = min(max(count, 0), 60) or 1   # Faker is slow per call: addresses drawn once, picked with the rng
+    streets, cities = [fake.street_address() for _ in range(pool)], [fake.city() for _ in range(pool)]
+    phones, postcodes = [fake.numerify("0#########") for _ in range(pool)], [fake.postcode() for _ in range(pool)]
     for i, oid in enumerate(state.reserve_ids("order", max(count, 0), start=940_000)):
         created = ctx.now - (count - i) * 7_200 - rng.randint(0, 3_599)
         # the first orders belong to the trade user's customer, so a trade login has some to see
@@ -272,10 +278,10 @@ def seed(state: TenantState, ctx: SeedContext) -> None:
                           "price": float(variant["price"]), "sku": variant["sku"], "total_discount": 0,
                           "qty": rng.randint(1, 4), "variant_id": variant["id"], "source_id": source_id})
         shipping = rng.choice([0.0, 0.0, 65.0, 99.0])
-        addr = {"address1": fake.street_address(), "address2": None, "city": fake.city(), "company": None,
+        addr = {"address1": rng.choice(streets), "address2": None, "city": rng.choice(cities), "company": None,
                 "country": "South Africa", "country_code": "ZA",
                 "first_name": cust["first_name"] if cust else "", "last_name": cust["last_name"] if cust else "",
-                "phone": fake.numerify("0#########"), "province": None, "province_code": None, "zip": fake.postcode()}
+                "phone": rng.choice(phones), "province": None, "province_code": None, "zip": rng.choice(postcodes)}
         status = rng.choice(["ordered", "ordered", "processing", "fulfilled", "cancelled"])
         orders.append((str(oid), {
             "id": oid, "created": s2s_time(created), "channel_order_code": f"{rng.randint(1000, 99999):07d}",
