@@ -119,8 +119,10 @@ def run_checks(checks: list[tuple[str, Callable[[], list[Finding]]]], progress: 
             result.findings = fn()
         except CannotRun:
             raise
-        except Exception as exc:  # a check that crashes is reported, the others still run
-            result.error = f"{type(exc).__name__}: {exc}"
+        except BaseException as exc:  # a check that crashes is reported, the others still run
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            result.error = f"{type(exc).__name__}: {str(exc)[:2000]}"
         result.seconds = time.perf_counter() - started
         results.append(result)
         if progress is not None:
@@ -150,7 +152,8 @@ def report(results: list[CheckResult], console: Any) -> None:
             console.print(f"[red]ERROR[/red] {r.name}: {r.error}")
         for f in r.findings:
             console.print(f"[red]FAIL[/red] {r.name} — [bold]{f.rule}[/bold]")
-            console.print(f"  {f.detail}", markup=False, highlight=False, soft_wrap=True)
+            detail = f.detail.replace("\n", "\n  ")
+            console.print(f"  {detail}", markup=False, highlight=False, soft_wrap=True)
             if f.curl:  # one line, never wrapped: it is meant to be copied
                 console.print(f"  {f.curl}", markup=False, highlight=False, soft_wrap=True)
     bad = [r for r in results if not r.ok]

@@ -47,7 +47,7 @@ def add_arguments(parser: Any, target: str | None = None) -> None:
     parser.add_argument("--operation", metavar="REGEX", help="only operations whose operationId or path matches")
     parser.add_argument("--exclude-operation", metavar="REGEX", help="skip operations whose operationId or path matches")
     parser.add_argument("--stateful-runs", type=int, default=None,
-                        help="stateful scenarios through the links (default: --max-examples)")
+                        help="stateful scenarios through the links (default: a third of --max-examples)")
     if target in (None, "stock2shop"):
         parser.add_argument("--username", help="Stock2Shop user (authenticated for a token)")
         parser.add_argument("--password", help="Stock2Shop password")
@@ -183,14 +183,16 @@ def rejected(api: str, response: requests.Response) -> bool:
 # -- the verifier -------------------------------------------------------------------------------
 class Emulated:
     def __init__(self, api: str, base_url: str, creds: Credentials, timeout: float = 10.0,
-                 include: str | None = None, exclude: str | None = None, read_only: bool = False) -> None:
+                 include: str | None = None, exclude: str | None = None, read_only: bool = False,
+                 document: dict[str, Any] | None = None) -> None:
         self.api = api
         self.base = base_url.rstrip("/")
         self.creds = creds
         self.timeout = timeout
         self.read_only = read_only
         self.contract = load_contract(api)
-        self.document = public_document(self.contract, self.base)
+        # the contract as served, or a variant (click2sync: the user's own hook paths)
+        self.document = document if document is not None else public_document(self.contract, self.base)
         keep = {}
         for path, item in self.document["paths"].items():
             ops = {}
@@ -301,7 +303,7 @@ class Emulated:
             checks = getattr(type(failure), "checks", ()) or ()
             rule = checks[0] if checks else type(failure).__name__
             title = getattr(failure, "title", None) or str(failure).splitlines()[0] if str(failure) else rule
-            message = getattr(failure, "message", "") or ""
+            message = compact(getattr(failure, "message", "") or "")
             status = f" (answered {response.status_code})" if response is not None else ""
             with self._lock:
                 if (label, rule) in findings:
@@ -374,6 +376,25 @@ class Emulated:
         return list(findings.values())
 
 
+def compact(message: str, block_lines: int = 4) -> str:
+    """Schemathesis' message without blank lines, long indented dumps (schemas, values) cut short."""
+    out: list[str] = []
+    run = 0
+    for line in message.splitlines():
+        if not line.strip():
+            continue
+        if line.startswith("    "):
+            run += 1
+            if run == block_lines + 1:
+                out.append("        ...")
+            if run > block_lines:
+                continue
+        else:
+            run = 0
+        out.append(line)
+    return "\n".join(out)
+
+
 def curl_of_prepared(request: Any) -> str:
     if request is None:
         return ""
@@ -392,7 +413,7 @@ def checks(args: Any) -> list[tuple[str, Callable[[], list[Finding]]]]:
         out.append(("schemathesis (positive data)", lambda: verifier.explore(args.max_examples)))
         if args.negative:
             out.append(("schemathesis (negative data)", lambda: verifier.explore(args.max_examples, negative=True)))
-        runs = args.stateful_runs if args.stateful_runs is not None else args.max_examples
+        runs = args.stateful_runs if args.stateful_runs is not None else max(1, args.max_examples // 3)
         if not args.read_only and runs > 0:
             out.append(("stateful (links)", lambda: verifier.stateful(runs)))
     return out
