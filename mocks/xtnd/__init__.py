@@ -87,11 +87,13 @@ class Xtnd(Api):
         """``api_action: {name: advance_orders, status?: picked, includeSeeded?: false}``: the ERP
         and warehouse move every open order of the tenant one step on (or on to ``status``)
         before the request is answered; the journal shows the moved order numbers."""
-        if spec.get("name") != "advance_orders" or tenant is None:
-            return None
+        if spec.get("name") != "advance_orders":
+            return {"ignored": f"XTND has no api_action {spec.get('name')!r}; it knows advance_orders"}
+        if tenant is None:
+            return {"ignored": "advance_orders needs an authenticated tenant"}
         target = spec.get("status")
         if target not in (None, "reserved", "picked", "delivered", "cancelled"):
-            return None
+            return {"ignored": f"status {target!r} is not one of reserved, picked, delivered, cancelled"}
         state = sandbox.state(self.name, tenant)
         orders = Orders(state, events.emitter(sandbox, tenant))
         orders.tick()
