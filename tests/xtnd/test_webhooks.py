@@ -330,3 +330,20 @@ def test_the_fast_warehouse_scenario_moves_orders_on_every_poll(xc, receiver):
     journal = xc.get("/__sandbox/requests?api=xtnd").json
     assert "xtnd-fast-warehouse" in json.dumps(journal)
     xc.delete("/__sandbox/scenarios")
+
+
+def test_an_ad_hoc_scenario_moves_orders_to_a_status_or_says_why_not(xc):
+    xc.post(V1 + "/CustomerOrders", headers=KEY, json=new_order(rows=ONE_ROW))
+    rule = {"match": {"api": "xtnd", "method": "GET", "path": "/xtnd/api/v1/products"}, "when": {"first": 1}}
+    assert xc.post("/__sandbox/scenarios", json={"name": "to-picked", "rules": [
+        {**rule, "action": {"api_action": {"name": "advance_orders", "status": "picked"}}}]}).status_code in (200, 201)
+    assert xc.get(V1 + "/Products", headers=KEY).status_code == 200
+    assert xc.get(V1 + "/CustomerOrders/SHOP-1001", headers=KEY).json["status"] == "picked"
+    xc.delete("/__sandbox/scenarios")
+    xc.post("/__sandbox/scenarios", json={"name": "unknown", "rules": [
+        {**rule, "action": {"api_action": {"name": "ship_everything"}}}]})
+    xc.get(V1 + "/Products", headers=KEY)
+    assert xc.get(V1 + "/CustomerOrders/SHOP-1001", headers=KEY).json["status"] == "picked"
+    journal = json.dumps(xc.get("/__sandbox/requests?api=xtnd").json)
+    assert "advance_orders" in journal and "SHOP-1001" in journal and "ship_everything" in journal
+    xc.delete("/__sandbox/scenarios")
