@@ -255,3 +255,26 @@ def test_due_moves_are_applied_before_the_next_request(xapp, xc, monkeypatch):
     real_now = clock.now
     monkeypatch.setattr(clock, "now", lambda: real_now() + 61)  # a minute of wall time, no clock advance
     assert order(xc)["status"] == "reserved"
+
+
+def test_sandbox_operation_answers_have_the_api_shapes(xc):
+    """The control plane answers with the API's own documents (order, balance, product, customer)."""
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+
+    from mocks.core.contracts import load_schema_files
+
+    files = load_schema_files("xtnd")
+    registry = Registry().with_resources((d["$id"], Resource.from_contents(d)) for d in files.values())
+
+    def valid(name, body):
+        uri = f"https://commerce-sandbox.invalid/schemas/xtnd/{name}.schema.json"
+        errors = list(Draft202012Validator({"$ref": uri}, registry=registry).iter_errors(body))
+        assert not errors, (name, errors[0].message)
+
+    xc.post(V1 + "/CustomerOrders", headers=KEY, json=new_order(rows=ONE_ROW))
+    valid("order", advance(xc, "SHOP-1001", "delivered").json)
+    valid("order", xc.put("/__sandbox/xtnd/orders/SHOP-1001/delivery", json={"carrier": "DHL"}).json)
+    valid("availability", set_balance(xc, "100002", "02", 9).json)
+    valid("product", xc.patch("/__sandbox/xtnd/products/100002", json={"active": False}).json)
+    valid("customer", xc.patch("/__sandbox/xtnd/customers/10002", json={"priceList": "PL-10001"}).json)
