@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8080
 SERVE_ARGS ?=
 
-.PHONY: serve test install bench clean
+.PHONY: serve test install bench clean soak fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,16 @@ test: install
 
 bench: install
 	$(BIN)/python -m bench
+
+# reliability: SOAK_ARGS e.g. "--clients 200 --duration 60" or "--requests 1000000"; FUZZ_CASES >= 10000
+SOAK_ARGS ?= --clients 200 --duration 60
+FUZZ_CASES ?= 10000
+
+soak: install
+	$(BIN)/python -m bench.soak $(SOAK_ARGS)
+
+fuzz: install
+	$(BIN)/python -m tools.fuzz --cases $(FUZZ_CASES)
 
 clean:
 	rm -rf $(VENV) .sandbox build *.egg-info

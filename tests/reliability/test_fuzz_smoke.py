@@ -1,0 +1,19 @@
+"""A short `make fuzz`: schemathesis negative cases on every operation of the five APIs, in process;
+no answer may be a 5xx unless a scenario injected it. The full run (10,000+ cases) is `make fuzz`."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tools import fuzz
+
+pytestmark = pytest.mark.slow
+
+
+def test_negative_cases_never_get_a_5xx():
+    cases = int(os.environ.get("FUZZ_SMOKE_CASES", "200"))
+    tally = fuzz.run(cases=cases, seed=7, log=None, max_seconds=120)
+    assert set(tally.cases) == set(fuzz.APIS), tally.cases
+    assert sum(tally.cases.values()) >= min(cases, 128)
+    assert not tally.failures, fuzz.summary(tally, 0)
