@@ -24,7 +24,7 @@ def start(app: Any) -> tuple[Any, str]:
 
 
 @pytest.fixture(scope="module")
-def sandbox() -> Iterator[tuple[Any, str]]:
+def live() -> Iterator[tuple[Any, str]]:
     app = create_app({"state": "memory", "testing": True, "apis": APIS})
     server, base = start(app)
     yield app, base
@@ -46,8 +46,8 @@ def auth_args(api: str, creds: dict[str, Any], oauth: bool = True) -> list[str]:
 
 
 @pytest.mark.parametrize("api", APIS)
-def test_the_sandbox_conforms_to_its_own_contract(api, sandbox, tmp_path, capsys):
-    app, base = sandbox
+def test_the_sandbox_conforms_to_its_own_contract(api, live, tmp_path, capsys):
+    app, base = live
     creds = app.extensions["sandbox"].credentials()
     junit = tmp_path / "junit.xml"
     code = main(["verify", api, "--base-url", f"{base}/{api}", *auth_args(api, creds), "--max-examples", "3",
@@ -60,8 +60,8 @@ def test_the_sandbox_conforms_to_its_own_contract(api, sandbox, tmp_path, capsys
     assert not response_violations(app), "the sandbox answered outside its own schema"
 
 
-def test_printxpand_with_a_bearer_token(sandbox, capsys):
-    app, base = sandbox
+def test_printxpand_with_a_bearer_token(live, capsys):
+    app, base = live
     creds = app.extensions["sandbox"].credentials()
     code = main(["verify", "printxpand", "--base-url", f"{base}/printxpand", *auth_args("printxpand", creds, False),
                  "--max-examples", "3", "--operation", "^createCategories "])
@@ -69,8 +69,8 @@ def test_printxpand_with_a_bearer_token(sandbox, capsys):
     assert code == 0, out
 
 
-def test_read_only_sends_nothing_but_get(sandbox, capsys):
-    app, base = sandbox
+def test_read_only_sends_nothing_but_get(live, capsys):
+    app, base = live
     creds = app.extensions["sandbox"].credentials()
     store = app.extensions["sandbox"].store
     before = max((e["seq"] for e in store.journal(0)), default=0)
@@ -89,8 +89,8 @@ def test_read_only_on_an_api_without_reads_cannot_run(capsys):
     assert "no operation left" in capsys.readouterr().out
 
 
-def test_refused_credentials_cannot_run(sandbox, capsys):
-    _, base = sandbox
+def test_refused_credentials_cannot_run(live, capsys):
+    _, base = live
     code = main(["verify", "xtnd", "--base-url", f"{base}/xtnd", "--api-key", "not-a-key", "--max-examples", "0"])
     assert code == 2
     assert "credentials were refused" in capsys.readouterr().out
@@ -130,8 +130,8 @@ ONE_OPERATION = {"stock2shop": "^getChannels ", "printxpand": "^createOrdersByGe
 
 
 @pytest.mark.parametrize("api", APIS)
-def test_a_wrong_shape_is_reported_by_rule_with_a_curl_line(api, sandbox, tmp_path, capsys):
-    app, _ = sandbox
+def test_a_wrong_shape_is_reported_by_rule_with_a_curl_line(api, live, tmp_path, capsys):
+    app, _ = live
     creds = app.extensions["sandbox"].credentials()
     server, base = start(wrong_shape_server())
     try:
