@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8080
 SERVE_ARGS ?=
 
-.PHONY: serve test install bench clean soak fuzz
+.PHONY: serve test install bench clean soak fuzz contract-deep
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ soak: install
 
 fuzz: install
 	$(BIN)/python -m tools.fuzz --cases $(FUZZ_CASES)
+
+# the contract suites (contract_tests/) with many more examples per operation
+contract-deep: install
+	CONTRACT_DEEP=1 $(BIN)/python -m pytest contract_tests $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .sandbox build *.egg-info
