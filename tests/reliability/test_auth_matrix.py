@@ -194,6 +194,17 @@ def test_disabled_and_planless_api2cart_keys(client, creds):
         a2c_rejected(5)(call(client, method, path, query={"api_key": planless}))
 
 
+def test_xtnd_read_only_key_on_every_write_route(client, creds):
+    readonly = {"Authorization": f"Bearer {creds['xtnd']['readonly_key']}"}
+    writes = [(m, p) for m, p in routes("xtnd") if m not in ("GET", "HEAD")]
+    assert writes
+    for method, path in writes:
+        xtnd_rejected(call(client, method, path, readonly), 403, "Authorization")
+    for method, path in routes("xtnd"):
+        if method == "GET":
+            assert call(client, method, path, readonly).status_code != 403
+
+
 # -- expired credentials ------------------------------------------------------------------------
 def test_expired_stock2shop_token_on_every_route(app_factory):
     app = app_factory(apis=["stock2shop"], options={"stock2shop": {"products": 5, "orders": 3, "customers": 3}})
