@@ -55,6 +55,8 @@ def _config(apis: list[str] | None = None, seed: int = 1, state: str = "memory",
               "scenarios": list(scenarios), "options": options or {}, **extra}
     if apis:
         config["apis"] = list(apis)
+    if config.get("background"):
+        config["testing"] = False  # the sandbox starts its webhook sender only outside testing mode
     return config
 
 
