@@ -948,7 +948,8 @@ class DocIndex:
         self._postings: dict[str, dict[Any, list[int]]] = {}
         self._sorted: dict[str, tuple[list[Any], list[int], list[int]] | None] = {}
         self._sets: dict[tuple[str, Any], frozenset[int]] = {}
-        self.all = None  # "every document"
+        self._ranks: dict[str, list[int]] = {}
+        self._inter: dict[tuple[int, ...], frozenset[int]] = {}
 
     def postings(self, field: str) -> dict[Any, list[int]]:
         hit = self._postings.get(field)
@@ -999,42 +1000,81 @@ class DocIndex:
         self._sorted[field] = result
         return result
 
-    # planning: a set of candidate positions (None = all documents) and whether it is exact
-    def plan(self, query: Json) -> tuple[set[int] | frozenset[int] | None, bool]:
+    def rank(self, field: str) -> list[int]:
+        """Position in ``sorted_by(field)`` order of every document (-1: no value)."""
+        hit = self._ranks.get(field)
+        if hit is None:
+            _, positions, _ = self.sorted_by(field)  # type: ignore[misc]
+            hit = [-1] * len(self.docs)
+            for r, i in enumerate(positions):
+                hit[i] = r
+            self._ranks[field] = hit
+        return hit
+
+    def intersect(self, sets: list[Any]) -> Any:
+        """One set for several (cached for the index's own frozensets, e.g. active ∩ source_id)."""
+        if len(sets) == 1:
+            return sets[0]
+        if all(isinstance(x, frozenset) for x in sets):
+            key = tuple(sorted(id(x) for x in sets))
+            hit = self._inter.get(key)
+            if hit is None:
+                ordered = sorted(sets, key=len)
+                acc = ordered[0]
+                for x in ordered[1:]:
+                    acc = acc & x
+                hit = self._inter[key] = frozenset(acc)
+            return hit
+        ordered = sorted(sets, key=len)
+        acc = set(ordered[0])
+        for x in ordered[1:]:
+            acc &= x
+        return acc
+
+    # planning: a conjunction of exact constraints (ranges over a field's order, sets of positions)
+    def plan(self, query: Json) -> "Plan":
+        out = Plan()
+        self._plan_into(query, out)
+        return out
+
+    def _plan_into(self, query: Json, out: "Plan") -> None:
         if not isinstance(query, dict) or len(query) != 1:
-            return None, False
+            out.exact = False
+            return
         kind, body = next(iter(query.items()))
         if kind == "match_all":
-            return None, True
+            return
         if kind == "term" and isinstance(body, dict) and len(body) == 1:
             field, value = next(iter(body.items()))
             if isinstance(value, dict):
                 value = value.get("value")
             if field.startswith("_") or isinstance(value, (dict, list)) or value is None:
-                return None, False
-            return self.term_set(field, [value]), True
+                out.exact = False
+                return
+            out.sets.append(self.term_set(field, [value]))
+            return
         if kind == "terms" and isinstance(body, dict):
             fields = {k: v for k, v in body.items() if k != "boost"}
             if len(fields) == 1:
                 field, values = next(iter(fields.items()))
                 if not field.startswith("_") and isinstance(values, list) and \
                         not any(isinstance(v, (dict, list)) or v is None for v in values):
-                    return self.term_set(field, values), True
-            return None, False
+                    out.sets.append(self.term_set(field, values))
+                    return
+            out.exact = False
+            return
         if kind == "range" and isinstance(body, dict) and len(body) == 1:
             field, params = next(iter(body.items()))
-            if field.startswith("_") or not isinstance(params, dict):
-                return None, False
-            order = self.sorted_by(field)
-            if order is None:
-                return None, False
-            keys, positions, _ = order
-            checks = _range(body).bounds  # type: ignore[attr-defined]
-            if not checks:
-                return None, False
+            order = None if field.startswith("_") or not isinstance(params, dict) else self.sorted_by(field)
+            checks = _range(body).bounds if order is not None else None  # type: ignore[attr-defined]
+            if order is None or not checks:
+                out.exact = False
+                return
+            keys = order[0]
             types = {b[0] for _, b in checks}
             if len(types) != 1:
-                return set(), True
+                out.ranges[field] = (0, 0)
+                return
             t = types.pop()
             lo, hi = bisect_left(keys, (t,)), bisect_left(keys, (t + 1,))
             for op, bound in checks:
@@ -1046,23 +1086,79 @@ class DocIndex:
                     hi = min(hi, bisect_left(keys, bound))
                 else:
                     hi = min(hi, bisect_right(keys, bound))
-            return set(positions[lo:hi]) if lo < hi else set(), True
+            old = out.ranges.get(field)
+            if old is not None:
+                lo, hi = max(lo, old[0]), min(hi, old[1])
+            out.ranges[field] = (lo, max(lo, hi))
+            return
         if kind == "bool" and isinstance(body, dict):
-            required = _as_list(body.get("must")) + _as_list(body.get("filter"))
-            exact = not body.get("should") and not body.get("must_not") and \
-                body.get("minimum_should_match") is None
-            if not required:
-                return None, exact
-            cand: set[int] | frozenset[int] | None = None
-            for q in required:
-                c, e = self.plan(q)
-                exact = exact and e
-                if c is not None:
-                    cand = c if cand is None else (cand & c)
-            return cand, exact
+            if body.get("should") or body.get("must_not") or body.get("minimum_should_match") is not None:
+                out.exact = False
+            for q in _as_list(body.get("must")) + _as_list(body.get("filter")):
+                self._plan_into(q, out)
+            return
         if kind == "constant_score" and isinstance(body, dict) and "filter" in body:
-            return self.plan(body["filter"])
-        return None, False
+            self._plan_into(body["filter"], out)
+            return
+        out.exact = False
+
+    def _checks(self, plan: "Plan", skip_set: Any = None, skip_field: str | None = None) -> Callable[[int], bool]:
+        sets = [x for x in plan.sets if x is not skip_set]
+        one = self.intersect(sets) if sets else None
+        ranges = [(self.rank(f), lo, hi) for f, (lo, hi) in plan.ranges.items() if f != skip_field]
+        if one is None and not ranges:
+            return lambda i: True
+        if not ranges:
+            return one.__contains__
+        if one is None and len(ranges) == 1:
+            rk, lo, hi = ranges[0]
+            return lambda i: lo <= rk[i] < hi
+        return lambda i: (one is None or i in one) and all(lo <= rk[i] < hi for rk, lo, hi in ranges)
+
+    def _candidates(self, plan: "Plan") -> Iterable[int] | None:
+        if not plan.sets and not plan.ranges:
+            return None
+        sizes: list[tuple[int, str, Any]] = [(len(x), "set", x) for x in plan.sets]
+        sizes += [(hi - lo, "range", f) for f, (lo, hi) in plan.ranges.items()]
+        if min(sizes, key=lambda x: x[0])[1] == "set":
+            source: Iterable[int] = self.intersect(plan.sets)
+            if not plan.ranges:
+                return source
+            ok = self._checks(Plan(ranges=plan.ranges))
+        else:
+            driver = min((x for x in sizes if x[1] == "range"), key=lambda x: x[0])[2]
+            lo, hi = plan.ranges[driver]
+            source = self.sorted_by(driver)[1][lo:hi]  # type: ignore[index]
+            ok = self._checks(plan, skip_field=driver)
+        return [i for i in source if ok(i)]
+
+    def members(self, plan: "Plan") -> list[int] | None:
+        """Candidate positions in document order (None: every document)."""
+        found = self._candidates(plan)
+        return None if found is None else sorted(found)
+
+    def count(self, plan: "Plan") -> int:
+        found = self._candidates(plan)
+        return len(self.docs) if found is None else len(found)  # type: ignore[arg-type]
+
+
+class Plan:
+    """What :meth:`DocIndex.plan` found: ``exact`` (no clause left to evaluate per document), the
+    ranges (field -> [lo, hi) in the field's sort order) and sets of positions, all to be met."""
+
+    __slots__ = ("exact", "ranges", "sets")
+
+    def __init__(self, ranges: dict[str, tuple[int, int]] | None = None) -> None:
+        self.exact = True
+        self.ranges: dict[str, tuple[int, int]] = dict(ranges or {})
+        self.sets: list[Any] = []
+
+    def merge(self, other: "Plan") -> None:
+        self.exact = self.exact and other.exact
+        self.sets += other.sets
+        for f, (lo, hi) in other.ranges.items():
+            old = self.ranges.get(f)
+            self.ranges[f] = (lo, hi) if old is None else (max(lo, old[0]), max(max(lo, old[0]), min(hi, old[1])))
 
 
 # -- search ---------------------------------------------------------------------------------------
@@ -1194,26 +1290,24 @@ def _search(docs: list[Doc], body: Json, extra_filters: list[Json] | None,
     needs_scores = not by_field or len(by_field) != len(sort)
 
     # candidates from the index; exact plans skip evaluating the query document by document
-    cand: set[int] | frozenset[int] | None = None
-    exact = False
+    plan: Plan | None = None
     if index is not None:
-        exact = True
-        for q in [query, *(extra_filters or [])]:
-            c, e = index.plan(q)
-            exact = exact and e
-            if c is not None:
-                cand = c if cand is None else (cand & c)
+        plan = index.plan(query)
+        for f in extra_filters or []:
+            plan.merge(index.plan(f))
+    exact = plan is not None and plan.exact
 
     fast = (index is not None and exact and not needs_scores and aggs is None and sort
             and sort[0][0] not in ("_id", "_doc") and (after_keys is None or after_keys[0] is not None)
             and index.sorted_by(sort[0][0]) is not None)
     if fast:
-        return _search_indexed(index, cand, sort, start, size, after_keys, source)  # type: ignore[arg-type]
+        return _search_indexed(index, plan, sort, start, size, after_keys, source)  # type: ignore[arg-type]
 
+    cand = index.members(plan) if index is not None and plan is not None else None
     if cand is None:
         pool = list(enumerate(docs))
     else:
-        pool = [(i, docs[i]) for i in sorted(cand)]
+        pool = [(i, docs[i]) for i in cand]
     matched: list[tuple[Doc, float]] = []
     if exact and not needs_scores:
         matched = [(doc, 1.0) for _, doc in pool]
@@ -1238,24 +1332,26 @@ def _search(docs: list[Doc], body: Json, extra_filters: list[Json] | None,
     return result
 
 
-def _search_indexed(index: DocIndex, cand: set[int] | frozenset[int] | None, sort: list[tuple[str, bool, str]],
+def _search_indexed(index: DocIndex, plan: Plan, sort: list[tuple[str, bool, str]],
                     start: int, size: int, after_keys: list[Any] | None, source: Any) -> dict[str, Any]:
-    """Sorted by a single-valued field: walk its order, keep candidates, stop once the page is full
-    (plus every document tied with the last on the first key, which the other keys then order)."""
+    """Sorted by a single-valued field: walk its order inside the plan's range on that field (if
+    any), keep the documents the other constraints allow, stop once the page is full (plus every
+    document tied with the last on the first key, which the other keys then order)."""
     docs = index.docs
     field, desc, missing = sort[0]
     keys, positions, lacking = index.sorted_by(field)  # type: ignore[misc]
-    total = len(docs) if cand is None else len(cand)
+    total = index.count(plan)
     want = start + size
-    lo, hi = 0, len(keys)
+    lo, hi = plan.ranges.get(field, (0, len(keys)))
+    ok = index._checks(plan, skip_field=field)
     if after_keys is not None and after_keys[0] is not None:
         # everything before the search_after value on the first key is skipped by bisection
         if desc:
-            hi = bisect_right(keys, after_keys[0])
+            hi = min(hi, bisect_right(keys, after_keys[0]))
         else:
-            lo = bisect_left(keys, after_keys[0])
+            lo = max(lo, bisect_left(keys, after_keys[0]))
     seq = range(hi - 1, lo - 1, -1) if desc else range(lo, hi)
-    lack = [i for i in lacking if cand is None or i in cand]
+    lack = [] if field in plan.ranges else [i for i in lacking if ok(i)]
     chunk: list[int] = []
     if missing == "_first":
         chunk.extend(lack)
@@ -1264,7 +1360,7 @@ def _search_indexed(index: DocIndex, cand: set[int] | frozenset[int] | None, sor
     boundary = None if after_keys is None else after_keys[0]
     for j in seq:
         i = positions[j]
-        if cand is not None and i not in cand:
+        if not ok(i):
             continue
         if counted >= want and keys[j] != last_key:
             break

@@ -5,7 +5,8 @@ client of their example order (933302). Sources and channels carry the documents
 (source 318, channel 123) with the client_id of the sandbox client that owns them.
 
 Options (``SandboxConfig.options["stock2shop"]``): ``products`` (default 1,000 per client, the
-example included), ``orders`` (default 300), ``customers`` (default 100).
+example included), ``orders`` (default 300), ``customers`` (default 100); ``products_21`` etc.
+set one client's figure (the benchmark seeds 100,000 products for client 21 only).
 """
 from __future__ import annotations
 
@@ -177,7 +178,7 @@ def seed(state: TenantState, ctx: SeedContext) -> None:
     channel_ids = [c["id"] for c in spec["channels"]]
 
     # products ----------------------------------------------------------------------------------
-    n_products = int(ctx.option("products", DEFAULT_PRODUCTS))
+    n_products = int(ctx.option(f"products_{tenant}", ctx.option("products", DEFAULT_PRODUCTS)))
     products: list[tuple[str, dict[str, Any]]] = []
     if tenant == "21" and n_products > 0:
         products.append(("62777", copy.deepcopy(EXAMPLE_PRODUCT)))
@@ -238,7 +239,7 @@ def seed(state: TenantState, ctx: SeedContext) -> None:
     state.collection("products").put_many(products)
 
     # customers ---------------------------------------------------------------------------------
-    n_customers = int(ctx.option("customers", DEFAULT_CUSTOMERS))
+    n_customers = int(ctx.option(f"customers_{tenant}", ctx.option("customers", DEFAULT_CUSTOMERS)))
     customers: list[dict[str, Any]] = []
     if tenant == "91" and n_customers > 0:
         customers.append(customer_record(495995, client_id, 191, EXAMPLE_CUSTOMER, ctx.now - 86_400 * 300))
@@ -257,7 +258,7 @@ def seed(state: TenantState, ctx: SeedContext) -> None:
         users.update(str(trade_user["id"]), lambda old: {**old, "customer_id": customers[-1]["id"]})
 
     # orders ------------------------------------------------------------------------------------
-    n_orders = int(ctx.option("orders", DEFAULT_ORDERS))
+    n_orders = int(ctx.option(f"orders_{tenant}", ctx.option("orders", DEFAULT_ORDERS)))
     orders: list[tuple[str, dict[str, Any]]] = []
     if tenant == "91" and n_orders > 0:
         orders.append(("933302", copy.deepcopy(EXAMPLE_ORDER)))
