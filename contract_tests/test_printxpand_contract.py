@@ -9,7 +9,7 @@ their own signature and answer 401 to schemathesis' unsigned calls, which the do
 ``CONTRACT_DEEP=1`` runs many more examples (``make contract-deep``).
 
 Notes on the checks:
-* Items are ``anyOf`` [documented item, anything] (see mocks/printxpand/contract.py); positive
+* Items are ``anyOf`` [anything, documented item] (see mocks/printxpand/contract.py); positive
   data and the stateful phase use the documented items only (``documented_items_only``), negative
   data the document as served. A batch of well-formed items can still fail item by item (a parent category or a product's category that
   does not exist, a duplicate email), answered 404 (or 400 for a duplicate email) when every item
@@ -52,14 +52,14 @@ SETTINGS = settings(max_examples=200 if DEEP else 6, deadline=None, derandomize=
 FAST_PATHS = "^/(oauth/.*|rest/V1/.*/)$"
 
 def documented_items_only(node):
-    """The served document with each item's ``anyOf`` [documented item, anything] narrowed to the
+    """The served document with each item's ``anyOf`` [anything, documented item] narrowed to the
     documented item: positive data and the stateful phase then send items as the field tables
     describe them (the "anything" branch only tells the gateway to let any item through to the
     per-item checks, and would make Hypothesis send junk items that all fail)."""
     if isinstance(node, dict):
         branches = node.get("anyOf")
-        if isinstance(branches, list) and len(branches) == 2 and branches[1] == ANYTHING_ELSE:
-            return documented_items_only(branches[0])
+        if isinstance(branches, list) and len(branches) == 2 and ANYTHING_ELSE in branches:
+            return documented_items_only(next(b for b in branches if b != ANYTHING_ELSE))
         return {k: documented_items_only(v) for k, v in node.items()}
     if isinstance(node, list):
         return [documented_items_only(v) for v in node]
