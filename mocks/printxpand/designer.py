@@ -11,6 +11,9 @@ is configured, PrintXpand POSTs ``{"image_url", "designer_url", "enable_product_
   what happened: the payload sent, the status and body that came back, and whether that answer
   keeps the documented contract (``schemas/printxpand/designer-callback-*.schema.json``).
 
+Calls go through :mod:`mocks.core.outbound` (loopback and the operator's ``--allow-host`` list; no
+redirects); a URL outside it is refused with a 400 before anything is sent.
+
 The payload: fields given in the control request win; otherwise they come from the product when
 ``integration_product_id`` names one stored for the tenant (its ``enable_product_designer`` and
 its first image), else from deterministic defaults. The call is synchronous because its answer is
@@ -27,6 +30,7 @@ from flask import Blueprint, request
 from jsonschema import Draft202012Validator
 
 from mocks.core import errors as E
+from mocks.core import outbound
 from mocks.core.http import json_response, sandbox
 from mocks.printxpand.contract import CONTROL_CONFIG, CONTROL_REQUEST, DESIGNER_REQUEST, DESIGNER_RESPONSE
 
@@ -111,7 +115,7 @@ def send(url: str, payload: dict[str, Any], timeout: float = TIMEOUT_S) -> dict[
     status = content_type = error = None
     parsed: Any = None
     try:
-        resp = requests.post(url, data=json.dumps(payload).encode(), timeout=timeout, allow_redirects=False,
+        resp = outbound.post(sandbox(), url, data=json.dumps(payload).encode(), timeout=timeout,
                              headers={"Content-Type": "application/json", "Accept": "application/json",
                                       "User-Agent": USER_AGENT})
         status, content_type = resp.status_code, resp.headers.get("Content-Type")
@@ -126,6 +130,15 @@ def send(url: str, payload: dict[str, Any], timeout: float = TIMEOUT_S) -> dict[
     return {"url": url, "request": payload, "status": status, "response": parsed, "content_type": content_type,
             "error": error, "duration_ms": round((time.perf_counter() - started) * 1000, 2),
             "ok": not problems, "problems": problems, "at": sandbox().clock.now()}
+
+
+def allowed(url: str) -> str:
+    """The URL, if the outbound allow-list lets the sandbox call it (mocks.core.outbound), else a 400."""
+    try:
+        outbound.check_for(sandbox(), url)
+    except outbound.OutboundRefused as exc:
+        raise E.BadRequest(f"{url}: {exc.reason}") from None
+    return url
 
 
 def _remember(record: dict[str, Any]) -> None:
@@ -150,7 +163,7 @@ def build() -> Blueprint:
     def configure():
         data = _json_body()
         _check(_CONFIG, data)
-        sandbox().store.put(NS, "config", {"url": data["url"]})
+        sandbox().store.put(NS, "config", {"url": data["url"] and allowed(data["url"])})
         return json_response({"url": data["url"], "calls": history()})
 
     @bp.post("/designer-callback")
@@ -160,7 +173,7 @@ def build() -> Blueprint:
         url = spec.get("url") or configured_url()
         if not url:
             raise E.BadRequest("no endpoint: send {\"url\": ...} or PUT /__sandbox/printxpand/designer-callback first")
-        record = send(url, payload_for(spec), float(spec.get("timeout", TIMEOUT_S)))
+        record = send(allowed(url), payload_for(spec), float(spec.get("timeout", TIMEOUT_S)))
         _remember(record)
         return json_response(record)
 

@@ -100,3 +100,13 @@ def test_control_route_is_behind_the_guard(app_factory: Any) -> None:
     client = app.test_client()
     assert client.get(ROUTE).status_code == 401
     assert client.get(ROUTE, headers={"X-Sandbox-Admin-Token": "s3cret"}).status_code == 200
+
+
+def test_hosts_outside_the_outbound_allow_list_are_refused(client: Any, app_factory: Any) -> None:
+    r = client.put(ROUTE, json={"url": "http://printxpand-endpoint.example.com/designer"})
+    assert r.status_code == 400 and "not allowed for outbound calls" in r.json["message"]
+    r = client.post(ROUTE, json={"url": "http://10.0.0.1/designer"})
+    assert r.status_code == 400 and "not allowed" in r.json["message"]
+    # once the operator allows the host (serve --allow-host), it can be configured
+    allowed = app_factory(apis=["printxpand"], outbound_hosts=["printxpand-endpoint.example.com"]).test_client()
+    assert allowed.put(ROUTE, json={"url": "http://printxpand-endpoint.example.com/designer"}).status_code == 200
