@@ -5,7 +5,10 @@ it declares a security scheme and every security requirement names one; every op
 429 and 5XX (scenarios inject them, so an injected fault is never a violation); every documented
 response, request body and parameter has a schema whose references resolve; and where the API
 creates things, OpenAPI ``links`` lead from the create operation to the read, update and delete
-operations of the same resource (the stateful phase of the contract suites walks them).
+operations of the same resource that can address one item (the stateful phase of the contract
+suites walks them). Operations are grouped by the noun of their operationId (``createCustomerOrder``,
+``getCustomerOrder``, ``advanceCustomerOrder``); any one of a resource's create operations (path
+aliases) may carry the links, directly or through the operations they lead to.
 """
 from __future__ import annotations
 
@@ -187,6 +190,23 @@ def classify(operation_id: str, method: str) -> tuple[str | None, str]:
     return kind, noun
 
 
+def takes_an_id(document: dict[str, Any], path: str, op: dict[str, Any]) -> bool:
+    """Whether an operation can be pointed at one created thing: a path parameter, or a query
+    parameter named like an identifier (``id``, ``ids``, ``*_id``, ``*Id``, ``*_key``). API2Cart's
+    ``store_id`` selects a store, never the created item, so it does not count."""
+    shared = (document["paths"][path].get("parameters") or [])
+    for param in [*shared, *(op.get("parameters") or [])]:
+        param = resolve(document, param)
+        name = str(param.get("name", ""))
+        if param.get("in") == "path":
+            return True
+        if name == "store_id":
+            continue
+        if name in ("id", "ids") or re.search(r"(_ids?|Ids?|_key)$", name):
+            return True
+    return False
+
+
 def link_graph(document: dict[str, Any]) -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {}
     by_path = {}
@@ -225,15 +245,18 @@ def test_create_operations_link_to_read_update_delete(doc: tuple[str, dict[str, 
         op.get("operationId", f"{method} {path}"): classify(op.get("operationId", ""), method)
         for method, path, op in operations(document)
     }
+    addressable = {op.get("operationId", f"{method} {path}") for method, path, op in operations(document)
+                   if takes_an_id(document, path, op)}
     creators: dict[str, list[str]] = {}
     for op_id, (kind, noun) in kinds.items():
         if kind == "create":
             creators.setdefault(noun, []).append(op_id)
     problems = []
     for noun, ops in sorted(creators.items()):
-        wanted = {kind for kind, n in kinds.values() if n == noun and kind in ("read", "update", "delete")}
+        wanted = {kind for op_id, (kind, n) in kinds.items()
+                  if n == noun and kind in ("read", "update", "delete") and op_id in addressable}
         if not wanted:
-            continue  # the API offers nothing to do with what it created
+            continue  # the API offers nothing to do with one thing it created
         best: set[str] = set()
         for start in ops:  # any one of the create operations (path aliases) may carry the links
             seen, todo = set(), [start]
