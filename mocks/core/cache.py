@@ -5,8 +5,9 @@ while it runs, the store notes every namespace it reads and the version it had. 
 kept with those versions and served again as long as each namespace still has the same version
 (one global-version check per request, see ``Store.version``), so a write through any worker
 makes the next request render afresh. An answer is not kept if the route wrote anything, read
-the sandbox clock (time-dependent), or was not a plain 200. Only the route is skipped: auth,
-scenarios, validation, the API's response hook and the journal run for every request.
+the sandbox clock (time-dependent), or was not a plain 200. A hit skips the route and the
+re-validation of a request identical to one that passed; authentication, scenarios, the API's
+response hook and the journal run for every request.
 """
 from __future__ import annotations
 
@@ -46,7 +47,8 @@ class ResponseCache:
         self.store = store
         self.max_bytes = max_bytes
         self.max_entry = max_entry
-        self._entries: OrderedDict[tuple, tuple[tuple[tuple[str, int], ...], int, list, bytes]] = OrderedDict()
+        # key -> (dependencies, status, headers, body, operation, header parameter values)
+        self._entries: OrderedDict[tuple, tuple] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
         self.hits = self.misses = 0
@@ -55,13 +57,30 @@ class ResponseCache:
         version = self.store.version
         return all(version(ns) == v for ns, v in deps)
 
+    @staticmethod
+    def key() -> tuple:
+        return (request.endpoint, g.get("tenant"), request.path, request.query_string)
+
+    def lookup(self) -> Response | None:
+        """A fresh cached answer to this request, or None.
+
+        Called by the gateway after authentication and scenarios, *before* request validation:
+        an entry exists only for a request that passed validation with the same endpoint,
+        tenant, path, query and values of the header parameters the operation declares, so
+        validating the same request again would give the same verdict.
+        """
+        hit = self._entries.get(self.key())
+        if hit is None:
+            return None
+        deps, status, headers, body, op, header_values = hit
+        if not self._fresh(deps) or any(request.headers.get(n) != v for n, v in header_values):
+            return None
+        self.hits += 1
+        g.operation = op
+        g.cached_body = body  # validated when it was made: the gateway need not hash it again
+        return Response(body, status=status, headers=headers)
+
     def serve(self, view: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
-        key = (request.endpoint, g.get("tenant"), request.path, request.query_string)
-        hit = self._entries.get(key)
-        if hit is not None and self._fresh(hit[0]):
-            self.hits += 1
-            g.cached_response = True
-            return Response(hit[3], status=hit[1], headers=hit[2])
         self.misses += 1
         _tl.reads, _tl.spoiled = {}, False
         try:
@@ -75,11 +94,15 @@ class ResponseCache:
         body = response.get_data()
         if len(body) > self.max_entry:
             return response
+        op = g.get("operation")
+        header_values = tuple((p.name, request.headers.get(p.name)) for p in (op.params if op else ())
+                              if p.location == "header")
+        key = self.key()
         with self._lock:
             old = self._entries.pop(key, None)
             if old is not None:
                 self._bytes -= len(old[3])
-            self._entries[key] = (deps, response.status_code, list(response.headers.items()), body)
+            self._entries[key] = (deps, response.status_code, list(response.headers.items()), body, op, header_values)
             self._bytes += len(body)
             while self._bytes > self.max_bytes and self._entries:  # bounded: oldest out
                 _, dropped = self._entries.popitem(last=False)
@@ -102,4 +125,5 @@ def cacheable(view: Callable[..., Any]) -> Callable[..., Any]:
             return view(*args, **kwargs)
         return cache.serve(view, args, kwargs)
 
+    wrapper.sandbox_cacheable = True  # type: ignore[attr-defined]
     return wrapper

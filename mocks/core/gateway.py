@@ -46,6 +46,7 @@ class Gateway:
         self.mounts: dict[str, tuple[Api, str]] = {}   # blueprint name -> (api, mount prefix)
         self.contracts: dict[str, Contract] = {}
         self._valid_bodies: dict[tuple[int, bytes], None] = {}
+        self._redacted: dict[int, tuple[bytes, str]] = {}  # id(cached body) -> (body, its journal text)
         self.faults = Faults(sandbox)
         self.faults.install(sandbox.config.scenarios)  # --scenario NAME (kept if already active)
         app.before_request(self.before)
@@ -108,6 +109,11 @@ class Gateway:
         injected = self.faults.before(api, g.get("tenant"))  # scenarios: after auth, before validation
         if injected is not None:
             return injected
+        if getattr(view, "sandbox_cacheable", False) and request.method == "GET":
+            cache = self.app.extensions.get("response_cache")
+            hit = cache.lookup() if cache is not None else None
+            if hit is not None:
+                return hit
         self.validate_request(api)
         return None
 
@@ -176,6 +182,8 @@ class Gateway:
                                                   f"is not documented for {op.operation_id}"}]
         elif validator is not None:
             raw = response.get_data()
+            if raw is g.get("cached_body"):  # the response cache's own bytes: validated when made
+                return
             # The same bytes validate the same way: a body that passed once for this operation and
             # status is not validated again (most answers repeat). Only passes are remembered.
             key = (id(validator), hashlib.blake2b(raw, digest_size=16).digest())
@@ -209,34 +217,50 @@ class Gateway:
         g.setdefault("violations", []).extend(problems)
 
     def journal(self, api: Api, response: Response) -> None:
+        req = request._get_current_object()  # type: ignore[attr-defined]  # bind the proxies once:
+        ctx = g._get_current_object()  # type: ignore[attr-defined]       # this runs on every request
         extra = api.secret_fields
         req_body = ""
-        if request.content_length and request.content_length <= J.BODY_LIMIT * 4:
-            req_body = J.redact_text(request.get_data(cache=True).decode("utf-8", "replace"), extra)
+        length = req.content_length
+        if length and length <= J.BODY_LIMIT * 4:
+            req_body = J.redact_text(req.get_data(cache=True).decode("utf-8", "replace"), extra)
         resp_body = ""
         cut = J.BODY_LIMIT * 4  # decode only what the journal can keep (a UTF-8 char is at most 4 bytes)
-        if g.get("journal_body") is not None:
-            resp_body = J.redact_text(g.journal_body[:cut].decode("utf-8", "replace"), extra)
+        journal_body = ctx.get("journal_body")
+        if journal_body is not None:
+            resp_body = J.redact_text(journal_body[:cut].decode("utf-8", "replace"), extra)
         elif not response.is_streamed:
-            resp_body = J.redact_text(response.get_data()[:cut].decode("utf-8", "replace"), extra)
-        headers = J.redact_pairs(request.headers.items(), extra)
-        if "Authorization" in request.headers and request.headers["Authorization"].startswith("OAuth"):
-            headers["Authorization"] = J.redact_oauth_header(request.headers["Authorization"])
+            raw = response.get_data()
+            memo = self._redacted.get(id(raw))
+            if memo is not None and memo[0] is raw:  # the response cache's bytes, seen before
+                resp_body = memo[1]
+            else:
+                resp_body = J.redact_text(raw[:cut].decode("utf-8", "replace"), extra)
+                if raw is ctx.get("cached_body"):
+                    if len(self._redacted) >= 256:
+                        self._redacted.pop(next(iter(self._redacted)))
+                    self._redacted[id(raw)] = (raw, resp_body)
+        req_headers = req.headers
+        headers = J.redact_pairs(req_headers.items(), extra)
+        auth = req_headers.get("Authorization")
+        if auth and auth.startswith("OAuth"):
+            headers["Authorization"] = J.redact_oauth_header(auth)
+        started = ctx.get("started")
         entry = {
             "time": self.sandbox.clock.now(),
             "api": api.name,
-            "tenant": g.get("tenant"),
-            "method": request.method,
-            "path": request.path,
-            "query": J.redact_pairs(request.args.items(multi=True), extra),
-            "status": None if g.get("fault_no_answer") else response.status_code,
-            "duration_ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 3),
+            "tenant": ctx.get("tenant"),
+            "method": req.method,
+            "path": req.path,
+            "query": J.redact_pairs(req.args.items(multi=True), extra),
+            "status": None if ctx.get("fault_no_answer") else response.status_code,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 3) if started else 0.0,
             "request": {"headers": headers, "body": req_body},
             "response": {"headers": J.redact_pairs(response.headers.items(), extra), "body": resp_body},
-            "scenario": g.get("scenario"),
-            "rule": g.get("rule"),
-            "fault": g.get("fault"),
-            "violations": g.get("violations", []),
+            "scenario": ctx.get("scenario"),
+            "rule": ctx.get("rule"),
+            "fault": ctx.get("fault"),
+            "violations": ctx.get("violations", []),
         }
         self.sandbox.store.journal_append(entry)
 
