@@ -266,11 +266,12 @@ def _indexed(state: TenantState, collection: str) -> _Indexed:
         cache = caches.get(coll.namespace)
         if cache is None:
             cache = caches[coll.namespace] = S.DocCache()
-    items = coll.items()
-    overrides = lag.overrides(collection) if versions[1] else {}
-    if overrides:
-        items = [(k, overrides.get(k, v)) for k, v in items if overrides.get(k, v) is not None]
-    indexed = _Indexed(versions, cache.docs(items), bool(overrides))
+    with S.no_gc():  # the store decodes the whole collection here after a write: millions of objects
+        items = coll.items()
+        overrides = lag.overrides(collection) if versions[1] else {}
+        if overrides:
+            items = [(k, overrides.get(k, v)) for k, v in items if overrides.get(k, v) is not None]
+        indexed = _Indexed(versions, cache.docs(items), bool(overrides))
     with _DOC_LOCK:
         _INDEXED.setdefault(store, {})[coll.namespace] = indexed
     return indexed
@@ -518,6 +519,10 @@ class Queue:
 
     # processing ----------------------------------------------------------------------------------
     def process_due(self) -> int:
+        with S.no_gc():  # applying reads whole collections (decoded afresh after a write)
+            return self._process_due()
+
+    def _process_due(self) -> int:
         now = self.state.now()
         due = [i for _, i in self.items.items() if i["status"] == "pending" and i["due_ts"] <= now]
         if not due:

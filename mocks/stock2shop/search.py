@@ -16,13 +16,16 @@ searches over large catalogues only pay for the fields they use.
 from __future__ import annotations
 
 import calendar
+import gc
 import contextvars
 import datetime as dt
 import fnmatch
 import re
 from bisect import bisect_left, bisect_right
+from itertools import accumulate
 from functools import lru_cache
-from typing import Any, Callable, Iterable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterable, Iterator
 
 Json = Any
 _TOKEN = re.compile(r"[0-9a-z]+")
@@ -219,6 +222,16 @@ class Doc:
     def values(self, field: str) -> list[Any]:
         hit = self._vals.get(field)
         if hit is None:
+            if not self.prefix and "." not in field and type(self.source) is dict:
+                # a top-level field holding a scalar (the common case): no path walk
+                v = self.source.get(field)
+                if v is None:
+                    hit = []
+                elif not isinstance(v, (dict, list)):
+                    hit = [v]
+                if hit is not None:
+                    self._vals[field] = hit
+                    return hit
             name = field[: -len(".keyword")] if field.endswith(".keyword") else field
             parts = self._parts(name)
             hit = [] if parts is None else extract(self.source, parts)
@@ -950,6 +963,7 @@ class DocIndex:
         self._sets: dict[tuple[str, Any], frozenset[int]] = {}
         self._ranks: dict[str, list[int]] = {}
         self._inter: dict[tuple[int, ...], frozenset[int]] = {}
+        self._prefix: dict[tuple[str, int], list[int]] = {}
 
     def postings(self, field: str) -> dict[Any, list[int]]:
         hit = self._postings.get(field)
@@ -967,16 +981,18 @@ class DocIndex:
 
     def term_set(self, field: str, wanted: list[Any]) -> set[int] | frozenset[int]:
         post = self.postings(field)
-        keys = [k for w in wanted for k in _wanted_keys(w)]
-        if len(keys) == 1:
-            cached = self._sets.get((field, keys[0]))
-            if cached is None:
-                cached = self._sets[(field, keys[0])] = frozenset(post.get(keys[0], ()))
-            return cached
-        out: set[int] = set()
-        for k in keys:
-            out.update(post.get(k, ()))
-        return out
+        keys = tuple(sorted({k for w in wanted for k in _wanted_keys(w)}, key=repr))
+        cached = self._sets.get((field, keys))
+        if cached is None:
+            out: set[int] = set()
+            for k in keys:
+                out.update(post.get(k, ()))
+            if len(self._sets) > 4_096:  # many distinct terms queried: start again
+                self._sets.clear()
+                self._inter.clear()
+                self._prefix.clear()
+            cached = self._sets[(field, keys)] = frozenset(out)
+        return cached
 
     def sorted_by(self, field: str) -> tuple[list[Any], list[int], list[int]] | None:
         """(keys ascending, doc positions in that order, positions without a value) for a field
@@ -1016,7 +1032,7 @@ class DocIndex:
         if len(sets) == 1:
             return sets[0]
         if all(isinstance(x, frozenset) for x in sets):
-            key = tuple(sorted(id(x) for x in sets))
+            key = tuple(sorted(id(x) for x in sets))  # the sets live in self._sets: ids stay unique
             hit = self._inter.get(key)
             if hit is None:
                 ordered = sorted(sets, key=len)
@@ -1137,7 +1153,26 @@ class DocIndex:
         found = self._candidates(plan)
         return None if found is None else sorted(found)
 
+    def prefix(self, field: str, members: frozenset[int]) -> list[int]:
+        """prefix[r]: how many of the first r documents in ``field`` order are in ``members``."""
+        key = (field, id(members))
+        hit = self._prefix.get(key)
+        if hit is None:
+            positions = self.sorted_by(field)[1]  # type: ignore[index]
+            hit = [0, *accumulate(1 if i in members else 0 for i in positions)]
+            if len(self._prefix) > 64:
+                self._prefix.clear()
+            self._prefix[key] = hit
+        return hit
+
     def count(self, plan: "Plan") -> int:
+        if len(plan.ranges) == 1 and plan.sets:
+            # one range and any number of (cached) term sets: two look-ups in a prefix count
+            one = self.intersect(plan.sets)
+            if isinstance(one, frozenset):
+                (field, (lo, hi)), = plan.ranges.items()
+                pre = self.prefix(field, one)
+                return pre[hi] - pre[lo] if hi > lo else 0
         found = self._candidates(plan)
         return len(self.docs) if found is None else len(found)  # type: ignore[arg-type]
 
@@ -1171,9 +1206,26 @@ def search(docs: list[Doc], body: Json, *, extra_filters: list[Json] | None = No
     a :class:`DocIndex` over the same ``docs``, answers term/range/sort without visiting every document."""
     token = _NOW.set(now)
     try:
-        return _search(docs, body, extra_filters, index)
+        with no_gc():
+            return _search(docs, body, extra_filters, index)
     finally:
         _NOW.reset(token)
+
+
+@contextmanager
+def no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while indexes are built: they allocate millions of small
+    objects next to a large heap of decoded documents, and every collection would walk that heap
+    (measured: building the index of 100,000 products took several times longer with it on). The
+    objects made here hold no reference cycles; reference counting frees them as usual."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _sort_tuple(doc: Doc, score: float, sort: list[tuple[str, bool, str]]) -> list[Any]:
