@@ -347,3 +347,12 @@ def test_an_ad_hoc_scenario_moves_orders_to_a_status_or_says_why_not(xc):
     journal = json.dumps(xc.get("/__sandbox/requests?api=xtnd").json)
     assert "advance_orders" in journal and "SHOP-1001" in journal and "ship_everything" in journal
     xc.delete("/__sandbox/scenarios")
+
+
+def test_secrets_stay_out_of_the_journal_and_the_delivery_log(xc, receiver):
+    subscribe(xc, receiver.url, ["OrderCreated"])
+    xc.post(V1 + "/CustomerOrders", headers=KEY, json=new_order(rows=ONE_ROW))
+    deliver(xc)
+    assert receiver.triggers() == ["OrderCreated"]
+    for view in ("/__sandbox/requests?api=xtnd", "/__sandbox/webhooks?api=xtnd"):
+        assert SECRET not in json.dumps(xc.get(view).json), view
