@@ -70,7 +70,7 @@ LINKS: list[tuple[str, str, str, dict[str, str]]] = [
     ("order.add", "OrderShipmentList", "order.shipment.list", {"order_id": "$response.body#/result/order_id"}),
     ("order.return.add", "ReturnInfo", "return.info", {"id": "$response.body#/result/return_id"}),
     ("order.return.add", "ReturnUpdate", "order.return.update", {"body.return_id": "$response.body#/result/return_id"}),
-    ("webhook.create", "WebhookUpdate", "webhook.update", {"id": "$response.body#/result/id"}),
+    ("webhook.create", "WebhookUpdate", "webhook.update", {"body.id": "$response.body#/result/id"}),
     ("webhook.create", "WebhookDelete", "webhook.delete", {"id": "$response.body#/result/id"}),
     ("basket.live_shipping_service.create", "LiveShippingServiceDelete", "basket.live_shipping_service.delete",
      {"id": "$response.body#/result/id"}),
@@ -144,6 +144,9 @@ def build(official: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         entry: dict[str, Any] = {"operationId": dst_op["operationId"]}
         params = {k: v for k, v in values.items() if not k.startswith("body.")}
         body = {k[5:]: v for k, v in values.items() if k.startswith("body.")}
+        declared = {p["name"] for p in dst_op.get("parameters", [])}
+        missing = set(params) - declared
+        assert not missing, f"link {link}: {dst} has no parameter {missing}"
         if params:
             entry["parameters"] = params
         if body:
