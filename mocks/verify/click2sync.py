@@ -209,7 +209,7 @@ class Storefront:
                                     "GET ?id= differs from the update's answer", curl_of(r)))
         return findings
 
-    def contract_verifier(self) -> Any:
+    def contract_verifier(self, read_only: bool = False) -> Any:
         """The OpenAPI contract on the user's hook paths, explored like any emulated API's."""
         from mocks.verify.emulated import Credentials, Emulated
 
@@ -218,12 +218,12 @@ class Storefront:
         doc["paths"] = {next((new + p[len(old):] for old, new in rename.items() if p.startswith(old)), p): v
                         for p, v in doc["paths"].items()}
         return Emulated("click2sync", self.base, Credentials(headers={"C2SKey": self.key}), self.http.timeout,
-                        document=doc)
+                        read_only=read_only, document=doc)
 
-    def check_schemathesis(self, max_examples: int) -> list[Finding]:
+    def check_schemathesis(self, max_examples: int, read_only: bool = False) -> list[Finding]:
         """Every operation with generated valid data: not_a_server_error, status_code_conformance,
         content_type_conformance, response_schema_conformance (one finding per operation and rule)."""
-        return self.contract_verifier().explore(max_examples)
+        return self.contract_verifier(read_only).explore(max_examples)
 
     def check_stateful(self, runs: int) -> list[Finding]:
         """create -> read by id -> update through the document's OpenAPI links."""
@@ -254,7 +254,7 @@ def checks(args: Any) -> list[tuple[str, Callable[[], list[Finding]]]]:
     if not args.read_only:
         out.append(("partial update", store.check_partial_update))
     if args.max_examples > 0:
-        out.append(("schemathesis", lambda: store.check_schemathesis(args.max_examples)))
+        out.append(("schemathesis", lambda: store.check_schemathesis(args.max_examples, args.read_only)))
         runs = args.stateful_runs if args.stateful_runs is not None else max(1, args.max_examples // 5)
         if not args.read_only and runs > 0:
             out.append(("stateful (links)", lambda: store.check_stateful(runs)))

@@ -93,3 +93,19 @@ def test_every_bug_of_the_buggy_storefront_is_reported(storefront, tmp_path, cap
                     "offset=40: 6 items, expected 5"), out
     # every finding carries the request as a curl line
     assert "curl -X GET" in out and f"{base}/order?offset=0" in out
+
+
+def test_read_only_changes_nothing(storefront, capsys):
+    base = storefront("click2sync_store.py")
+
+    def totals() -> tuple[int, int]:
+        get = lambda what: requests.get(f"{base}/{what}", params={"offset": 0}, headers={"C2SKey": KEY},  # noqa: E731
+                                        timeout=10).json()["paging"]["itemsTotal"]
+        return get("product"), get("order")
+
+    before = totals()
+    code = main(["verify", "click2sync", "--base-url", base, "--key", KEY, "--max-examples", "3", "--read-only"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "partial update" not in out and "stateful" not in out
+    assert totals() == before == (45, 25)
