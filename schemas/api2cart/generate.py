@@ -54,6 +54,13 @@ METHODS = [
 
 #: (from method, link name, to method, {target parameter or "body.<field>": runtime expression})
 LINKS: list[tuple[str, str, str, dict[str, str]]] = [
+    ("account.cart.add", "AccountCartList", "account.cart.list", {"store_key": "$response.body#/result/store_key"}),
+    ("product.variant.add", "ProductVariantDelete", "product.variant.delete",
+     {"id": "$response.body#/result/product_variant_id", "product_id": "$request.body#/product_id"}),
+    ("order.shipment.add", "OrderShipmentList", "order.shipment.list", {"order_id": "$request.body#/order_id"}),
+    ("order.return.add", "ReturnDelete", "order.return.delete",
+     {"return_id": "$response.body#/result/return_id", "order_id": "$request.body#/order_id"}),
+    ("webhook.create", "WebhookList", "webhook.list", {"ids": "$response.body#/result/id"}),
     ("product.add", "ProductInfo", "product.info", {"id": "$response.body#/result/product_id"}),
     ("product.add", "ProductUpdate", "product.update", {"body.id": "$response.body#/result/product_id"}),
     ("product.add", "ProductDelete", "product.delete", {"id": "$response.body#/result/product_id"}),
