@@ -214,6 +214,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 console.print(f"{mark} {result.name} ({result.seconds:.1f}s)")
                 status.update(f"verifying {args.target}: {result.name} done")
 
+            # checks that take a while (schemathesis per operation) say where they are
+            args.progress = lambda text: status.update(f"verifying {args.target}: {text}")
             results = V.run_checks(checks, progress)
     except V.CannotRun as exc:
         console.print(f"[red]could not run:[/red] {exc}")

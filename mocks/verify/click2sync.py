@@ -217,8 +217,10 @@ class Storefront:
         rename = {"/api/product": self.paths["product"], "/api/order": self.paths["order"]}
         doc["paths"] = {next((new + p[len(old):] for old, new in rename.items() if p.startswith(old)), p): v
                         for p, v in doc["paths"].items()}
-        return Emulated("click2sync", self.base, Credentials(headers={"C2SKey": self.key}), self.http.timeout,
-                        read_only=read_only, document=doc)
+        verifier = Emulated("click2sync", self.base, Credentials(headers={"C2SKey": self.key}), self.http.timeout,
+                            read_only=read_only, document=doc)
+        verifier.progress = getattr(self, "progress", verifier.progress)
+        return verifier
 
     def check_schemathesis(self, max_examples: int, read_only: bool = False) -> list[Finding]:
         """Every operation with generated valid data: not_a_server_error, status_code_conformance,
@@ -244,6 +246,7 @@ def checks(args: Any) -> list[tuple[str, Callable[[], list[Finding]]]]:
     if not args.key:
         raise CannotRun("verify click2sync needs --key (the storefront's C2SKey)")
     store = Storefront(args.base_url, args.key, args.products_path, args.orders_path, args.timeout)
+    store.progress = lambda text: getattr(args, "progress", None) and args.progress(text)
     store.get("product", {"offset": 0})  # reachable at all? raises CannotRun
     out = [
         ("C2SKey enforced", store.check_key_enforced),

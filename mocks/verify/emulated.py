@@ -214,6 +214,7 @@ class Emulated:
         self._drop_dangling_links()
         self.http = requests.Session()
         self._lock = threading.Lock()
+        self.progress: Callable[[str], Any] = lambda text: None
 
     def _drop_dangling_links(self) -> None:
         """Links to operations left out (--operation, --read-only) would make the state machine invalid."""
@@ -320,6 +321,7 @@ class Emulated:
         for result in schema.get_all_operations():
             operation = result.ok()
             label = operation.label
+            self.progress(f"{'negative' if negative else 'positive'} data: {label}")
 
             @given(case=operation.as_strategy())
             @settings(max_examples=max_examples, deadline=None, derandomize=True, database=None,
@@ -406,6 +408,7 @@ def checks(args: Any) -> list[tuple[str, Callable[[], list[Finding]]]]:
     creds = credentials(args, base, args.timeout)
     verifier = Emulated(args.target, base, creds, args.timeout, args.operation, args.exclude_operation,
                         args.read_only)
+    verifier.progress = lambda text: getattr(args, "progress", None) and args.progress(text)
     if not verifier.operations():
         raise CannotRun("no operation left to verify (see --operation, --exclude-operation, --read-only)")
     out: list[tuple[str, Callable[[], list[Finding]]]] = [("credentials enforced", verifier.check_credentials)]
