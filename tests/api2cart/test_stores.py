@@ -105,3 +105,39 @@ def test_new_store_is_a_registered_tenant(app, a2c):
     listed = app.test_client().get("/__sandbox/credentials").get_json()["api2cart"]
     assert any(s["store_key"] == key for s in listed["stores"])
     assert {s["cart_id"] for s in listed["stores"]} >= {"Shopify", "Woocommerce", "Magento1212", "Bol"}
+
+
+def test_supported_platforms_list_the_credential_sets(a2c):
+    res = a2c.ok("account.supported_platforms", store_key=None)
+    by_id = {p["cart_id"]: p for p in res["supported_platforms"]}
+    assert res["supported_platforms_count"] == len(by_id) >= 70
+    # every cart_id the official document's account.cart.add accepts
+    import json
+    from pathlib import Path
+    official = json.loads((Path(__file__).resolve().parents[2] / "schemas/api2cart/official/api2cart-openapi.json").read_text())
+    assert set(official["components"]["schemas"]["AccountCartAdd"]["properties"]["cart_id"]["enum"]) == set(by_id)
+
+    def sets(cart_id):
+        return [[p["name"] for p in s] for s in by_id[cart_id]["params"]["required"]]
+
+    assert sets("Shopify") == [["store_url", "shopify_access_token"], ["store_url", "shopify_api_key", "shopify_api_password"]]
+    assert sets("Bol") == [["bol_api_key", "bol_api_secret", "bol_retailer_id"]]  # a marketplace: no store URL
+    assert ["store_url", "bridge_url"] in sets("Woocommerce") and by_id["Woocommerce"]["cart_method"] == "bridge"
+    assert {p["name"] for p in by_id["Shopify"]["params"]["additional"]} >= {"shopify_shared_secret", "verify"}
+    described = by_id["Shopify"]["params"]["required"][0][1]
+    assert described["description"] == "Access token authorizing the app to access resources on behalf of a user"
+
+
+@pytest.mark.parametrize("cart_id, credentials", [
+    ("EtsyAPIv3", {"etsy_client_id": "c", "etsy_refresh_token": "r"}),
+    ("Squarespace", {"store_url": "https://sq.example.com", "squarespace_api_key": "k"}),
+    ("BigcommerceApi", {"store_url": "https://bc.example.com", "bigcommerceapi_client_id": "c",
+                        "bigcommerceapi_access_token": "t", "bigcommerceapi_context": "stores/x"}),
+    ("Magento2Api", {"store_url": "https://m2api.example.com", "magento_access_token": "t"}),
+])
+def test_every_platform_connects_with_one_of_its_sets(a2c, cart_id, credentials):
+    key = a2c.ok("account.cart.add", "POST", store_key=None, body={"cart_id": cart_id, **credentials})["store_key"]
+    assert a2c.ok("cart.info", store_key=key)["url"] == credentials.get("store_url", "")
+    *given, (missing, _) = credentials.items()
+    data = add(a2c, cart_id=cart_id, **dict(given))
+    assert data["return_code"] == 114 and data["return_message"] == f"Parameter '{missing}' is required", data
