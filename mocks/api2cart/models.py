@@ -920,6 +920,10 @@ class StoreData:
             items = [i for i in items if i["status"]["id"] in wanted]
         if "financial_status" in p:
             items = [i for i in items if i.get("_financial_status") == p.str("financial_status")]
+        financial = p.get("financial_status_ids")
+        if financial:
+            wanted_fin = financial if isinstance(financial, list) else str(financial).split(",")
+            items = [i for i in items if i.get("_financial_status") in wanted_fin]
         if "fulfillment_status" in p:
             items = [i for i in items if i.get("_fulfillment_status") == p.str("fulfillment_status")]
         if "return_status" in p:  # FAQ: order.list filters by additional_fields.return_status

@@ -21,6 +21,8 @@ from mocks.core.http import body, json_response, sandbox as current_sandbox
 from mocks.core.state import TenantState
 
 PREFIX = "/v1.1/"
+#: query parameters the official document types as arrays (``?order_status_ids=a&order_status_ids=b``)
+ARRAY_PARAMS = {"order_status_ids", "financial_status_ids", "product_attributes", "hybris_websites"}
 
 
 @dataclass
@@ -272,6 +274,9 @@ def build() -> Blueprint:
         if request.method != http:
             raise X.A2CError(109, f"Incorrect parameters. Method '{name}' must be called with HTTP {http}.")
         params: dict[str, Any] = {k: v for k, v in request.args.items() if k not in ("api_key",)}
+        for name in ARRAY_PARAMS & set(request.args):  # form/explode arrays of the document: every value
+            values = [v for raw in request.args.getlist(name) for v in raw.split(",") if v]
+            params[name] = values
         if scope != "account":
             params.pop("store_key", None)
         raw = body(None) if request.method in ("POST", "PUT", "DELETE") else None

@@ -124,3 +124,15 @@ def test_order_shipments(a2c):
     assert c.ok("order.info", id=oid)["status"]["id"] == "shipped"
     c.err(109, "order.shipment.add", "POST", body={"order_id": oid})  # nothing left to ship
     c.err(114, "order.shipment.list")
+
+
+def test_array_query_parameters_take_every_value(a2c, client):
+    """order_status_ids / financial_status_ids are form-exploded arrays in the official document."""
+    from tests.api2cart.conftest import API_KEY, SHOPIFY
+    counts = {s: a2c.ok("order.count", order_status=s)["orders_count"] for s in ("pending", "shipped", "complete")}
+    query = [("api_key", API_KEY), ("store_key", SHOPIFY), ("order_status_ids", "pending"), ("order_status_ids", "shipped")]
+    r = client.get("/api2cart/v1.1/order.count.json?" + "&".join(f"{k}={v}" for k, v in query))
+    assert r.get_json()["result"]["orders_count"] == counts["pending"] + counts["shipped"]
+    assert a2c.ok("order.count", order_status_ids="pending,complete")["orders_count"] == counts["pending"] + counts["complete"]
+    paid = a2c.ok("order.count", financial_status_ids="paid")["orders_count"]
+    assert paid + a2c.ok("order.count", financial_status_ids="pending")["orders_count"] == 25
