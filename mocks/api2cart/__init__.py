@@ -17,7 +17,11 @@ from mocks.core.api import Api, Tenant
 
 SECRET_FIELDS = frozenset({"api_key", "store_key", "x-api-key", "x-store-key", "new_store_key", "ftp_password",
                            "shopify_access_token", "shopify_api_password", "wc_consumer_secret", "bol_api_secret",
-                           "magento_access_token", "magento_consumer_secret", "shopify_shared_secret"})
+                           "magento_access_token", "magento_consumer_secret", "shopify_shared_secret",
+                           # credentials the journal's name rule (password|secret|token|api_key...) misses
+                           "shopee_partner_key", "zid_authorization", "3dcart_private_key", "prestashop_webservice_key",
+                           "neto_api_key", "wc_consumer_key", "magento_consumer_key", "bricklink_consumer_key",
+                           "aspdotnetstorefront_api_pass", "shopware_access_key"})
 
 
 def _builtin() -> dict[str, tuple[str, dict[str, Any], dict[str, Any] | None]]:
