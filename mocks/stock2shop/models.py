@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import gc
 import datetime as dt
 import hashlib
 import json
@@ -185,6 +186,7 @@ class Catalogue:
 
 
 # -- search ---------------------------------------------------------------------------------------
+FREEZE_AT = 20_000  # documents in one collection; see _indexed
 INDEXES = {"products": "products--------2020-09-02-08-31-08", "orders": "orders--------2020-09-02-08-31-08",
            "customers": "customers--------2020-09-02-08-31-08"}
 
@@ -272,6 +274,13 @@ def _indexed(state: TenantState, collection: str) -> _Indexed:
         if overrides:
             items = [(k, overrides.get(k, v)) for k, v in items if overrides.get(k, v) is not None]
         indexed = _Indexed(versions, cache.docs(items), bool(overrides))
+        if len(items) >= FREEZE_AT:
+            # A large collection was just decoded (millions of objects): move everything alive to the
+            # permanent generation, so the cyclic GC stops walking it on every later collection.
+            # Measured with 100,000 products: a search answer through the app took ~107 ms while the
+            # collector kept promoting the decoded documents, ~10 ms after the freeze. Decoded JSON
+            # holds no reference cycles, so reference counting still frees it when it is replaced.
+            gc.freeze()
     with _DOC_LOCK:
         _INDEXED.setdefault(store, {})[coll.namespace] = indexed
     return indexed
