@@ -32,22 +32,22 @@ def serve():
         s.shutdown()
 
 
-def signature_ok(req) -> bool:
+def signature_ok(req, secret: str = SECRET) -> bool:
     """What a user's callback does, from the FAQ's PHP example."""
     signed = {k: v for k, v in req.headers.items() if k.lower().startswith("x-shipping-service")
               and k.lower() != "x-shipping-service-signature"}
     # header names as API2Cart writes them (werkzeug title-cases them the same way)
     text = json.dumps(dict(sorted(signed.items())), separators=(",", ":")).replace("/", "\\/")
-    mac = hmac.new(SECRET.encode(), text.encode() + req.get_data(), hashlib.sha256).digest()
+    mac = hmac.new(secret.encode(), text.encode() + req.get_data(), hashlib.sha256).digest()
     return hmac.compare_digest(base64.b64encode(mac).decode(), req.headers.get("X-Shipping-Service-Signature", ""))
 
 
-def correct_callback() -> Flask:
+def correct_callback(secret: str = SECRET) -> Flask:
     app = Flask("rates")
 
     @app.post("/rates")
     def rates():
-        if not signature_ok(request):
+        if not signature_ok(request, secret):
             return jsonify({"error": "bad signature"}), 401
         packages = request.get_json()["packages"]
         return jsonify({"packages_rates": [
@@ -135,3 +135,30 @@ def test_missing_secret_or_unreachable_callback_exits_2(capsys):
     assert main(["verify", "api2cart-shipping", "--base-url", "http://127.0.0.1:9/rates"]) == 2
     assert main(["verify", "api2cart-shipping", "--base-url", f"http://127.0.0.1:{free_port()}/r",
                  "--secret", SECRET]) == 2
+
+
+def test_the_sandbox_and_verify_agree_on_the_callback(serve, capsys):
+    """The callback verify passes is one the sandbox's basket.live_shipping_service.create accepts
+    (signed with the account's API key), and the buggy one is refused there with the same message."""
+    from mocks import create_app
+    from mocks.api2cart import seed
+    api_key = seed.ACCOUNTS[0]["api_key"]
+    store_key = seed.store_key(api_key, 1)  # the demo Shopify store
+    good, bad = serve(correct_callback(api_key)), serve(buggy_callback())
+    assert main(["verify", "api2cart-shipping", "--base-url", good + "/rates", "--secret", api_key]) == 0
+    client = create_app({"state": "memory", "testing": True, "apis": ["api2cart"]}).test_client()
+    q = {"api_key": api_key, "store_key": store_key, "name": "Rates"}
+    ok = client.post("/api2cart/v1.1/basket.live_shipping_service.create.json", query_string={**q, "callback": good + "/rates"})
+    assert ok.get_json()["return_code"] == 0, ok.get_json()
+    client.delete("/api2cart/v1.1/basket.live_shipping_service.delete.json",
+                  query_string={"api_key": api_key, "store_key": store_key, "id": ok.get_json()["result"]["id"]})
+    from mocks.api2cart import shipping
+    shipping_sleep, shipping.SLEEP = shipping.SLEEP, (lambda s: None)  # the 2 s retry wait, not slept
+    try:
+        no = client.post("/api2cart/v1.1/basket.live_shipping_service.create.json",
+                         query_string={**q, "callback": bad + "/rates"}).get_json()
+    finally:
+        shipping.SLEEP = shipping_sleep
+    assert no["return_code"] == 109
+    assert no["return_message"] == 'Bad Response. Field "rates->0->total_cost" has wrong type. It must be decimal'
+    capsys.readouterr()
