@@ -573,6 +573,7 @@ class Account:
         carts = [{"id": s["id"], "url": s["url"], "store_key": s["store_key"], "cart_id": s["cart_id"],
                   "custom_label": s.get("custom_label", ""), "bridge_version": s.get("bridge_version", ""),
                   "total_calls": str(s.get("total_calls", 0))} for s in stores]
+        carts = [select(c, p.str("params", "force_all"), p.str("exclude"), "force_all") for c in carts]
         return {"carts_count": len(carts), "carts": carts}
 
     def update_config(self, store: dict[str, Any], p: Params) -> dict[str, Any]:

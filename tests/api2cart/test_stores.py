@@ -141,3 +141,10 @@ def test_every_platform_connects_with_one_of_its_sets(a2c, cart_id, credentials)
     *given, (missing, _) = credentials.items()
     data = add(a2c, cart_id=cart_id, **dict(given))
     assert data["return_code"] == 114 and data["return_message"] == f"Parameter '{missing}' is required", data
+
+
+def test_cart_list_params_and_exclude(a2c):
+    rows = a2c.ok("account.cart.list", store_key=None, params="url,store_key")["carts"]
+    assert set(rows[0]) == {"id", "url", "store_key"}
+    rows = a2c.ok("account.cart.list", store_key=None, exclude="store_key,total_calls")["carts"]
+    assert "store_key" not in rows[0] and "cart_id" in rows[0]
