@@ -703,6 +703,7 @@ class _Failed(Exception):
 def public_item(item: dict[str, Any]) -> dict[str, Any]:
     out = {k: item.get(k) for k in ("id", "instruction", "status", "created", "processed", "message",
                                     "client_id", "message_id", "result")}
+    out["log_message"] = item.get("message") if item.get("status") == "failed" else None
     for k in ("key", "source_id", "channel_id"):
         if k in item:
             out[k] = item[k]

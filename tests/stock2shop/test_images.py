@@ -80,7 +80,8 @@ def test_image_before_its_product_fails_with_a_reason_and_can_be_requeued(c):
     queue(c, tok, "products", [product("IMG3")])
     assert find(c, tok, "IMG3")[0]["images"] == []
     failed = c.get(f"{P}/v1/queue/items?token={tok}&status=failed").json["system_queue_items"]
-    assert len(failed) == 1 and "IMG3" in failed[0]["message"] and "not found" in failed[0]["message"]
+    assert len(failed) == 1 and "IMG3" in failed[0]["log_message"] and "not found" in failed[0]["log_message"]
+    assert failed[0]["message"] == failed[0]["log_message"]
     queue(c, tok, "images", [image("IMG3", png())])
     assert len(find(c, tok, "IMG3")[0]["images"]) == 1
 
