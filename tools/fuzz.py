@@ -87,7 +87,7 @@ def run(cases: int = 10_000, apis: tuple[str, ...] = APIS, seed: int = 1, modes:
         round_no = 0
         while sum(tally.cases.values()) - done_before < target and round_no < 12:
             remaining = target - (sum(tally.cases.values()) - done_before)
-            share = max(5, -(-remaining // len(plan)))
+            share = max(1, -(-remaining // len(plan)))
             ran_this_round = 0
             for api, op, apply in plan:
                 if max_seconds is not None and time.monotonic() - started > max_seconds:

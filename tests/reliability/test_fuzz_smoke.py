@@ -12,7 +12,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_negative_cases_never_get_a_5xx():
-    cases = int(os.environ.get("FUZZ_SMOKE_CASES", "200"))
+    cases = int(os.environ.get("FUZZ_SMOKE_CASES", "256"))
     tally = fuzz.run(cases=cases, seed=7, log=None, max_seconds=120)
     assert set(tally.cases) == set(fuzz.APIS), tally.cases
     assert sum(tally.cases.values()) >= min(cases, 128)
