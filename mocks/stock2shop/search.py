@@ -206,10 +206,11 @@ class Doc:
         self.id = doc_id
         self.source = source
         self.prefix = prefix
-        self._vals: dict[str, list[Any]] = {}
-        self._keys: dict[str, list[tuple[int, Any]]] = {}
-        self._nested: dict[str, list[Doc]] = {}
-        self._tokens: dict[str, list[list[str]]] = {}
+        # per-field caches, created on first use (an index over 100,000 documents keeps them all)
+        self._vals: dict[str, list[Any]] | None = None
+        self._keys: dict[str, list[tuple[int, Any]]] | None = None
+        self._nested: dict[str, list[Doc]] | None = None
+        self._tokens: dict[str, list[list[str]]] | None = None
         self._flat: dict[str, list[Any]] | None = None
 
     def _parts(self, field: str) -> list[str] | None:
@@ -219,23 +220,25 @@ class Doc:
             field = field[len(self.prefix) + 1:]
         return field.split(".")
 
-    def values(self, field: str) -> list[Any]:
-        hit = self._vals.get(field)
+    def values(self, field: str, cache: bool = True) -> list[Any]:
+        """The field's values (``cache=False``: not kept, for one-off passes such as index builds)."""
+        vals = self._vals
+        hit = None if vals is None else vals.get(field)
         if hit is None:
             if not self.prefix and "." not in field and type(self.source) is dict:
-                # a top-level field holding a scalar (the common case): no path walk
+                # a top-level field holding a scalar (the common case): no path walk, nothing kept
                 v = self.source.get(field)
                 if v is None:
-                    hit = []
-                elif not isinstance(v, (dict, list)):
-                    hit = [v]
-                if hit is not None:
-                    self._vals[field] = hit
-                    return hit
+                    return []
+                if not isinstance(v, (dict, list)):
+                    return [v]
             name = field[: -len(".keyword")] if field.endswith(".keyword") else field
             parts = self._parts(name)
             hit = [] if parts is None else extract(self.source, parts)
-            self._vals[field] = hit
+            if cache:
+                if vals is None:
+                    vals = self._vals = {}
+                vals[field] = hit
         return hit
 
     def present(self, field: str) -> bool:
@@ -245,22 +248,33 @@ class Doc:
         return bool(parts) and bool(extract(self.source, parts, leaves_only=False))
 
     def keys(self, field: str) -> list[tuple[int, Any]]:
-        hit = self._keys.get(field)
+        hit = None if self._keys is None else self._keys.get(field)
         if hit is None:
             hit = [sort_key(v) for v in self.values(field)]
+            if self._keys is None:
+                self._keys = {}
             self._keys[field] = hit
         return hit
 
+    def keys_once(self, field: str) -> list[tuple[int, Any]]:
+        """Sort keys without keeping them (index builds)."""
+        hit = None if self._keys is None else self._keys.get(field)
+        return hit if hit is not None else [sort_key(v) for v in self.values(field, cache=False)]
+
     def token_lists(self, field: str) -> list[list[str]]:
-        hit = self._tokens.get(field)
+        hit = None if self._tokens is None else self._tokens.get(field)
         if hit is None:
             hit = [tokens(v) for v in self.values(field)]
+            if self._tokens is None:
+                self._tokens = {}
             self._tokens[field] = hit
         return hit
 
     def nested(self, path: str) -> list["Doc"]:
-        hit = self._nested.get(path)
+        hit = None if self._nested is None else self._nested.get(path)
         if hit is None:
+            if self._nested is None:
+                self._nested = {}
             parts = self._parts(path)
             elements = [] if parts is None else extract(self.source, parts, leaves_only=False)
             hit = [Doc(self.id, e, path) for e in elements if isinstance(e, dict)]
@@ -971,7 +985,7 @@ class DocIndex:
             hit = {}
             for i, doc in enumerate(self.docs):
                 seen = set()
-                for v in doc.values(field):
+                for v in doc.values(field, cache=False):
                     for k in _norm_keys(v):
                         if k not in seen:
                             seen.add(k)
@@ -1003,7 +1017,7 @@ class DocIndex:
         missing = []
         result: tuple[list[Any], list[int], list[int]] | None = None
         for i, doc in enumerate(self.docs):
-            keys = doc.keys(field)
+            keys = doc.keys_once(field)
             if not keys:
                 missing.append(i)
             elif len(keys) > 1:
