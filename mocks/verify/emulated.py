@@ -319,7 +319,12 @@ class Emulated:
         checks = self.checks(negative)
         findings: dict[tuple[str, str], Finding] = {}
         for result in schema.get_all_operations():
-            operation = result.ok()
+            try:
+                operation = result.ok()
+            except Exception as exc:  # noqa: BLE001 - an operation schemathesis cannot load
+                findings[(str(exc)[:80], "schema")] = Finding(
+                    "schemathesis", "the contract's operations can be loaded", f"{type(exc).__name__}: {exc}"[:1500])
+                continue
             label = operation.label
             self.progress(f"{'negative' if negative else 'positive'} data: {label}")
 
@@ -329,7 +334,12 @@ class Emulated:
             def run(case: Any) -> None:
                 self.exchange(case, label, checks, findings)
 
-            run()
+            try:
+                run()
+            except Exception as exc:  # noqa: BLE001 - generation failed for this operation; the others still run
+                findings.setdefault((label, "exploration"), Finding(
+                    "schemathesis", "every operation can be explored",
+                    f"{label}: {type(exc).__name__}: {str(exc)[:1000]}"))
         return list(findings.values())
 
     def exchange(self, case: Any, label: str, checks: list[Any], findings: dict[tuple[str, str], Finding]) -> Any:
