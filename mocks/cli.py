@@ -218,7 +218,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
             args.progress = lambda text: status.update(f"verifying {args.target}: {text}")
             results = V.run_checks(checks, progress)
     except V.CannotRun as exc:
-        console.print(f"[red]could not run:[/red] {exc}")
+        console.print(f"[red]could not run:[/red] {exc}", soft_wrap=True)
         return 2
     V.report(results, console)
     if args.report_junit:
