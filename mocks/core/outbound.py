@@ -23,6 +23,9 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import socket
+import threading
+import time
 from typing import Any, Iterable
 from urllib.parse import urlsplit
 
@@ -134,8 +137,51 @@ def check_for(sandbox: Any, url: str) -> None:
     check(url, allowed_hosts(sandbox.config))
 
 
+def _shutdown(resp: requests.Response) -> None:
+    sock = getattr(getattr(resp.raw, "_connection", None), "sock", None)
+    try:
+        if sock is not None:
+            sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+#: what a receiver may send back: more is cut (a webhook receiver is a client's program)
+MAX_RESPONSE_BYTES = 1 << 20
+
+
 def post(sandbox: Any, url: str, **kwargs: Any) -> requests.Response:
-    """``requests.post`` after the allow-list check, never following redirects."""
+    """``requests.post`` after the allow-list check, never following redirects.
+
+    The answer is read as a stream: at most ``MAX_RESPONSE_BYTES`` are kept, and reading stops
+    once twice the timeout has passed in total, so a receiver that answers forever, or a byte at a
+    time, cannot hold the sender (``timeout`` alone bounds each read, not the whole answer).
+    """
     check_for(sandbox, url)
     kwargs["allow_redirects"] = False
-    return requests.post(url, **kwargs)
+    kwargs["stream"] = True
+    timeout = kwargs.get("timeout") or 10.0
+    budget = 2 * (timeout if isinstance(timeout, (int, float)) else sum(timeout))
+    started = time.monotonic()
+    resp = requests.post(url, **kwargs)
+    chunks: list[bytes] = []
+    size = 0
+    # a read blocks until its chunk is full: a receiver trickling a byte per (timeout - 1) s would
+    # hold it for hours, so a watchdog shuts the socket down once the budget is spent
+    watchdog = threading.Timer(max(0.0, budget - (time.monotonic() - started)), _shutdown, args=(resp,))
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        for chunk in resp.iter_content(chunk_size=16384):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size >= MAX_RESPONSE_BYTES or time.monotonic() - started > budget:
+                break
+    except (requests.RequestException, OSError, ValueError, AttributeError):
+        pass  # the status line and headers arrived: keep what came of the body
+    finally:
+        watchdog.cancel()
+        resp.close()
+    resp._content = b"".join(chunks)[:MAX_RESPONSE_BYTES]
+    resp._content_consumed = True
+    return resp

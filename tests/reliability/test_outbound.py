@@ -131,3 +131,64 @@ def test_redirects_are_not_followed(app, receiver):
     row = webhooks.listing(sb)[0]
     assert row["attempts"][0]["status"] == 307 and row["status"] == "pending"
     assert [p for p, _ in got] == ["/redirect"]
+
+
+def test_a_huge_or_endless_answer_is_cut(app, monkeypatch):
+    """A receiver that streams forever neither fills memory nor holds the sender."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+
+    def serve():
+        conn, _ = listener.accept()
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n")
+        try:
+            while True:
+                conn.sendall(b"x" * 65536)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    import time as _time
+    started = _time.monotonic()
+    resp = outbound.post(app.extensions["sandbox"], f"http://127.0.0.1:{port}/", data=b"{}", timeout=2)
+    assert resp.status_code == 200 and len(resp.content) == outbound.MAX_RESPONSE_BYTES
+    assert _time.monotonic() - started < 4
+    listener.close()
+
+
+def test_a_trickling_answer_does_not_hold_the_sender(app):
+    import socket
+    import time as _time
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+    stop = threading.Event()
+
+    def serve():
+        conn, _ = listener.accept()
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n")
+        try:
+            while not stop.wait(0.3):     # a byte well within the per-read timeout, forever
+                conn.sendall(b"x")
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    started = _time.monotonic()
+    resp = outbound.post(app.extensions["sandbox"], f"http://127.0.0.1:{port}/", data=b"{}", timeout=1)
+    elapsed = _time.monotonic() - started
+    stop.set()
+    listener.close()
+    assert resp.status_code == 200 and elapsed < 4, elapsed
