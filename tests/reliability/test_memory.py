@@ -126,6 +126,8 @@ def test_memory_is_flat_and_caches_are_bounded(tmp_path):
     over = {name: v for name, v in bounded_caches(app).items() if v[0] > v[1]}
     assert not over, over
     growth_mb = (end - middle) / 1024
+    print(f"memory: {2 * HALF} requests, RSS {middle / 1024:.1f} MB half-way -> {end / 1024:.1f} MB "
+          f"(growth {growth_mb:.1f} MB), journal {len(journal)}/{JOURNAL}, caches {bounded_caches(app)}")
     assert growth_mb < 24, f"RSS grew {growth_mb:.1f} MB over the second {HALF} requests (statuses {statuses})"
     bad = [v for v in response_violations(app)]
     assert not bad, bad[:2]
