@@ -112,14 +112,19 @@ class Users:
         now = self.state.now()
         self.tokens.put(token, {"user_id": user["id"], "issued": now, "expires": now + self.ttl})
 
+        replaced: list[str] = []
+
         def swap(old: dict[str, Any] | None) -> dict[str, Any] | None:
             if old is None:
                 return None
             previous = old.get("token")
             if previous and previous != token:
-                self.tokens.delete(previous)
+                replaced.append(previous)
             return {**old, "token": token}
         self.users.update(str(user["id"]), swap)
+        # after the update, not inside it: a store write within update's transaction fails on sqlite
+        for previous in replaced:
+            self.tokens.delete(previous)
         return token
 
     def expire(self, token: str) -> bool:
