@@ -122,7 +122,7 @@ TOKENS: dict[str, str] = {}
 
 def credentials(base: str, state_url: str) -> tuple[dict[str, Any], str]:
     """The demo credentials and a Stock2Shop token (logged in once per state: the token survives
-    restarts; a second login of the same user currently fails on sqlite, see the xfail below)."""
+    restarts, and reusing it checks that too)."""
     creds = requests.get(base + "/__sandbox/credentials", timeout=10).json()
     if state_url not in TOKENS:
         r = requests.post(base + "/stock2shop/v1/users/authenticate", timeout=10,
@@ -283,10 +283,8 @@ def test_a_delivery_left_sending_by_a_dead_worker_is_sent_again(app_factory, rec
         rec.close()
 
 
-@pytest.mark.xfail(strict=False, reason="stock2shop Users.issue deletes the previous token inside users.update's "
-                                        "callback: a nested write, 'cannot start a transaction within a "
-                                        "transaction' on sqlite -> 500 on every second login of a user")
 def test_stock2shop_second_login_with_sqlite(app_factory, tmp_path):
+    """A second login replaces the user's token; on sqlite this once nested a write in a transaction."""
     app = app_factory(apis=["stock2shop"], state=f"sqlite:///{tmp_path}/s.db",
                       options={"stock2shop": {"products": 2, "orders": 1, "customers": 1}})
     client = app.test_client()
