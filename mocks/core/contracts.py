@@ -25,6 +25,11 @@ import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
+
+try:  # Rust JSON Schema validator: a fast "valid" verdict for large bodies
+    import jsonschema_rs as _rs
+except ImportError:  # pragma: no cover - it is a dependency; the Python validator still works
+    _rs = None
 from referencing.jsonschema import DRAFT202012
 
 Json = Any
@@ -146,6 +151,8 @@ class Contract:
         self._uri = uri
         resource = Resource.from_contents(document, default_specification=DRAFT202012)
         self.registry = Registry().with_resource(uri, resource)
+        self._fast: dict[int, Any] = {}
+        self._rs_registry: Any = None
         self.operations: list[Operation] = []
         for template, item in (document.get("paths") or {}).items():
             shared = item.get("parameters", [])
@@ -155,6 +162,30 @@ class Contract:
                 self.operations.append(self._operation(template, method, op, shared))
         # literal segments beat templated ones (/products/search before /products/{id})
         self.operations.sort(key=lambda o: (o.template.count("{"), -len(o.template)))
+
+    # -- fast path -------------------------------------------------------------------
+    def _fast_validator(self, validator: Draft202012Validator) -> Any:
+        """jsonschema-rs for the same schema (built once), or None without it.
+
+        Only a *valid* verdict is taken from it: anything it rejects is validated again by
+        :mod:`jsonschema`, whose verdict and error messages are the ones reported. Formats are
+        checked, so it is at least as strict as the Python validator on them.
+        """
+        key = id(validator)
+        try:
+            return self._fast[key]
+        except KeyError:
+            pass
+        fast = None
+        if _rs is not None:
+            try:
+                if self._rs_registry is None:
+                    self._rs_registry = _rs.Registry([(self._uri, self.document)])
+                fast = _rs.validator_for(validator.schema, registry=self._rs_registry, validate_formats=True)
+            except Exception:  # a schema it cannot compile: the Python validator alone
+                fast = None
+        self._fast[key] = fast
+        return fast
 
     # -- building --------------------------------------------------------------------
     def _validator(self, schema: Json) -> Draft202012Validator:
@@ -238,6 +269,9 @@ class Contract:
         return errors
 
     def validate_body(self, validator: Draft202012Validator, body: Json) -> list[dict[str, str]]:
+        fast = self._fast_validator(validator)
+        if fast is not None and fast.is_valid(body):
+            return []  # the Rust validator agrees it is valid: no need to walk it in Python
         error = best_match(validator.iter_errors(body))
         if error is None:
             return []
