@@ -5,6 +5,8 @@ OpenAPI links (create -> read by id -> update).
 """
 from __future__ import annotations
 
+import os
+
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import (
@@ -24,7 +26,8 @@ APP = create_app({"state": "memory", "testing": True, "seed": 1, "apis": ["click
 KEY = {"C2SKey": "c2s-demo-key"}
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
           negative_data_rejection, positive_data_acceptance, ignored_auth]
-SETTINGS = settings(max_examples=40, deadline=None, derandomize=True, database=None,
+DEEP = bool(os.environ.get("CONTRACT_DEEP"))  # make contract-deep
+SETTINGS = settings(max_examples=400 if DEEP else 40, deadline=None, derandomize=True, database=None,
                     suppress_health_check=list(HealthCheck))
 
 schema = schemathesis.openapi.from_wsgi("/click2sync/openapi.json", APP)
@@ -65,7 +68,7 @@ StateMachine = schema.as_state_machine()
 
 
 class TestStateful(StateMachine.TestCase):  # type: ignore[name-defined, misc]
-    settings = settings(max_examples=15, stateful_step_count=6, deadline=None, database=None,
+    settings = settings(max_examples=150 if DEEP else 15, stateful_step_count=12 if DEEP else 6, deadline=None, database=None,
                         suppress_health_check=list(HealthCheck))
 
 
