@@ -3,7 +3,7 @@
 Positive and negative data for every operation, the checks the contract promises, and the stateful
 phase through the OpenAPI links (create -> update by creating again -> delete, by the first
 result's id). Auth: the integration token as a bearer token (Magento's "integration as bearer"),
-set by the ``auth`` hook, so ``ignored_auth`` can probe without it; the OAuth token endpoints check
+set by the ``auth`` hook (and, for two operations, OAuth 1.0a signatures made by oauthlib), so ``ignored_auth`` can probe without it; the OAuth token endpoints check
 their own signature and answer 401 to schemathesis' unsigned calls, which the document declares.
 
 ``CONTRACT_DEEP=1`` runs many more examples (``make contract-deep``).
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 
+import oauthlib.oauth1
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import (
@@ -103,6 +104,40 @@ def test_positive_data_conforms(case):
 @SETTINGS
 def test_negative_data_is_rejected(case):
     case.call_and_validate(checks=CHECKS)
+
+
+class OAuthSigned:
+    """OAuth 1.0a HMAC-SHA256 as Magento verifies it: each case signed for the URL it will reach
+    (``http://localhost`` + base path + path; the JSON body is not signed), a fresh nonce each time."""
+
+    def get(self, case, ctx):
+        return DEMO_CONSUMERS[0]
+
+    def set(self, case, data, ctx):
+        client = oauthlib.oauth1.Client(data.key, client_secret=data.secret,
+                                        resource_owner_key=data.access_token,
+                                        resource_owner_secret=data.access_token_secret,
+                                        signature_method=oauthlib.oauth1.SIGNATURE_HMAC_SHA256)
+        url = "http://localhost" + signed.get_base_url() + case.formatted_path
+        _, headers, _ = client.sign(url, http_method=case.method)
+        case.headers = {**(case.headers or {}), "Authorization": headers["Authorization"]}
+
+
+# The same positive run once more with OAuth instead of the bearer token, on one create and one
+# delete operation (the other paths share the verifier).
+signed = schemathesis.openapi.from_dict(documented_items_only(APP.test_client().get("/printxpand/openapi.json").json))
+signed.app, signed.location = APP, "/printxpand/openapi.json"
+signed.config.generation.update(modes=[GenerationMode.POSITIVE], allow_extra_parameters=False)
+signed.config.checks.positive_data_acceptance.expected_statuses = ["2xx", "400", "401", "404", "429", "5xx"]
+signed.auth()(OAuthSigned)
+
+
+@signed.include(path_regex="^/rest/V1/(customer/create|product/delete)/$").parametrize()
+@settings(max_examples=20 if DEEP else 4, deadline=None, derandomize=True, database=None,
+          suppress_health_check=list(HealthCheck))
+def test_oauth_signed_requests_conform(case):
+    response = case.call_and_validate(checks=CHECKS)
+    assert response.status_code != 401, response.text  # a correct signature is accepted
 
 
 StateMachine = schema.as_state_machine()
