@@ -265,7 +265,7 @@ class Contract:
             value = coerce(raw, p.schema)
             error = best_match(p.validator.iter_errors(value))
             if error is not None:
-                errors.append({"pointer": pointer + _pointer(error), "reason": error.message})
+                errors.append({"pointer": pointer + _pointer(error), "reason": _reason(error)})
         return errors
 
     def validate_body(self, validator: Draft202012Validator, body: Json) -> list[dict[str, str]]:
@@ -275,7 +275,7 @@ class Contract:
         error = best_match(validator.iter_errors(body))
         if error is None:
             return []
-        return [{"pointer": "/body" + _pointer(error), "reason": error.message}]
+        return [{"pointer": "/body" + _pointer(error), "reason": _reason(error)}]
 
 
 def _absolutise(node: Json, uri: str) -> Json:
@@ -285,6 +285,16 @@ def _absolutise(node: Json, uri: str) -> Json:
     if isinstance(node, list):
         return [_absolutise(v, uri) for v in node]
     return node
+
+
+REASON_LIMIT = 300
+
+
+def _reason(error: ValidationError) -> str:
+    """The validator's message, cut: jsonschema quotes the offending value, which can be the
+    whole (megabytes of) body; errors and violation records stay small."""
+    text = error.message
+    return text if len(text) <= REASON_LIMIT else text[:REASON_LIMIT - 1] + "…"
 
 
 def _pointer(error: ValidationError) -> str:

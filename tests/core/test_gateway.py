@@ -83,3 +83,13 @@ def test_api_option_limits_mounted_apis(app_factory):
     assert list(app.extensions["sandbox"].apis) == ["click2sync"]
     with pytest.raises(ValueError):
         app_factory(apis=["nope"])
+
+
+def test_a_huge_invalid_body_leaves_a_small_violation_record(app):
+    client = app.test_client()
+    body = {"sku": ["x" * 50] * 20_000, "title": "t"}  # ~1 MB, the wrong type for sku
+    r = client.post("/click2sync/api/product", headers={"C2SKey": "c2s-demo-key"}, json=body)
+    assert r.status_code == 400
+    assert len(r.data) < 5_000
+    records = client.get("/__sandbox/violations").json
+    assert len(str(records)) < 10_000
