@@ -180,3 +180,19 @@ def test_index_planner_agrees_with_full_evaluation(s2s, body):
     slow = S.search(fresh, copy.deepcopy(body), extra_filters=extra, now=state.now())
     assert fast["total"] == slow["total"]
     assert [(d.id, sc, so) for d, sc, so in fast["hits"]] == [(d.id, sc, so) for d, sc, so in slow["hits"]]
+
+
+def test_search_after_on_the_general_path_with_a_text_query(c):
+    tok = login(c, "admin")
+    sort = [{"vendor": "asc"}, {"id": "desc"}]
+    q = {"bool": {"must_not": [{"term": {"id": 62777}}]}}   # not an exact plan: evaluated per document
+    want = [h["_id"] for h in search(c, tok, {"query": q, "size": 1000, "sort": sort}).json["hits"]["hits"]]
+    got, after = [], None
+    while True:
+        body = {"query": q, "size": 6, "sort": sort, **({"search_after": after} if after else {})}
+        hits = search(c, tok, body).json["hits"]["hits"]
+        if not hits:
+            break
+        got += [h["_id"] for h in hits]
+        after = hits[-1]["sort"]
+    assert got == want and "62777" not in got and len(got) > 6
