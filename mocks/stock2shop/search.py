@@ -2,16 +2,20 @@
 
 Supported query clauses: ``bool`` (must, filter, should + minimum_should_match, must_not),
 ``match_all``, ``match_none``, ``term``, ``terms``, ``range`` (gt/gte/lt/lte on numbers and dates
-such as ``"2021-08-27 08:23:04"``), ``match``, ``match_phrase``, ``multi_match`` (dotted fields,
-``^boost``, the ``.autocomplete`` prefix sub-field, operator or/and), ``exists``, ``prefix``,
-``wildcard``, ``ids``, ``nested`` and ``constant_score``. Sorting on fields and ``_score`` (object
-or list form), ``from``/``size`` and the aggregations ``terms``, ``min``, ``max``, ``avg``,
-``sum``, ``value_count`` and ``cardinality``. Anything else raises :class:`SearchError`.
+such as ``"2021-08-27 08:23:04"``, date math on ``now``), ``match``, ``match_phrase``,
+``multi_match`` (dotted fields, ``^boost``, the ``.autocomplete`` prefix sub-field, operator
+or/and), ``exists``, ``prefix``, ``wildcard``, ``ids``, ``nested`` and ``constant_score``. Sorting
+on fields and ``_score`` (object or list form), ``from``/``size`` within the 10,000 result window,
+``search_after``, ``_source`` includes/excludes and the aggregations ``terms``,
+``date_histogram``, ``min``, ``max``, ``avg``, ``sum``, ``value_count`` and ``cardinality``.
+Anything else raises :class:`SearchError` naming the clause.
 
 Field values are extracted lazily, one dotted path at a time (arrays of objects contribute every
-element, as Elasticsearch's object mapping does), and cached on the document together with their
-sort keys and tokens for as long as the store hands out the same document object, so repeated
-searches over large catalogues only pay for the fields they use.
+element, as Elasticsearch's object mapping does). A :class:`DocIndex` over one version of a
+collection answers the exact part of a query (``term``/``terms``/``range`` conjunctions) from
+postings, per-field sort orders and prefix counts, and a query sorted by a single-valued field
+walks that order and stops once the page is full; what it cannot answer exactly is evaluated
+document by document on the candidates left.
 """
 from __future__ import annotations
 
