@@ -124,6 +124,42 @@ def a2c_ok(status: int, body: bytes) -> bool:
     return status == 200 and json.loads(body).get("return_code") == 0
 
 
+def bounded_writes(ops: list[Op], creds: dict[str, Any], keys: int, first_c2s_id: str, xtnd_hook: str) -> list[Op]:
+    """``--key-space N``: the writes update a fixed set of records instead of creating new ones,
+    so the stored data stays the same size and memory growth can only come from the server
+    (Stock2Shop queue items still accumulate: the queue keeps every item it processed)."""
+    c2s = {"C2SKey": creds["click2sync"]["key"]}
+    xt = {"Authorization": f"Bearer {creds['xtnd']['api_key']}"}
+    px = {"Authorization": f"Bearer {creds['printxpand']['bearer_token']}"}
+    acc = creds["api2cart"]["accounts"][0]
+    a2c = {"api_key": acc["api_key"], "store_key": acc["stores"][0]["store_key"]}
+    replace = {
+        ("click2sync", "create product"): Op("click2sync", "update product", 3, lambda n: (
+            "POST", f"/click2sync/api/product/{first_c2s_id}", c2s, {"title": f"Soak {n % keys}"}), status_in(200), True),
+        ("xtnd", "create order"): Op("xtnd", "update webhook", 2, lambda n: (
+            "PUT", f"/xtnd/api/v1/Webhooks/{xtnd_hook}", xt, {
+                "name": f"soak {n % keys}", "callbackUrl": "http://127.0.0.1:9/soak", "triggers": ["OrderCreated"]}),
+            status_in(200), True),
+        ("printxpand", "create customer"): Op("printxpand", "upsert customer", 3, lambda n: (
+            "POST", "/printxpand/rest/V1/customer/create/", px, {"customer": {str(n % keys): {
+                "id": f"soak{n % keys}", "first_name": "Soak", "last_name": "K",
+                "email": f"soak.k{n % keys}@example.com"}}}), status_in(200, 201), True),
+        ("api2cart", "product.add"): Op("api2cart", "product.update", 2, lambda n: (
+            "PUT", "/api2cart/v1.1/product.update.json?" + urlencode(a2c), {},
+            {"id": str(1 + n % min(keys, 20)), "price": 1 + n % 100}), a2c_ok, True),
+    }
+    return [replace.get((o.api, o.name), o) for o in ops]
+
+
+def xtnd_webhook(base: str, creds: dict[str, Any]) -> str:
+    """A subscription the bounded XTND writes update (no order is created, so nothing is sent)."""
+    r = requests.post(base + "/xtnd/api/v1/Webhooks", timeout=30, headers={
+        "Authorization": f"Bearer {creds['xtnd']['api_key']}"},
+        json={"name": "soak", "callbackUrl": "http://127.0.0.1:9/soak", "triggers": ["OrderCreated"]})
+    r.raise_for_status()
+    return r.json()["id"]
+
+
 def operations(creds: dict[str, Any], s2s_token: str, run: str) -> list[Op]:
     c2s = {"C2SKey": creds["click2sync"]["key"]}
     xt = {"Authorization": f"Bearer {creds['xtnd']['api_key']}"}
@@ -290,6 +326,8 @@ async def drive(args: argparse.Namespace, base: str, creds: dict[str, Any], toke
     """Run the clients; sample the server's RSS every second: [(elapsed, requests done, rss kB)]."""
     parts = urlsplit(base)
     ops = operations(creds, token, args.run_id)
+    if args.key_space:
+        ops = bounded_writes(ops, creds, args.key_space, args.first_c2s_id, args.xtnd_hook)
     weights = [o.weight for o in ops]
     stop_at = time.monotonic() + seconds
     budget = [requests_budget]
@@ -330,6 +368,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--base-url", default=None, help="drive a running sandbox instead of starting one")
     p.add_argument("--timeout", type=float, default=30.0)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--key-space", type=int, default=0, metavar="N",
+                   help="writes update N fixed records instead of creating new ones (stored data stays bounded; "
+                        "use it with --requests for the memory-flatness run)")
     p.add_argument("--max-rss-growth-mb", type=float, default=64.0,
                    help="allowed RSS growth of the server from half-way through the run to its end")
     p.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
@@ -345,6 +386,9 @@ def main(argv: list[str] | None = None) -> int:
         creds = requests.get(base + "/__sandbox/credentials", timeout=30).json()
         token = requests.post(base + "/stock2shop/v1/users/authenticate", timeout=30, json={
             "system_user_auth": {"username": "admin", "password": "admin-s2s-demo"}}).json()["system_user"]["token"]
+        args.first_c2s_id = requests.get(base + "/click2sync/api/product", timeout=30, headers={
+            "C2SKey": creds["click2sync"]["key"]}).json()["products"][0]["_id"]
+        args.xtnd_hook = xtnd_webhook(base, creds) if args.key_space else ""
         total_budget = args.requests or 10 ** 12
         stats = Stats()
         seconds = args.duration if not args.requests else 10 ** 9
