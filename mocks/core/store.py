@@ -26,6 +26,7 @@ from a URL.
 from __future__ import annotations
 
 import atexit
+import gc
 import json
 import logging
 import os
@@ -210,8 +211,16 @@ class Store:
         hit = self._cache.get(namespace)
         if hit is not None and hit[0] == version:
             return hit[1], hit[2]
-        items = self._items_uncached(namespace)
-        index = dict(items)
+        # Decoding a big namespace allocates a few objects per value; the cyclic collector would
+        # walk the whole growing heap many times meanwhile (3-4x slower at 30k documents).
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            items = self._items_uncached(namespace)
+            index = dict(items)
+        finally:
+            if paused:
+                gc.enable()
         with self._cache_lock:
             if len(self._cache) > 512:  # bounded: drop the oldest namespaces
                 for old in list(self._cache)[:128]:
