@@ -49,6 +49,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help='extra WireMock options, e.g. "--no-request-journal" (default: none, its defaults)')
     p.add_argument("--python-load", action="store_true", help="use the Python load generator, not wrk")
     p.add_argument("--out", type=Path, default=OUT_DIR, help="where results.json and results.md go")
+    p.add_argument("--figures", default="stock2shop_search,printxpand_bulk",
+                   help="in-process figures run after the peers, each in its own process "
+                        "(bench/stock2shop_search.py, bench/printxpand_bulk.py); '' for none")
+    p.add_argument("--s2s-products", type=int, default=100_000,
+                   help="catalogue size for the Stock2Shop search figure (default 100,000)")
     args = p.parse_args(argv)
     args.only = [n.strip() for n in args.only.split(",") if n.strip()]
     unknown = [n for n in args.only if n not in PEERS]
@@ -205,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
             peer.stop()
         shutil.rmtree(ws.dir, ignore_errors=True)
 
+    results["figures"] = run_figures(args)
     results["ratios"] = ratios(results["runs"])
     results["recording"] = {k: v for k, v in ws.recording.items() if k != "body_file"}
     results["elapsed_s"] = round(time.time() - started, 1)
@@ -213,6 +219,30 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "results.md").write_text(table)
     print(table)
     return 0
+
+
+def run_figures(args: argparse.Namespace) -> dict[str, Any]:
+    """The per-API figures measured in-process (own process each, so their memory is their own)."""
+    import subprocess
+
+    out: dict[str, Any] = {}
+    for name in [n.strip() for n in args.figures.split(",") if n.strip()]:
+        target = args.out / f"{name}.json"
+        cmd = [sys.executable, "-m", f"bench.{name}"]
+        if name == "stock2shop_search":
+            cmd += ["--products", str(args.s2s_products), "--out", str(target)]
+        else:  # writes its own bench/{name}.json
+            target = ROOT / "bench" / f"{name}.json"
+        log(f"figure {name}: {' '.join(cmd[2:])}")
+        started = time.time()
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=1800)
+        try:
+            out[name] = json.loads(target.read_text())
+        except (OSError, ValueError):
+            out[name] = {"error": (proc.stderr or proc.stdout).strip()[-500:] or f"exit {proc.returncode}"}
+        out[name]["exit_code"] = proc.returncode
+        out[name]["elapsed_s"] = round(time.time() - started, 1)
+    return out
 
 
 def ratios(runs: dict[str, Any]) -> dict[str, float | None]:

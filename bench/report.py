@@ -52,6 +52,7 @@ def markdown(results: dict[str, Any]) -> str:
                   f"{_f(st.get('restart_s'), '{:.2f}')} s (median of {st.get('restart_runs_s')}); target < 1.5 s. "
                   f"CPU used by the master and workers until then: cold {_f(st.get('cold_cpu_s'), '{:.2f}')} s, "
                   f"restart {_f(st.get('restart_cpu_s'), '{:.2f}')} s (on 2 cores; it is less moved by other load)."]
+    lines += _figures(results.get("figures") or {})
     if results.get("notes"):
         lines += ["", "Notes:"] + [f"- {n}" for n in results["notes"]]
     prof = results.get("profile")
@@ -64,3 +65,35 @@ def markdown(results: dict[str, Any]) -> str:
     elif prof and prof.get("skipped"):
         lines += ["", f"profile skipped: {prof.get('skipped')}"]
     return "\n".join(lines) + "\n"
+
+
+def _figures(figures: dict[str, Any]) -> list[str]:
+    """The in-process per-API figures (bench/stock2shop_search.py, bench/printxpand_bulk.py)."""
+    if not figures:
+        return []
+    lines = ["", "In-process figures (each in its own process):", ""]
+    s2s = figures.get("stock2shop_search")
+    if s2s:
+        if "error" in s2s:
+            lines.append(f"- Stock2Shop search: failed: {s2s['error'][:200]}")
+        for r in s2s.get("results", []) if isinstance(s2s.get("results"), list) else []:
+            http = r.get("http_validated_ms") or r.get("http_ms") or {}
+            paging = r.get("paging", {})
+            rss = r.get("rss_mb", {})
+            lines.append(
+                f"- Stock2Shop `elastic_search` over {r.get('products', 0):,} products ({r.get('store')}): "
+                f"p50 {_f(http.get('p50'), '{:.1f}')} ms, p95 {_f(http.get('p95'), '{:.1f}')} ms (target < 50); "
+                f"first search after a write {_f(r.get('first_search_after_a_write_ms'), '{:.0f}')} ms; "
+                f"whole catalogue paged by modified in {_f(paging.get('seconds'), '{:.1f}')} s "
+                f"({paging.get('requests')} requests, target < 60 s); RSS {_f(rss.get('peak'), '{:.0f}')} MB peak "
+                f"(target < 300 MB per worker).")
+    px = figures.get("printxpand_bulk")
+    if px:
+        if "error" in px:
+            lines.append(f"- PrintXpand bulk: failed: {px['error'][:200]}")
+        for r in px.get("results", []):
+            lines.append(
+                f"- PrintXpand bulk create of {px.get('items', 1000):,} products in one request ({r.get('state')}): "
+                f"median {_f(r.get('create_median_s'), '{:.2f}')} s wall, {_f(r.get('create_cpu_median_s'), '{:.2f}')} s CPU; "
+                f"as updates {_f(r.get('update_median_s'), '{:.2f}')} s (target < 1 s).")
+    return lines
