@@ -137,8 +137,18 @@ def check_for(sandbox: Any, url: str) -> None:
     check(url, allowed_hosts(sandbox.config))
 
 
-def _shutdown(resp: requests.Response) -> None:
+def _response_socket(resp: requests.Response) -> Any:
+    """The socket an answer is read from. urllib3 keeps it on the connection while it may be
+    reused; for an answer read until close, http.client hands it to the response's file."""
     sock = getattr(getattr(resp.raw, "_connection", None), "sock", None)
+    if sock is None:
+        fp = getattr(getattr(resp.raw, "_fp", None), "fp", None)           # BufferedReader
+        sock = getattr(getattr(fp, "raw", None), "_sock", None)            # SocketIO -> socket
+    return sock
+
+
+def _shutdown(resp: requests.Response) -> None:
+    sock = _response_socket(resp)
     try:
         if sock is not None:
             sock.shutdown(socket.SHUT_RDWR)
