@@ -139,7 +139,9 @@ class Store:
     def update(self, namespace: str, key: str, fn: Updater) -> Json | None:
         """Atomically replace the value with ``fn(old)`` (``old`` is None when absent).
 
-        ``fn`` returning None deletes the key. Returns the new value.
+        ``fn`` returning None deletes the key. Returns the new value. ``fn`` may be called more
+        than once (Redis retries it when another process wrote the key meanwhile): whatever it
+        records on the side must be reset at its start.
         """
         raise NotImplementedError
 

@@ -61,6 +61,7 @@ def _take_failure(sandbox: "Sandbox", delivery: dict[str, Any]) -> dict[str, Any
         taken: dict[str, Any] = {}
 
         def take(old: dict[str, Any] | None) -> dict[str, Any] | None:
+            taken.clear()  # a retried update (Redis) must not count an earlier try
             if not old or old["remaining"] <= 0:
                 return None
             taken.update(old)
@@ -139,6 +140,9 @@ def _claim(sandbox: "Sandbox", key: str, now: float) -> dict[str, Any] | None:
     claimed: dict[str, Any] = {}
 
     def take(old: dict[str, Any] | None) -> dict[str, Any] | None:
+        # ``update`` may call this more than once (Redis retries when another process wrote in
+        # between): only the call whose result is stored may count as the claim.
+        claimed.clear()
         if old is None or not _due(old, now):
             return old
         claimed.update(old)

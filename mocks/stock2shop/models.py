@@ -115,6 +115,7 @@ class Users:
         replaced: list[str] = []
 
         def swap(old: dict[str, Any] | None) -> dict[str, Any] | None:
+            replaced.clear()  # update may retry (Redis): only the stored try counts
             if old is None:
                 return None
             previous = old.get("token")

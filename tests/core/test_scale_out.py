@@ -7,6 +7,7 @@ requests of both, scenario counters, the journal and the webhook outbox are shar
 from __future__ import annotations
 
 import http.server
+import json
 import threading
 import time
 
@@ -148,6 +149,8 @@ def test_the_webhook_outbox_is_shared(pair):
         deadline = time.time() + 10
         while not received and time.time() < deadline:
             time.sleep(0.1)
-        assert len([r for r in received if b"SCALE-1" in r]) == 1, received
+        time.sleep(1.5)  # a second (duplicate) delivery would come within the first retry's backoff
+        deliveries = requests.get(a.base + "/__sandbox/webhooks", timeout=5).json()
+        assert len([r for r in received if b"SCALE-1" in r]) == 1, json.dumps(deliveries)
     finally:
         receiver.shutdown()

@@ -72,3 +72,46 @@ def test_unreachable_target_fails_after_the_last_attempt(app):
     row = webhooks.listing(sb)[0]
     assert row["status"] == "failed" and len(row["attempts"]) == webhooks.MAX_ATTEMPTS
     assert "error" in row["attempts"][0]
+
+
+def test_concurrent_senders_on_redis_deliver_each_webhook_once(redis_url):
+    """Two processes' senders race for the same due delivery: the store's update retries on
+    Redis, and only the try that was stored may count as the claim."""
+    import http.server
+    import threading
+
+    from mocks import create_app
+    from mocks.core import webhooks as W
+
+    received: list[bytes] = []
+
+    class Hook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            received.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = redis_url.rsplit("/", 1)[0] + "/13"
+    import redis
+    redis.Redis.from_url(url).flushdb()
+    try:
+        apps = [create_app({"state": url, "background": False, "apis": ["click2sync"], "testing": True})
+                for _ in range(2)]
+        sandboxes = [a.extensions["sandbox"] for a in apps]
+        for i in range(15):
+            received.clear()
+            W.enqueue(sandboxes[0], api="click2sync", tenant="t", url=f"http://127.0.0.1:{server.server_port}/",
+                      event=f"e{i}", payload={"i": i})
+            threads = [threading.Thread(target=W.deliver_due, args=(sb,)) for sb in sandboxes * 2]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            assert len(received) == 1, f"round {i}: delivered {len(received)} times"
+    finally:
+        server.shutdown()
