@@ -403,6 +403,9 @@ class SqliteStore(Store):
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=30000")
+            # under constant load the WAL is rarely reset; after each checkpoint cut it back to
+            # 64 MB so a sandbox that runs for weeks does not keep a huge -wal file
+            conn.execute("PRAGMA journal_size_limit=67108864")
             self._local.conn, self._local.pid = conn, os.getpid()
         return conn
 
