@@ -192,6 +192,7 @@ class Catalogue:
 
 
 # -- search ---------------------------------------------------------------------------------------
+DEFAULT_QUEUE_KEEP = 2_000  # finished queue items kept per client (--option stock2shop.queue_keep)
 FREEZE_AT = 20_000  # documents in one collection; see _indexed
 INDEXES = {"products": "products--------2020-09-02-08-31-08", "orders": "orders--------2020-09-02-08-31-08",
            "customers": "customers--------2020-09-02-08-31-08"}
@@ -564,9 +565,22 @@ class Queue:
             except _Failed as exc:
                 result, status, message = None, "failed", str(exc)
             self.items.update(str(item["id"]), lambda old, r=result, st=status, m=message: {
-                **old, "status": st, "message": m, "result": r, "processed": s2s_time(now)} if old else old)
+                **_without_payload(old), "status": st, "message": m, "result": r,
+                "processed": s2s_time(now)} if old else old)
             done += 1
+        self._trim()
         return done
+
+    @property
+    def keep(self) -> int:
+        return int(self.state.options.get("queue_keep", DEFAULT_QUEUE_KEEP))
+
+    def _trim(self) -> None:
+        """Forget the oldest finished items beyond ``queue_keep`` per client (a sandbox runs for
+        weeks; Stock2Shop's own queue history is not kept forever either). Pending ones stay."""
+        finished = [k for k, i in self.items.items() if i["status"] != "pending"]
+        for key in finished[:max(0, len(finished) - self.keep)]:
+            self.items.delete(key)
 
     def _apply_product(self, item: dict[str, Any], index: dict[tuple[str, str], str]) -> dict[str, Any]:
         entry = item["payload"]
@@ -704,6 +718,14 @@ def injected_failure(spec: dict[str, Any] | None, position: int) -> str | None:
 
 class _Failed(Exception):
     """A queue item that cannot be applied (recorded on the item, never an HTTP error)."""
+
+
+def _without_payload(item: dict[str, Any]) -> dict[str, Any]:
+    """A finished item no longer needs what was queued (an image's base64 is up to 2.7 MB; the
+    applied image lives with its product): keep the outcome, drop the bytes."""
+    if item.get("instruction") == "sync_image":
+        return {k: v for k, v in item.items() if k != "payload"}
+    return item
 
 
 def public_item(item: dict[str, Any]) -> dict[str, Any]:

@@ -220,3 +220,33 @@ def test_absurd_order_numbers_stay_finite(c):
     assert b"Infinity" not in r.data and b"NaN" not in r.data
     o = r.json["system_orders"][0]
     assert o["line_items"][0]["qty"] == 1_000_000 and o["line_items"][1]["qty"] == 1 and o["line_items"][1]["price"] == 0
+
+
+def test_finished_items_beyond_queue_keep_are_forgotten_pending_ones_stay(s2s_factory):
+    c = s2s_factory(queue_delay_seconds=5, queue_keep=3).test_client()
+    tok = login(c, "admin")
+    batch = {"system_products": [product(code=f"K{i}") for i in range(5)]}
+    assert c.post(f"{P}/v1/products/queue?token={tok}&source_id=57", json=batch).status_code == 200
+    advance(c, 5)
+    later = {"system_products": [product(code="LATE")]}
+    assert c.post(f"{P}/v1/products/queue?token={tok}&source_id=57", json=later).status_code == 200
+    items = c.get(f"{P}/v1/queue/items?token={tok}&limit=100").json
+    statuses = sorted(i["status"] for i in items["system_queue_items"])
+    assert statuses == ["pending", "processed", "processed", "processed"], statuses
+    assert all(len(find(c, tok, f"K{i}")) == 1 for i in range(5))  # the products themselves stay
+
+
+def test_a_processed_image_item_keeps_its_outcome_not_its_bytes(s2s_factory):
+    app = s2s_factory(queue_delay_seconds=5)
+    c = app.test_client()
+    tok = login(c, "admin")
+    c.post(f"{P}/v1/products/queue?token={tok}", json={"system_products": [product("kb2", sku="kb2-v")]})
+    img = {"system_images": [{"source": {"source_id": 57, "source_product_code": "kb2", "source_variant_code": "kb2-v"},
+                              "image": {"image_id": "b", "action": "I", "image": PNG}}]}
+    assert c.post(f"{P}/v1/images/queue?token={tok}", json=img).status_code == 200
+    queued = [v for _, v in app.extensions["sandbox"].store.items("stock2shop/21/queue") if v["instruction"] == "sync_image"]
+    assert queued and "payload" in queued[0]
+    advance(c, 5)
+    done = [v for _, v in app.extensions["sandbox"].store.items("stock2shop/21/queue") if v["instruction"] == "sync_image"]
+    assert done[0]["status"] == "processed" and "payload" not in done[0]
+    assert find(c, tok, "kb2")[0]["images"]  # the image itself lives with the product
