@@ -209,7 +209,8 @@ class Gateway:
         seq = store.incr("__sandbox__/meta", "violation_seq")
         entry = {
             "seq": seq, "time": self.sandbox.clock.now(), "direction": direction,
-            "api": g.api.name, "tenant": g.get("tenant"), "method": request.method, "path": request.path,
+            "api": g.api.name, "tenant": g.get("tenant"), "method": request.method,
+            "path": redacted_path(request, g.api.secret_fields),
             "operation": g.operation.operation_id if g.get("operation") else None,
             "status": status, "errors": problems,
         }
@@ -245,13 +246,14 @@ class Gateway:
         auth = req_headers.get("Authorization")
         if auth and auth.startswith("OAuth"):
             headers["Authorization"] = J.redact_oauth_header(auth)
+        path = redacted_path(req, extra)
         started = ctx.get("started")
         entry = {
             "time": self.sandbox.clock.now(),
             "api": api.name,
             "tenant": ctx.get("tenant"),
             "method": req.method,
-            "path": req.path,
+            "path": path,
             "query": J.redact_pairs(req.args.items(multi=True), extra),
             "status": None if ctx.get("fault_no_answer") else response.status_code,
             "duration_ms": round((time.perf_counter() - started) * 1000, 3) if started else 0.0,
@@ -285,6 +287,15 @@ class Gateway:
             return Response(body, status=status, headers=headers)
         response = Response(json.dumps(body), status=status, mimetype="application/json", headers=headers)
         return response
+
+
+def redacted_path(req: Any, extra: frozenset[str] = frozenset()) -> str:
+    """The request path with secret path parameters masked (Stock2Shop's /valid_token/{token})."""
+    path = req.path
+    for name, value in (req.view_args or {}).items():
+        if isinstance(value, str) and value and J.is_secret(name, extra):
+            path = path.replace("/" + value, "/" + J.REDACTED)
+    return path
 
 
 def to_sandbox_error(exc: Exception) -> E.SandboxError:

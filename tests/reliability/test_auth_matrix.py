@@ -550,8 +550,6 @@ def test_secrets_never_reach_the_journal_or_exports(app_factory):
                                                           if s in text][:2])
 
 
-@pytest.mark.xfail(strict=False, reason="gateway.journal stores request.path as is: a secret path segment "
-                                        "(Stock2Shop /v1/users/valid_token/{token}) reaches the journal, JSON and HAR")
 def test_a_token_in_the_path_is_redacted(app_factory):
     app = app_factory(apis=["stock2shop"], options={"stock2shop": {"products": 3, "orders": 1, "customers": 1}})
     client = app.test_client()
