@@ -126,8 +126,9 @@ def a2c_ok(status: int, body: bytes) -> bool:
 
 def bounded_writes(ops: list[Op], creds: dict[str, Any], keys: int, first_c2s_id: str, xtnd_hook: str) -> list[Op]:
     """``--key-space N``: the writes update a fixed set of records instead of creating new ones,
-    so the stored data stays the same size and memory growth can only come from the server
-    (Stock2Shop queue items still accumulate: the queue keeps every item it processed)."""
+    so the stored data stays the same size and memory growth can only come from the server.
+    (Stock2Shop queued products reuse N product codes; the queue itself keeps at most
+    ``queue_keep`` finished items per client.)"""
     c2s = {"C2SKey": creds["click2sync"]["key"]}
     xt = {"Authorization": f"Bearer {creds['xtnd']['api_key']}"}
     px = {"Authorization": f"Bearer {creds['printxpand']['bearer_token']}"}
@@ -148,6 +149,13 @@ def bounded_writes(ops: list[Op], creds: dict[str, Any], keys: int, first_c2s_id
             "PUT", "/api2cart/v1.1/product.update.json?" + urlencode(a2c), {},
             {"id": str(1 + n % min(keys, 20)), "price": 1 + n % 100}), a2c_ok, True),
     }
+    s2s = next((o for o in ops if (o.api, o.name) == ("stock2shop", "queue product")), None)
+    if s2s is not None:
+        def queue_bounded(n: int, make=s2s.build) -> tuple:
+            method, path, headers, body = make(n % keys)  # the same N products, updated over and over
+            return method, path, headers, body
+        replace[("stock2shop", "queue product")] = Op("stock2shop", "queue product (bounded)", s2s.weight,
+                                                      queue_bounded, s2s.ok, True)
     return [replace.get((o.api, o.name), o) for o in ops]
 
 
