@@ -22,7 +22,6 @@ import os
 import random
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -151,11 +150,9 @@ def bounded_writes(ops: list[Op], creds: dict[str, Any], keys: int, first_c2s_id
     }
     s2s = next((o for o in ops if (o.api, o.name) == ("stock2shop", "queue product")), None)
     if s2s is not None:
-        def queue_bounded(n: int, make=s2s.build) -> tuple:
-            method, path, headers, body = make(n % keys)  # the same N products, updated over and over
-            return method, path, headers, body
+        # the same N product codes, queued over and over
         replace[("stock2shop", "queue product")] = Op("stock2shop", "queue product (bounded)", s2s.weight,
-                                                      queue_bounded, s2s.ok, True)
+                                                      lambda n, make=s2s.build: make(n % keys), s2s.ok, True)
     return [replace.get((o.api, o.name), o) for o in ops]
 
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import atexit
 import gc
-import json
 import logging
 import os
 import sqlite3
