@@ -81,4 +81,5 @@ class TenantState:
         return range(start + last - count, start + last)
 
     def now(self) -> float:
-        return self.clock.now()
+        """This tenant's sandbox clock (global, then API, then tenant scope: mocks.core.clock)."""
+        return self.clock.now(self.api, self.tenant)
