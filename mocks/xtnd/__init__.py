@@ -78,10 +78,13 @@ class Xtnd(Api):
                 "tenant": first.id, "readonly_key": first.credentials.get("readonly_key"),
                 "keys": [{"api_key": t.credentials["api_key"], "tenant": t.id} for t in tenants]}
 
-    def on_clock(self, sandbox) -> None:
-        """Move every order whose time in its status is up, in every tenant."""
-        for tenant in sandbox.tenants(self.name).values():
-            Orders(sandbox.state(self.name, tenant.id), events.emitter(sandbox, tenant.id)).tick()
+    def run_due(self, sandbox, tenant, ref, now):
+        """The scheduler's call when an order's time in its status is up: it moves on (and its
+        webhooks are queued) with no client request. Returns when it is due next."""
+        if not ref.startswith(events.ORDER_JOB):
+            return None
+        orders = Orders(sandbox.state(self.name, tenant), events.emitter(sandbox, tenant))
+        return orders.tick_one(ref[len(events.ORDER_JOB):])[1]
 
     def scenario_action(self, sandbox, tenant, spec):
         """``api_action: {name: advance_orders, status?: picked, includeSeeded?: false}``: the ERP
