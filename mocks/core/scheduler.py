@@ -37,10 +37,12 @@ import socket
 import threading
 import time
 import uuid
+import weakref
 from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:  # pragma: no cover
     from mocks.core.sandbox import Sandbox
+    from mocks.core.store import Store
 
 TIMERS = "__sandbox__/due"
 LEASES = "__sandbox__/leases"
@@ -80,6 +82,12 @@ def schedule(sandbox: "Sandbox", kind: str, api: str, tenant: str, ref: str, at:
              earliest: bool = False) -> None:
     """Make a job due at ``at`` on the clock of ``api``/``tenant`` (replacing its earlier time;
     ``earliest``: keep the earlier of the two). Wakes this process's scheduler."""
+    schedule_in(sandbox.store, kind, api, tenant, ref, at, order, earliest)
+
+
+def schedule_in(store: "Store", kind: str, api: str, tenant: str, ref: str, at: float, order: int = 0,
+                earliest: bool = False) -> None:
+    """:func:`schedule` for code that holds the store only (``TenantState.due``)."""
     at = float(at)
 
     def put(old: dict[str, Any] | None) -> dict[str, Any]:
@@ -90,8 +98,10 @@ def schedule(sandbox: "Sandbox", kind: str, api: str, tenant: str, ref: str, at:
             doc.update(claim=old["claim"], rescheduled=True)
         return doc
 
-    sandbox.store.update(TIMERS, timer_key(kind, api, tenant, ref), put)
-    sandbox.scheduler.wake()
+    store.update(TIMERS, timer_key(kind, api, tenant, ref), put)
+    for runner in list(_LIVE):  # this process's schedulers on that store look again at once
+        if runner.sandbox.store is store:
+            runner.wake()
 
 
 def cancel(sandbox: "Sandbox", kind: str, api: str, tenant: str, ref: str) -> None:
@@ -104,6 +114,9 @@ def pending(sandbox: "Sandbox", api: str | None = None, tenant: str | None = Non
             if (api is None or v["api"] == api) and (tenant is None or v["tenant"] == tenant)]
     rows.sort(key=lambda v: (v["at"], v.get("order", 0)))
     return rows
+
+
+_LIVE: "weakref.WeakSet[Scheduler]" = weakref.WeakSet()
 
 
 class Scheduler:
@@ -120,6 +133,7 @@ class Scheduler:
         self._pid: int | None = None
         self.holding = False
         self.ran = 0  # jobs this process ran (diagnostics)
+        _LIVE.add(self)
 
     # -- the lease --------------------------------------------------------------------------------
     def lease(self) -> dict[str, Any] | None:

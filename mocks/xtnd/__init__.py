@@ -9,6 +9,7 @@ from typing import Any
 from mocks.core.api import Api, Tenant
 from mocks.xtnd import control, errors, events, routes, seed
 from mocks.xtnd.models import Orders
+from mocks.xtnd.models.orders import ORDER_JOB
 
 DEMO_KEYS = ("xtnd-demo-key", "xtnd-demo-key-2")
 #: a key that reaches the first tenant but may only read (answers 403 on writes)
@@ -81,10 +82,10 @@ class Xtnd(Api):
     def run_due(self, sandbox, tenant, ref, now):
         """The scheduler's call when an order's time in its status is up: it moves on (and its
         webhooks are queued) with no client request. Returns when it is due next."""
-        if not ref.startswith(events.ORDER_JOB):
+        if not ref.startswith(ORDER_JOB):
             return None
         orders = Orders(sandbox.state(self.name, tenant), events.emitter(sandbox, tenant))
-        return orders.tick_one(ref[len(events.ORDER_JOB):])[1]
+        return orders.tick_one(ref[len(ORDER_JOB):])[1]
 
     def scenario_action(self, sandbox, tenant, spec):
         """``api_action: {name: advance_orders, status?: picked, includeSeeded?: false}``: the ERP

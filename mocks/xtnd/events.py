@@ -13,7 +13,7 @@ import hashlib
 import hmac
 from typing import TYPE_CHECKING, Any
 
-from mocks.core import scheduler, webhooks
+from mocks.core import webhooks
 from mocks.xtnd.models.common import Emit, iso
 from mocks.xtnd.models.subscriptions import Webhooks
 
@@ -45,9 +45,7 @@ def envelope(trigger: str, hook: dict[str, Any], occurred: str, data: dict[str, 
 
 
 class Emitter:
-    """The models' line out: ``emit(trigger, data)`` queues one signed delivery per subscriber;
-    ``emit.due(orderNumber, at)`` makes an order's next move a scheduler timer (kind ``api``,
-    run by :meth:`mocks.xtnd.Xtnd.run_due` when the tenant's clock reaches ``at``)."""
+    """The models' line out: ``emit(trigger, data)`` queues one signed delivery per subscriber."""
 
     def __init__(self, sandbox: "Sandbox", tenant: str) -> None:
         self.sandbox = sandbox
@@ -62,12 +60,6 @@ class Emitter:
                              secret=hook["secret"], signer_name=SIGNER,
                              headers={TRIGGER_HEADER: trigger, WEBHOOK_ID_HEADER: hook["id"]})
 
-    def due(self, number: str, at: float) -> None:
-        scheduler.schedule(self.sandbox, "api", API, self.tenant, ORDER_JOB + number, at)
-
-
-#: the scheduler ref of an order's next move: "order:<ORDERNUMBER>"
-ORDER_JOB = "order:"
 
 
 def emitter(sandbox: "Sandbox", tenant: str) -> Emit:

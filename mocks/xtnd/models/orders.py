@@ -2,9 +2,9 @@
 moved on by the sandbox clock or by hand, reserving and releasing stock as they go.
 
 An order's ``_due`` is when it moves on (the tenant's sandbox clock). Whenever it is set, the
-model says so through ``emit.due(orderNumber, at)`` when the emitter has one (the API's emitter
-makes it a scheduler timer, :mod:`mocks.xtnd.events`), and the scheduler calls :meth:`Orders.tick_one`
-then, with no client request: the order moves and its webhook is sent as it happens.
+model asks for a scheduler timer (``state.due("order:<NUMBER>", at)``); the scheduler calls
+:meth:`Orders.tick_one` then (through ``Xtnd.run_due``), with no client request: the order moves
+and its webhook is sent as it happens.
 """
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ TERMINAL = {"delivered", "cancelled"}
 CANCELLABLE = {"created", "reserved"}
 #: seconds an order stays in a status before the clock moves it on (options: ``lifecycle``)
 DEFAULT_LIFECYCLE = {"created": 60, "reserved": 1800, "picked": 3600}
+#: the scheduler ref of an order's next move: "order:<ORDERNUMBER>"
+ORDER_JOB = "order:"
 #: an order short of stock tries to reserve again this often (seconds on the sandbox clock)
 STOCK_RETRY_S = 5.0
 #: the trigger of each order move (delivery is a change of the delivery data: tracking number, rows)
@@ -37,7 +39,6 @@ class Orders:
     def __init__(self, state: TenantState, emit: Emit | None = None) -> None:
         self.state = state
         self.emit = emit or (lambda event, payload: None)
-        self.due = getattr(emit, "due", None) or (lambda number, at: None)
         self.orders = state.collection("orders")
         lifecycle = state.options.get("lifecycle") or {}
         if isinstance(lifecycle, (int, float)) and not isinstance(lifecycle, bool):  # one number: every step
@@ -115,7 +116,7 @@ class Orders:
         if not self.orders.add(key, doc):
             raise X.Invalid("orderNumber", f"customer order {number} already exists")
         self.emit("OrderCreated", event_payload(doc, None))
-        self.due(key, doc["_due"])
+        self.state.due(ORDER_JOB + key, doc["_due"])
         return public(doc)
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -212,7 +213,7 @@ class Orders:
         for key, doc in self.orders.items():
             if waiting(doc):
                 self.orders.update(key, lambda old: {**old, "_due": now} if waiting(old) else old)
-                self.due(key, now)
+                self.state.due(ORDER_JOB + key, now)
                 retried.append(key)
         return retried
 
@@ -280,7 +281,7 @@ class Orders:
 
         doc = self.orders.update(number, apply)
         if result and doc is not None and doc.get("_due") is not None:
-            self.due(number, doc["_due"])
+            self.state.due(ORDER_JOB + number, doc["_due"])
         if not result or doc is None or doc["status"] != to:
             return doc or {}
         previous = doc["_previous"]
