@@ -250,6 +250,20 @@ class Scheduler:
         self.ran += 1
         return True
 
+    def run_if_due(self, kind: str, api: str, tenant: str, ref: str) -> bool:
+        """Run one job now if it is due and free (claimed as usual): for an API whose answers
+        must never show older state than the scheduler would have by now (a client's own
+        request, or an in-process test with no scheduler thread). Cheap when nothing is due."""
+        key = timer_key(kind, api, tenant, ref)
+        timer = self.sandbox.store.lookup(TIMERS, key)
+        if timer is None:
+            return False
+        claim = timer.get("claim")
+        if claim and claim["until"] > time.time():
+            return False
+        now = self.sandbox.clock.now(api, tenant)
+        return timer["at"] <= now and self.run_one(key, timer, now)
+
     def run_due(self, kinds: set[str] | None = None, passes: int = MAX_PASSES) -> int:
         """Run every job that is due now (and what those make due at once); returns how many ran."""
         total = 0
