@@ -63,13 +63,23 @@ def hook():
     h.close()
 
 
+@pytest.fixture(params=["sqlite", "redis"])
+def state_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/state.db"
+    url = request.getfixturevalue("redis_url").rsplit("/", 1)[0] + "/11"
+    import redis
+    redis.Redis.from_url(url).flushdb()
+    return url
+
+
 @pytest.fixture
-def running(app_factory, tmp_path):
+def running(app_factory, state_url):
     """``running(**config)``: an app whose scheduler thread runs; all stopped at the end."""
     started: list[Any] = []
 
     def make(**config: Any) -> Any:
-        config.setdefault("state", f"sqlite:///{tmp_path}/state.db")
+        config.setdefault("state", state_url)
         config.setdefault("apis", ["click2sync"])
         app = app_factory(scheduler=True, **config)
         started.append(app.extensions["sandbox"].scheduler)
@@ -203,8 +213,8 @@ def test_retries_wait_for_the_tenants_clock_then_run_on_their_own(running):
         hook.close()
 
 
-def test_due_work_left_by_a_dead_process_runs_after_the_restart(app_factory, running, hook, tmp_path):
-    url = f"sqlite:///{tmp_path}/state.db"
+def test_due_work_left_by_a_dead_process_runs_after_the_restart(app_factory, running, hook, state_url):
+    url = state_url
     dead = app_factory(state=url, apis=["click2sync"])          # no scheduler: as if killed before sending
     webhooks.enqueue(dead.extensions["sandbox"], "click2sync", "c2s-demo-key", hook.url, "x", {"n": 1})
     assert not hook.got
@@ -213,9 +223,9 @@ def test_due_work_left_by_a_dead_process_runs_after_the_restart(app_factory, run
     assert len(hook.got) == 1
 
 
-def test_one_lease_holder_and_the_lease_is_taken_over_when_it_dies(app_factory, tmp_path, monkeypatch):
+def test_one_lease_holder_and_the_lease_is_taken_over_when_it_dies(app_factory, state_url, monkeypatch):
     monkeypatch.setattr(S, "LEASE_TTL_S", 0.3)
-    url = f"sqlite:///{tmp_path}/state.db"
+    url = state_url
     a = app_factory(state=url, apis=["click2sync"]).extensions["sandbox"].scheduler
     b = app_factory(state=url, apis=["click2sync"]).extensions["sandbox"].scheduler
     assert a.take_lease() is True and b.take_lease() is False
@@ -226,7 +236,7 @@ def test_one_lease_holder_and_the_lease_is_taken_over_when_it_dies(app_factory, 
     assert a.take_lease() is True
 
 
-def test_two_running_schedulers_deliver_each_webhook_exactly_once(running, hook, tmp_path):
+def test_two_running_schedulers_deliver_each_webhook_exactly_once(running, hook):
     apps = [running(), running()]
     sandboxes = [a.extensions["sandbox"] for a in apps]
     ids = [webhooks.enqueue(sandboxes[i % 2], "click2sync", "c2s-demo-key", hook.url, f"e{i}", {"i": i})["id"]
