@@ -19,7 +19,8 @@ from typing import Any
 
 import yaml
 
-from mocks.printxpand.models import MAX_ITEMS, OPTION_GROUPS, PRICE_TYPES
+from mocks.printxpand.models.batch import MAX_ITEMS
+from mocks.printxpand.models.fields import OPTION_GROUPS, PRICE_TYPES
 
 ROOT = Path(__file__).resolve().parents[2] / "schemas" / "printxpand"
 BASE = "https://commerce-sandbox.invalid/schemas/printxpand/"
