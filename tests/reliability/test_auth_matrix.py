@@ -17,9 +17,10 @@ import requests
 from requests_oauthlib import OAuth1
 
 from mocks.core.contracts import load_contract
+from mocks.registry import NAMES
 from tests.conftest import make_app, response_violations
 
-APIS = ("click2sync", "printxpand", "stock2shop", "api2cart", "xtnd")
+APIS = NAMES
 HOST = "http://localhost"
 
 
