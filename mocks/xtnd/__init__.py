@@ -7,7 +7,7 @@ import hmac
 from typing import Any
 
 from mocks.core.api import Api, Tenant
-from mocks.xtnd import control, errors, events, routes, seed
+from mocks.xtnd import control, errors, routes, seed, webhooks
 from mocks.xtnd.models import Orders
 from mocks.xtnd.models.orders import ORDER_JOB
 
@@ -84,7 +84,7 @@ class Xtnd(Api):
         webhooks are queued) with no client request. Returns when it is due next."""
         if not ref.startswith(ORDER_JOB):
             return None
-        orders = Orders(sandbox.state(self.name, tenant), events.emitter(sandbox, tenant))
+        orders = Orders(sandbox.state(self.name, tenant), webhooks.emitter(sandbox, tenant))
         return orders.tick_one(ref[len(ORDER_JOB):])[1]
 
     def scenario_action(self, sandbox, tenant, spec):
@@ -99,7 +99,7 @@ class Xtnd(Api):
         if target not in (None, "reserved", "picked", "delivered", "cancelled"):
             return {"ignored": f"status {target!r} is not one of reserved, picked, delivered, cancelled"}
         state = sandbox.state(self.name, tenant)
-        orders = Orders(state, events.emitter(sandbox, tenant))
+        orders = Orders(state, webhooks.emitter(sandbox, tenant))
         orders.tick()
         return {"moved": orders.advance_open(target, bool(spec.get("includeSeeded")))}
 

@@ -146,7 +146,7 @@ def test_timestamps_are_checked_against_real_time_whatever_the_sandbox_clock(cli
 
 
 def test_nonces_are_remembered_for_the_timestamp_window_only(app, client, creds, monkeypatch):
-    from mocks.printxpand import oauth
+    from mocks.printxpand import auth as oauth
 
     real = time.time()
     prepared = prepare("POST", "/printxpand" + CREATE, oauth1(creds, nonce="window-nonce"), ONE)
