@@ -39,8 +39,9 @@ def test_a_callback_answering_500_ends_up_in_failed_webhooks_once_the_clock_has_
         wait_for(lambda: len(rx.requests) == 1)                        # sent at once, answered 500
         tenant = core_webhooks.listing(sandbox, api="api2cart")[0]["tenant"]
         for attempt in range(2, core_webhooks.MAX_ATTEMPTS + 1):      # only the store's clock moves:
-            sandbox.clock.advance(60, "api2cart", tenant)             # no request of any kind
-            wait_for(lambda: len(rx.requests) == attempt)
+            if len(rx.requests) < attempt:                             # (real time moves it too)
+                sandbox.clock.advance(60, "api2cart", tenant)          # no request of any kind
+            wait_for(lambda: len(rx.requests) >= attempt)
         wait_for(lambda: core_webhooks.listing(sandbox, api="api2cart")[0]["status"] == "failed")
         time.sleep(0.3)
         assert len(rx.requests) == core_webhooks.MAX_ATTEMPTS
