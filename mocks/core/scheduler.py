@@ -51,7 +51,7 @@ LEASE_TTL_S = 5.0     # a dead holder's lease is taken over after this (real sec
 RENEW_S = 1.5         # the holder renews this often
 CHECK_S = 1.0         # the others look at the lease this often
 WATCH_S = 0.2         # the holder notices another process's new work or clock move this fast
-CLAIM_S = 60.0        # a claimed job whose runner died is free again after this (real seconds)
+CLAIM_S = 20.0        # a claimed job whose runner died is free again after this (real seconds; > a webhook timeout)
 RETRY_S = 5.0         # a job whose handler raised runs again this much later (its clock)
 MAX_PASSES = 20       # a synchronous run repeats while jobs make new due work, this many times at most
 
