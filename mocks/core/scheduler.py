@@ -170,13 +170,18 @@ class Scheduler:
             hit = cache[(api, tenant)] = self.sandbox.clock.read(api, tenant)
         return hit
 
+    def _mine(self, timer: dict[str, Any]) -> bool:
+        """An API's job runs only where that API is mounted (hosts sharing a store may mount
+        different APIs); webhook deliveries run anywhere."""
+        return timer["kind"] != "api" or timer["api"] in self.sandbox.apis
+
     def due(self, kinds: set[str] | None = None) -> list[tuple[str, dict[str, Any], float]]:
         """(key, timer, now on its clock) of every job due now and not claimed, in time order."""
         real = time.time()
         clocks: dict[tuple[str, str], tuple[float, bool]] = {}
         out = []
         for key, timer in self.sandbox.store.items(TIMERS):
-            if kinds is not None and timer["kind"] not in kinds:
+            if (kinds is not None and timer["kind"] not in kinds) or not self._mine(timer):
                 continue
             claim = timer.get("claim")
             if claim and claim["until"] > real:
@@ -193,6 +198,8 @@ class Scheduler:
         clocks: dict[tuple[str, str], tuple[float, bool]] = {}
         best: float | None = None
         for _, timer in self.sandbox.store.items(TIMERS):
+            if not self._mine(timer):
+                continue
             claim = timer.get("claim")
             if claim and claim["until"] > real:
                 wait = claim["until"] - real  # a runner that died frees it then

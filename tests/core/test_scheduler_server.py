@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from tests.core.test_server import Server
-from tests.reliability.test_crash import workers_of
+from tests.reliability.test_crash import wait_for, workers_of
 from tests.xtnd.test_webhooks import SECRET, Receiver
 
 pytestmark = pytest.mark.slow
@@ -70,15 +70,6 @@ def events(receiver: Receiver) -> list[tuple[str, str, str]]:
     """(orderNumber, trigger, delivery id) of every verified delivery received."""
     return [(p["data"]["orderNumber"], p["trigger"], h["x-sandbox-delivery"])
             for (h, _), p in zip(receiver.received, receiver.verified())]
-
-
-def wait_for(predicate: Any, seconds: float, what: str) -> None:
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_two_hosts_walk_orders_by_themselves_and_deliver_each_webhook_exactly_once(pair, receiver):
