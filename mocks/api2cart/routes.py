@@ -7,17 +7,19 @@ against ``schemas/api2cart/openapi.yaml`` before the handler runs.
 """
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from flask import Blueprint, g, request
+from flask import Blueprint, request
 
 from mocks.api2cart import errors as X
 from mocks.api2cart import models as M
 from mocks.api2cart import seed as S
 from mocks.api2cart import shipping as SH
 from mocks.api2cart import webhooks as W
-from mocks.core.http import body, json_response, sandbox as current_sandbox
+from mocks.core.api import Identity
+from mocks.core.http import body, json_response, principal, sandbox as current_sandbox
 from mocks.core.state import TenantState
 
 PREFIX = "/v1.1/"
@@ -215,8 +217,23 @@ def _credential(request: Any, query: str, header: str) -> str | None:
     return value.strip() if value and value.strip() else None
 
 
-def authenticate(request: Any, sandbox: Any) -> str:
-    from mocks.api2cart import find_account
+@dataclass(frozen=True)
+class Principal:
+    """What authentication found: the account (and its tenant) and, for a store method, the store."""
+
+    account: dict[str, Any]
+    account_tid: str
+    store: dict[str, Any] | None = None
+
+
+def find_account(api_key: str) -> dict[str, Any] | None:
+    for account in S.ACCOUNTS:
+        if hmac.compare_digest(account["api_key"].encode(), api_key.encode()):
+            return account
+    return None
+
+
+def authenticate(request: Any, sandbox: Any) -> Identity:
     name = method_name(request.path)
     api_key = request.headers.get("x-api-key") or request.args.get("api_key")
     if not api_key:
@@ -229,12 +246,9 @@ def authenticate(request: Any, sandbox: Any) -> str:
     if account.get("api_access") is False:
         raise X.A2CError(5)
     account_tid = M.account_tenant_id(account["api_key"])
-    options = sandbox.config.api_options("api2cart")
-    _limit(sandbox, account_tid, options.get("account_request_limit"), 10)
-    g.a2c_account, g.a2c_account_tid, g.a2c_store = account, account_tid, None
     entry = METHODS.get(name)
     if entry is None or entry[1] == "account":
-        return account_tid
+        return Identity(account_tid, Principal(account, account_tid))
     # a store method: x-store-key header first (account.cart.list uses store_key as a filter)
     store_key = _credential(request, "store_key", "x-store-key")
     if store_key is None:
@@ -244,20 +258,8 @@ def authenticate(request: Any, sandbox: Any) -> str:
         raise X.store_access_denied()
     if not store.get("connected", True):
         raise X.A2CError(104, f"Store '{store['url'] or store['cart_id']}' is not connected. Reconnect the bridge.")
-    _limit(sandbox, store["tenant"], options.get("store_request_limit"), 7)
-    g.a2c_store = store
-    return account_tid if entry[1] == "account+store" else store["tenant"]
-
-
-def _limit(sandbox: Any, tenant: str, limit: Any, code: int) -> None:
-    """Optional request limits per sandbox-clock minute (api options ``store_request_limit`` and
-    ``account_request_limit``); over the limit -> return_code 7 (store) or 10 (account)."""
-    if not limit:
-        return
-    minute = int(sandbox.clock.now() // 60)
-    used = sandbox.state("api2cart", tenant).next_id(f"requests@{minute}")
-    if used > int(limit):
-        raise X.A2CError(code)
+    tenant = account_tid if entry[1] == "account+store" else store["tenant"]
+    return Identity(tenant, Principal(account, account_tid, store))
 
 
 # -- the one route ----------------------------------------------------------------------------
@@ -285,8 +287,9 @@ def build() -> Blueprint:
         p = M.Params(params)
         tree = M.parse_response_fields(p.str("response_fields") or "") if "response_fields" in p else None
         sb = current_sandbox()
-        store = g.get("a2c_store")
-        ctx = Ctx(p=p, sandbox=sb, account=g.a2c_account, account_state=sb.state("api2cart", g.a2c_account_tid),
+        who: Principal = principal()
+        store = who.store
+        ctx = Ctx(p=p, sandbox=sb, account=who.account, account_state=sb.state("api2cart", who.account_tid),
                   store=store, state=sb.state("api2cart", store["tenant"]) if store else None, method=name)
         out = handler(ctx)
         result, pagination = out if isinstance(out, tuple) else (out, None)
