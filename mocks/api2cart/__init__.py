@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mocks.api2cart import errors, models, routes, seed
+from mocks.api2cart import auth, errors, models, routes, seed
 from mocks.core.api import Api, Tenant
 from mocks.core.chain.ratelimit import Limit, Rate
 
@@ -35,7 +35,7 @@ def _builtin() -> dict[str, tuple[str, dict[str, Any], dict[str, Any] | None]]:
 BUILTIN = _builtin()
 
 
-find_account = routes.find_account
+find_account = auth.find_account
 
 
 class Api2Cart(Api):
@@ -67,13 +67,13 @@ class Api2Cart(Api):
         return out
 
     def authenticate(self, request, sandbox):
-        return routes.authenticate(request, sandbox)
+        return auth.authenticate(request, sandbox, routes.scope_of)
 
     def rate_limits(self, sandbox, ctx, request) -> list[Limit]:
         """Optional request limits per sandbox-clock minute (api options ``account_request_limit`` and
         ``store_request_limit``); over the limit -> return_code 10 (account) or 7 (store)."""
         who = ctx.principal
-        if not isinstance(who, routes.Principal):
+        if not isinstance(who, auth.Principal):
             return []
         options = sandbox.config.api_options(self.name)
         out = []

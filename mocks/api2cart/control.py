@@ -35,7 +35,7 @@ def _body() -> dict[str, Any]:
 
 def _account(body: dict[str, Any]) -> dict[str, Any]:
     from mocks.api2cart import seed
-    from mocks.api2cart.routes import find_account
+    from mocks.api2cart.auth import find_account
 
     key = body.get("api_key") or seed.ACCOUNTS[0]["api_key"]
     account = find_account(str(key))

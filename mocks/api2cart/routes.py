@@ -1,4 +1,5 @@
-"""``/v1.1/{method}.json``: authenticate, parse, call the model, wrap the result in the envelope.
+"""``/v1.1/{method}.json``: parse, call the model, wrap the result in the envelope (the request chain has
+authenticated the call: ``auth.py``; and charged its rate limits: ``Api2Cart.rate_limits``).
 
 One Flask rule catches every method so that an unknown one gets the vendor's answer
 (return_code 3) rather than a 404 page. Parameters come from the query string, merged with the
@@ -7,7 +8,6 @@ against ``schemas/api2cart/openapi.yaml`` before the handler runs.
 """
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -15,14 +15,12 @@ from flask import Blueprint, request
 
 from mocks.api2cart import errors as X
 from mocks.api2cart import models as M
-from mocks.api2cart import seed as S
 from mocks.api2cart import shipping as SH
 from mocks.api2cart import webhooks as W
-from mocks.core.api import Identity
+from mocks.api2cart.auth import Principal
 from mocks.core.http import body, json_response, principal, sandbox as current_sandbox
 from mocks.core.state import TenantState
 
-PREFIX = "/v1.1/"
 #: query parameters the official document types as arrays (``?order_status_ids=a&order_status_ids=b``)
 ARRAY_PARAMS = {"order_status_ids", "financial_status_ids", "product_attributes", "hybris_websites"}
 
@@ -202,64 +200,10 @@ def cart_add_descriptions() -> dict[str, str]:
     return _DESCRIPTIONS
 
 
-# -- authentication ---------------------------------------------------------------------------
-def method_name(path: str) -> str:
-    """``/api2cart/v1.1/product.list.json`` -> ``product.list`` ('' when the path names none)."""
-    idx = path.find(PREFIX)
-    if idx < 0:
-        return ""
-    name = path[idx + len(PREFIX):]
-    return name[:-5] if name.endswith(".json") else ""
-
-
-def _credential(request: Any, query: str, header: str) -> str | None:
-    value = request.headers.get(header) or request.args.get(query)
-    return value.strip() if value and value.strip() else None
-
-
-@dataclass(frozen=True)
-class Principal:
-    """What authentication found: the account (and its tenant) and, for a store method, the store."""
-
-    account: dict[str, Any]
-    account_tid: str
-    store: dict[str, Any] | None = None
-
-
-def find_account(api_key: str) -> dict[str, Any] | None:
-    for account in S.ACCOUNTS:
-        if hmac.compare_digest(account["api_key"].encode(), api_key.encode()):
-            return account
-    return None
-
-
-def authenticate(request: Any, sandbox: Any) -> Identity:
-    name = method_name(request.path)
-    api_key = request.headers.get("x-api-key") or request.args.get("api_key")
-    if not api_key:
-        raise X.A2CError(2, "Incorrect API Key. Parameter 'api_key' is not specified")
-    account = find_account(api_key.strip())
-    if account is None:
-        raise X.incorrect_api_key()
-    if account.get("disabled"):
-        raise X.A2CError(6)
-    if account.get("api_access") is False:
-        raise X.A2CError(5)
-    account_tid = M.account_tenant_id(account["api_key"])
+def scope_of(name: str) -> str | None:
+    """The scope of an API method ("store", "account", "account+store"), None for an unknown one."""
     entry = METHODS.get(name)
-    if entry is None or entry[1] == "account":
-        return Identity(account_tid, Principal(account, account_tid))
-    # a store method: x-store-key header first (account.cart.list uses store_key as a filter)
-    store_key = _credential(request, "store_key", "x-store-key")
-    if store_key is None:
-        raise X.A2CError(4, "Store access denied. Parameter 'store_key' is not specified")
-    store = M.Account(sandbox.state("api2cart", account_tid)).by_key(store_key)
-    if store is None:
-        raise X.store_access_denied()
-    if not store.get("connected", True):
-        raise X.A2CError(104, f"Store '{store['url'] or store['cart_id']}' is not connected. Reconnect the bridge.")
-    tenant = account_tid if entry[1] == "account+store" else store["tenant"]
-    return Identity(tenant, Principal(account, account_tid, store))
+    return entry[1] if entry is not None else None
 
 
 # -- the one route ----------------------------------------------------------------------------
