@@ -47,7 +47,7 @@ class PrintXpand(Api):
                 "token_access_url": f"{self.prefix}/oauth/token/access",
                 "consumers": [{**c.as_credentials(), "tenant": c.tenant} for c in consumers]}
 
-    # -- scenario hooks (mocks.core.faults) -------------------------------------------------------
+    # -- scenario hooks (mocks.core.scenarios.engine) ---------------------
     def expire_credentials(self, sandbox, tenant, request) -> Any:
         """``expire_token``: revoke the access token this request used (Magento: "Access token has
         been revoked"); ``POST /__sandbox/reset`` brings a seeded token back."""
@@ -60,8 +60,8 @@ class PrintXpand(Api):
         return {"revoked": "access_token", "consumer_id": consumer.id}
 
     def item_failures(self, sandbox, tenant, spec) -> Any:
-        """``item_failures``: the routes read the spec from ``g.item_failures`` and hand it to the
-        model, which fails the chosen items in their own results (see models.injected_failure)."""
+        """``item_failures``: the routes hand ``http.item_failures()`` to the model, which fails the
+        chosen items in their own results (see models.injected_failure)."""
         return {"spec": spec} if isinstance(spec, dict) else None
 
 
