@@ -16,7 +16,7 @@ from flask import Blueprint, Response, request
 from mocks.core import errors as E
 from mocks.core.http import body, contract, json_response, sandbox, state, tenant
 from mocks.xtnd import errors as X
-from mocks.xtnd.events import emitter
+from mocks.xtnd.webhooks import emitter
 from mocks.xtnd.models import Availability, Customers, Orders, Prices, Products, Webhooks, paged
 
 Handler = Callable[..., Response]

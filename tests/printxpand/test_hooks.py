@@ -9,7 +9,7 @@ from mocks.core import errors as E
 from mocks.core.chain.context import current
 from mocks.core.scenarios.item_failures import ItemFailures
 from mocks.printxpand import API
-from mocks.printxpand.models import Products
+from mocks.printxpand.models.products import Products
 from tests.printxpand.conftest import items, oauth1, prepare, send
 
 
