@@ -15,6 +15,7 @@ free loopback port from a thread, with the pytest plugin's ``LiveServer``; it an
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -39,6 +40,17 @@ def response_violations(app: Any) -> list[dict[str, Any]]:
 def assert_no_response_violations(app: Any) -> None:
     bad = response_violations(app)
     assert not bad, f"the sandbox sent responses that break its own schema: {bad}"
+
+
+@functools.lru_cache(maxsize=None)
+def validate_openapi_document(api: str) -> None:
+    """openapi-spec-validator on the API's bundled document (raises if it is invalid). It takes
+    seconds per document; a document that passed is not validated again in the same session."""
+    from openapi_spec_validator import validate
+
+    from mocks.core.contracts import load_document
+
+    validate(load_document(api))
 
 
 def make_app(**config: Any) -> Any:
