@@ -38,7 +38,7 @@ from contract_tests.conftest import (
     stateful_settings,
 )
 from mocks.printxpand.contract import ANYTHING_ELSE
-from mocks.printxpand.oauth import DEMO_CONSUMERS
+from mocks.printxpand.auth import DEMO_CONSUMERS
 from tests.conftest import response_violations
 
 APP = contract_app("printxpand")

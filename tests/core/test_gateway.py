@@ -61,7 +61,7 @@ def test_openapi_document_is_served_self_contained(client):
 
 
 def test_openapi_documents_validate():
-    from mocks.app import installed_apis
+    from mocks.registry import installed as installed_apis
     from tests.conftest import validate_openapi_document
 
     for api in installed_apis():
