@@ -37,8 +37,8 @@ from contract_tests.conftest import (
     stateful,
     stateful_settings,
 )
-from mocks.printxpand.contract import ANYTHING_ELSE
 from mocks.printxpand.auth import DEMO_CONSUMERS
+from mocks.printxpand.contract import ANYTHING_ELSE
 from tests.conftest import response_violations
 
 APP = contract_app("printxpand")

@@ -14,7 +14,7 @@ import pytest
 from mocks.api2cart import seed as a2c_seed
 from mocks.core import webhooks
 from mocks.core.api import Tenant
-from mocks.printxpand.oauth import DEMO_CONSUMERS
+from mocks.printxpand.auth import DEMO_CONSUMERS
 from tests.conftest import AppPool, make_app
 
 S2S_OPTIONS = {"stock2shop": {"products": 12, "orders": 6, "customers": 4}}
