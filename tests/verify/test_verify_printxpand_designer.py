@@ -1,30 +1,12 @@
 """`commerce-sandbox verify printxpand-designer` against a correct and a buggy designer endpoint."""
 from __future__ import annotations
 
-import threading
 import xml.etree.ElementTree as ET
 from typing import Any
 
-import pytest
 from flask import Flask, Response, jsonify, request
-from werkzeug.serving import make_server
 
 from mocks.cli import main
-
-
-@pytest.fixture
-def serve():
-    servers = []
-
-    def start(app: Flask) -> str:
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_port}"
-
-    yield start
-    for s in servers:
-        s.shutdown()
 
 
 def correct_endpoint(saved: dict[str, Any]) -> Flask:

@@ -5,14 +5,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 import xml.etree.ElementTree as ET
 
-import pytest
 from flask import Flask, request
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
-from werkzeug.serving import make_server
 
 from mocks.cli import main
 from mocks.core.contracts import load_schema_files
@@ -20,21 +17,6 @@ from mocks.verify import xtnd_webhooks
 from mocks.xtnd.models.subscriptions import TRIGGERS
 
 SECRET = "receiver-secret-0123456789"
-
-
-@pytest.fixture
-def serve():
-    servers = []
-
-    def start(app):
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_port}"
-
-    yield start
-    for s in servers:
-        s.shutdown()
 
 
 def correct_receiver(seen: list) -> Flask:
