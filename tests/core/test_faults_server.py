@@ -212,11 +212,11 @@ def test_record_then_replay_over_http(server, tmp_path, capsys):
     assert cli.main(["record", "--base-url", server, "-o", str(har), "--format", "har"]) == 0
     assert len(json.loads(har.read_text())["log"]["entries"]) == 9
     capsys.readouterr()
-    assert cli.main(["replay", str(path), "--target", server]) == 0, capsys.readouterr().out
+    assert cli.main(["replay", str(path), "--target", server, "--reset"]) == 0, capsys.readouterr().out
     assert "no differences" in capsys.readouterr().out
     data["requests"][0]["status"] = 299
     path.write_text(json.dumps(data))
-    assert cli.main(["replay", str(path), "--target", server, "--quiet"]) == 1
+    assert cli.main(["replay", str(path), "--target", server, "--reset", "--quiet"]) == 1
     out = capsys.readouterr().out
     assert re.search(r"DIFF #\d+ GET /click2sync/api/product: status 299 != (200|503)", out), out
     assert "replayed 9 requests: 1 with differences" in out
