@@ -62,12 +62,17 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
+def _summary() -> str:
+    text = (__doc__ or "").splitlines()[0].split(": ", 1)[-1]
+    return text[:1].upper() + text[1:]
+
+
 def _env_token() -> str | None:
     return os.environ.get("SANDBOX_ADMIN_TOKEN")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = Parser(prog="commerce-sandbox", description=__doc__.splitlines()[0].split(": ", 1)[1].capitalize(),
+    parser = Parser(prog="commerce-sandbox", description=_summary(),
                     epilog="Exit codes: 0 success, 1 violations or differences found, 2 could not run. "
                            "`commerce-sandbox COMMAND --help` for each command.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}",
