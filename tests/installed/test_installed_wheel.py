@@ -205,6 +205,7 @@ def test_console_and_scenarios(installed: Installed, server: tuple[str, Process]
 def test_record_and_replay(installed: Installed, server: tuple[str, Process]) -> None:
     """README "QA": export a session, replay it; replay leaves the target as it is unless --reset."""
     base, _ = server
+    assert requests.post(base + "/__sandbox/reset", json={}, timeout=30).status_code == 200  # a clean journal
     for offset in (0, 20):
         requests.get(base + "/click2sync/api/product", params={"offset": offset},
                      headers={"C2SKey": "c2s-demo-key"}, timeout=10)
@@ -260,7 +261,7 @@ def test_verify_exit_codes_and_junit(installed: Installed, storefronts: Any) -> 
                            check=1)
     cases = list(ET.parse(junit).getroot().iter("testcase"))
     failed = [c for c in cases if c.find("failure") is not None]
-    assert len(failed) >= 5 and all(len(c.findall("failure")) == 1 for c in cases), result.stdout
+    assert len(failed) >= 5 and all(len(c.findall("failure")) <= 1 for c in cases), result.stdout
     assert len({c.get("name") for c in cases}) == len(cases)
     result = installed.cli("verify", "click2sync", "--base-url", f"http://127.0.0.1:{free_port()}", "--key", KEY,
                            check=2)
