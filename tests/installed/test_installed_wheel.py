@@ -200,6 +200,17 @@ def test_console_and_scenarios(installed: Installed, server: tuple[str, Process]
     result = installed.cli("scenarios", "--scenarios-dir", str(mine), "list")
     assert "my own flaky" in result.stdout and "replaces scenarios/flaky-5xx.yaml" in result.stderr
     assert installed.cli("scenarios", "validate", str(mine / "flaky.yaml")).stdout.startswith("ok")
+    port = free_port()
+    other = installed.start(str(installed.bin / "commerce-sandbox"), "serve", "--port", str(port), "--state", "memory",
+                            "--scenarios-dir", str(mine), "--scenario", "flaky-5xx", name="serve-mine",
+                            ready=f"http://127.0.0.1:{port}/__sandbox/health")
+    try:
+        r = requests.get(f"http://127.0.0.1:{port}/click2sync/api/product?offset=0", timeout=10,
+                         headers={"C2SKey": "c2s-demo-key"})
+        assert r.status_code == 503  # the user's flaky-5xx (always 503), not the built-in one
+        assert "replaces scenarios/flaky-5xx.yaml" in other.output()
+    finally:
+        other.stop()
 
 
 def test_record_and_replay(installed: Installed, server: tuple[str, Process]) -> None:
