@@ -100,6 +100,29 @@ def test_timeout_is_a_read_timeout(server):
     assert time.perf_counter() - started < 2.5
 
 
+def journal_entry(server, fault):
+    """The newest journal entry of a request with this fault (written once the server let it go)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        rows = requests.get(server + "/__sandbox/requests", params={"path": "/click2sync/api/product"},
+                            timeout=5).json()["requests"]
+        found = [e for e in rows if e["request"]["headers"].get("X-Fault") == fault]
+        if found:
+            return found[0]
+        time.sleep(0.2)
+    raise AssertionError(f"no journal entry for X-Fault: {fault}")
+
+
+def test_the_journal_records_how_long_a_held_request_really_took(server):
+    with pytest.raises(requests.ReadTimeout):
+        get(server, "timeout", timeout=1)  # the client gives up after 1 s; the server holds it 3 s
+    entry = journal_entry(server, "timeout")
+    assert entry["status"] is None and entry["fault"]["no_answer"] == "timeout"
+    assert entry["duration_ms"] >= 3000
+    get(server, "dribble").json()  # the body streamed over 1.2 s
+    assert journal_entry(server, "dribble")["duration_ms"] >= 1000
+
+
 def test_close_without_answer(server):
     with pytest.raises(requests.ConnectionError):
         get(server, "close")
