@@ -58,7 +58,8 @@ def add_arguments(parser: Any, target: str | None = None) -> None:
         parser.add_argument("--consumer-secret", help="PrintXpand OAuth 1.0a consumer secret")
         parser.add_argument("--token", dest="oauth_token", help="PrintXpand OAuth 1.0a access token")
         parser.add_argument("--token-secret", help="PrintXpand OAuth 1.0a access token secret")
-        parser.add_argument("--signature-method", default="HMAC-SHA1", choices=["HMAC-SHA1", "HMAC-SHA256"])
+        parser.add_argument("--signature-method", default="HMAC-SHA1", choices=["HMAC-SHA1", "HMAC-SHA256"],
+                            help="PrintXpand OAuth 1.0a signature method")
     if target in (None, "api2cart"):
         parser.add_argument("--api-key", help="API2Cart account API key")
         parser.add_argument("--store-key", help="API2Cart store key")
