@@ -70,9 +70,9 @@ class Installed:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:  # waits for a process to listen, not for a behaviour
             try:
-                requests.get(ready, timeout=2)
+                requests.get(ready, timeout=10)
                 return handle
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not listening yet, or a worker still booting
                 if proc.poll() is not None:
                     break
                 time.sleep(0.1)
