@@ -17,8 +17,8 @@ class PrintXpand(Api):
 
     def control_blueprint(self):
         """``/__sandbox/printxpand/designer-callback``: the sandbox makes PrintXpand's designer call."""
-        from mocks.printxpand import designer
-        return designer.build()
+        from mocks.printxpand import control
+        return control.build()
 
     def error_body(self, error):
         return errors.error_body(error)
@@ -60,8 +60,8 @@ class PrintXpand(Api):
         return {"revoked": "access_token", "consumer_id": consumer.id}
 
     def item_failures(self, sandbox, tenant, spec) -> Any:
-        """``item_failures``: the routes read the spec from ``g.item_failures`` and hand it to the
-        model, which fails the chosen items in their own results (see models.injected_failure)."""
+        """``item_failures``: the routes hand ``http.item_failures()`` to the model, which fails the
+        chosen items in their own results (see models.injected_failure)."""
         return {"spec": spec} if isinstance(spec, dict) else None
 
 

@@ -134,7 +134,8 @@ def a2c_rejected(*codes: int) -> Callable[[Any], None]:
 
 
 def a2c_needs_store(path: str) -> bool:
-    from mocks.api2cart.routes import METHODS, method_name
+    from mocks.api2cart.auth import method_name
+    from mocks.api2cart.routes import METHODS
     entry = METHODS.get(method_name(path))
     return entry is not None and entry[1] != "account"
 

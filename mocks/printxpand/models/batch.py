@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from mocks.core.scenarios.item_failures import ItemFailures
 from mocks.printxpand import errors as X
 
 Json = Any
@@ -49,24 +50,18 @@ def envelope(results: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
     return [{"response": results}], 400 if 400 in codes else 404
 
 
-def injected_failure(index: int, item_id: Any, spec: dict[str, Any] | None) -> tuple[int, str] | None:
-    """(code, message) when a scenario's ``item_failures`` spec fails the ``index``-th item (1-based).
-
-    ``spec``: ``every: n`` (items n, 2n, ...), ``first: n``, ``indices: [..]`` (1-based) and/or
-    ``ids: [..]``; ``code`` (default 400) and ``message``. A failed item is not written.
-    """
-    if not spec:
+def injected_failure(index: int, item_id: Any, spec: Any) -> tuple[int, str] | None:
+    """(code, message) when a scenario's ``item_failures`` (mocks.core.scenarios.item_failures)
+    fails the ``index``-th item (1-based); code 400 and "Could not save the item." by default."""
+    failures = ItemFailures.from_spec(spec)
+    failure = failures.failure(index, item_id, code=400, message="Could not save the item.") if failures else None
+    if failure is None:
         return None
     try:
-        every, first = int(spec.get("every") or 0), int(spec.get("first") or 0)
-        hit = (every > 0 and index % every == 0) or index <= first \
-            or index in list(spec.get("indices") or []) or str(item_id) in {str(i) for i in spec.get("ids") or []}
-        code = int(spec.get("code", 400))
+        code = int(failure.code)
     except (TypeError, ValueError):
-        return None
-    if not hit:
-        return None
-    return (code if 100 <= code <= 599 else 400), str(spec.get("message") or "Could not save the item.")
+        code = 400
+    return (code if 100 <= code <= 599 else 400), failure.message
 
 
 def run_batch(items: list[tuple[Any, Callable[[], tuple[int, str]]]],
