@@ -79,20 +79,20 @@ def test_read_only_sends_nothing_but_get(live, capsys):
 def test_read_only_on_an_api_without_reads_cannot_run(capsys):
     code = main(["verify", "printxpand", "--base-url", "http://127.0.0.1:9", "--bearer", "t", "--read-only"])
     assert code == 2
-    assert "no operation left" in capsys.readouterr().out
+    assert "no operation left" in capsys.readouterr().err
 
 
 def test_refused_credentials_cannot_run(live, capsys):
     _, base = live
     code = main(["verify", "xtnd", "--base-url", f"{base}/xtnd", "--api-key", "not-a-key", "--max-examples", "0"])
     assert code == 2
-    assert "credentials were refused" in capsys.readouterr().out
+    assert "credentials were refused" in capsys.readouterr().err
 
 
 def test_missing_credentials_cannot_run(capsys):
     code = main(["verify", "stock2shop", "--base-url", "http://127.0.0.1:9", "--max-examples", "0"])
     assert code == 2
-    assert "--username and --password" in capsys.readouterr().out
+    assert "--username and --password" in capsys.readouterr().err
 
 
 def test_unreachable_target_exits_2(capsys):
