@@ -25,6 +25,7 @@ from typing import Any
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from mocks.core import edge
 from mocks.core import errors as E
 from mocks.core import journal as J
 from mocks.core.api import Api, public
@@ -139,12 +140,13 @@ class Gateway:
             return []
         if ctype not in op.body_types:
             json_declared = any(t.endswith("json") for t in op.body_types)
-            if not (json_declared and ctype in ("", "text/plain")):  # lenient like most JSON APIs
+            if not (json_declared and ctype in g.api.lenient_json_types):  # lenient like most JSON APIs
                 raise E.UnsupportedMediaType(
                     f"Content-Type {ctype or '(none)'} is not supported; use {', '.join(op.body_types)}")
             ctype = next(t for t in op.body_types if t.endswith("json"))
         if ctype.endswith("json"):
             g.body = parse_json(raw)
+            edge.check_text(g.body, g.api.bulk_items)  # text the store cannot hold: 400 naming the field
             validator = op.body_types[ctype]
             return contract.validate_body(validator, g.body) if validator is not None else []
         if ctype in ("application/x-www-form-urlencoded", "multipart/form-data"):
@@ -173,7 +175,7 @@ class Gateway:
         op = g.get("operation")
         if op is None:
             op = self.contracts[api.name].match(request.method, g.get("subpath", request.path))
-        if op is None or g.get("fault_injected"):
+        if op is None or g.get("fault_injected") or g.get("edge_refused"):  # (refused before the operation)
             return
         documented, validator = op.response_validator(response.status_code, response.mimetype or "")
         problems: list[dict[str, str]] = []
@@ -326,10 +328,7 @@ def control_error_body(error: E.SandboxError) -> tuple[Any, int, dict[str, str]]
 
 def parse_json(raw: bytes) -> Any:
     """Strict JSON: UTF-8 only, no NaN/Infinity, no duplicate keys, bounded nesting."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise E.MalformedBody(f"The request body is not valid UTF-8 (byte {exc.start})") from None
+    text = edge.decode_json_text(raw)  # bytes that are not UTF-8: a 400 naming the field (edge.check_text)
 
     def reject_constant(name: str) -> Any:
         raise E.MalformedBody(f"The request body contains {name}, which is not valid JSON")

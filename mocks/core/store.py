@@ -764,7 +764,7 @@ class RedisStore(Store):
     kind = "redis"
 
     _UPDATE_RETRIES = 1000
-    LOCK_MS = 30_000        # a lock whose holder died frees itself after this long
+    LOCK_MS = 5_000         # a lock whose holder died (kill -9) frees itself after this long
     LOCK_WAIT = 60.0        # a writer waits at most this long for the lock
     _UNLOCK = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
 
@@ -850,6 +850,11 @@ class RedisStore(Store):
             news = sum(sum(1 for raw in pending.values() if raw is not None) for pending in tx.overlay.values())
             seq = self.r.incrby(self._k("oseq"), news) - news if news else 0
             pipe = self.r.pipeline(transaction=True)
+            pipe.watch(self._k("lock"))  # a lock that expired meanwhile is another writer's now: fail, not mix
+            if pipe.get(self._k("lock")) != tx.token:
+                pipe.reset()
+                raise RuntimeError("the redis write lock expired before the transaction committed")
+            pipe.multi()
             for n in names:
                 pipe.delete(self._k("d", n), self._k("o", n))
                 pipe.incr(self._k("v", n))
