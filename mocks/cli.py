@@ -39,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--workers", type=int, default=2)
     serve.add_argument("--threads", type=int, default=8)
+    serve.add_argument("--header-timeout", type=float, default=10.0, metavar="SECONDS",
+                       help="close a connection whose request headers are not complete after this long")
     serve.add_argument("--state", default="sqlite",
                        help="memory | sqlite (./.sandbox/state.db) | sqlite:///path.db | redis://host:port/db")
     serve.add_argument("--seed", type=int, default=1)
@@ -333,6 +335,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from gunicorn.app.base import BaseApplication
 
     from mocks.app import create_app
+    from mocks.core.edgeworker import gunicorn_settings
 
     config = config_from_args(args)
     # Seed once in the master so that workers sharing the store never race to seed it.
@@ -357,7 +360,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 "bind": f"{args.host}:{args.port}",
                 "workers": args.workers,
                 "threads": args.threads,
-                "worker_class": "gthread",
+                **gunicorn_settings(args.header_timeout),  # gthread, heads read before the pool
                 "timeout": 120,
                 "graceful_timeout": 5,
                 "keepalive": 5,
