@@ -239,7 +239,9 @@ def install(app: Any, sandbox: Any) -> None:
         if refused is not None:
             g.edge_refused = True
             raise refused
-        if request.method == "OPTIONS" and request.url_rule is not None and gateway.locate() is not None:
+        rule = request.url_rule
+        if request.method == "OPTIONS" and getattr(rule, "provide_automatic_options", False) \
+                and gateway.locate() is not None:  # (an API that answers OPTIONS itself keeps its answer)
             response = app.make_default_options_response()
             response.status_code = 204
             response.set_data(b"")
