@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
+from mocks.core.edge import text_problem
 from mocks.core.state import TenantState
 from mocks.printxpand import errors as X
 
@@ -124,11 +125,17 @@ def injected_failure(index: int, item_id: Any, spec: dict[str, Any] | None) -> t
     return (code if 100 <= code <= 599 else 400), str(spec.get("message") or "Could not save the item.")
 
 
-def run_batch(items: list[tuple[Any, Callable[[], tuple[int, str]]]],
+def run_batch(items: list[tuple[Any, Callable[[], tuple[int, str]], Any]],
               failures: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], int]:
+    """Each (id, step, item as sent): one result per item. Text the store cannot hold fails its
+    own item with 400 (the edge left the items' text to the batch, ``Api.bulk_items``)."""
     results = []
-    for index, (item_id, step) in enumerate(items, start=1):
+    for index, (item_id, step, sent) in enumerate(items, start=1):
         try:
+            bad = text_problem(sent)
+            if bad is not None:
+                item_id = _MISSING if text_problem(item_id) else item_id
+                raise ItemError(400, f"Invalid value at {bad['pointer'] or '/'}: the text {bad['reason']}.")
             injected = injected_failure(index, item_id, failures)
             if injected is not None:
                 raise ItemError(*injected)
@@ -403,7 +410,7 @@ class Customers:
         return 200, CUSTOMER_CREATED
 
     def create(self, body: Json, failures: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], int]:
-        return run_batch([(item.get("id") if isinstance(item, dict) else None, lambda item=item: self.save_one(item))
+        return run_batch([(item.get("id") if isinstance(item, dict) else None, lambda item=item: self.save_one(item), item)
                           for _, item in entries(body, "customer")], failures)
 
 
@@ -479,11 +486,11 @@ class Categories:
         return 200, CATEGORY_DELETED
 
     def create(self, body: Json, failures: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], int]:
-        return run_batch([(item.get("id") if isinstance(item, dict) else None, lambda item=item: self.save_one(item))
+        return run_batch([(item.get("id") if isinstance(item, dict) else None, lambda item=item: self.save_one(item), item)
                           for _, item in entries(body, "category")], failures)
 
     def delete(self, body: Json, failures: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], int]:
-        return run_batch([(raw, lambda raw=raw: self.delete_one(raw)) for raw in id_list(body, "category")], failures)
+        return run_batch([(raw, lambda raw=raw: self.delete_one(raw), raw) for raw in id_list(body, "category")], failures)
 
 
 # -- products ---------------------------------------------------------------------------------
@@ -601,11 +608,11 @@ class Products:
         return 200, PRODUCT_DELETED
 
     def create(self, body: Json, failures: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], int]:
-        return run_batch([(item.get("id") if isinstance(item, dict) else None, lambda item=item: self.save_one(item))
+        return run_batch([(item.get("id") if isinstance(item, dict) else None, lambda item=item: self.save_one(item), item)
                           for _, item in entries(body, "product")], failures)
 
     def delete(self, body: Json, failures: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], int]:
-        return run_batch([(raw, lambda raw=raw: self.delete_one(raw)) for raw in id_list(body, "product")], failures)
+        return run_batch([(raw, lambda raw=raw: self.delete_one(raw), raw) for raw in id_list(body, "product")], failures)
 
 
 # -- orders -----------------------------------------------------------------------------------
@@ -675,4 +682,4 @@ class Orders:
 
     def create(self, body: Json, failures: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], int]:
         return run_batch([(item.get("order_id") if isinstance(item, dict) else None,
-                           lambda item=item: self.save_one(item)) for _, item in entries(body, "order")], failures)
+                           lambda item=item: self.save_one(item), item) for _, item in entries(body, "order")], failures)
