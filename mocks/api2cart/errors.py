@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from mocks.core import errors as E
+from mocks.core.edge import is_ascii_digits
 
 #: return_code -> the vendor's message for it (the default ``return_message``)
 RETURN_CODES: dict[int, str] = {
@@ -120,7 +121,7 @@ _TYPE_WORDS = {"integer": "integer", "number": "decimal", "boolean": "boolean", 
 
 
 def _param_name(pointer: str) -> str:
-    parts = [p for p in pointer.split("/") if p and not p.isdigit()]
+    parts = [p for p in pointer.split("/") if p and not is_ascii_digits(p)]
     if parts and parts[0] in ("query", "header", "path", "body"):
         parts = parts[1:]
     return parts[-1] if parts else "body"

@@ -55,6 +55,28 @@ def is_ascii_digits(text: Any) -> bool:
     return isinstance(text, str) and text.isascii() and text.isdigit()
 
 
+_FLOAT_MAX = 1.7976931348623157e308
+
+
+def finite_float(text: str) -> float:
+    """``json.loads``' ``parse_float``: a number beyond the range of a double is refused (Python
+    would read ``1e400`` as infinity, which JSON cannot even write back)."""
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise E.MalformedBody(f"The request body holds the number {text[:40]}, beyond the range of a double")
+    return value
+
+
+def bounded_int(text: str) -> int:
+    """``json.loads``' ``parse_int``: a whole number beyond the range of a double is refused."""
+    if len(text.lstrip("-")) > 308:
+        value = int(text)
+        if abs(value) > _FLOAT_MAX:
+            raise E.MalformedBody(f"The request body holds the number {text[:40]}..., beyond the range of a double")
+        return value
+    return int(text)
+
+
 # -- text --------------------------------------------------------------------------------------
 _BAD_TEXT = re.compile("[\ud800-\udfff\x00]")
 

@@ -226,7 +226,7 @@ class Gateway:
         req_body = ""
         length = req.content_length
         if length and length <= J.BODY_LIMIT * 4:
-            req_body = J.redact_text(req.get_data(cache=True).decode("utf-8", "replace"), extra)
+            req_body = edge.scrub(J.redact_text(req.get_data(cache=True).decode("utf-8", "replace"), extra))
         resp_body = ""
         cut = J.BODY_LIMIT * 4  # decode only what the journal can keep (a UTF-8 char is at most 4 bytes)
         journal_body = ctx.get("journal_body")
@@ -345,7 +345,8 @@ def parse_json(raw: bytes) -> Any:
     if depth > 64:
         raise E.MalformedBody(f"The request body is nested {depth} levels deep (at most 64)")
     try:
-        return json.loads(text, parse_constant=reject_constant, object_pairs_hook=no_duplicates)
+        return json.loads(text, parse_constant=reject_constant, object_pairs_hook=no_duplicates,
+                          parse_float=edge.finite_float, parse_int=edge.bounded_int)
     except E.MalformedBody:
         raise
     except (ValueError, RecursionError) as exc:

@@ -8,6 +8,7 @@ from typing import Any, Callable, Iterable
 
 from mocks.api2cart import errors as X
 from mocks.api2cart.models.params import Params, parse_date
+from mocks.core.edge import is_ascii_digits
 
 MAX_COUNT = 250
 
@@ -56,7 +57,7 @@ def page(items: list[dict[str, Any]], start: int, count: int) -> tuple[list[dict
 
 def id_key(item: dict[str, Any], field: str = "id") -> tuple[int, str]:
     value = str(item.get(field, ""))
-    return (int(value), value) if value.isdigit() else (1 << 62, value)
+    return (int(value), value) if is_ascii_digits(value) else (1 << 62, value)
 
 
 def sort_items(items: list[dict[str, Any]], p: Params, default: str, allowed: dict[str, Callable[[dict], Any]]) -> list[dict[str, Any]]:

@@ -69,7 +69,7 @@ class Params:
             raise X.invalid(name, "unsigned integer" if unsigned else "integer")
         if isinstance(value, int):
             out = value
-        elif isinstance(value, str) and re.fullmatch(r"[+-]?\d+", value.strip()):
+        elif isinstance(value, str) and re.fullmatch(r"[+-]?\d+", value.strip(), re.ASCII):
             out = int(value)
         else:
             raise X.invalid(name, "unsigned integer" if unsigned else "integer")

@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from flask import Request, g
 
-_PATH_TOKEN = re.compile(r"\.([A-Za-z_][\w-]*)|\[(-?\d+|\*)\]|\['([^']*)'\]|\[\"([^\"]*)\"\]|\.\*")
+_PATH_TOKEN = re.compile(r"\.([A-Za-z_][\w-]*)|\[(-?\d+|\*)\]|\['([^']*)'\]|\[\"([^\"]*)\"\]|\.\*", re.ASCII)
 
 
 def parse_path(expr: str) -> list[Any]:
