@@ -164,7 +164,8 @@ def from_error(error: E.SandboxError) -> A2CError:
         return A2CError(error.code, error.message if error.message != type(error).default_message else None)
     if error.kind == "not_found":
         return unknown_method("")
-    if error.kind in ("malformed_body", "payload_too_large", "unsupported_media_type", "bad_request"):
+    if error.kind in ("malformed_body", "payload_too_large", "unsupported_media_type", "bad_request",
+                      "uri_too_long", "headers_too_large", "request_timeout"):  # refused at the edge
         return A2CError(109, f"Incorrect parameters. {error.message}")
     code = STATUS_CODES.get(error.status) if error.status >= 500 else None
     return A2CError(code or KIND_CODES.get(error.kind, 9))
