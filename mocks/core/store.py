@@ -1013,7 +1013,10 @@ class RedisStore(Store):
         names = {n for n in self.r.smembers(self._k("namespaces")) if n.startswith(prefix)}
         if tx is not None and tx.dirty:
             names |= {n for n in tx.overlay if n.startswith(prefix)}
-            return sorted(n for n in names if self._items_uncached(n))
+
+            def changed(n: str) -> bool:
+                return n in tx.overlay or any(n.startswith(p) for p in tx.clears)
+            return sorted(n for n in names if (self._items_uncached(n) if changed(n) else self.r.exists(self._k("d", n))))
         return sorted(n for n in names if self.r.exists(self._k("d", n)))
 
     def clear(self, prefix: str) -> None:

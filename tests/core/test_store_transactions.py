@@ -50,6 +50,7 @@ def test_commit_applies_every_write_and_reads_see_own_writes(store):
         assert store.get("a/t/p", "1") is None and store.lookup("a/t/p", "1") is None
         assert not store.add("a/t/p", "2", {"n": 0})
         assert store.add("a/t/o", "x", {"o": 1})
+        assert store.namespaces("a/t/") == ["a/t/__sequences__", "a/t/o", "a/t/p"]
         store.update("a/t/p", "2", lambda old: {**old, "m": True})
         assert store.count("a/t/p") == 3
     assert [k for k, _ in store.items("a/t/p")] == ["2", "3", "4"]
@@ -72,6 +73,7 @@ def test_an_error_rolls_back_every_write_of_the_block(store):
             assert store.count("a/t/p") == 3
             1 / 0
     assert snapshot(store) == before
+    assert store.namespaces("a/t/") == ["a/t/__sequences__", "a/t/p"]
     assert [k for k, _ in store.items("a/t/p")] == ["1", "2", "3"]  # a deleted key is back in its place
     assert store.get("a/t/new", "k") is None
     # the caches do not remember what was rolled back: a later write reads right
