@@ -248,8 +248,10 @@ class EdgeMiddleware:
 def install(app: Any, sandbox: Any) -> None:
     """Put the edge in front of ``app``: size limits, the refusal hook, 405/OPTIONS, and one
     store transaction around every API route."""
-    from flask import Response, g, request
+    from flask import Response, request
     from werkzeug.exceptions import MethodNotAllowed
+
+    from mocks.core.chain.context import current, peek
 
     gateway = app.extensions["gateway"]
     cfg = sandbox.config
@@ -259,7 +261,7 @@ def install(app: Any, sandbox: Any) -> None:
     def refuse() -> Response | None:
         refused = request.environ.get(REFUSED)
         if refused is not None:
-            g.edge_refused = True
+            current().edge_refused = True
             raise refused
         rule = request.url_rule
         if request.method == "OPTIONS" and getattr(rule, "provide_automatic_options", False) \
@@ -290,7 +292,8 @@ def install(app: Any, sandbox: Any) -> None:
     dispatch = app.dispatch_request
 
     def dispatch_in_transaction() -> Any:
-        if g.get("api") is None:  # the control plane, the console: not an API's request
+        ctx = peek()
+        if ctx is None or ctx.api is None:  # the control plane, the console: not an API's request
             return dispatch()
         with store.transaction():
             return dispatch()
