@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import io
 import re
+import urllib.parse
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
@@ -146,6 +147,18 @@ def check_text(body: Any, skip: re.Pattern[str] | None = None) -> None:
     if problems:
         first = problems[0]
         raise E.ValidationFailed(f"{first['pointer']}: {first['reason']}", errors=problems)
+
+
+def check_query(query_string: str) -> None:
+    """The same for query parameters: percent-encoded bytes that are not UTF-8 (which a WSGI
+    server would silently turn into U+FFFD), encoded surrogates, NUL: the API's 400 naming them."""
+    if "%" not in query_string:
+        return
+    pairs = urllib.parse.parse_qsl(query_string, keep_blank_values=True, encoding="utf-8", errors="surrogateescape")
+    problems = [{"pointer": f"/query/{_pointer_part(name)}", "reason": _reason(value if _BAD_TEXT.search(value) else name)}
+                for name, value in pairs if _BAD_TEXT.search(name) or _BAD_TEXT.search(value)]
+    if problems:
+        raise E.ValidationFailed(f"{problems[0]['pointer']}: {problems[0]['reason']}", errors=problems[:10])
 
 
 def scrub(text: str) -> str:

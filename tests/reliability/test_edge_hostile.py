@@ -196,3 +196,21 @@ def test_405_carries_allow_and_options_is_204_with_allow():
     assert set(r.headers["Allow"].split(", ")) >= {"GET", "POST", "OPTIONS"}
     r = c.options("/click2sync/api/nothing-here")
     assert r.status_code == 404 and r.get_json()["success"] is False
+
+
+@pytest.mark.parametrize("encoded", ["%FF%FE", "%ED%A0%80", "%C0%AF", "a%00b"])
+def test_query_text_the_store_cannot_hold_is_the_apis_400(h, encoded):
+    for method, path, body in h.t.lists or [h.t.write[:2] + (h.t.write[2],)]:
+        before = h.data()
+        full = f"{path}{'&' if '?' in path else '?'}sortorder={encoded}"
+        r = h.client.open(full, method=method, headers=h.t.headers, query_string=None,
+                          data=json.dumps(body).encode() if body else None,
+                          content_type="application/json" if body else None)
+        if h.t.query:  # credentials in the query: send them too
+            from urllib.parse import urlencode
+            r = h.client.open(full + "&" + urlencode(h.t.query), method=method, headers=h.t.headers,
+                              data=json.dumps(body).encode() if body else None,
+                              content_type="application/json" if body else None)
+        h.check(r, f"{path} sortorder={encoded}", must_reject=True)
+        assert "sortorder" in r.get_data(as_text=True)
+        assert h.data() == before

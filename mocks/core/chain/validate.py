@@ -35,6 +35,7 @@ def validate(gw: "Gateway", ctx: RequestContext) -> None:
     ctx.operation = op
     if op is None:
         return
+    edge.check_query(request.environ.get("QUERY_STRING", ""))  # text the store cannot hold: 400
     problems = contract.validate_params(op, ctx.subpath, request.args, request.headers)
     if op.body_types and request.method in ("POST", "PUT", "PATCH", "DELETE"):
         problems += parse_body(ctx, contract, op)
