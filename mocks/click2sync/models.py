@@ -8,15 +8,13 @@ hands out in ``paging.next``; sending it back gives the following page.
 """
 from __future__ import annotations
 
-import base64
 import copy
 import datetime as dt
-import hashlib
-import hmac
 import json
 from typing import Any
 
 from mocks.click2sync import errors as X
+from mocks.core.edge import issue_tag, read_tag
 from mocks.core.state import TenantState
 
 PAGE_SIZE = 20
@@ -36,28 +34,16 @@ def iso(ts: float) -> str:
 
 
 # -- paging ---------------------------------------------------------------------------------------
-#: step tags carry a short keyed hash: a tag the store did not issue (or edited) is refused
-_TAG_KEY = b"click2sync step tag"
-
-
-def _tag_mac(raw: bytes) -> str:
-    return hashlib.blake2b(raw, key=_TAG_KEY, digest_size=6).hexdigest()
-
-
 def encode_cursor(offset: int, sortorder: str) -> str:
-    raw = json.dumps({"o": offset, "s": sortorder}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=") + "." + _tag_mac(raw)
+    return issue_tag({"o": offset, "s": sortorder}, "click2sync step tag")
 
 
 def decode_cursor(tag: str) -> tuple[int, str]:
+    """A step tag this store issued (edge.read_tag: forged or edited tags are refused)."""
     try:
-        text, _, mac = tag.partition(".")
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-        if not hmac.compare_digest(mac, _tag_mac(raw)):
-            raise ValueError
-        data = json.loads(raw)
+        data = read_tag(tag, "click2sync step tag")
         offset, order = data["o"], data["s"]
-        if type(offset) is not int or not 0 <= offset <= 1_000_000_000 or order not in ("asc", "desc"):
+        if type(offset) is not int or order not in ("asc", "desc"):
             raise ValueError
         return offset, order
     except (ValueError, KeyError, TypeError, json.JSONDecodeError, UnicodeDecodeError):

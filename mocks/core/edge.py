@@ -20,7 +20,11 @@
 """
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import io
+import json
 import re
 import urllib.parse
 from dataclasses import dataclass
@@ -76,6 +80,37 @@ def bounded_int(text: str) -> int:
             raise E.MalformedBody(f"The request body holds the number {text[:40]}..., beyond the range of a double")
         return value
     return int(text)
+
+
+# -- paging tags ---------------------------------------------------------------------------------
+def issue_tag(payload: dict[str, Any], purpose: str) -> str:
+    """An opaque paging tag (base64url JSON + a short keyed hash): what an API hands out as its
+    "next page" token. :func:`read_tag` gives the payload back only for a tag issued here."""
+    raw = json.dumps(payload, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=") + "." + _tag_mac(raw, purpose)
+
+
+def read_tag(tag: str, purpose: str) -> dict[str, Any]:
+    """The payload of a tag :func:`issue_tag` made for ``purpose``; ValueError for any other
+    (forged, edited, truncated, another API's). Integers in it are real ints within 0..10^9."""
+    text, dot, mac = tag.partition(".")
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (ValueError, TypeError):
+        raise ValueError("not a tag") from None
+    if not dot or not hmac.compare_digest(mac, _tag_mac(raw, purpose)):
+        raise ValueError("not a tag this sandbox issued")
+    data = json.loads(raw)
+    if not isinstance(data, dict):
+        raise ValueError("not a tag")
+    for value in data.values():
+        if isinstance(value, (int, float)) and (type(value) is not int or not 0 <= value <= 1_000_000_000):
+            raise ValueError("a number out of range")
+    return data
+
+
+def _tag_mac(raw: bytes, purpose: str) -> str:
+    return hashlib.blake2b(raw, key=purpose.encode()[:64], digest_size=6).hexdigest()
 
 
 # -- text --------------------------------------------------------------------------------------

@@ -214,3 +214,18 @@ def test_query_text_the_store_cannot_hold_is_the_apis_400(h, encoded):
         h.check(r, f"{path} sortorder={encoded}", must_reject=True)
         assert "sortorder" in r.get_data(as_text=True)
         assert h.data() == before
+
+
+def test_api2cart_refuses_page_cursors_it_did_not_issue():
+    app = make_app(apis=["api2cart"])
+    c = app.test_client()
+    acc = c.get("/__sandbox/credentials").get_json()["api2cart"]["accounts"][0]
+    q = {"api_key": acc["api_key"], "store_key": acc["stores"][0]["store_key"]}
+    first = c.get("/api2cart/v1.1/product.list.json", query_string={**q, "count": 2}).get_json()
+    issued = first["pagination"]["next"]
+    assert issued
+    assert c.get("/api2cart/v1.1/product.list.json", query_string={**q, "page_cursor": issued}).get_json()["return_code"] == 0
+    forged = base64.urlsafe_b64encode(json.dumps({"s": 1e300, "c": 10}).encode()).decode().rstrip("=")
+    for tag in (forged, forged + "." + issued.split(".")[1], issued[:-1] + "0"):
+        body = c.get("/api2cart/v1.1/product.list.json", query_string={**q, "page_cursor": tag}).get_json()
+        assert body["return_code"] != 0 and "page_cursor" in body["return_message"], (tag, body)
