@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from mocks.core import errors as E
-from mocks.core.edge import is_ascii_digits
+from mocks.core.coerce import is_ascii_digits
 
 #: return_code -> the vendor's message for it (the default ``return_message``)
 RETURN_CODES: dict[int, str] = {

@@ -19,7 +19,7 @@ import json
 from typing import Any
 
 from mocks.api2cart import models as M
-from mocks.core.edge import is_ascii_digits
+from mocks.core.coerce import is_ascii_digits
 
 
 def sign(headers: dict[str, str], body: bytes, key: str) -> str:

@@ -19,6 +19,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -33,18 +34,16 @@ except ImportError:  # pragma: no cover - it is a dependency; the Python validat
     _rs = None
 from referencing.jsonschema import DRAFT202012
 
-from mocks.core.edge import ASCII_INT, ASCII_NUMBER
+from mocks import resources
+from mocks.core.coerce import ASCII_INT, ASCII_NUMBER
 
 Json = Any
 BASE_URI = "https://commerce-sandbox.invalid/"
 
 
-def schemas_root() -> Path:
-    """``schemas/`` of the project (override with ``COMMERCE_SANDBOX_SCHEMAS``)."""
-    env = os.environ.get("COMMERCE_SANDBOX_SCHEMAS")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2] / "schemas"
+def schemas_root() -> Traversable:
+    """The schemas (package data, :func:`mocks.resources.schemas`)."""
+    return resources.schemas()
 
 
 def _stem(filename: str) -> str:
@@ -84,27 +83,26 @@ def _target(ref: str, own: str | None) -> str:
 _YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def load_document(api: str, root: Path | None = None) -> dict[str, Json]:
+def _schema_files(folder: Traversable) -> list[Traversable]:
+    return sorted((f for f in folder.iterdir() if f.name.endswith(".schema.json")), key=lambda f: f.name)
+
+
+def load_document(api: str, root: Traversable | None = None) -> dict[str, Json]:
     """The bundled OpenAPI document of one API."""
     folder = (root or schemas_root()) / api
-    with open(folder / "openapi.yaml", encoding="utf-8") as fh:
+    with (folder / "openapi.yaml").open("r", encoding="utf-8") as fh:
         doc = yaml.load(fh, Loader=_YamlLoader)  # libyaml when present: start-up is mostly this
     doc = _rewrite_refs(doc, None)
     components = doc.setdefault("components", {}).setdefault("schemas", {})
-    for path in sorted(folder.glob("*.schema.json")):
-        with open(path, encoding="utf-8") as fh:
-            schema = json.load(fh)
-        components[_stem(path.name)] = _rewrite_refs(schema, _stem(path.name))
+    for file in _schema_files(folder):
+        schema = json.loads(file.read_text(encoding="utf-8"))
+        components[_stem(file.name)] = _rewrite_refs(schema, _stem(file.name))
     return doc
 
 
-def load_schema_files(api: str, root: Path | None = None) -> dict[str, Json]:
+def load_schema_files(api: str, root: Traversable | None = None) -> dict[str, Json]:
     folder = (root or schemas_root()) / api
-    out = {}
-    for path in sorted(folder.glob("*.schema.json")):
-        with open(path, encoding="utf-8") as fh:
-            out[path.name] = json.load(fh)
-    return out
+    return {file.name: json.loads(file.read_text(encoding="utf-8")) for file in _schema_files(folder)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -351,7 +349,7 @@ def coerce(raw: list[str], schema: Json) -> Json:
         return [coerce([v], items) for v in values]
     value = raw[-1] if raw else ""
     try:
-        if t == "integer":  # ASCII digits only (edge.ASCII_INT): "٣" is not 3
+        if t == "integer":  # ASCII digits only (coerce.ASCII_INT): "٣" is not 3
             if ASCII_INT.fullmatch(value.strip()):
                 return int(value)
         elif t == "number":

@@ -10,8 +10,8 @@
   character is the API's own 400 naming the field (:func:`check_text`); never an encoding error
   deep in the store. A bulk API checks each item itself (:func:`text_problem`), so one bad item is
   that item's 400.
-* **Numbers.** Only ASCII digits are digits (:func:`ascii_int`, :data:`ASCII_INT`): ``int("٣")``
-  is 3 in Python, never in an HTTP API.
+* **Numbers.** A number beyond a double's range in a JSON body (``1e400``) is a 400
+  (:func:`finite_float`, :func:`bounded_int`); only ASCII digits are digits (``mocks.core.coerce``).
 * **HTTP details.** 405 carries ``Allow``; ``OPTIONS`` answers 204 with ``Allow``.
 * **Atomic requests.** An API route runs inside one :meth:`Store.transaction`: its writes commit
   together when it returns, and none of them if it raises.
@@ -31,35 +31,13 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 from mocks.core import errors as E
+from mocks.core.coerce import to_int
 
 #: where the edge leaves its verdict for the app (an error to raise first thing)
 REFUSED = "sandbox.edge.refused"
 
 
 # -- numbers -------------------------------------------------------------------------------------
-#: an optionally signed whole number in ASCII digits only (``re`` ``\d`` also matches "٣")
-ASCII_INT = re.compile(r"[+-]?[0-9]+", re.ASCII)
-#: a decimal number in ASCII: 12, -1.5, .5, 1e3
-ASCII_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?", re.ASCII)
-
-
-def ascii_int(text: Any) -> int | None:
-    """``text`` as an int when it is ASCII digits (optionally signed, surrounding blanks allowed)."""
-    if isinstance(text, bool):
-        return None
-    if isinstance(text, int):
-        return text
-    if not isinstance(text, str):
-        return None
-    text = text.strip(" \t")
-    return int(text) if ASCII_INT.fullmatch(text) else None
-
-
-def is_ascii_digits(text: Any) -> bool:
-    """True for a non-empty string of the ASCII digits 0-9 only (what ``str.isdigit`` should mean)."""
-    return isinstance(text, str) and text.isascii() and text.isdigit()
-
-
 _FLOAT_MAX = 1.7976931348623157e308
 
 
@@ -264,7 +242,7 @@ class EdgeMiddleware:
         length = environ.get("CONTENT_LENGTH") or ""
         chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
         if length.strip():
-            size = ascii_int(length)
+            size = to_int(length)
             if size is not None and size > lim.body:
                 return E.PayloadTooLarge(f"The request body is {size} bytes; at most {lim.body} are accepted")
             return None

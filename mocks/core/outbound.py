@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from mocks.core.edge import is_ascii_digits
+from mocks.core.coerce import is_ascii_digits
 
 LOOPBACK_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost")
 ENV = "SANDBOX_ALLOW_HOSTS"

@@ -28,7 +28,7 @@ from typing import Any
 from oauthlib.common import Request as OAuthRequest
 from oauthlib.oauth1.rfc5849 import signature as sig
 
-from mocks.core.edge import is_ascii_digits
+from mocks.core.coerce import is_ascii_digits
 from mocks.printxpand import errors as X
 
 MAX_SKEW = 600  # seconds; Magento's Nonce\Generator::TIME_DEVIATION

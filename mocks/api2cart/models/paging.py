@@ -7,7 +7,8 @@ from typing import Any, Callable, Iterable
 
 from mocks.api2cart import errors as X
 from mocks.api2cart.models.params import Params, parse_date
-from mocks.core.edge import is_ascii_digits, issue_tag, read_tag
+from mocks.core.coerce import is_ascii_digits
+from mocks.core.edge import issue_tag, read_tag
 
 MAX_COUNT = 250
 

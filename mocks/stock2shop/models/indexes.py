@@ -9,7 +9,7 @@ import threading
 import weakref
 from typing import Any
 
-from mocks.core.edge import is_ascii_digits
+from mocks.core.coerce import is_ascii_digits
 from mocks.core.state import TenantState
 from mocks.stock2shop import errors as X
 from mocks.stock2shop import search as S
