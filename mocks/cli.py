@@ -89,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--threads", type=int, default=None, metavar="N",
                        help=f"threads per worker (default: {DEFAULT_THREADS}; {DEFAULT_WORKERS * DEFAULT_THREADS} "
                             "with --state memory)")
+    serve.add_argument("--header-timeout", type=float, default=10.0, metavar="SECONDS",
+                       help="close a connection whose request headers are not complete after this long")
     serve.add_argument("--state", default="sqlite",
                        help="memory | sqlite (./.sandbox/state.db) | sqlite:///relative.db | sqlite:////absolute.db "
                             "| redis://host:port/db")
@@ -601,6 +603,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from gunicorn.app.base import BaseApplication
 
     from mocks.app import create_app
+    from mocks.core.edgeworker import gunicorn_settings
 
     config = config_from_args(args)
     try:
@@ -623,7 +626,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 "bind": f"{args.host}:{args.port}",
                 "workers": workers,
                 "threads": threads,
-                "worker_class": "gthread",
+                **gunicorn_settings(args.header_timeout),  # gthread, heads read before the pool
                 "timeout": 120,
                 "graceful_timeout": 5,
                 "keepalive": 5,

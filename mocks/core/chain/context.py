@@ -51,6 +51,7 @@ class RequestContext:
     rule: str | int | None = None     # that rule's name (or index)
     fault: dict[str, Any] | None = None   # what was injected (journal)
     fault_injected: bool = False      # the answer is not the API's own (no response validation)
+    edge_refused: bool = False        # refused by mocks.core.edge before any operation (414/431/413)
     fault_no_answer: str | None = None    # timeout | reset | close: the client got no answer
     fault_after: tuple[dict[str, Any], Any] | None = None  # (action, rng) altering the real answer
     fault_hooks: dict[str, Any] | None = None

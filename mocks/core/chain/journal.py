@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Iterator
 
 from flask import Response, request
 
+from mocks.core import edge
 from mocks.core import journal as J
 from mocks.core.chain.context import RequestContext
 from mocks.core.chain.validate import redacted_path
@@ -28,7 +29,7 @@ def journal(gw: "Gateway", ctx: RequestContext, response: Response) -> None:
     req_body = ""
     length = req.content_length
     if length and length <= J.BODY_LIMIT * 4:
-        req_body = J.redact_text(req.get_data(cache=True).decode("utf-8", "replace"), extra)
+        req_body = edge.scrub(J.redact_text(req.get_data(cache=True).decode("utf-8", "replace"), extra))
     resp_body = ""
     cut = J.BODY_LIMIT * 4  # decode only what the journal can keep (a UTF-8 char is at most 4 bytes)
     if ctx.journal_body is not None:
