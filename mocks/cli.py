@@ -99,6 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     viol.add_argument("--json", action="store_true", help="print the violations as JSON")
     viol.add_argument("--admin-token", default=os.environ.get("SANDBOX_ADMIN_TOKEN"))
     viol.add_argument("--timeout", type=float, default=30.0)
+    from mocks.drift import cli as drift_cli
+    drift_cli.add_parsers(sub)  # proxy, diff, seed-from
     return parser
 
 
@@ -389,6 +391,9 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_replay(args)
     if args.command == "violations":
         return cmd_violations(args)
+    from mocks.drift import cli as drift_cli
+    if args.command in drift_cli.COMMANDS:
+        return drift_cli.run(args)
     return 2
 
 

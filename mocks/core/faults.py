@@ -846,6 +846,27 @@ class Secrets:
         return node
 
 
+def prepare_request(entry: dict[str, Any], secrets: Secrets,
+                    context: dict[str, Any] | None = None) -> tuple[list[tuple[str, Any]], dict[str, str], bytes | None]:
+    """A journal entry's query, headers and body for sending again, with the redacted values filled
+    (``context``: extra fields that pick among several credentials; the entry's tenant always)."""
+    api = entry.get("api")
+    context = {**(context or {}), **({"tenant": entry["tenant"]} if entry.get("tenant") is not None else {})}
+    params = [(k, secrets.fill(api, k, v, context)) for k, v in (entry.get("query") or {}).items()]
+    headers = {k: str(secrets.fill(api, k, v, context))
+               for k, v in (entry.get("request", {}).get("headers") or {}).items() if k.lower() not in HOP_HEADERS}
+    body: Any = entry.get("request", {}).get("body") or None
+    if body:
+        try:
+            body = json.dumps(secrets.fill_json(api, json.loads(body), context))
+        except ValueError:
+            from urllib.parse import parse_qsl, urlencode
+            if "***" in body and "=" in body:
+                body = urlencode([(k, secrets.fill(api, k, v, context))
+                                  for k, v in parse_qsl(body, keep_blank_values=True)])
+    return params, headers, body.encode() if isinstance(body, str) else body
+
+
 def replay(data: dict[str, Any], target: str, *, reset: bool = True, overrides: dict[str, str] | None = None,
            timeout: float = 10.0, session: Any = None, log_line: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Re-run a recorded session against ``target``; returns ``{"requests": n, "differences": [...]}``."""
@@ -875,25 +896,12 @@ def replay(data: dict[str, Any], target: str, *, reset: bool = True, overrides: 
     count = 0
     for entry in data.get("requests", []):
         count += 1
-        api = entry.get("api")
-        context = {"tenant": entry["tenant"]} if entry.get("tenant") is not None else {}
-        params = [(k, secrets.fill(api, k, v, context)) for k, v in (entry.get("query") or {}).items()]
-        headers = {k: str(secrets.fill(api, k, v, context))
-                   for k, v in (entry.get("request", {}).get("headers") or {}).items() if k.lower() not in HOP_HEADERS}
-        body: Any = entry.get("request", {}).get("body") or None
-        if body:
-            try:
-                body = json.dumps(secrets.fill_json(api, json.loads(body), context))
-            except ValueError:
-                from urllib.parse import parse_qsl, urlencode
-                if "***" in body and "=" in body:
-                    body = urlencode([(k, secrets.fill(api, k, v, context))
-                                      for k, v in parse_qsl(body, keep_blank_values=True)])
+        params, headers, body = prepare_request(entry, secrets)
         got_status: int | None
         got_body: bytes = b""
         try:
             r = http.request(entry["method"], target + entry["path"], params=params, headers=headers,
-                             data=body.encode() if isinstance(body, str) else body, timeout=timeout)
+                             data=body, timeout=timeout)
             got_status, got_body = r.status_code, r.content
         except requests.RequestException as exc:
             got_status, got_body = None, b""
