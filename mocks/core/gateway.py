@@ -228,22 +228,23 @@ class Gateway:
         req = request._get_current_object()  # type: ignore[attr-defined]  # bind the proxies once:
         ctx = g._get_current_object()  # type: ignore[attr-defined]       # this runs on every request
         extra = api.secret_fields
+        limit = self.sandbox.config.journal_body_limit
         req_body = ""
         length = req.content_length
-        if length and length <= J.BODY_LIMIT * 4:
-            req_body = J.redact_text(req.get_data(cache=True).decode("utf-8", "replace"), extra)
+        if length and length <= limit * 4:
+            req_body = J.redact_text(req.get_data(cache=True).decode("utf-8", "replace"), extra, limit)
         resp_body = ""
-        cut = J.BODY_LIMIT * 4  # decode only what the journal can keep (a UTF-8 char is at most 4 bytes)
+        cut = limit * 4  # decode only what the journal can keep (a UTF-8 char is at most 4 bytes)
         journal_body = ctx.get("journal_body")
         if journal_body is not None:
-            resp_body = J.redact_text(journal_body[:cut].decode("utf-8", "replace"), extra)
+            resp_body = J.redact_text(journal_body[:cut].decode("utf-8", "replace"), extra, limit)
         elif not response.is_streamed:
             raw = response.get_data()
             memo = self._redacted.get(id(raw))
             if memo is not None and memo[0] is raw:  # the response cache's bytes, seen before
                 resp_body = memo[1]
             else:
-                resp_body = J.redact_text(raw[:cut].decode("utf-8", "replace"), extra)
+                resp_body = J.redact_text(raw[:cut].decode("utf-8", "replace"), extra, limit)
                 if raw is ctx.get("cached_body"):
                     if len(self._redacted) >= 256:
                         self._redacted.pop(next(iter(self._redacted)))

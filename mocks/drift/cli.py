@@ -20,6 +20,8 @@ def add_parsers(sub: Any) -> None:
     proxy.add_argument("--output", metavar="SESSION", help="write the recorded session here on exit")
     proxy.add_argument("--format", choices=["json", "har"], default="json")
     proxy.add_argument("--journal-size", type=int, default=10_000, help="exchanges kept (oldest dropped first)")
+    proxy.add_argument("--body-limit", type=int, default=1_000_000, metavar="CHARS",
+                       help="characters of each body recorded (a longer body is cut: diff cannot compare it)")
     proxy.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the upstream")
     proxy.add_argument("--admin-token", default=os.environ.get("SANDBOX_ADMIN_TOKEN"))
     proxy.add_argument("--quiet", action="store_true")
@@ -64,7 +66,7 @@ def cmd_proxy(args: argparse.Namespace) -> int:
     from mocks.drift import proxy as P
 
     try:
-        app = P.build_app(args.api, args.upstream, journal_size=args.journal_size,
+        app = P.build_app(args.api, args.upstream, journal_size=args.journal_size, body_limit=args.body_limit,
                           admin_token=args.admin_token, timeout=args.timeout)
     except ValueError as exc:
         print(f"commerce-sandbox: {exc}", file=sys.stderr)
@@ -129,6 +131,9 @@ def cmd_diff(args: argparse.Namespace) -> int:
     print(f"{summary['exchanges']} exchanges replayed against {report.target}: "
           + (f"{n} with differences" if n else "no differences")
           + (f" ({summary['skipped']} skipped: the proxy answered them itself)" if summary["skipped"] else ""))
+    if summary["bodies_cut"]:
+        print(f"note: {summary['bodies_cut']} recorded bodies were cut by the journal's size limit; their error codes "
+              "and shape were not compared (record with a larger `proxy --body-limit`)")
     if args.report_md:
         with open(args.report_md, "w", encoding="utf-8") as fh:
             fh.write(D.markdown(report, os.path.basename(args.session)))

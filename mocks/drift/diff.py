@@ -16,7 +16,7 @@ the same paths) and the two answers are compared on four aspects:
              absent in the other), and the media type.
 
 The fidelity score of an exchange is the share of the four aspects on which the target agrees with
-the recording; the score of an operation or an API is the mean over its exchanges (100: the target
+the recording (a recorded body the journal cut leaves ``errors`` and ``shape`` out: not compared); the score of an operation or an API is the mean over its exchanges (100: the target
 answered every recorded call the way the recorded service did).
 
 Credentials: a session's secrets are masked (``***``), so they are filled before sending, most
@@ -154,18 +154,22 @@ def _media(headers: dict[str, str]) -> str:
 
 
 def compare(api: str | None, want_status: int | None, want_headers: dict[str, Any], want_text: str,
-            got_status: int | None, got_headers: dict[str, Any], got_body: bytes) -> dict[str, list[str]]:
-    """Differences per aspect (an aspect with none is left out)."""
+            got_status: int | None, got_headers: dict[str, Any], got_body: bytes) -> tuple[dict[str, list[str]], list[str]]:
+    """(differences per aspect (an aspect with none is left out), the aspects that could not be
+    compared: ``errors`` and ``shape`` when the journal cut the recorded body)."""
     out: dict[str, list[str]] = {}
+    unknown: list[str] = []
     if want_status != got_status:
         out["status"] = [f"recorded {want_status or 'no answer'}, target {got_status or 'no answer'}"]
     if got_status is None or want_status is None:
-        return out
+        return out, unknown
     want_json = body_json(want_text)
     cut = want_json is None and want_text.lstrip()[:1] in ("{", "[")  # cut by the journal: unknown
     got_text = got_body.decode("utf-8", "replace")
     got_json = body_json(got_text)
-    if not cut:
+    if cut:
+        unknown += ["errors", "shape"]
+    else:
         want_errors, got_errors = error_fields(api, want_json), error_fields(api, got_json)
         problems = [f"{expr}: recorded {want_errors.get(expr, '(absent)')}, target {got_errors.get(expr, '(absent)')}"
                     for expr in dict.fromkeys([*want_errors, *got_errors]) if want_errors.get(expr) != got_errors.get(expr)]
@@ -190,7 +194,7 @@ def compare(api: str | None, want_status: int | None, want_headers: dict[str, An
         problems.append(f"content-type: recorded {_media(wh) or '(none)'}, target {_media(gh) or '(none)'}")
     if problems:
         out["headers"] = problems
-    return out
+    return out, unknown
 
 
 # -- the run --------------------------------------------------------------------------------------
@@ -201,10 +205,12 @@ class Exchange:
     operation: str
     request: str
     differences: dict[str, list[str]] = field(default_factory=dict)
+    unknown: list[str] = field(default_factory=list)  # aspects not compared (the recorded body was cut)
 
     @property
     def score(self) -> float:
-        return (len(ASPECTS) - len(self.differences)) / len(ASPECTS)
+        compared = len(ASPECTS) - len(self.unknown)
+        return (compared - len(self.differences)) / compared
 
 
 @dataclass
@@ -217,6 +223,11 @@ class Report:
     @property
     def different(self) -> list[Exchange]:
         return [e for e in self.exchanges if e.differences]
+
+    @property
+    def cut(self) -> list[Exchange]:
+        """Exchanges whose recorded body was cut: errors and shape not compared."""
+        return [e for e in self.exchanges if e.unknown]
 
     def by_api(self) -> dict[str, dict[str, list[Exchange]]]:
         out: dict[str, dict[str, list[Exchange]]] = {}
@@ -239,6 +250,7 @@ class Report:
                                      for e in ex for aspect, details in e.differences.items() for d in details]}
                 for op, ex in ops.items()}}
         return {"target": self.target, "exchanges": len(self.exchanges), "skipped": self.skipped,
+                "bodies_cut": len(self.cut),
                 "score": round(self.score(self.exchanges), 1), "apis": apis}
 
 
@@ -301,15 +313,16 @@ def run(data: dict[str, Any], target: str, *, overrides: dict[str, str] | None =
             secrets.learn(body_json(got_body.decode("utf-8", "replace")))
         except requests.RequestException:
             got_status, got_headers, got_body = None, {}, b""
-        differences = compare(api or None, entry.get("status"), want_headers,
-                              (entry.get("response") or {}).get("body") or "", got_status, got_headers, got_body)
-        report.exchanges.append(Exchange(entry.get("seq", n), api or "(none)", operation, where, differences))
+        differences, unknown = compare(api or None, entry.get("status"), want_headers,
+                                       (entry.get("response") or {}).get("body") or "", got_status, got_headers, got_body)
+        report.exchanges.append(Exchange(entry.get("seq", n), api or "(none)", operation, where, differences, unknown))
         if log_line:
             if differences:
                 log_line(f"DIFF {where} ({operation}): " +
                          "; ".join(f"{a}: {d}" for a, ds in differences.items() for d in ds))
             else:
-                log_line(f"ok   {where} ({operation})")
+                log_line(f"ok   {where} ({operation})" + (" (body cut by the journal: status and headers only)"
+                                                          if unknown else ""))
     if report.exchanges and not answered:
         raise CannotRun(f"{target} answered none of the {len(report.exchanges)} requests")
     report.seconds = time.perf_counter() - started
@@ -326,7 +339,10 @@ def markdown(report: Report, session_name: str = "") -> str:
     lines = [f"# Drift report{': ' + session_name if session_name else ''}", "",
              f"Target `{report.target}`: {d['exchanges']} exchanges replayed"
              + (f", {d['skipped']} skipped (the upstream did not answer the proxy)" if d["skipped"] else "")
-             + f"; fidelity **{d['score']:.1f}%**, {len(report.different)} exchanges with differences.", ""]
+             + f"; fidelity **{d['score']:.1f}%**, {len(report.different)} exchanges with differences."
+             + (f" {d['bodies_cut']} recorded bodies were cut by the journal's size limit: their error codes and"
+                " shape were not compared (record with a larger `proxy --body-limit`)." if d["bodies_cut"] else ""),
+             ""]
     lines += ["| API | exchanges | fidelity |", "|---|---:|---:|"]
     lines += [f"| {api} | {a['exchanges']} | {a['score']:.1f}% |" for api, a in d["apis"].items()]
     for api, a in d["apis"].items():

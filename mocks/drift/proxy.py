@@ -28,6 +28,8 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import requests
+from urllib3.util import SKIP_HEADER
+from werkzeug.routing import PathConverter
 from flask import Blueprint, Flask, Response, current_app, request
 
 from mocks.core import errors as E
@@ -63,6 +65,13 @@ def upstream_url(upstream: str) -> str:
     return upstream.rstrip("/")
 
 
+class AnyPath(PathConverter):
+    """Any rest of the path, empty segments included."""
+
+    regex = ".*?"
+    part_isolating = False  # spans segments (werkzeug guesses from a "/" in the regex)
+
+
 class ProxiedApi(Api):
     """An emulated API's name, prefix, contract and error shape; its one route forwards."""
 
@@ -89,12 +98,18 @@ class ProxiedApi(Api):
             return self.forward(subpath)
 
         view = passthrough(public(forward))
-        bp.add_url_rule("/", "forward", view, methods=METHODS, defaults={"subpath": ""})
-        bp.add_url_rule("/<path:subpath>", "forward_path", view, methods=METHODS)
+        # any path, "//" included, is forwarded as it is (werkzeug's path converter refuses a leading
+        # slash, and the map would redirect "//" to "/")
+        bp.record_once(lambda state: state.app.url_map.converters.setdefault("anypath", AnyPath))
+        bp.add_url_rule("/", "forward", view, methods=METHODS, defaults={"subpath": ""}, merge_slashes=False)
+        bp.add_url_rule("/<anypath:subpath>", "forward_path", view, methods=METHODS, merge_slashes=False)
         return bp
 
     def error_body(self, error: E.SandboxError) -> tuple[Any, int, dict[str, str]]:
-        return self.inner.error_body(error)
+        body, status, headers = self.inner.error_body(error)
+        if isinstance(error, UpstreamError):  # a gateway failure stays a 502, even for an API whose
+            status = error.status             # errors are HTTP 200 (API2Cart): the body is its shape
+        return body, status, headers
 
     def credentials(self, sandbox: Any) -> Any:
         return {"proxy": self.upstream, "note": "the proxy forwards the client's own credentials"}
@@ -112,7 +127,10 @@ class ProxiedApi(Api):
     def forward(self, subpath: str = "") -> Response:
         self._mask_path_parameters(subpath)
         url = self.target(self.prefix)
-        headers = [(k, v) for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP]
+        headers: dict[str, Any] = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
+        for name in ("User-Agent", "Accept-Encoding"):  # urllib3 would add its own: send none
+            if name not in request.headers:
+                headers[name] = SKIP_HEADER
         data = request.get_data(cache=True)
         try:
             outbound.check(url, self.allowed)
@@ -144,14 +162,19 @@ class ProxiedApi(Api):
                 request.view_args.update({k: v for k, v in m.groupdict().items() if v})
 
 
+#: characters of each body the proxy's journal keeps: whole answers, for diff and seed-from
+BODY_LIMIT = 1_000_000
+
+
 def build_app(api: str, upstream: str, *, state: str = "memory", journal_size: int = 10_000,
-              admin_token: str | None = None, timeout: float = 60.0, testing: bool = False) -> Flask:
+              body_limit: int = BODY_LIMIT, admin_token: str | None = None, timeout: float = 60.0,
+              testing: bool = False) -> Flask:
     """The proxy app: ``api`` mounted at its prefix, forwarding to ``upstream``."""
     from mocks.app import create_app, load_apis
 
     inner = load_apis([api])[0]
-    config = SandboxConfig(state=state, apis=[api], journal_size=journal_size, admin_token=admin_token,
-                           background=False, testing=testing, response_cache_mb=0)
+    config = SandboxConfig(state=state, apis=[api], journal_size=journal_size, journal_body_limit=body_limit,
+                           admin_token=admin_token, background=False, testing=testing, response_cache_mb=0)
     return create_app(config, apis=[ProxiedApi(inner, upstream, timeout)])
 
 
