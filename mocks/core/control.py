@@ -120,8 +120,9 @@ def build() -> Blueprint:
 
         Body ``{"records": [...], "key": "id"}``: each record is stored under its ``key`` field unless
         that id is already there (then it is skipped and left as it was). A record missing fields
-        that the collection's records have gets them empty (``""``, ``0``, ``[]``, ...), so the API's
-        code finds every field it reads. All records are checked before any is written.
+        that the collection's records have gets them from the first stored record (lists empty),
+        so the API's code finds every field it reads and answers stay within the API's schema.
+        All records are checked before any is written.
         """
         sb = sandbox()
         args = _args_json()
@@ -294,30 +295,18 @@ def build() -> Blueprint:
 
 
 def _complete(record: dict[str, Any], template: Any) -> dict[str, Any]:
-    """``record`` with every field of ``template`` it lacks, empty of the template's type."""
+    """``record`` with every field of ``template`` (a stored record) it lacks: a value or an object
+    as the template has it (valid for the API's schema), a list empty (another record's lines,
+    variants or images are not this one's)."""
     if not isinstance(template, dict):
         return record
     out = dict(record)
     for name, value in template.items():
         if name not in out:
-            out[name] = _empty(value)
+            out[name] = [] if isinstance(value, list) else value
         elif isinstance(value, dict) and isinstance(out[name], dict):
             out[name] = _complete(out[name], value)
     return out
-
-
-def _empty(value: Any) -> Any:
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, (int, float)):
-        return type(value)(0)
-    if isinstance(value, str):
-        return ""
-    if isinstance(value, list):
-        return []
-    if isinstance(value, dict):
-        return {k: _empty(v) for k, v in value.items()}
-    return None
 
 
 __all__ = ["build", "ns"]
