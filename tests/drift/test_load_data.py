@@ -6,7 +6,7 @@ import pytest
 
 @pytest.fixture
 def app(app_factory):
-    return app_factory(apis=["xtnd", "stock2shop"])
+    return app_factory(apis=["xtnd"])
 
 
 def data(client, api, collection, tenant):
@@ -66,7 +66,8 @@ def test_unknown_api_tenant_or_collection(client):
     assert client.post(f"/__sandbox/data/xtnd/__sequences__?tenant={t}", json=body).status_code == 400
 
 
-def test_stock2shop_search_finds_loaded_products(client):
+def test_stock2shop_search_finds_loaded_products(app_factory):
+    client = app_factory(apis=["stock2shop"], options={"stock2shop": {"products": 20}}).test_client()
     r = client.post("/__sandbox/data/stock2shop/products?tenant=21", json={"records": [
         {"id": 990001, "title": "Real catalogue kettle", "client_id": 21, "source_product_code": "KET-1"}]})
     assert r.status_code == 201
