@@ -1,7 +1,7 @@
 """Session files and the replay pieces drift shares with ``commerce-sandbox replay``.
 
-The one place drift imports the session export, HAR and replay client from: they live in
-:mod:`mocks.core.faults` today.
+The one place drift imports the session export, HAR and replay client from (:mod:`mocks.core.replay`)
+and the scenario matchers' JSONPath subset (:mod:`mocks.core.scenarios.matchers`).
 
 A session is read from either format the sandbox writes: the JSON export (``GET /__sandbox/export``,
 ``commerce-sandbox record``, ``proxy --output``) or its HAR 1.2 form (``?format=har``); a HAR file is
@@ -13,8 +13,10 @@ import json
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from mocks.core.faults import (SESSION_FORMAT, Secrets, json_values, parse_path, prepare_request,
-                               session, to_har)
+from mocks.core.replay.client import Secrets, prepare_request
+from mocks.core.replay.export import SESSION_FORMAT, session
+from mocks.core.replay.har import to_har
+from mocks.core.scenarios.matchers import json_values, parse_path
 
 __all__ = ["SESSION_FORMAT", "Secrets", "json_values", "parse_path", "prepare_request", "session", "to_har",
            "load", "from_har", "api_of", "body_json", "operation_of"]
