@@ -248,3 +248,51 @@ def test_seed_from_an_empty_session_loads_nothing(sandbox_url, tmp_path, capsys)
     assert "no records" in capsys.readouterr().out
     from tests.conftest import free_port
     assert cli.main(["seed-from", str(path), "--target", f"http://127.0.0.1:{free_port()}"]) == 2
+
+
+# -- the other APIs: credentials filled from the target ------------------------------------------------
+def test_sessions_of_the_other_apis_replay_with_the_targets_credentials():
+    """A sandbox as the "real service": its session replays against another sandbox with no differences.
+    Stock2Shop: the password from the target's matching user, the token learned from the replayed
+    authenticate, the masked /valid_token/*** segment filled; XTND: its bearer key; Click2Sync: C2SKey;
+    PrintXpand: a bearer token for the masked OAuth header."""
+    from mocks.drift import proxy as P
+    from tests.conftest import make_app
+
+    config = {"apis": ["stock2shop", "xtnd", "click2sync", "printxpand"],
+              "options": {"stock2shop": {"products": 20, "orders": 10}}}
+    upstream, target = make_app(**config), make_app(**config)
+    creds = upstream.extensions["sandbox"].credentials()
+    with standin.serving(upstream) as up, standin.serving(target) as target_url:
+        s2s = P.build_app("stock2shop", up + "/stock2shop", testing=True).test_client()
+        user = creds["stock2shop"]["users"][1]
+        token = s2s.post("/stock2shop/v1/users/authenticate", json={"system_user_auth": {
+            "username": user["username"], "password": user["password"]}}).get_json()["system_user"]["token"]
+        assert s2s.get(f"/stock2shop/v1/users/valid_token/{token}").status_code == 200
+        assert s2s.post(f"/stock2shop/v1/products/elastic_search?token={token}",
+                        json={"query": {"match_all": {}}, "size": 3}).status_code == 200
+        xtnd = P.build_app("xtnd", up + "/xtnd", testing=True).test_client()
+        assert xtnd.get("/xtnd/api/v1/Products/100001", headers={
+            "Authorization": "Bearer " + creds["xtnd"]["api_key"]}).status_code == 200
+        c2s = P.build_app("click2sync", up + "/click2sync", testing=True).test_client()
+        assert c2s.get("/click2sync/api/product?offset=0", headers={"C2SKey": creds["click2sync"]["key"]}).status_code == 200
+        px = P.build_app("printxpand", up + "/printxpand", testing=True).test_client()
+        bearer = {"Authorization": "Bearer " + creds["printxpand"]["bearer_token"]}
+        assert px.post("/printxpand/rest/V1/product/delete/", json={"product": ["10002"]}, headers=bearer).status_code == 200
+        for client in (s2s, xtnd, c2s, px):
+            data = client.get("/__sandbox/export").get_json()
+            assert token not in json.dumps(data) and user["password"] not in json.dumps(data)
+            report = D.run(data, target_url)
+            assert report.exchanges and not report.different, report.as_dict()
+        # a recorded OAuth 1.0a header (signature masked) replays as the target's bearer token
+        stored = requests.get(target_url + "/__sandbox/data/printxpand/products", timeout=10).json()["tenants"]
+        other = next(p["id"] for p in stored[creds["printxpand"]["tenant"]] if p["id"] != "10002")
+        oauth = {"format": S.SESSION_FORMAT, "requests": [{
+            "seq": 1, "api": "printxpand", "method": "POST", "path": "/printxpand/rest/V1/product/delete/",
+            "query": {}, "status": 200,
+            "request": {"headers": {"Authorization": 'OAuth oauth_consumer_key="***", oauth_signature="***"',
+                                    "Content-Type": "application/json"}, "body": json.dumps({"product": [other]})},
+            "response": {"headers": {"Content-Type": "application/json"},
+                         "body": json.dumps([{"response": [{"code": "200", "status": "success", "message": "ok"}]}])}}]}
+        report = D.run(oauth, target_url)
+        assert report.exchanges[0].differences.get("status") is None, report.as_dict()  # authenticated
