@@ -8,10 +8,10 @@ the same paths) and the two answers are compared on four aspects:
              ``return_code``/``return_message``, Stock2Shop ``error.type``/``code``/``message``,
              PrintXpand per-item ``code``/``status``/``message``, ...). Runs of digits in messages
              are treated as data (``Product 12 not found`` equals ``Product 7 not found``);
-``shape``    the JSON body's keys and value types, never its values (:func:`shape`): the items of a
-             list are merged (a key that only some records have is still a key of the list), an
-             object whose keys are all ids (``{"100001": 12.5, ...}``) is a map, and ``null`` matches
-             any type (a value that happens to be empty is data);
+``shape``    the JSON body's keys and value types, never its values (the replay client's
+             :func:`~mocks.core.replay.client.shape`: list items merged, id-keyed objects as maps,
+             ``null`` matching any type): ``/k: missing`` (the target lacks a recorded field),
+             ``/k: unexpected`` (the target has a field the recording lacks), ``/k: string != number``;
 ``headers``  the headers that matter: rate-limit headers and ``Retry-After`` (present in one answer,
              absent in the other), and the media type.
 
@@ -40,7 +40,8 @@ from typing import Any, Callable
 import requests
 
 from mocks.drift.proxy import ERROR_HEADER
-from mocks.drift.session import Secrets, body_json, json_values, operation_of, parse_path, prepare_request
+from mocks.drift.session import (Secrets, body_json, json_values, operation_of, parse_path, prepare_request, shape,
+                                 shape_diff)
 
 ASPECTS = ("status", "errors", "shape", "headers")
 
@@ -55,80 +56,11 @@ ERROR_FIELDS: dict[str, dict[str, list[str]]] = {
 }
 RATE_HEADER = re.compile(r"(?i)(rate-?limit|^retry-after$)")
 IGNORED_HEADERS = re.compile(r"(?i)^x-sandbox-")
-_MAP_KEY = re.compile(r"^(\d+|[0-9a-fA-F-]{16,})$")
 _DIGITS = re.compile(r"\d+")
 
 
 class CannotRun(Exception):
     """The session cannot be read or the target answers nothing: exit code 2."""
-
-
-# -- shapes ---------------------------------------------------------------------------------------
-def shape(value: Any) -> Any:
-    """Keys and value types of a JSON value; list items merged; id-keyed objects as maps."""
-    if isinstance(value, dict):
-        if value and all(_MAP_KEY.match(k) for k in value):
-            merged: Any = "null"
-            for v in value.values():
-                merged = merge(merged, shape(v))
-            return {"<id>": merged}
-        return {k: shape(v) for k, v in value.items()}
-    if isinstance(value, list):
-        merged = None
-        for v in value:
-            merged = shape(v) if merged is None else merge(merged, shape(v))
-        return [] if merged is None else [merged]
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if value is None:
-        return "null"
-    return "string"
-
-
-def merge(a: Any, b: Any) -> Any:
-    """One shape covering two: the union of keys; ``null`` gives way to a type."""
-    if a == "null":
-        return b
-    if b == "null":
-        return a
-    if isinstance(a, dict) and isinstance(b, dict):
-        out = dict(a)
-        for k, v in b.items():
-            out[k] = merge(out[k], v) if k in out else v
-        return out
-    if isinstance(a, list) and isinstance(b, list):
-        return [merge(a[0], b[0])] if a and b else (a or b)
-    return a
-
-
-def _kind(s: Any) -> str:
-    return "object" if isinstance(s, dict) else "array" if isinstance(s, list) else str(s)
-
-
-def shape_differences(want: Any, got: Any, pointer: str = "") -> list[str]:
-    """Where the target's shape (``got``) differs from the recorded one (``want``)."""
-    if want == "null" or got == "null":
-        return []
-    if isinstance(want, dict) and isinstance(got, dict):
-        if not want or not got:  # an empty object: an empty record or an empty map (data)
-            return []
-        if "<id>" in want and "<id>" in got:
-            return shape_differences(want["<id>"], got["<id>"], f"{pointer}/<id>")
-        out = []
-        for key in want:
-            if key not in got:
-                out.append(f"{pointer}/{key}: in the recorded answer, missing from the target's")
-            else:
-                out += shape_differences(want[key], got[key], f"{pointer}/{key}")
-        out += [f"{pointer}/{key}: in the target's answer, not in the recorded one" for key in got if key not in want]
-        return out
-    if isinstance(want, list) and isinstance(got, list):
-        return shape_differences(want[0], got[0], f"{pointer}/*") if want and got else []
-    if want != got:
-        return [f"{pointer or '/'}: recorded {_kind(want)}, target {_kind(got)}"]
-    return []
 
 
 # -- error codes ----------------------------------------------------------------------------------
@@ -176,7 +108,7 @@ def compare(api: str | None, want_status: int | None, want_headers: dict[str, An
         if problems:
             out["errors"] = problems
         if want_json is not None and got_json is not None:
-            problems = shape_differences(shape(want_json), shape(got_json))
+            problems = shape_diff(shape(want_json), shape(got_json))
         elif (want_json is None) != (got_json is None):
             def kind(text: str, doc: Any) -> str:
                 return "JSON" if doc is not None else "empty" if not text.strip() else "not JSON"

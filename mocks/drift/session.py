@@ -13,12 +13,13 @@ import json
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from mocks.core.replay.client import Secrets, prepare_request
+from mocks.core.replay.client import Secrets, prepare_request, shape, shape_diff
 from mocks.core.replay.export import SESSION_FORMAT, session
 from mocks.core.replay.har import to_har
 from mocks.core.scenarios.matchers import json_values, parse_path
 
-__all__ = ["SESSION_FORMAT", "Secrets", "json_values", "parse_path", "prepare_request", "session", "to_har",
+__all__ = ["SESSION_FORMAT", "Secrets", "json_values", "parse_path", "prepare_request", "session", "shape",
+           "shape_diff", "to_har",
            "load", "from_har", "api_of", "body_json", "operation_of"]
 
 

@@ -12,12 +12,26 @@ HOP_HEADERS = frozenset({"host", "content-length", "connection", "keep-alive", "
                          "accept-encoding", "te", "upgrade"})
 
 
+_MAP_KEY = re.compile(r"^(\d+|[0-9a-fA-F-]{16,})$")
+
+
 def shape(value: Any) -> Any:
-    """The structure of a JSON value: keys and value types, not the values."""
+    """The structure of a JSON value: keys and value types, not the values (``replay`` and
+    ``diff`` compare answers by it). The items of a list are merged (a key only some records have
+    is still a key of the list); an object whose keys are all ids (``{"100001": 12.5}``) is a map,
+    ``{"<id>": shape of its values}``; ``"null"`` stands for a null (it matches any type)."""
     if isinstance(value, dict):
+        if value and all(_MAP_KEY.match(k) for k in value):
+            merged: Any = "null"
+            for v in value.values():
+                merged = merge(merged, shape(v))
+            return {"<id>": merged}
         return {k: shape(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [shape(value[0])] if value else []
+        merged = None
+        for v in value:
+            merged = shape(v) if merged is None else merge(merged, shape(v))
+        return [] if merged is None else [merged]
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, (int, float)):
@@ -25,6 +39,22 @@ def shape(value: Any) -> Any:
     if value is None:
         return "null"
     return "string"
+
+
+def merge(a: Any, b: Any) -> Any:
+    """One shape covering two: the union of keys; ``null`` gives way to a type."""
+    if a == "null":
+        return b
+    if b == "null":
+        return a
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = dict(a)
+        for k, v in b.items():
+            out[k] = merge(out[k], v) if k in out else v
+        return out
+    if isinstance(a, list) and isinstance(b, list):
+        return [merge(a[0], b[0])] if a and b else (a or b)
+    return a
 
 
 def body_shape(text: str | bytes | None) -> Any:
@@ -40,8 +70,16 @@ def body_shape(text: str | bytes | None) -> Any:
 
 
 def shape_diff(want: Any, got: Any, pointer: str = "") -> list[str]:
-    """Where two shapes differ (JSON pointers); an empty list means the same shape."""
+    """Where ``got`` differs from the recorded shape ``want`` (JSON pointers, ``*`` for list items):
+    ``/k: missing`` (recorded, not in ``got``), ``/k: unexpected`` (only in ``got``), ``/k: string !=
+    number`` (recorded type != got type). A null, an empty list and an empty object match anything."""
+    if want == "null" or got == "null":
+        return []
     if isinstance(want, dict) and isinstance(got, dict):
+        if not want or not got:  # an empty record or an empty map: data
+            return []
+        if "<id>" in want and "<id>" in got:
+            return shape_diff(want["<id>"], got["<id>"], f"{pointer}/<id>")
         out = []
         for key in want:
             if key not in got:
@@ -51,9 +89,7 @@ def shape_diff(want: Any, got: Any, pointer: str = "") -> list[str]:
         out += [f"{pointer}/{key}: unexpected" for key in got if key not in want]
         return out
     if isinstance(want, list) and isinstance(got, list):
-        if want and got:
-            return shape_diff(want[0], got[0], f"{pointer}/0")
-        return []  # an empty list matches a list of anything
+        return shape_diff(want[0], got[0], f"{pointer}/*") if want and got else []
     if want != got:
         def name(s: Any) -> str:
             return "object" if isinstance(s, dict) else "array" if isinstance(s, list) else str(s)
