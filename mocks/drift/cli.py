@@ -48,13 +48,10 @@ def add_parsers(sub: Any) -> None:
 
 
 def _http(token: str | None) -> Any:
-    import requests
+    """The HTTP session for the target (the control plane's admin token when given)."""
+    from mocks.cli import _control_session
 
-    http = requests.Session()
-    http.trust_env = False
-    if token:
-        http.headers["X-Sandbox-Admin-Token"] = token
-    return http
+    return _control_session(token)
 
 
 def _write(path: str, data: Any) -> None:
