@@ -150,7 +150,8 @@ def build() -> Blueprint:
         if len(set(ids)) != len(ids):
             raise E.BadRequest(f"records repeat an id: {sorted({i for i in ids if ids.count(i) > 1})[:5]}")
         coll = sb.state(api, tenant).collection(collection)
-        template = next(iter(coll.values()), None)
+        stored = coll.items()  # the store's cached list: no copy of the collection
+        template = stored[0][1] if stored else None
         added = [i for i, record in zip(ids, records) if coll.add(i, _complete(record, template))]
         return json_response({"api": api, "tenant": tenant, "collection": collection, "added": added,
                               "skipped": [i for i in ids if i not in set(added)]}, status=201 if added else 200)
