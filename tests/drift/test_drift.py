@@ -205,6 +205,7 @@ def test_diff_cli_exit_0_without_differences(sandbox_url, tmp_path):
     path = tmp_path / "s.json"
     path.write_text(json.dumps(session))
     assert cli.main(["diff", str(path), "--target", sandbox_url, "--quiet"]) == 0
+    assert cli.main(["diff", str(path), "--target", sandbox_url, "--quiet", "--reset"]) == 0
 
 
 def test_set_overrides_a_masked_value(real, proxy, sandbox_url):
@@ -296,3 +297,17 @@ def test_sessions_of_the_other_apis_replay_with_the_targets_credentials():
                          "body": json.dumps([{"response": [{"code": "200", "status": "success", "message": "ok"}]}])}}]}
         report = D.run(oauth, target_url)
         assert report.exchanges[0].differences.get("status") is None, report.as_dict()  # authenticated
+
+
+def test_the_real_service_against_itself_through_a_proxy_with_set(real, proxy):
+    """A target that is not a sandbox: the real service behind a second proxy (which maps the prefix);
+    its credentials cannot come from a sandbox, so --set gives them. Same service: no differences."""
+    from mocks.drift import proxy as P
+
+    data = record(real, proxy)
+    key, store = creds(real[0])
+    with standin.serving(P.build_app("api2cart", real[1])) as second:
+        unfilled = D.run(data, second)
+        assert unfilled.different  # the masked keys went as "***": the service refused them
+        report = D.run(data, second, overrides={"api_key": key, "store_key": store})
+    assert len(report.exchanges) == 6 and not report.different, report.as_dict()
