@@ -111,6 +111,10 @@ class ProxiedApi(Api):
             status = error.status             # errors are HTTP 200 (API2Cart): the body is its shape
         return body, status, headers
 
+    def fault_error(self, action: dict[str, Any]) -> E.SandboxError:
+        """A scenario's injected status, in the API's own terms (API2Cart's ``return_code``, ...)."""
+        return self.inner.fault_error(action)
+
     def credentials(self, sandbox: Any) -> Any:
         return {"proxy": self.upstream, "note": "the proxy forwards the client's own credentials"}
 

@@ -311,3 +311,14 @@ def test_the_real_service_against_itself_through_a_proxy_with_set(real, proxy):
         assert unfilled.different  # the masked keys went as "***": the service refused them
         report = D.run(data, second, overrides={"api_key": key, "store_key": store})
     assert len(report.exchanges) == 6 and not report.different, report.as_dict()
+
+
+def test_a_scenario_in_front_of_the_real_service(real, proxy):
+    """Faults still work on the proxy: the injected answer is in the API's own terms, the service is not called."""
+    key, store = creds(real[0])
+    r = proxy.post("/__sandbox/scenarios", json={"name": "down", "rules": [
+        {"match": {"path": "/api2cart/v1.1/order.list.json"}, "action": {"status": 503}}]})
+    assert r.status_code == 201
+    before = len(real[0].extensions["received"])
+    r = proxy.get("/api2cart/v1.1/order.list.json", query_string={"api_key": key, "store_key": store})
+    assert r.get_json()["return_code"] != 0 and len(real[0].extensions["received"]) == before
