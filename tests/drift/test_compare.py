@@ -98,3 +98,41 @@ def test_operations_are_named_by_the_contract():
     assert S.operation_of("xtnd", "POST", "/xtnd/api/v1/customerorders")[:2] == ("/xtnd", "createCustomerOrder")
     assert S.operation_of("stock2shop", "GET", "/stock2shop/v1/users/valid_token/***")[1] == "validToken"
     assert S.operation_of("stock2shop", "GET", "/stock2shop/v9/nothing")[1] == "GET /v9/nothing"
+
+
+def entry(api, method, path, body, status=200):
+    return {"api": api, "method": method, "path": path, "query": {}, "status": status,
+            "request": {"headers": {}, "body": ""}, "response": {"headers": JSON, "body": json.dumps(body)}}
+
+
+def test_seed_from_reads_the_records_of_every_api():
+    from mocks.drift import seed as SEED
+
+    session = {"requests": [
+        entry("stock2shop", "POST", "/stock2shop/v1/products/elastic_search",
+              {"hits": {"hits": [{"_source": {"id": 7, "title": "a"}}, {"_source": {"id": 8, "title": "b"}}]}}),
+        entry("stock2shop", "POST", "/stock2shop/v1/orders/elasticsearch", {"hits": {"hits": [{"_source": {"id": 70}}]}}),
+        entry("stock2shop", "POST", "/stock2shop/v1/customers/elastic_search", {"hits": {"hits": []}}),
+        entry("click2sync", "GET", "/click2sync/api/product", {"products": [{"_id": "p1", "sku": "p1"}]}),
+        entry("xtnd", "GET", "/xtnd/api/v1/products/100001", {"itemNumber": "100001", "description": "new"}),
+        entry("xtnd", "GET", "/xtnd/api/v1/Products/100001", {"itemNumber": "100001", "description": "newer"}),
+        entry("xtnd", "GET", "/xtnd/api/v1/Products", {"items": ["100001"]}),  # ids only: nothing to load
+        entry("api2cart", "GET", "/api2cart/v1.1/order.info.json", {"return_code": 0, "result": {"id": "5"}}),
+        entry("api2cart", "GET", "/api2cart/v1.1/product.list.json", {"return_code": 0, "result": {"product": []}}),
+        entry("api2cart", "GET", "/api2cart/v1.1/customer.info.json", {"return_code": 112, "result": {}}),
+        entry("xtnd", "GET", "/xtnd/api/v1/Customers/1", {"customerNumber": "1"}, status=404),  # errors: skipped
+        {**entry("click2sync", "GET", "/click2sync/api/order", {}), "response": {"headers": {}, "body": '{"orders": [{"_id'}},
+    ]}
+    found = SEED.records(session)
+    assert {k: (key, sorted(v)) for k, (key, v) in found.items()} == {
+        ("stock2shop", "products"): ("id", ["7", "8"]),
+        ("stock2shop", "orders"): ("id", ["70"]),
+        ("click2sync", "products"): ("_id", ["p1"]),
+        ("xtnd", "products"): ("itemNumber", ["100001"]),
+        ("api2cart", "orders"): ("id", ["5"]),
+    }
+    assert found[("xtnd", "products")][1]["100001"]["description"] == "newer"  # the last answer wins
+    creds = {"stock2shop": {"users": [{"tenant": "21"}]}, "api2cart": {"api_key": "k", "stores": [{"tenant": "s1"}]},
+             "xtnd": {"tenant": "x1"}}
+    assert [SEED.default_tenant(creds, a) for a in ("stock2shop", "api2cart", "xtnd", "click2sync")] == \
+        ["21", "s1", "x1", None]
