@@ -39,7 +39,7 @@ from schemathesis.generation import GenerationMode
 
 from mocks import create_app
 from mocks.printxpand.contract import ANYTHING_ELSE
-from mocks.printxpand.oauth import DEMO_CONSUMERS
+from mocks.printxpand.auth import DEMO_CONSUMERS
 from tests.conftest import response_violations
 
 DEEP = os.environ.get("CONTRACT_DEEP") == "1"

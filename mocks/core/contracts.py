@@ -126,6 +126,11 @@ class Operation:
     responses: dict[str, dict[str, Draft202012Validator | None]]  # status -> content type -> validator
     raw: Json = field(repr=False, default=None)
 
+    def path_values(self, path: str) -> dict[str, str]:
+        """The path parameters of a path this operation matches (``{id}`` -> ``{"id": ...}``)."""
+        m = self.regex.match(path)
+        return m.groupdict() if m else {}
+
     def response_validator(self, status: int, content_type: str) -> tuple[bool, Draft202012Validator | None]:
         """(documented, validator) for a response status and content type."""
         for key in (str(status), f"{str(status)[0]}XX", "default"):
@@ -260,12 +265,13 @@ class Contract:
             pointer = f"/{p.location}/{p.name}"
             if raw is None:
                 if p.required:
-                    errors.append({"pointer": pointer, "reason": f"'{p.name}' is a required {p.location} parameter"})
+                    errors.append(Problem(pointer, f"'{p.name}' is a required {p.location} parameter",
+                                          validator="required", expected=[p.name], missing=p.name))
                 continue
             value = coerce(raw, p.schema)
             error = best_match(p.validator.iter_errors(value))
             if error is not None:
-                errors.append({"pointer": pointer + _pointer(error), "reason": _reason(error)})
+                errors.append(Problem.of(error, pointer))
         return errors
 
     def validate_body(self, validator: Draft202012Validator, body: Json) -> list[dict[str, str]]:
@@ -275,7 +281,30 @@ class Contract:
         error = best_match(validator.iter_errors(body))
         if error is None:
             return []
-        return [{"pointer": "/body" + _pointer(error), "reason": _reason(error)}]
+        return [Problem.of(error, "/body")]
+
+
+class Problem(dict):
+    """One validation problem: ``{"pointer", "reason"}`` (what violations and error bodies show),
+    plus the structured jsonschema error for renderers that map errors to an API's own wording:
+    ``validator`` (the failing keyword: "required", "type", "maxItems", ...), ``expected`` (the
+    keyword's value in the schema), ``path`` (JSON path parts below the pointer's root) and, for
+    ``required``, ``missing`` (the first missing property). Never parse ``reason``: it is
+    jsonschema's English and changes between versions.
+    """
+
+    def __init__(self, pointer: str, reason: str, *, validator: str | None = None, expected: Any = None,
+                 path: tuple[Any, ...] = (), missing: str | None = None) -> None:
+        super().__init__(pointer=pointer, reason=reason)
+        self.validator, self.expected, self.path, self.missing = validator, expected, path, missing
+
+    @classmethod
+    def of(cls, error: ValidationError, root: str) -> "Problem":
+        missing = None
+        if error.validator == "required" and isinstance(error.instance, dict):
+            missing = next((str(k) for k in error.validator_value if k not in error.instance), None)
+        return cls(root + _pointer(error), _reason(error), validator=str(error.validator),
+                   expected=error.validator_value, path=tuple(error.absolute_path), missing=missing)
 
 
 def _absolutise(node: Json, uri: str) -> Json:

@@ -48,10 +48,14 @@ def add_parsers(sub: Any) -> None:
 
 
 def _http(token: str | None) -> Any:
-    """The HTTP session for the target (the control plane's admin token when given)."""
-    from mocks.cli import _control_session
+    """The HTTP session for the target, with the control plane's admin token when given (as the
+    CLI's own control-plane session; not imported from mocks.cli, which imports this module)."""
+    import requests
 
-    return _control_session(token)
+    http = requests.Session()
+    if token:
+        http.headers["X-Sandbox-Admin-Token"] = token
+    return http
 
 
 def _write(path: str, data: Any) -> None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from mocks.core.api import Api, Tenant
-from mocks.stock2shop import errors, models, ratelimit, routes, seed
+from mocks.core.api import Api, Identity, Tenant
+from mocks.core.chain.ratelimit import Limit, Rate
+from mocks.stock2shop import control, errors, models, routes, seed
 
 
 class Stock2Shop(Api):
@@ -40,25 +41,53 @@ class Stock2Shop(Api):
                 reason = why
         raise errors.InvalidToken(reason)
 
-    def authenticate(self, request, sandbox) -> str:
-        from flask import g
+    def authenticate(self, request, sandbox) -> Identity:
         token = request.args.get("token", "")
         if not token:
             raise errors.MissingToken()
         user, tenant = self.find_token(sandbox, token)
-        g.s2s_user = user
-        g.s2s_rate = ratelimit.check_authenticated(sandbox.state(self.name, tenant))
-        return tenant
+        return Identity(tenant, user)
 
-    def after_request(self, request, response) -> None:
-        from flask import g
-        limit = g.get("s2s_rate")
-        if limit and ratelimit.HEADER not in response.headers:
-            response.headers[ratelimit.HEADER] = limit
+    def rate_limits(self, sandbox, ctx, request) -> list[Limit]:
+        """3 requests/s per client with a token; 1 request/s per caller address for authenticate and
+        valid_token on behalf of a known client; only while limiting is on for that client
+        (``control.rate_settings``)."""
+        if ctx.tenant is not None:
+            tenant, key, name, default = ctx.tenant, "client", "per_second", control.AUTHENTICATED_PER_SECOND
+        else:
+            tenant = self._anonymous_client(sandbox, request)
+            if tenant is None:
+                return []
+            key, name, default = f"anonymous:{request.remote_addr or '-'}", "unauthenticated_per_second", \
+                control.UNAUTHENTICATED_PER_SECOND
+        state = sandbox.state(self.name, tenant)
+        conf = control.rate_settings(state)
+        if conf is None:
+            return []
+        per_second = float(conf.get(name, default))
+        shown = f"{per_second:g}"
+        return [Limit(state, key, Rate(per_second),
+                      error=lambda decision: errors.RateLimited(shown, decision.retry_after_s()),
+                      header=(control.RATE_HEADER, shown))]
+
+    def _anonymous_client(self, sandbox, request) -> str | None:
+        """The client an unauthenticated call is on behalf of: the user named in an authenticate
+        body, or the owner of the token a valid_token call checks (None: not known, no limit)."""
+        endpoint = (request.endpoint or "").rpartition(".")[2]
+        if endpoint == "authenticate":
+            data = request.get_json(silent=True, cache=True)
+            auth = data.get("system_user_auth") if isinstance(data, dict) else None
+            username = str(auth.get("username")) if isinstance(auth, dict) else None
+            return next((cid for cid in seed.CLIENTS for u in seed.users_of(cid) if u["username"] == username), None)
+        if endpoint == "valid_token":
+            try:
+                return self.find_token(sandbox, str((request.view_args or {}).get("token", "")))[1]
+            except errors.InvalidToken:
+                return None
+        return None
 
     def control_blueprint(self):
         """Sandbox-only operations: /__sandbox/stock2shop/rate_limit."""
-        from mocks.stock2shop import control
         return control.build()
 
     def seed(self, state, ctx) -> None:

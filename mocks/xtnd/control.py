@@ -26,9 +26,9 @@ from flask import Blueprint, request
 from jsonschema import Draft202012Validator
 
 from mocks.core import errors as E
-from mocks.core.gateway import parse_json
+from mocks.core.chain.validate import parse_json
 from mocks.core.http import json_response, sandbox
-from mocks.xtnd.events import emitter
+from mocks.xtnd.webhooks import emitter
 from mocks.xtnd.models import Availability, Customers, Orders, Products
 
 SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "xtnd" / "sandbox-control.schema.json"

@@ -86,12 +86,13 @@ def test_answers_that_read_the_clock_or_fail_or_write_are_not_kept():
         state().collection("probe").put("k", {"n": calls["n"]})
         return json_response({"ok": True})
 
-    from flask import g
+    from mocks.core.chain.context import current
 
     @bp.before_request
     def tenant():
-        g.api = app.extensions["sandbox"].apis["click2sync"]
-        g.tenant = "c2s-13c65e1dec"
+        ctx = current()
+        ctx.api = app.extensions["sandbox"].apis["click2sync"]
+        ctx.tenant = "c2s-13c65e1dec"
 
     app.register_blueprint(bp, url_prefix="/probe")
     client = app.test_client()

@@ -410,3 +410,32 @@ def test_restarting_one_activation_keeps_the_others_counters(client):
     assert statuses(client, 1, headers={**K1, "X-N": "10"}) == [200]
     activate(client, [{"when": {"nth": [2]}, "action": {"status": 503}}], name="s0")  # id 1: a prefix of 11
     assert statuses(client, 1, headers={**K1, "X-N": "10"}) == [503]
+
+
+def test_matchers_say_why_they_did_not_match(app):
+    from flask import request
+
+    with app.test_request_context("/click2sync/api/product?offset=0", method="GET",
+                                  json={"a": [1, 2]}, headers={"X-Debug": "0"}):
+        view = M.RequestView(request, "click2sync", None)
+        assert M.matches({"method": "POST"}, view) == M.Verdict(False, 'method GET is not "POST"')
+        matched, reason = M.matches({"path": "/stock2shop/*"}, view)
+        assert not matched and reason == 'path /click2sync/api/product does not match "/stock2shop/*"'
+        assert "no tenant" in M.matches({"tenant": "*"}, view).reason
+        assert M.matches({"headers": {"X-Debug": "1"}}, view).reason == 'header X-Debug is "0", wanted "1"'
+        assert M.matches({"query": {"limit": True}}, view).reason == "query parameter limit is absent, wanted true"
+        assert M.matches({"body": {"$.a[*]": 3}}, view).reason == "body $.a[*]: values [1, 2], wanted 3"
+        assert M.matches({"method": "GET", "body": {"$.a[0]": 1}}, view) == M.Verdict(True, "")
+
+
+def test_the_journal_shows_why_the_other_rules_did_not_fire(client):
+    activate(client, [{"name": "posts", "match": {"method": "POST"}, "action": {"status": 500}},
+                      {"name": "third", "when": {"nth": [3]}, "action": {"status": 503}},
+                      {"name": "always", "action": {"headers": {"X-Hit": "1"}}}])
+    r = client.get(LIST, headers=K1)
+    assert r.headers["X-Hit"] == "1"
+    entry = client.get("/__sandbox/requests").json["requests"][-1]
+    assert entry["rule"] == "always"
+    assert entry["rule_misses"] == [
+        {"scenario": "t", "rule": "posts", "reason": 'method GET is not "POST"'},
+        {"scenario": "t", "rule": "third", "reason": 'matched (request 1), but when {"nth": [3]} did not fire'}]

@@ -63,7 +63,7 @@ def test_openapi_document_is_served_self_contained(client):
 def test_openapi_documents_validate():
     from openapi_spec_validator import validate
 
-    from mocks.app import installed_apis
+    from mocks.registry import installed as installed_apis
     from mocks.core.contracts import load_document
 
     for api in installed_apis():

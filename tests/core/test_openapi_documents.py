@@ -1,6 +1,6 @@
 """Every API's bundled OpenAPI document is a complete contract (issue 8).
 
-For each API in ``mocks.app.API_MODULES``: the document validates with openapi-spec-validator;
+For each API in ``mocks.registry.PACKAGES``: the document validates with openapi-spec-validator;
 it declares a security scheme and every security requirement names one; every operation documents
 429 and 5XX (scenarios inject them, so an injected fault is never a violation); every documented
 response, request body and parameter has a schema whose references resolve; and where the API
@@ -21,7 +21,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
-from mocks.app import API_MODULES
+from mocks.registry import PACKAGES as API_MODULES
 from mocks.core.contracts import load_document, schemas_root
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")

@@ -229,13 +229,19 @@
       ["duration", e.duration_ms !== undefined ? e.duration_ms + " ms" : ""]];
     $("#detail-meta").replaceChildren(...meta.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
     const fault = $("#detail-fault");
+    // why the rules tried before (or instead of) the one that fired did not fire: each matcher's reason
+    const misses = (e.rule_misses || []).length ? el("div", { class: "misses" },
+      el("strong", { class: "small" }, "Rules that did not fire"),
+      el("ul", { class: "small" }, e.rule_misses.map((m) => el("li", {},
+        el("span", { class: "scenario" }, m.scenario), " · rule ", el("span", { class: "rule" }, String(m.rule)),
+        ": ", m.reason)))) : null;
     if (e.scenario) {
       fault.replaceChildren(el("div", { class: "box fault" },
         el("strong", {}, "Scenario rule fired: "), el("span", { class: "scenario" }, e.scenario),
         " · rule ", el("span", { class: "rule" }, e.rule === null || e.rule === undefined ? "?" : String(e.rule)),
-        e.fault ? el("pre", { class: "code" }, pretty(e.fault)) : null));
+        e.fault ? el("pre", { class: "code" }, pretty(e.fault)) : null), misses || "");
     } else {
-      fault.replaceChildren(el("p", { class: "muted small" }, "No scenario rule fired on this request."));
+      fault.replaceChildren(el("p", { class: "muted small" }, "No scenario rule fired on this request."), misses || "");
     }
     const vbox = $("#detail-violations");
     if (e.violations && e.violations.length) {
