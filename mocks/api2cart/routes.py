@@ -191,11 +191,8 @@ _DESCRIPTIONS: dict[str, str] = {}
 def cart_add_descriptions() -> dict[str, str]:
     """Parameter name -> description, from the official document's AccountCartAdd (loaded once)."""
     if not _DESCRIPTIONS:
-        import json
-        from pathlib import Path
-        path = Path(__file__).resolve().parents[2] / "schemas" / "api2cart" / "api2cart.schema.json"
-        with open(path, encoding="utf-8") as fh:
-            props = json.load(fh)["$defs"]["AccountCartAdd"]["properties"]
+        from mocks import resources
+        props = resources.schema_json("api2cart", "api2cart.schema.json")["$defs"]["AccountCartAdd"]["properties"]
         _DESCRIPTIONS.update({k: v.get("description", "") for k, v in props.items()})
     return _DESCRIPTIONS
 

@@ -18,6 +18,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -32,16 +33,15 @@ except ImportError:  # pragma: no cover - it is a dependency; the Python validat
     _rs = None
 from referencing.jsonschema import DRAFT202012
 
+from mocks import resources
+
 Json = Any
 BASE_URI = "https://commerce-sandbox.invalid/"
 
 
-def schemas_root() -> Path:
-    """``schemas/`` of the project (override with ``COMMERCE_SANDBOX_SCHEMAS``)."""
-    env = os.environ.get("COMMERCE_SANDBOX_SCHEMAS")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2] / "schemas"
+def schemas_root() -> Traversable:
+    """The schemas (package data, :func:`mocks.resources.schemas`)."""
+    return resources.schemas()
 
 
 def _stem(filename: str) -> str:
@@ -81,27 +81,26 @@ def _target(ref: str, own: str | None) -> str:
 _YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def load_document(api: str, root: Path | None = None) -> dict[str, Json]:
+def _schema_files(folder: Traversable) -> list[Traversable]:
+    return sorted((f for f in folder.iterdir() if f.name.endswith(".schema.json")), key=lambda f: f.name)
+
+
+def load_document(api: str, root: Traversable | None = None) -> dict[str, Json]:
     """The bundled OpenAPI document of one API."""
     folder = (root or schemas_root()) / api
-    with open(folder / "openapi.yaml", encoding="utf-8") as fh:
+    with (folder / "openapi.yaml").open("r", encoding="utf-8") as fh:
         doc = yaml.load(fh, Loader=_YamlLoader)  # libyaml when present: start-up is mostly this
     doc = _rewrite_refs(doc, None)
     components = doc.setdefault("components", {}).setdefault("schemas", {})
-    for path in sorted(folder.glob("*.schema.json")):
-        with open(path, encoding="utf-8") as fh:
-            schema = json.load(fh)
-        components[_stem(path.name)] = _rewrite_refs(schema, _stem(path.name))
+    for file in _schema_files(folder):
+        schema = json.loads(file.read_text(encoding="utf-8"))
+        components[_stem(file.name)] = _rewrite_refs(schema, _stem(file.name))
     return doc
 
 
-def load_schema_files(api: str, root: Path | None = None) -> dict[str, Json]:
+def load_schema_files(api: str, root: Traversable | None = None) -> dict[str, Json]:
     folder = (root or schemas_root()) / api
-    out = {}
-    for path in sorted(folder.glob("*.schema.json")):
-        with open(path, encoding="utf-8") as fh:
-            out[path.name] = json.load(fh)
-    return out
+    return {file.name: json.loads(file.read_text(encoding="utf-8")) for file in _schema_files(folder)}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -11,40 +11,52 @@ COMMANDS = ("proxy", "diff", "seed-from")
 
 
 def add_parsers(sub: Any) -> None:
-    proxy = sub.add_parser("proxy", help="stand in front of the real service: forward, check, record")
+    proxy = sub.add_parser("proxy", help="stand in front of the real service: forward, check, record",
+                           description="Serve one API at its usual prefix and forward every request, unchanged, "
+                                       "to the real service; check both directions against the contract; record "
+                                       "each exchange, secrets masked (GET /__sandbox/export). See docs/drift.md.")
     proxy.add_argument("--api", required=True, metavar="NAME", help="the API to serve at its usual prefix")
     proxy.add_argument("--upstream", required=True, metavar="URL",
                        help="the real service's base URL (the one and only host the proxy calls)")
-    proxy.add_argument("--host", default="127.0.0.1")
-    proxy.add_argument("--port", type=int, default=8080)
-    proxy.add_argument("--output", metavar="SESSION", help="write the recorded session here on exit")
-    proxy.add_argument("--format", choices=["json", "har"], default="json")
+    proxy.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    proxy.add_argument("--port", type=int, default=8080, help="port to listen on")
+    proxy.add_argument("--output", metavar="SESSION", help="write the recorded session here on exit (Ctrl-C, SIGTERM)")
+    proxy.add_argument("--format", choices=["json", "har"], default="json", help="the --output format")
     proxy.add_argument("--journal-size", type=int, default=10_000, help="exchanges kept (oldest dropped first)")
     proxy.add_argument("--body-limit", type=int, default=1_000_000, metavar="CHARS",
                        help="characters of each body recorded (a longer body is cut: diff cannot compare it)")
     proxy.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the upstream")
-    proxy.add_argument("--admin-token", default=os.environ.get("SANDBOX_ADMIN_TOKEN"))
-    proxy.add_argument("--quiet", action="store_true")
+    proxy.add_argument("--admin-token", default=os.environ.get("SANDBOX_ADMIN_TOKEN"),
+                       help="open the proxy's /__sandbox to non-loopback clients that send it "
+                            "(default: $SANDBOX_ADMIN_TOKEN)")
+    proxy.add_argument("--quiet", action="store_true", help="do not print the URLs")
 
-    diff = sub.add_parser("diff", help="replay a session against a target and report the differences")
+    diff = sub.add_parser("diff", help="replay a session against a target and report the differences",
+                          description="Replay a recorded session against a target and report, per operation, "
+                                      "differences in status, error codes, response shape and rate-limit headers, "
+                                      "with a fidelity score. Exit 0: none; 1: differences; 2: could not run.")
     diff.add_argument("session", metavar="SESSION", help="a session file (JSON export or HAR)")
     diff.add_argument("--target", required=True, metavar="URL", help="base URL of the sandbox (or anything)")
-    diff.add_argument("--report-md", metavar="PATH")
-    diff.add_argument("--report-junit", metavar="PATH")
+    diff.add_argument("--report-md", metavar="PATH", help="write a markdown report here")
+    diff.add_argument("--report-junit", metavar="PATH", help="write a JUnit report here (one case per difference)")
     diff.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                      help="value for a masked header, query parameter, body field or path parameter")
-    diff.add_argument("--reset", action="store_true", help="reset the target sandbox first")
-    diff.add_argument("--timeout", type=float, default=30.0)
-    diff.add_argument("--admin-token", default=os.environ.get("SANDBOX_ADMIN_TOKEN"))
+                      help="value for a masked header, query parameter, body field or path parameter (repeatable)")
+    diff.add_argument("--reset", action="store_true", help="reset the target sandbox to its seeded state first")
+    diff.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for each answer")
+    diff.add_argument("--admin-token", default=os.environ.get("SANDBOX_ADMIN_TOKEN"),
+                      help="the target's admin token (default: $SANDBOX_ADMIN_TOKEN)")
     diff.add_argument("--quiet", action="store_true", help="print only the differences and the scores")
 
-    seed = sub.add_parser("seed-from", help="load the records of a session into a running sandbox")
+    seed = sub.add_parser("seed-from", help="load the records of a session into a running sandbox",
+                          description="Load the products, orders and customers a session's answers carried into "
+                                      "a running sandbox as one tenant's data (additions only). Exit 2: could not run.")
     seed.add_argument("session", metavar="SESSION", help="a session file (JSON export or HAR)")
     seed.add_argument("--target", required=True, metavar="URL", help="base URL of the sandbox")
     seed.add_argument("--tenant", default=None, metavar="ID",
                       help="the tenant to load into (default: the tenant of the API's demo credentials)")
-    seed.add_argument("--timeout", type=float, default=30.0)
-    seed.add_argument("--admin-token", default=os.environ.get("SANDBOX_ADMIN_TOKEN"))
+    seed.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for each answer")
+    seed.add_argument("--admin-token", default=os.environ.get("SANDBOX_ADMIN_TOKEN"),
+                      help="the target's admin token (default: $SANDBOX_ADMIN_TOKEN)")
 
 
 def _http(token: str | None) -> Any:

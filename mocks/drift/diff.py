@@ -290,13 +290,15 @@ def markdown(report: Report, session_name: str = "") -> str:
 
 
 def junit(report: Report, path: str) -> None:
-    """One test case per operation (``{api} {operation}``); one failure per difference."""
+    """JUnit through :func:`mocks.verify.write_junit`: one check per operation (``{api} {operation}``),
+    so one failing case per difference (``{api} {operation}: {aspect} differ``) and one passing case
+    for an operation without any."""
     from mocks.verify import CheckResult, Finding, write_junit
 
     results = []
     for api, ops in report.by_api().items():
         for op, exchanges in ops.items():
-            findings = [Finding(check=op, rule=f"{aspect} differs", detail=f"{e.request}: {detail}")
+            findings = [Finding(check=op, rule=f"{aspect} differ", detail=f"{e.request}: {detail}")
                         for e in exchanges for aspect, details in e.differences.items() for detail in details]
             results.append(CheckResult(name=f"{api} {op}", findings=findings,
                                        seconds=report.seconds / max(1, len(report.exchanges)) * len(exchanges)))

@@ -17,8 +17,8 @@ class PrintXpand(Api):
 
     def control_blueprint(self):
         """``/__sandbox/printxpand/designer-callback``: the sandbox makes PrintXpand's designer call."""
-        from mocks.printxpand import designer
-        return designer.build()
+        from mocks.printxpand import control
+        return control.build()
 
     def error_body(self, error):
         return errors.error_body(error)

@@ -12,7 +12,7 @@ from typing import Any
 
 from mocks.core.api import Api, Identity, Tenant
 from mocks.core.chain.ratelimit import Limit, Rate
-from mocks.stock2shop import control, errors, models, routes, seed
+from mocks.stock2shop import auth, control, errors, models, routes, seed
 
 
 class Stock2Shop(Api):
@@ -30,23 +30,8 @@ class Stock2Shop(Api):
         return [Tenant(cid, {"client_id": int(cid), "users": [u["username"] for u in seed.users_of(cid)]})
                 for cid in seed.CLIENTS]
 
-    def find_token(self, sandbox, token: str) -> tuple[dict[str, Any] | None, str]:
-        """(user, tenant) for a live token; raises InvalidToken otherwise."""
-        reason = "invalid"
-        for tenant in seed.CLIENTS:
-            user, why = models.Users(sandbox.state(self.name, tenant)).by_token(token)
-            if user is not None:
-                return user, tenant
-            if why == "expired":
-                reason = why
-        raise errors.InvalidToken(reason)
-
     def authenticate(self, request, sandbox) -> Identity:
-        token = request.args.get("token", "")
-        if not token:
-            raise errors.MissingToken()
-        user, tenant = self.find_token(sandbox, token)
-        return Identity(tenant, user)
+        return auth.authenticate(request, sandbox)
 
     def rate_limits(self, sandbox, ctx, request) -> list[Limit]:
         """3 requests/s per client with a token; 1 request/s per caller address for authenticate and
@@ -55,7 +40,7 @@ class Stock2Shop(Api):
         if ctx.tenant is not None:
             tenant, key, name, default = ctx.tenant, "client", "per_second", control.AUTHENTICATED_PER_SECOND
         else:
-            tenant = self._anonymous_client(sandbox, request)
+            tenant = auth.anonymous_client(sandbox, request)
             if tenant is None:
                 return []
             key, name, default = f"anonymous:{request.remote_addr or '-'}", "unauthenticated_per_second", \
@@ -69,22 +54,6 @@ class Stock2Shop(Api):
         return [Limit(state, key, Rate(per_second),
                       error=lambda decision: errors.RateLimited(shown, decision.retry_after_s()),
                       header=(control.RATE_HEADER, shown))]
-
-    def _anonymous_client(self, sandbox, request) -> str | None:
-        """The client an unauthenticated call is on behalf of: the user named in an authenticate
-        body, or the owner of the token a valid_token call checks (None: not known, no limit)."""
-        endpoint = (request.endpoint or "").rpartition(".")[2]
-        if endpoint == "authenticate":
-            data = request.get_json(silent=True, cache=True)
-            auth = data.get("system_user_auth") if isinstance(data, dict) else None
-            username = str(auth.get("username")) if isinstance(auth, dict) else None
-            return next((cid for cid in seed.CLIENTS for u in seed.users_of(cid) if u["username"] == username), None)
-        if endpoint == "valid_token":
-            try:
-                return self.find_token(sandbox, str((request.view_args or {}).get("token", "")))[1]
-            except errors.InvalidToken:
-                return None
-        return None
 
     def control_blueprint(self):
         """Sandbox-only operations: /__sandbox/stock2shop/rate_limit."""

@@ -6,7 +6,8 @@ import hmac
 from flask import Blueprint, Response, request
 
 from mocks.core.api import public
-from mocks.core.http import body, context, item_failures, json_response, mount_prefix, principal, sandbox, state
+from mocks.core.http import body, item_failures, json_response, mount_prefix, principal, sandbox, state
+from mocks.stock2shop import auth
 from mocks.stock2shop import errors as X
 from mocks.stock2shop import models as M
 from mocks.stock2shop import seed as seed_data
@@ -49,7 +50,7 @@ def build() -> Blueprint:
     @bp.get("/v1/users/valid_token/<token>")
     @public
     def valid_token(token: str):
-        user, tenant = context().api.find_token(sandbox(), token)  # the Stock2Shop Api
+        user, tenant = auth.find_token(sandbox(), token)
         return json_response({"system_user": M.public_user(user, sandbox().state("stock2shop", tenant), False)})
 
     # -- sources and channels ----------------------------------------------------------------

@@ -124,8 +124,8 @@ class Receiver:
 
 
 def add_arguments(parser: Any) -> None:
-    parser.add_argument("--secret", help="the subscription secret the receiver verifies ms-signature with")
-    parser.add_argument("--webhook-id", default="wh-verify", help="the webhookId sent (default wh-verify)")
+    parser.add_argument("--secret", required=True, help="the subscription secret the receiver verifies ms-signature with")
+    parser.add_argument("--webhook-id", default="wh-verify", help="the webhookId sent")
     parser.add_argument("--webhook-name", default="commerce-sandbox verify", help="the webhookName sent")
 
 

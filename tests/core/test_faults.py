@@ -20,8 +20,8 @@ LIST = "/click2sync/api/product?offset=0"
 
 
 @pytest.fixture
-def app(app_factory):
-    return app_factory(apis=["click2sync"])
+def app(shared_app):
+    return shared_app(apis=["click2sync"])
 
 
 def activate(client, rules, name="t", **extra):
@@ -34,9 +34,10 @@ def statuses(client, n, path=LIST, headers=K1, **kw):
     return [client.get(path, headers=headers, **kw).status_code for _ in range(n)]
 
 
-def fired(rule_when, n=8):
-    """Which of n matching requests the trigger fired on (1-based)."""
-    app = make_app(apis=["click2sync"])
+def fired(shared_app, rule_when, n=8):
+    """Which of n matching requests the trigger fired on (1-based), on a just-built app (a new one
+    for each call after the first in a test)."""
+    app = shared_app(apis=["click2sync"])
     client = app.test_client()
     activate(client, [{"when": rule_when, "action": {"status": 503}}])
     return [i + 1 for i, s in enumerate(statuses(client, n)) if s == 503]
@@ -107,15 +108,15 @@ def test_jsonpath_subset():
     ({"after": 5}, [6, 7, 8]),
     ({"after": 2, "every": 2}, [4, 6, 8]),
 ])
-def test_counting_triggers(when, expected):
-    assert fired(when) == expected
+def test_counting_triggers(when, expected, shared_app):
+    assert fired(shared_app, when) == expected
 
 
-def test_probability_is_seeded_and_repeatable():
-    first = fired({"probability": 0.5}, 40)
-    assert first == fired({"probability": 0.5}, 40)
+def test_probability_is_seeded_and_repeatable(shared_app):
+    first = fired(shared_app, {"probability": 0.5}, 40)
+    assert first == fired(shared_app, {"probability": 0.5}, 40)
     assert 8 < len(first) < 32
-    assert fired({"probability": 0}, 10) == [] and fired({"probability": 1}, 5) == [1, 2, 3, 4, 5]
+    assert fired(shared_app, {"probability": 0}, 10) == [] and fired(shared_app, {"probability": 1}, 5) == [1, 2, 3, 4, 5]
 
 
 def test_probability_differs_by_seed(client):
@@ -234,9 +235,9 @@ def test_rules_without_tenant_fire_before_authentication(client):
     assert client.get(LIST, headers={"C2SKey": "wrong"}).status_code == 401
 
 
-def test_same_seed_same_faults_across_apps():
+def test_same_seed_same_faults_across_apps(shared_app):
     def run() -> list[tuple[int, float]]:
-        app = make_app(apis=["click2sync"])
+        app = shared_app(apis=["click2sync"])  # the second call: a new app
         client = app.test_client()
         activate(client, [{"when": {"probability": 0.3}, "action": {"status": 503}},
                           {"when": {"probability": 0.3}, "action": {"delay": {"uniform_ms": [0, 5]}}}], seed=5)

@@ -178,9 +178,11 @@ def test_diff_cli_reports_and_exit_codes(real, proxy, sandbox_url, tmp_path, cap
     text = md.read_text()
     assert "| `CustomerList` | 1 | 75.0% | 2 |" in text and "x-ratelimit-limit" in text
     suite = ET.parse(xml).getroot().find("testsuite")
-    assert suite.get("tests") == "5" and suite.get("failures") == "3"  # one case per operation
-    failing = {tc.get("name") for tc in suite.iter("testcase") if tc.find("failure") is not None}
-    assert failing == {"api2cart CustomerList", "api2cart ProductInfo", "api2cart OrderList"}
+    # one failing case per difference (4), one passing case per operation without any (2)
+    assert suite.get("tests") == "6" and suite.get("failures") == "4"
+    failing = {tc.get("classname") for tc in suite.iter("testcase") if tc.find("failure") is not None}
+    assert failing == {"drift.api2cart CustomerList", "drift.api2cart ProductInfo", "drift.api2cart OrderList"}
+    assert "api2cart ProductInfo: errors differ" in {tc.get("name") for tc in suite.iter("testcase")}
     # the same session as HAR gives the same differences
     har = tmp_path / "session.har"
     har.write_text(json.dumps(S.to_har(json.loads(session.read_text()))))

@@ -6,7 +6,7 @@ why the others did not: ``rule_misses``), the injected fault, the violations.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 from flask import Response, request
 
@@ -68,4 +68,20 @@ def journal(gw: "Gateway", ctx: RequestContext, response: Response) -> None:
     }
     if ctx.rule_misses:
         entry["rule_misses"] = ctx.rule_misses
+    if ctx.fault is not None and (ctx.fault_no_answer or response.is_streamed):
+        # a fault that holds the connection (timeout, dribble) or drops it does so after this point,
+        # while the server sends the body: the entry is written once the body is done (or the
+        # connection gone), with the time the request really took. The body itself is wrapped:
+        # a direct-passthrough response never runs call_on_close callbacks.
+        body = response.response
+
+        def timed() -> Iterator[bytes]:
+            try:
+                yield from body
+            finally:
+                entry["duration_ms"] = round((time.perf_counter() - ctx.started) * 1000, 3)
+                gw.sandbox.store.journal_append(entry)
+
+        response.response = timed()
+        return
     gw.sandbox.store.journal_append(entry)

@@ -236,7 +236,7 @@ class Faults:
                                  "action": sorted(action)}
         ctx.fault = fault
         rng = rng_for(record, tenant_key, index, n, "action")
-        self.run_hooks(ctx, action)
+        self.run_hooks(ctx, action, rng_for(record, tenant_key, index, n, "items").getrandbits(32))
         delay = delay_seconds(action.get("delay"), rng)
         if delay:
             fault["delay_ms"] = round(delay * 1000, 3)
@@ -312,7 +312,7 @@ class Faults:
             return Response(body, status=code, headers=merged)
         return Response(json.dumps(body), status=code, headers=merged, mimetype="application/json")
 
-    def run_hooks(self, ctx: RequestContext, action: dict[str, Any]) -> None:
+    def run_hooks(self, ctx: RequestContext, action: dict[str, Any], item_seed: int = 0) -> None:
         api, tenant = ctx.api, ctx.tenant
         if api is None:
             return
@@ -322,7 +322,7 @@ class Faults:
         if "index_lag" in action:
             done["index_lag"] = api.index_lag(self.sandbox, tenant, float(action["index_lag"]["seconds"]))
         if "item_failures" in action:
-            ctx.item_failures = ItemFailures.from_spec(action["item_failures"])
+            ctx.item_failures = ItemFailures.from_spec(action["item_failures"], seed=item_seed)
             done["item_failures"] = api.item_failures(self.sandbox, tenant, action["item_failures"])
         if "webhook_failure" in action:
             ctx.webhook_failure = action["webhook_failure"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from mocks.core.coerce import zero_one
 from mocks.printxpand.models.batch import ItemError
 from mocks.printxpand.models.messages import PRODUCT_BAD_IMAGES, PRODUCT_BAD_TIER_PRICE
 
@@ -48,14 +49,10 @@ def number_or_blank(value: Any) -> bool:
 
 
 def flag(value: Any, default: int = 1) -> int | None:
-    """0/1 as int, or None when it is not a 0/1 value."""
+    """0/1 as int (``default`` when absent or blank), or None when it is not a 0/1 value."""
     if value is None or value == "":
         return default
-    if isinstance(value, bool):
-        return int(value)
-    if value in (0, 1, "0", "1"):
-        return int(value)
-    return None
+    return zero_one(value)
 
 
 def scalar(value: Any) -> bool:

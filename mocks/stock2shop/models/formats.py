@@ -5,6 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from mocks.core.coerce import TRUE_WORDS, finite, to_bool, to_number
+
+#: what a queued payload's yes/no field reads as yes (the usual words and "y"; anything else is no)
+_YES = (*TRUE_WORDS, "y")
+
 def s2s_time(ts: float) -> str:
     """Products and orders: ``2021-01-05 08:25:04``."""
     return dt.datetime.fromtimestamp(ts, tz=dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
@@ -16,21 +21,14 @@ def user_time(ts: float) -> str:
 
 
 def _bool(value: Any, default: bool = True) -> bool:
-    if value is None:
-        return default
-    if isinstance(value, bool):
-        return value
-    return str(value).strip().lower() in ("true", "1", "yes", "y")
+    """``default`` when absent; True only for a value that reads as yes."""
+    return default if value is None else to_bool(value, true=_YES) is True
 
 
 def _num(value: Any, default: float = 0) -> float | int:
-    if isinstance(value, bool) or value is None:
-        return default
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return default
-    if f != f or f in (float("inf"), float("-inf")):
+    """A finite number (whole ones as int, others to 4 decimals), else ``default``."""
+    f = finite(to_number(value))
+    if f is None:
         return default
     return int(f) if f.is_integer() else round(f, 4)
 
