@@ -28,6 +28,7 @@ from flask import Blueprint, request
 
 from mocks.core import errors as E
 from mocks.core.chain.validate import parse_json
+from mocks.core.coerce import to_bool
 from mocks.core.http import json_response, sandbox
 from mocks.core.state import TenantState
 from mocks.stock2shop import models, seed
@@ -39,7 +40,7 @@ RATE_HEADER = "x-S2S-RateLimit"
 
 
 def _truthy(value: Any) -> bool:
-    return value is True or str(value).strip().lower() in ("1", "true", "yes", "on")
+    return to_bool(value, true=("1", "true", "yes", "on")) is True
 
 
 def rate_settings(state: TenantState) -> dict[str, Any] | None:
