@@ -25,9 +25,12 @@ load_apis = registry.load
 
 
 def create_app(config: SandboxConfig | dict[str, Any] | None = None, store: Store | None = None,
-               progress: Callable[[str, str, int, int], None] | None = None) -> Flask:
+               progress: Callable[[str, str, int, int], None] | None = None,
+               apis: list[Api] | None = None) -> Flask:
+    """``apis``: Api objects to mount instead of the registered ones named by ``config.apis``
+    (the drift proxy mounts an Api that forwards to the real service)."""
     cfg = SandboxConfig.coerce(config)
-    apis = load_apis(cfg.apis)
+    apis = apis if apis is not None else load_apis(cfg.apis)
     if cfg.root_api and cfg.root_api not in {a.name for a in apis}:
         raise ValueError(f"--root-api {cfg.root_api} is not among the mounted APIs")
     app = Flask("commerce_sandbox")

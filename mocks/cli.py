@@ -176,6 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
     viol.add_argument("--admin-token", default=_env_token(),
                       help="the sandbox's admin token (default: $SANDBOX_ADMIN_TOKEN)")
     viol.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for each answer")
+    from mocks.drift import cli as drift_cli
+    drift_cli.add_parsers(sub)  # proxy, diff, seed-from
     return parser
 
 
@@ -663,6 +665,9 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_replay(args)
     if args.command == "violations":
         return cmd_violations(args)
+    from mocks.drift import cli as drift_cli
+    if args.command in drift_cli.COMMANDS:
+        return drift_cli.run(args)
     return 2
 
 

@@ -32,6 +32,13 @@ def public(view: Callable) -> Callable:
     return view
 
 
+def passthrough(view: Callable) -> Callable:
+    """Mark a route that answers for another service (the drift proxy): the gateway checks the
+    request against the contract and records what breaks it, but does not refuse the request."""
+    view.sandbox_passthrough = True  # type: ignore[attr-defined]
+    return view
+
+
 @dataclass(frozen=True)
 class Identity:
     """What ``Api.authenticate`` may return instead of a bare tenant id: the tenant and the

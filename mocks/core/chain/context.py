@@ -38,6 +38,8 @@ class RequestContext:
     subpath: str = "/"                # the path after the prefix
     routed: bool = True               # False: no route matched (answered 404/405 in the API's shape)
     public: bool = False              # the route is marked @public: no authentication
+    passthrough: bool = False         # the route is marked @passthrough (the drift proxy): a request
+                                      # that breaks the contract is recorded, not refused
     # -- auth -----------------------------------------------------------------------------------
     tenant: str | None = None
     principal: Any = None             # what the API's authenticate found (a Stock2Shop user, an

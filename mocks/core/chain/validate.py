@@ -29,6 +29,18 @@ VALID_BODY_CACHE = 4096
 def validate(gw: "Gateway", ctx: RequestContext) -> None:
     if not ctx.routed:
         return
+    if ctx.passthrough:  # forwarded as it is (the drift proxy): what breaks the contract is only recorded
+        try:
+            check_request(gw, ctx)
+        except E.SandboxError as exc:
+            if not isinstance(exc, E.ValidationFailed):  # a body that cannot be read: not recorded yet
+                record_violation(gw, ctx, "request", [{"pointer": "/body", "reason": exc.message}])
+        return
+    check_request(gw, ctx)
+
+
+def check_request(gw: "Gateway", ctx: RequestContext) -> None:
+    """Parameters and body against the contract; ValidationFailed (recorded) when they break it."""
     assert ctx.api is not None
     contract = gw.contracts[ctx.api.name]
     op = contract.match(request.method, ctx.subpath)
