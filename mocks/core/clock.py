@@ -71,10 +71,10 @@ class Clock:
             return [""]
         return ["", api] if tenant is None else ["", api, f"{api}/{tenant}"]
 
-    def read(self, api: str | None = None, tenant: str | None = None) -> tuple[float, bool]:
-        """(time, frozen) of a scope."""
+    def read(self, api: str | None = None, tenant: str | None = None, real: float | None = None) -> tuple[float, bool]:
+        """(time, frozen) of a scope (``real``: the real time to start from, default now)."""
         _cache.note_clock()  # an answer that reads the time is never served from the cache
-        t, frozen = time.time(), False
+        t, frozen = (time.time() if real is None else real), False
         scopes = self.store.items(NS)
         if not scopes:
             return t, False
@@ -92,6 +92,11 @@ class Clock:
     def now(self, api: str | None = None, tenant: str | None = None) -> float:
         """Seconds since the epoch on the clock of a scope (the global one by default)."""
         return self.read(api, tenant)[0]
+
+    def offset(self, api: str | None = None, tenant: str | None = None) -> float:
+        """How far a scope's clock is from real time (seconds; 0.0 exactly when never moved)."""
+        real = time.time()
+        return self.read(api, tenant, real)[0] - real
 
     def utcnow(self, api: str | None = None, tenant: str | None = None) -> dt.datetime:
         return dt.datetime.fromtimestamp(self.now(api, tenant), tz=dt.timezone.utc)
@@ -184,11 +189,12 @@ class Clock:
         return out
 
     def describe(self, api: str | None = None, tenant: str | None = None) -> dict[str, Any]:
-        now, frozen = self.read(api, tenant)
+        real = time.time()
+        now, frozen = self.read(api, tenant, real)
         return {
             "now": now,
             "iso": iso(now),
-            "offset_seconds": now - time.time(),
+            "offset_seconds": now - real,
             "frozen": frozen,
             "api": api,
             "tenant": tenant,

@@ -12,6 +12,7 @@ from typing import Any, Callable
 from mocks.core.api import Api, Tenant
 from mocks.core.clock import Clock
 from mocks.core.config import SandboxConfig
+from mocks.core import webhooks  # noqa: F401  (registers the scheduler's "webhook" handler)
 from mocks.core.scheduler import Scheduler
 from mocks.core.seed import seeded
 from mocks.core.state import TenantState

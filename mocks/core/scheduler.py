@@ -123,8 +123,6 @@ class Scheduler:
     """The due-work runner of one sandbox in one process (see the module docstring)."""
 
     def __init__(self, sandbox: "Sandbox") -> None:
-        from mocks.core import webhooks  # noqa: F401  (registers the "webhook" handler)
-
         self.sandbox = sandbox
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._wake = threading.Event()

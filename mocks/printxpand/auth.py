@@ -32,6 +32,7 @@ from typing import Any
 from oauthlib.common import Request as OAuthRequest
 from oauthlib.oauth1.rfc5849 import signature as sig
 
+from mocks.core.coerce import is_ascii_digits
 from mocks.core.store import ns
 from mocks.printxpand import errors as X
 
@@ -195,7 +196,7 @@ class Verifier:
         if consumer is None:
             raise X.unknown_consumer()
         stamp = oauth["oauth_timestamp"]
-        if not stamp.isdigit() or abs(int(stamp) - real_time()) > MAX_SKEW:  # real time, never the sandbox clock
+        if not is_ascii_digits(stamp) or abs(int(stamp) - real_time()) > MAX_SKEW:  # real time, never the sandbox clock
             raise X.bad_timestamp()
         token_secret = ""
         record: dict[str, Any] | None = None
