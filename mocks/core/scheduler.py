@@ -53,7 +53,7 @@ CHECK_S = 1.0         # the others look at the lease this often
 WATCH_S = 0.2         # the holder notices another process's new work or clock move this fast
 CLAIM_S = 20.0        # a claimed job whose runner died is free again after this (real seconds; > a webhook timeout)
 RETRY_S = 5.0         # a job whose handler raised runs again this much later (its clock)
-WAIT_S = 5.0          # run_if_due waits this long at most for a job another runner is running
+WAIT_S = 1.0          # run_if_due waits this long at most for a job the lease holder is running
 MAX_PASSES = 20       # a synchronous run repeats while jobs make new due work, this many times at most
 
 log = logging.getLogger("commerce_sandbox.scheduler")
@@ -259,8 +259,9 @@ class Scheduler:
     def run_if_due(self, kind: str, api: str, tenant: str, ref: str, wait: float = WAIT_S) -> bool:
         """Run one job now if it is due (claimed as usual): for an API whose answers must never show
         older state than the scheduler would have by now (a client's own request, or an in-process
-        test with no thread). If another runner is running it right now, wait for that (at most
-        ``wait`` seconds). Cheap when nothing is due: one cached lookup."""
+        test with no thread). If the live lease holder is running it right now, wait for that (at
+        most ``wait`` seconds; a claim of a dead process is never waited for). Cheap when nothing is
+        due: one cached lookup."""
         key = timer_key(kind, api, tenant, ref)
         store = self.sandbox.store
         timer = store.lookup(TIMERS, key)
@@ -270,7 +271,9 @@ class Scheduler:
             if not (claim and claim["until"] > time.time()):
                 now = self.sandbox.clock.now(api, tenant)
                 return timer["at"] <= now and self.run_one(key, timer, now)
-            if time.time() >= deadline:
+            lease = store.get(LEASES, LEASE)
+            alive = lease is not None and lease["holder"] == claim.get("holder") and lease["expires"] > time.time()
+            if not alive or time.time() >= deadline:
                 return False
             time.sleep(0.01)
             timer = store.get(TIMERS, key)  # uncached: the request's version snapshot would not move

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from mocks.core import scheduler as S
 from mocks.core import webhooks as core_webhooks
 from tests.api2cart.conftest import A2C, MAGENTO
 from tests.api2cart.receiver import Receiver
@@ -38,7 +39,13 @@ def test_a_callback_answering_500_ends_up_in_failed_webhooks_once_the_clock_has_
         seen = sandbox.store.journal()[-1]["seq"]
         wait_for(lambda: len(rx.requests) == 1)                        # sent at once, answered 500
         tenant = core_webhooks.listing(sandbox, api="api2cart")[0]["tenant"]
+        def recorded(n: int) -> bool:  # the sandbox has recorded attempt n and its timer is free again
+            row = core_webhooks.listing(sandbox, api="api2cart")[0]
+            timers = S.pending(sandbox)
+            return len(row["attempts"]) >= n and (row["status"] != "pending" or bool(timers and not timers[0]["claim"]))
+
         for attempt in range(2, core_webhooks.MAX_ATTEMPTS + 1):      # only the store's clock moves:
+            wait_for(lambda: recorded(attempt - 1))
             if len(rx.requests) < attempt:                             # (real time moves it too)
                 sandbox.clock.advance(60, "api2cart", tenant)          # no request of any kind
             wait_for(lambda: len(rx.requests) >= attempt)
