@@ -93,6 +93,13 @@ def test_a_sixth_api_from_the_template_runs_through_the_chain(toy_app):
     assert client.get(f"/toy/v1/widgets/{widget['id']}", headers=KEY).status_code == 404
 
 
+def test_the_template_document_is_valid_openapi():
+    from openapi_spec_validator import validate
+
+    from mocks.core.contracts import load_document
+    validate(load_document("newapi", TEMPLATE / "schemas"))
+
+
 def test_this_file_stays_under_100_lines_of_code():
     lines = Path(__file__).read_text().splitlines()
     code = [line for line in lines if line.strip() and not line.strip().startswith("#")]
