@@ -21,7 +21,8 @@ def _search(collection: str, action: str):
     M.require(_user(), action)
     st = state()
     M.Queue(st).process_due()
-    return json_response(M.elastic_search(st, collection, body({}) or {}, _user()))
+    return json_response(M.elastic_search(st, collection, body({}) or {}, _user(),
+                                          channel_id=request.args.get("channel_id", type=int)))
 
 
 def build() -> Blueprint:
@@ -104,10 +105,19 @@ def build() -> Blueprint:
         return json_response(M.Queue(state()).summary())
 
     @bp.get("/v1/queue/items")
+    @bp.post("/v1/queue/items")  # Stock2Shop's clients POST the query string with an empty body
     def queue_items():
         M.require(_user(), "read the queue")
-        return json_response(M.Queue(state()).listing(request.args.get("status"), request.args.get("instruction"),
-                                                      request.args.get("limit", 100, type=int)))
+        args = request.args
+        return json_response(M.Queue(state()).listing(args.get("status"), args.get("instruction"),
+                                                      args.get("limit", 100, type=int),
+                                                      source_id=args.get("source_id", type=int),
+                                                      offset=args.get("offset", 0, type=int)))
+
+    @bp.put("/v1/queue/reset/<ref>")
+    def queue_reset(ref: str):
+        M.require(_user(), "queue products")
+        return json_response(M.Queue(state()).reset(ref))
 
     @bp.get("/v1/queue/items/<ref>")
     def queue_item(ref: str):

@@ -115,17 +115,23 @@ def _indexed(state: TenantState, collection: str) -> _Indexed:
 
 
 def elastic_search(state: TenantState, collection: str, body: Any,
-                   user: dict[str, Any] | None = None) -> dict[str, Any]:
+                   user: dict[str, Any] | None = None, channel_id: int | None = None) -> dict[str, Any]:
     """Run a search; the response in the documents' shape (``system_{collection}`` = live records).
 
     The client's own filters are added as Stock2Shop adds them (``request.body`` shows them):
-    ``client_id`` always, ``active: true`` on products, and a trade user's own ``customer_id`` on orders."""
+    ``client_id`` always, ``active: true`` on products, and a trade user's own ``customer_id`` on orders.
+    ``channel_id`` (the query parameter the product-feed guide tells a channel's consumer to send)
+    keeps the products linked to that channel (``channels[].channel_id``), or that channel's orders."""
     client_id = int(state.tenant) if state.tenant.isdigit() else state.tenant
     extra: list[dict[str, Any]] = [{"term": {"client_id": client_id}}]
     if collection == "products":
         extra.append({"term": {"active": True}})
     if collection == "orders" and user is not None and user["role"] == "trade":
         extra.append({"term": {"customer_id": user.get("customer_id") or 0}})
+    if channel_id is not None and collection == "products":
+        extra.append({"term": {"channels.channel_id": str(channel_id)}})
+    elif channel_id is not None and collection == "orders":
+        extra.append({"term": {"channel_id": channel_id}})
     indexed = _indexed(state, collection)
     try:
         # client_id holds for every document of the tenant: shown in request.body, not evaluated

@@ -115,20 +115,47 @@ class Queue:
                 for k, v in sorted(counts.items())]
         return {"system_queue_summary": {"total": sum(r["count"] for r in rows), "instructions": rows}}
 
-    def listing(self, status: str | None, instruction: str | None, limit: int) -> dict[str, Any]:
+    def listing(self, status: str | None, instruction: str | None, limit: int,
+                source_id: int | None = None, offset: int = 0) -> dict[str, Any]:
+        """Newest first. ``instruction`` is ours (sync_product, sync_image, sync_order) or the one
+        Stock2Shop's clients filter on (add_product, update_product, add_image, add_order: see
+        ``client_instruction``); ``source_id`` keeps one source's items. The rows are answered under
+        both ``system_items`` (the clients' name) and ``system_queue_items`` (the sandbox's first one)."""
         self.process_due()
-        rows = [public_item(i) for _, i in self.items.items()
-                if (status is None or i["status"] == status) and (instruction is None or i["instruction"] == instruction)]
-        return {"system_queue_items": rows[-limit:][::-1], "total": len(rows)}
+        rows = [i for _, i in self.items.items()
+                if (status is None or i["status"] == status)
+                and (instruction is None or instruction in (i["instruction"], client_instruction(i)))
+                and (source_id is None or i.get("source_id") == source_id)]
+        page = rows[::-1][offset:offset + limit]
+        out = [public_item(i) for i in page]
+        return {"system_items": out, "system_queue_items": out, "total": len(rows)}
+
+    def reset(self, ref: str) -> dict[str, Any]:
+        """PUT /v1/queue/reset/{id}: a failed item goes back to pending (due now) and is tried again
+        at the next read; a pending item stays pending. A processed item has nothing to retry."""
+        self.process_due()
+        item = self._find(ref)
+        if item["status"] == "processed":
+            raise X.BadPayload(f"queue item {item['id']} is processed; only failed items can be reset")
+        if item.get("payload") is None:
+            raise X.BadPayload(f"queue item {item['id']} no longer holds its payload and cannot be reset")
+        now = self.state.now()
+        self.items.update(str(item["id"]), lambda old: {**old, "status": "pending", "message": None,
+                                                        "processed": None, "result": None,
+                                                        "due_ts": now} if old else old)
+        return {"system_queue_item": public_item(self.items.get(str(item["id"])))}
+
+    def _find(self, ref: str) -> dict[str, Any]:
+        item = self.items.lookup(ref)
+        if item is None:
+            item = next((i for _, i in self.items.items() if i["message_id"] == ref or i.get("key") == ref), None)
+        if item is None:
+            raise X.QueueItemNotFound(ref)
+        return item
 
     def one(self, ref: str) -> dict[str, Any]:
         self.process_due()
-        item = self.items.lookup(ref)
-        if item is None:
-            item = next((i for _, i in self.items.items() if i["message_id"] == ref), None)
-        if item is None:
-            raise X.QueueItemNotFound(ref)
-        return {"system_queue_item": public_item(item)}
+        return {"system_queue_item": public_item(self._find(ref))}
 
     # processing ----------------------------------------------------------------------------------
     def process_due(self) -> int:
@@ -162,7 +189,7 @@ class Queue:
             except _Failed as exc:
                 result, status, message = None, "failed", str(exc)
             self.items.update(str(item["id"]), lambda old, r=result, st=status, m=message: {
-                **_without_payload(old), "status": st, "message": m, "result": r,
+                **_without_payload(old, st), "status": st, "message": m, "result": r,
                 "processed": s2s_time(now)} if old else old)
             done += 1
         self._trim()
@@ -190,6 +217,7 @@ class Queue:
         client_id = int(self.state.tenant)
         key = index.get((str(source_id), code))
         product = self.products.get(key) if key else None
+        self._created = product is None
         if product is None:
             pid = self.state.next_id("product", 70_000)
             product = {"id": pid, "created": s2s_time(now), "active": True, "source_product_code": code,
@@ -245,7 +273,8 @@ class Queue:
         IndexLag(self.state).before_write("products", str(product["id"]), self.products.lookup(str(product["id"])), now)
         self.products.put(str(product["id"]), product)
         index[(str(source_id), code)] = str(product["id"])
-        return {"product_id": product["id"], "variant_ids": [v["id"] for v in product["variants"]]}
+        return {"product_id": product["id"], "variant_ids": [v["id"] for v in product["variants"]],
+                "created": self._created}
 
     def _apply_image(self, item: dict[str, Any], index: dict[tuple[str, str], str]) -> dict[str, Any]:
         entry = item["payload"]
@@ -314,18 +343,33 @@ class _Failed(Exception):
     """A queue item that cannot be applied (recorded on the item, never an HTTP error)."""
 
 
-def _without_payload(item: dict[str, Any]) -> dict[str, Any]:
+def _without_payload(item: dict[str, Any], status: str) -> dict[str, Any]:
     """A finished item no longer needs what was queued (an image's base64 is up to 2.7 MB; the
-    applied image lives with its product): keep the outcome, drop the bytes."""
-    if item.get("instruction") == "sync_image":
+    applied image lives with its product): keep the outcome, drop the bytes. A failed image keeps
+    them, so PUT /v1/queue/reset/{id} can try it again."""
+    if item.get("instruction") == "sync_image" and status == "processed":
         return {k: v for k, v in item.items() if k != "payload"}
     return item
+
+
+CLIENT_INSTRUCTIONS = {"sync_image": "add_image", "sync_order": "add_order"}
+
+
+def client_instruction(item: dict[str, Any]) -> str:
+    """The instruction as Stock2Shop's own queue names it (clients filter on it): a product that was
+    created is add_product, one that existed is update_product; a pending product is add_product
+    until it is applied (the queue only learns which it is then: fidelity decisions)."""
+    if item.get("instruction") == "sync_product":
+        result = item.get("result") or {}
+        return "update_product" if result.get("created") is False else "add_product"
+    return CLIENT_INSTRUCTIONS.get(str(item.get("instruction")), str(item.get("instruction")))
 
 
 def public_item(item: dict[str, Any]) -> dict[str, Any]:
     out = {k: item.get(k) for k in ("id", "instruction", "status", "created", "processed", "message",
                                     "client_id", "message_id", "result")}
     out["log_message"] = item.get("message") if item.get("status") == "failed" else None
+    out["client_instruction"] = client_instruction(item)
     for k in ("key", "source_id", "channel_id"):
         if k in item:
             out[k] = item[k]
