@@ -76,6 +76,22 @@ def build() -> Blueprint:
     def search_orders():
         return _search("orders", "read orders")
 
+    @bp.get("/v1/orders/search")
+    def orders_search():
+        M.require(_user(), "read orders")
+        st = state()
+        M.Queue(st).process_due()
+        args = request.args
+        return json_response(M.Orders(st).search(_user(), args.get("status"), args.get("limit", 50, type=int),
+                                                 args.get("offset", 0, type=int)))
+
+    @bp.get("/v1/orders/<ref>")
+    def order_one(ref: str):
+        M.require(_user(), "read orders")
+        st = state()
+        M.Queue(st).process_due()
+        return json_response(M.Orders(st).one(_user(), ref))
+
     @bp.post("/v1/customers/elastic_search")
     def search_customers():
         return _search("customers", "read customers")
