@@ -34,6 +34,9 @@ def validate(gw: "Gateway", ctx: RequestContext) -> None:
     ctx.operation = op
     if op is None:
         return
+    canonical = contract.canonical_query(op, request.args)
+    if canonical is not request.args:  # a case-insensitive API: the route reads the declared names
+        request.args = canonical
     problems = contract.validate_params(op, ctx.subpath, request.args, request.headers)
     if op.body_types and request.method in ("POST", "PUT", "PATCH", "DELETE"):
         problems += parse_body(ctx, contract, op)
