@@ -19,6 +19,7 @@ import json
 from typing import Any
 
 from mocks.api2cart import models as M
+from mocks.core.coerce import is_ascii_digits
 
 
 def sign(headers: dict[str, str], body: bytes, key: str) -> str:
@@ -76,7 +77,7 @@ def failed(sandbox: Any, stores: list[dict[str, Any]], p: M.Params) -> dict[str,
             continue
         hook_id = str(d.get("headers", {}).get("X-Webhook-Id", "0"))
         payload = d.get("payload") if isinstance(d.get("payload"), dict) else {}
-        rows.append({"webhook_id": int(hook_id) if hook_id.isdigit() else 0, "entity_id": str(payload.get("id", "")),
+        rows.append({"webhook_id": int(hook_id) if is_ascii_digits(hook_id) else 0, "entity_id": str(payload.get("id", "")),
                      "time": M.a2c_date(at)})
     ids = p.ids("ids")
     if ids is not None:

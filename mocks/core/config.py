@@ -13,6 +13,7 @@ class SandboxConfig:
     admin_token: str | None = None        # control plane: loopback-only unless this is set
     outbound_hosts: list[str] = field(default_factory=list)  # webhooks/callbacks: loopback + these (mocks.core.outbound)
     journal_size: int = 10_000
+    journal_body_limit: int = 4096        # characters of each body the journal keeps (mocks.core.journal)
     violations_size: int = 1_000
     max_body_bytes: int = 5 * 1024 * 1024
     validate_responses: bool = True       # record responses that break their schema

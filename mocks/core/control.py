@@ -114,6 +114,53 @@ def build() -> Blueprint:
                                   "tenants": {t: c.get(collection, []) for t, c in out.items()}})
         return json_response({"api": api, "tenants": out})
 
+    @bp.post("/data/<api>/<collection>")
+    def load_data(api: str, collection: str):
+        """Add records to one tenant's collection (``commerce-sandbox seed-from``): additions only.
+
+        Body ``{"records": [...], "key": "id"}``: each record is stored under its ``key`` field unless
+        that id is already there (then it is skipped and left as it was). A record missing fields
+        that the collection's records have gets them from the first stored record (lists empty),
+        so the API's code finds every field it reads and answers stay within the API's schema.
+        All records are checked before any is written.
+        """
+        sb = sandbox()
+        args = _args_json()
+        if api not in sb.apis:
+            raise E.NotFound(f"unknown api {api!r}; mounted: {', '.join(sb.apis)}")
+        tenant = request.args.get("tenant") or args.get("tenant")
+        if not tenant:
+            raise E.BadRequest("name the tenant: ?tenant=ID (see /__sandbox/tenants/" + api + ")")
+        tenant = str(tenant)
+        if tenant not in sb.tenants(api):
+            raise E.NotFound(f"{api} has no tenant {tenant!r}")
+        if collection.startswith("__") or not collection.replace("_", "").isalnum():
+            raise E.BadRequest(f"{collection!r} is not a data collection")
+        records, key = args.get("records"), args.get("key", "id")
+        if not isinstance(key, str) or not key:
+            raise E.BadRequest("key must be the name of the records' id field")
+        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+            raise E.BadRequest("records must be a list of JSON objects")
+        ids: list[str] = []
+        for n, record in enumerate(records):
+            value = record.get(key)
+            if isinstance(value, bool) or not isinstance(value, (str, int)) or value == "":
+                raise E.BadRequest(f"records[{n}]: no {key!r} (a string or integer id)")
+            ids.append(str(value))
+        if len(set(ids)) != len(ids):
+            raise E.BadRequest(f"records repeat an id: {sorted({i for i in ids if ids.count(i) > 1})[:5]}")
+        coll = sb.state(api, tenant).collection(collection)
+        stored = coll.items()  # the store's cached list: no copy of the collection
+        template = stored[0][1] if stored else None
+        # new ids only, written in one batch (one transaction: all or nothing, and fast at thousands
+        # of records); an id that exists is skipped, so nothing stored is ever replaced
+        new = [(i, _complete(record, template)) for i, record in zip(ids, records) if coll.lookup(i) is None]
+        coll.put_many(new)
+        added = [i for i, _ in new]
+        fresh = set(added)
+        return json_response({"api": api, "tenant": tenant, "collection": collection, "added": added,
+                              "skipped": [i for i in ids if i not in fresh]}, status=201 if added else 200)
+
     @bp.get("/clock")
     def clock():
         return json_response(sandbox().clock.describe())
@@ -252,6 +299,21 @@ def build() -> Blueprint:
             {"id": t.id, "credentials": t.credentials, "seeded": t.seeded} for t in sb.tenants(api).values()]})
 
     return bp
+
+
+def _complete(record: dict[str, Any], template: Any) -> dict[str, Any]:
+    """``record`` with every field of ``template`` (a stored record) it lacks: a value or an object
+    as the template has it (valid for the API's schema), a list empty (another record's lines,
+    variants or images are not this one's)."""
+    if not isinstance(template, dict):
+        return record
+    out = dict(record)
+    for name, value in template.items():
+        if name not in out:
+            out[name] = [] if isinstance(value, list) else value
+        elif isinstance(value, dict) and isinstance(out[name], dict):
+            out[name] = _complete(out[name], value)
+    return out
 
 
 __all__ = ["build", "ns"]

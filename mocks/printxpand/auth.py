@@ -28,6 +28,7 @@ from typing import Any
 from oauthlib.common import Request as OAuthRequest
 from oauthlib.oauth1.rfc5849 import signature as sig
 
+from mocks.core.coerce import is_ascii_digits
 from mocks.printxpand import errors as X
 
 MAX_SKEW = 600  # seconds; Magento's Nonce\Generator::TIME_DEVIATION
@@ -184,7 +185,7 @@ class Verifier:
         if consumer is None:
             raise X.unknown_consumer()
         stamp = oauth["oauth_timestamp"]
-        if not stamp.isdigit() or abs(int(stamp) - self.sandbox.clock.now()) > MAX_SKEW:
+        if not is_ascii_digits(stamp) or abs(int(stamp) - self.sandbox.clock.now()) > MAX_SKEW:
             raise X.bad_timestamp()
         token_secret = ""
         record: dict[str, Any] | None = None

@@ -9,6 +9,7 @@ import threading
 import weakref
 from typing import Any
 
+from mocks.core.coerce import is_ascii_digits
 from mocks.core.state import TenantState
 from mocks.stock2shop import errors as X
 from mocks.stock2shop import search as S
@@ -122,7 +123,7 @@ def elastic_search(state: TenantState, collection: str, body: Any,
     ``client_id`` always, ``active: true`` on products, and a trade user's own ``customer_id`` on orders.
     ``channel_id`` (the query parameter the product-feed guide tells a channel's consumer to send)
     keeps the products linked to that channel (``channels[].channel_id``), or that channel's orders."""
-    client_id = int(state.tenant) if state.tenant.isdigit() else state.tenant
+    client_id = int(state.tenant) if is_ascii_digits(state.tenant) else state.tenant
     extra: list[dict[str, Any]] = [{"term": {"client_id": client_id}}]
     if collection == "products":
         extra.append({"term": {"active": True}})
