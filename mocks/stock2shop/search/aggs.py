@@ -11,17 +11,11 @@ from typing import Any
 from mocks.core.coerce import to_number
 from mocks.stock2shop.search.docs import Doc
 from mocks.stock2shop.search.query import compile_query
-from mocks.stock2shop.search.values import Json, SearchError, _int_param, parse_date, sort_key
+from mocks.stock2shop.search.values import Json, SearchError, _int_param, java_to_strftime, parse_date, sort_key
 
 _AGG_METRICS = ("min", "max", "avg", "sum", "value_count", "cardinality")
 MAX_BUCKETS = 65_536  # Elasticsearch's search.max_buckets
 DATE_FORMAT = "yyyy-MM-dd HH:mm:ss"  # how Stock2Shop's date fields are written (and answered back)
-#: Java date pattern letters (Elasticsearch's ``format``) -> strftime, longest first
-_JAVA = [("yyyy", "%Y"), ("uuuu", "%Y"), ("yy", "%y"), ("MMMM", "%B"), ("MMM", "%b"), ("MM", "%m"), ("dd", "%d"),
-         ("HH", "%H"), ("hh", "%I"), ("mm", "%M"), ("ss", "%S"), ("SSS", "{ms}"), ("EEEE", "%A"), ("EEE", "%a"),
-         ("a", "%p"), ("XXX", "+00:00"), ("Z", "+0000"), ("X", "Z")]
-
-
 def format_date(ms: int, fmt: str | None) -> str:
     """Epoch milliseconds in an Elasticsearch date ``format`` (Java letters, ``'quoted'`` text,
     ``epoch_millis``, ``epoch_second``, the ``strict_date_optional_time`` family); the
@@ -36,25 +30,7 @@ def format_date(ms: int, fmt: str | None) -> str:
         return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
     if fmt in ("strict_date", "date", "yyyy-MM-dd"):
         return when.strftime("%Y-%m-%d")
-    out, i = [], 0
-    while i < len(fmt):
-        if fmt[i] == "'":
-            end = fmt.find("'", i + 1)
-            end = len(fmt) if end < 0 else end
-            out.append(fmt[i + 1:end].replace("%", "%%"))
-            i = end + 1
-            continue
-        for java, py in _JAVA:
-            if fmt.startswith(java, i):
-                out.append(py)
-                i += len(java)
-                break
-        else:
-            if fmt[i].isalpha():
-                raise SearchError(f"Invalid format: [{fmt}]: Unknown pattern letter: {fmt[i]}")
-            out.append(fmt[i].replace("%", "%%"))
-            i += 1
-    return when.strftime("".join(out)).replace("{ms}", f"{ms % 1000:03d}")
+    return when.strftime(java_to_strftime(fmt)).replace("{ms}", f"{ms % 1000:03d}")
 
 
 def _aggregate(docs: list[Doc], aggs: Json) -> dict[str, Any]:
