@@ -268,3 +268,15 @@ def test_date_ranges_parse_as_elasticsearch_does(c):
     for bad in ({"created": {"gte": "yesterday"}}, {"created": {"gte": "2021-31-02", "format": "dd/MM/yyyy"}}):
         err = assert_error(search(c, tok, {"query": {"range": bad}}), 400, "search_query_error")
         assert "parse_exception" in err["message"] and "failed to parse date field" in err["message"]
+
+
+def test_nested_on_a_path_that_is_not_nested_is_elasticsearchs_400(c):
+    tok = login(c, "admin")
+    ok = search(c, tok, {"query": {"nested": {"path": "variants", "query": {"range": {"variants.qty": {"gte": 0}}}}}})
+    assert ok.status_code == 200 and ok.json["hits"]["total"] > 0
+    err = assert_error(search(c, tok, {"query": {"nested": {"path": "title", "query": {"match_all": {}}}}}),
+                       400, "search_query_error")
+    assert "query_shard_exception" in err["message"] and "is not of nested type" in err["message"]
+    # ignore_unmapped, as in Elasticsearch, matches nothing instead
+    r = search(c, tok, {"query": {"nested": {"path": "title", "ignore_unmapped": True, "query": {"match_all": {}}}}})
+    assert r.status_code == 200 and r.json["hits"]["total"] == 0

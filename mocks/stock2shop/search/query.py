@@ -346,10 +346,17 @@ def _ids(body: Json) -> Matcher:
     return lambda doc: 1.0 if str(doc.id) in ids else None
 
 
+#: the lists of objects Stock2Shop's indexes map as ``nested`` (products, orders, customers)
+NESTED_PATHS = frozenset({"variants", "images", "meta", "options", "channels", "price_tiers", "qty_availability",
+                          "line_items", "sources", "addresses", "fulfillments", "shipping_lines", "segments"})
+
+
 def _nested(body: Json) -> Matcher:
     if not isinstance(body, dict) or not isinstance(body.get("path"), str) or "query" not in body:
         raise SearchError("[nested] requires [path] and [query]")
     path = body["path"]
+    if path.rsplit(".", 1)[-1] not in NESTED_PATHS and not body.get("ignore_unmapped"):
+        raise SearchError(f"query_shard_exception: [nested] nested object under path [{path}] is not of nested type")
     inner = compile_query(body["query"])
 
     def run(doc: Doc) -> float | None:
