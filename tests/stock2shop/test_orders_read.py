@@ -38,3 +38,9 @@ def test_trade_user_reads_only_their_own_orders(c):
     assert_error(c.get(f"{P}/v1/orders/{other['id']}?token={trade}"), 404, "order_not_found")
     listed = {o["id"] for o in c.get(f"{P}/v1/orders/search?token={trade}&limit=100").json["system_orders"]}
     assert listed == own
+
+
+def test_orders_search_offset_is_bounded_by_the_result_window(c):
+    tok = login(c, "admin")
+    assert c.get(f"{P}/v1/orders/search?token={tok}&limit=1000&offset=9000").json["system_orders"] == []
+    assert_error(c.get(f"{P}/v1/orders/search?token={tok}&limit=10&offset=9001"), 400)
