@@ -20,7 +20,6 @@ def _user() -> dict:
 def _search(collection: str, action: str):
     M.require(_user(), action)
     st = state()
-    M.Queue(st).process_due()
     return json_response(M.elastic_search(st, collection, body({}) or {}, _user(),
                                           channel_id=request.args.get("channel_id", type=int)))
 
@@ -80,7 +79,6 @@ def build() -> Blueprint:
     def orders_search():
         M.require(_user(), "read orders")
         st = state()
-        M.Queue(st).process_due()
         args = request.args
         return json_response(M.Orders(st).search(_user(), args.get("status"), args.get("limit", 50, type=int),
                                                  args.get("offset", 0, type=int)))
@@ -89,7 +87,6 @@ def build() -> Blueprint:
     def order_one(ref: str):
         M.require(_user(), "read orders")
         st = state()
-        M.Queue(st).process_due()
         return json_response(M.Orders(st).one(_user(), ref))
 
     @bp.post("/v1/customers/elastic_search")

@@ -1,6 +1,7 @@
 """The Stock2Shop queue: products, images and orders are queued, then applied FIFO once due
-(created + queue_delay_seconds), at the next read or clock move; finished items are kept up to
-``queue_keep`` per client."""
+(created + queue_delay_seconds on the client's sandbox clock) by the scheduler, with no client
+request (one timer per client, ``state.due("queue", ...)``, run through ``Stock2Shop.run_due``);
+finished items are kept up to ``queue_keep`` per client."""
 from __future__ import annotations
 
 import datetime as dt
@@ -20,7 +21,8 @@ from mocks.stock2shop.models.orders import Orders
 from mocks.stock2shop.models.sources import Catalogue
 from mocks.stock2shop.models.users import require
 
-DEFAULT_QUEUE_DELAY = 0  # processed at the next read or clock move; the index lag is separate
+DEFAULT_QUEUE_DELAY = 0  # processed as soon as the scheduler gets to it; the index lag is separate
+QUEUE_JOB = "queue"      # the scheduler ref of a client's queue
 DEFAULT_QUEUE_KEEP = 2_000  # finished queue items kept per client (--option stock2shop.queue_keep)
 
 
@@ -55,6 +57,8 @@ class Queue:
         if failure is not None:
             item.update(status="failed", message=failure, processed=s2s_time(now))
         self.items.put(str(item_id), item)
+        if item["status"] == "pending":
+            self.state.due(QUEUE_JOB, item["due_ts"], earliest=True)
         return item
 
     # enqueue -------------------------------------------------------------------------------------
@@ -106,7 +110,6 @@ class Queue:
 
     # reading -------------------------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:
-        self.process_due()
         counts: dict[str, dict[str, int]] = {}
         for _, item in self.items.items():
             row = counts.setdefault(item["instruction"], {"pending": 0, "processed": 0, "failed": 0})
@@ -121,7 +124,6 @@ class Queue:
         Stock2Shop's clients filter on (add_product, update_product, add_image, add_order: see
         ``client_instruction``); ``source_id`` keeps one source's items. The rows are answered under
         both ``system_items`` (the clients' name) and ``system_queue_items`` (the sandbox's first one)."""
-        self.process_due()
         rows = [i for _, i in self.items.items()
                 if (status is None or i["status"] == status)
                 and (instruction is None or instruction in (i["instruction"], client_instruction(i)))
@@ -131,9 +133,8 @@ class Queue:
         return {"system_items": out, "system_queue_items": out, "total": len(rows)}
 
     def reset(self, ref: str) -> dict[str, Any]:
-        """PUT /v1/queue/reset/{id}: a failed item goes back to pending (due now) and is tried again
-        at the next read; a pending item stays pending. A processed item has nothing to retry."""
-        self.process_due()
+        """PUT /v1/queue/reset/{id}: a failed item goes back to pending (due now) and the scheduler
+        tries it again; a pending item stays pending. A processed item has nothing to retry."""
         item = self._find(ref)
         if item["status"] == "processed":
             raise X.BadPayload(f"queue item {item['id']} is processed; only failed items can be reset")
@@ -143,6 +144,7 @@ class Queue:
         self.items.update(str(item["id"]), lambda old: {**old, "status": "pending", "message": None,
                                                         "processed": None, "result": None,
                                                         "due_ts": now} if old else old)
+        self.state.due(QUEUE_JOB, now, earliest=True)  # the scheduler tries it again
         return {"system_queue_item": public_item(self.items.get(str(item["id"])))}
 
     def _find(self, ref: str) -> dict[str, Any]:
@@ -154,13 +156,17 @@ class Queue:
         return item
 
     def one(self, ref: str) -> dict[str, Any]:
-        self.process_due()
         return {"system_queue_item": public_item(self._find(ref))}
 
     # processing ----------------------------------------------------------------------------------
     def process_due(self) -> int:
         with S.no_gc():  # applying reads whole collections (decoded afresh after a write)
             return self._process_due()
+
+    def next_due(self) -> float | None:
+        """When the oldest pending item falls due (the client's clock), or None: the queue is empty."""
+        pending = [float(i["due_ts"]) for _, i in self.items.items() if i["status"] == "pending"]
+        return min(pending) if pending else None
 
     def _process_due(self) -> int:
         now = self.state.now()
