@@ -4,10 +4,68 @@ Models take a :class:`TenantState` and never touch Flask or the raw store.
 """
 from __future__ import annotations
 
+import threading
+import weakref
 from typing import Any, Callable
 
 from mocks.core.clock import Clock
 from mocks.core.store import Json, Store, ns
+
+
+class KeyIndex:
+    """A per-process map from a value computed from each document (``fn(doc)``, hashable, None:
+    not indexed) to the keys holding it, kept up to date through the store's change log: built
+    once by streaming the collection (nothing kept but the map), then each write re-reads only
+    the documents it changed. For look-ups such as "the product with this source code" that
+    would otherwise walk the whole collection."""
+
+    def __init__(self, store: Store, namespace: str, fn: Callable[[Json], Any]) -> None:
+        self.store = store
+        self.namespace = namespace
+        self.fn = fn
+        self.lock = threading.Lock()
+        self.seq = -1
+        self.by_key: dict[str, Any] = {}
+        self.keys: dict[Any, dict[str, None]] = {}
+
+    def _set(self, key: str, value: Any) -> None:
+        old = self.by_key.pop(key, None)
+        if old is not None:
+            bucket = self.keys.get(old)
+            if bucket is not None:
+                bucket.pop(key, None)
+                if not bucket:
+                    del self.keys[old]
+        if value is not None:
+            self.by_key[key] = value
+            self.keys.setdefault(value, {})[key] = None
+
+    def _fresh(self) -> None:
+        store = self.store
+        with self.lock:
+            seq = store.applied()  # syncs the change log; what is read from here on is newer
+            changed = None if self.seq < 0 else store.changes_after(self.namespace, self.seq)
+            if changed is None:
+                self.by_key, self.keys = {}, {}
+                for key, raw in store.scan(self.namespace):
+                    self._set(key, self.fn(store.loads(raw)))
+                store.counters["indexed"] += len(self.by_key)
+            elif changed:
+                rows = store.get_rows(self.namespace, changed)
+                for key in changed:
+                    row = rows.get(key)
+                    self._set(key, None if row is None else self.fn(row[1]))
+                store.counters["indexed"] += len(changed)
+            self.seq = max(self.seq, seq)
+
+    def get(self, value: Any) -> list[str]:
+        """The keys whose document maps to ``value``, in the order they were indexed."""
+        self._fresh()
+        return list(self.keys.get(value, ()))
+
+
+_KEY_INDEXES: "weakref.WeakKeyDictionary[Store, dict[tuple[str, str], KeyIndex]]" = weakref.WeakKeyDictionary()
+_KEY_INDEXES_LOCK = threading.Lock()
 
 
 class Collection:
@@ -52,6 +110,20 @@ class Collection:
 
     def count(self) -> int:
         return self.store.count(self.namespace)
+
+    def key_index(self, name: str, fn: Callable[[Json], Any]) -> KeyIndex:
+        """This process's :class:`KeyIndex` called ``name`` over the collection (one per name:
+        the same ``fn`` every time)."""
+        with _KEY_INDEXES_LOCK:
+            per_store = _KEY_INDEXES.setdefault(self.store, {})
+            hit = per_store.get((self.namespace, name))
+            if hit is None:
+                hit = per_store[(self.namespace, name)] = KeyIndex(self.store, self.namespace, fn)
+        return hit
+
+    def get_many(self, keys: list[str]) -> dict[str, Json]:
+        """Private copies of the documents of those keys that exist, in one round trip."""
+        return self.store.get_many(self.namespace, [str(k) for k in keys])
 
     def __contains__(self, key: object) -> bool:
         return self.lookup(str(key)) is not None

@@ -29,6 +29,7 @@ import atexit
 import gc
 import logging
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -303,6 +304,24 @@ class Store:
         per-process structure (a search index) without holding the decoded collection."""
         for key, _, raw in self._scan(namespace):
             yield key, raw
+
+    def get_rows(self, namespace: str, keys: Iterable[str]) -> dict[str, tuple[int, Json]]:
+        """key -> (insert order, private copy of the value) for those of ``keys`` that exist:
+        what a structure kept up to date by :meth:`changes_after` re-reads (one round trip)."""
+        rows = self._rows(namespace, list(dict.fromkeys(keys)))
+        self.counters["decoded"] += len(rows)
+        return {k: (order, _loads(raw)) for k, (order, raw) in rows.items()}
+
+    def scan_columns(self, namespace: str, fields: list[str],
+                     extract: Callable[[Json, str], list[Any]]) -> Iterator[tuple[str, int, list[list[Any]]]]:
+        """(key, insert order, [values of each field]) of every document, in order, streamed:
+        what a per-process column index is built from without keeping the documents.
+        ``extract(doc, field)`` gives a field's values. The base decodes each document (counted);
+        SQLite answers top-level fields itself (``json_extract``) and decodes only documents
+        where such a field holds an array or object."""
+        for key, order, raw in self._scan(namespace):
+            doc = self.loads(raw)
+            yield key, order, [extract(doc, f) for f in fields]
 
     def loads(self, raw: str) -> Json:
         """Decode a stored document (counted in ``counters["decoded"]``)."""
@@ -795,6 +814,39 @@ class SqliteStore(Store):
 
     def _count(self, namespace: str) -> int:
         return self._conn().execute("SELECT count(*) FROM kv WHERE ns=?", (namespace,)).fetchone()[0]
+
+    _SIMPLE_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+    def scan_columns(self, namespace: str, fields: list[str],
+                     extract: Callable[[Json, str], list[Any]]) -> Iterator[tuple[str, int, list[list[Any]]]]:
+        simple = [bool(self._SIMPLE_FIELD.match(f)) for f in fields]
+        if not all(simple):
+            yield from super().scan_columns(namespace, fields, extract)
+            return
+        # SQLite reads the columns out of the stored JSON: nothing is decoded in Python unless a
+        # field holds an array or an object (its values are then extracted from the document)
+        cols = ", ".join(f"json_type(value, '$.{f}'), json_extract(value, '$.{f}')" for f in fields)
+        conn = self._open(self.path)
+        try:
+            for row in conn.execute(f"SELECT key, seq, value, {cols} FROM kv WHERE ns=? ORDER BY seq", (namespace,)):
+                key, order, raw = row[0], row[1], row[2]
+                out: list[list[Any]] = []
+                doc = None
+                for i, field in enumerate(fields):
+                    kind, value = row[3 + 2 * i], row[4 + 2 * i]
+                    if kind is None or kind == "null":
+                        out.append([])
+                    elif kind == "true" or kind == "false":
+                        out.append([kind == "true"])
+                    elif kind in ("array", "object"):
+                        if doc is None:
+                            doc = self.loads(raw)
+                        out.append(extract(doc, field))
+                    else:
+                        out.append([value])
+                yield key, order, out
+        finally:
+            conn.close()
 
     def namespaces(self, prefix: str = "") -> list[str]:
         rows = self._conn().execute(

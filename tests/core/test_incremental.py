@@ -98,3 +98,19 @@ def test_a_process_far_behind_the_change_log_reads_afresh(stores, monkeypatch):
     writer.put(NS, "3", 33)
     assert reader.lookup(NS, "3") == 33
     assert dict(reader.items(NS))["3"] == 33
+
+
+def test_key_index_follows_writes_of_any_process_reading_only_what_changed(stores):
+    from mocks.core.state import Collection
+
+    writer, reader = stores
+    writer.put_many(NS, [(str(i), {"code": f"C{i % 5000}"}) for i in range(N)])
+    index = Collection(reader, NS).key_index("code", lambda d: d.get("code"))
+    assert index.get("C7") == ["7", "5007"]
+    indexed = reader.counters["indexed"]
+    writer.put(NS, "7", {"code": "X"})
+    writer.delete(NS, "5007")
+    writer.put(NS, "new", {"code": "C7"})
+    assert index.get("C7") == ["new"]
+    assert index.get("X") == ["7"]
+    assert reader.counters["indexed"] - indexed <= 3
