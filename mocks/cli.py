@@ -171,7 +171,7 @@ def cmd_record(args: argparse.Namespace) -> int:
 def cmd_replay(args: argparse.Namespace) -> int:
     import requests
 
-    from mocks.core import faults as F
+    from mocks.core.replay.client import replay
 
     overrides = {}
     for item in args.set:
@@ -183,7 +183,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     try:
         with open(args.file, encoding="utf-8") as fh:
             data = json.load(fh)
-        result = F.replay(data, args.target, reset=not args.no_reset, overrides=overrides, timeout=args.timeout,
+        result = replay(data, args.target, reset=not args.no_reset, overrides=overrides, timeout=args.timeout,
                           session=_control_session(args.admin_token),
                           log_line=None if args.quiet else (lambda line: print(line, flush=True)))
     except (OSError, ValueError, requests.RequestException) as exc:

@@ -86,7 +86,7 @@ class Api:
     def after_request(self, request: "Request", response: Any) -> None:
         """Optional hook for headers every response of the API carries."""
 
-    # -- scenario hooks (mocks.core.faults): defaults that any API may specialise ----------------
+    # -- scenario hooks (mocks.core.scenarios.engine): defaults that any API may specialise ----------------
     def fault_error(self, action: dict[str, Any]) -> "SandboxError":
         """The error an injected ``status`` answers with (rendered through ``error_body``).
 

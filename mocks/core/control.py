@@ -149,7 +149,7 @@ def build() -> Blueprint:
         from mocks.core import webhooks
         return json_response({"attempted": webhooks.deliver_due(sandbox())})
 
-    # -- scenarios (mocks.core.faults) --------------------------------------------------------
+    # -- scenarios (mocks.core.scenarios) --------------------------------------------------------
     def _faults():
         from flask import current_app
         return current_app.extensions["gateway"].faults
@@ -228,7 +228,8 @@ def build() -> Blueprint:
 
     @bp.get("/export")
     def export():
-        from mocks.core import faults as F
+        from mocks.core.replay.export import session as export_session
+        from mocks.core.replay.har import to_har
         sb = sandbox()
         fmt = request.args.get("format", "json")
         if fmt not in ("json", "har"):
@@ -237,8 +238,8 @@ def build() -> Blueprint:
             since = int(request.args.get("since", 0))
         except ValueError:
             raise E.BadRequest("since must be an integer") from None
-        session = F.session(sb, _faults(), request.host_url.rstrip("/"), since)
-        data = F.to_har(session) if fmt == "har" else session
+        session = export_session(sb, _faults(), request.host_url.rstrip("/"), since)
+        data = to_har(session) if fmt == "har" else session
         return json_response(data, headers={
             "Content-Disposition": f"attachment; filename=sandbox-session.{'har' if fmt == 'har' else 'json'}"})
 

@@ -29,7 +29,7 @@ from mocks.core import errors as E
 from mocks.core import journal as J
 from mocks.core.api import Api, public
 from mocks.core.contracts import Contract, load_contract, public_document
-from mocks.core.faults import Faults
+from mocks.core.scenarios.engine import Faults
 from mocks.core.sandbox import Sandbox
 
 log = logging.getLogger("commerce_sandbox")

@@ -47,7 +47,7 @@ class PrintXpand(Api):
                 "token_access_url": f"{self.prefix}/oauth/token/access",
                 "consumers": [{**c.as_credentials(), "tenant": c.tenant} for c in consumers]}
 
-    # -- scenario hooks (mocks.core.faults) -------------------------------------------------------
+    # -- scenario hooks (mocks.core.scenarios.engine) ---------------------
     def expire_credentials(self, sandbox, tenant, request) -> Any:
         """``expire_token``: revoke the access token this request used (Magento: "Access token has
         been revoked"); ``POST /__sandbox/reset`` brings a seeded token back."""

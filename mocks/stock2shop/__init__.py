@@ -68,7 +68,7 @@ class Stock2Shop(Api):
         for tenant in sandbox.tenants(self.name):
             models.Queue(sandbox.state(self.name, tenant)).process_due()
 
-    # -- scenario engine hooks (mocks.core.faults) ---------------------------------------------
+    # -- scenario engine hooks (mocks.core.scenarios.engine) ---------------------
     def expire_credentials(self, sandbox, tenant, request) -> Any:
         token = request.args.get("token", "")
         if not token or tenant is None:

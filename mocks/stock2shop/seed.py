@@ -15,8 +15,10 @@ from typing import Any
 
 from mocks.core.seed import SeedContext
 from mocks.core.state import TenantState
-from mocks.stock2shop.models import (customer_record, image_record, order_totals, s2s_time,
-                                     user_time, ROLES)
+from mocks.stock2shop.models.formats import s2s_time, user_time
+from mocks.stock2shop.models.images import image_record
+from mocks.stock2shop.models.orders import customer_record, order_totals
+from mocks.stock2shop.models.users import ROLES
 
 PASSWORD_SUFFIX = "-s2s-demo"
 DEFAULT_PRODUCTS = 1_000   # per client, the documents' example product included

@@ -25,7 +25,7 @@ from typing import Any, Callable
 
 from mocks.verify import CannotRun, Finding, Session, curl_of
 from mocks.xtnd.events import SIGNATURE_HEADER, TRIGGER_HEADER, WEBHOOK_ID_HEADER, envelope
-from mocks.xtnd.models import TRIGGERS
+from mocks.xtnd.models.subscriptions import TRIGGERS
 
 OCCURRED = "2024-01-01T12:00:00.000Z"
 

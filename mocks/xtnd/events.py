@@ -14,7 +14,8 @@ import hmac
 from typing import TYPE_CHECKING, Any
 
 from mocks.core import webhooks
-from mocks.xtnd.models import Emit, Webhooks, iso
+from mocks.xtnd.models.common import Emit, iso
+from mocks.xtnd.models.subscriptions import Webhooks
 
 if TYPE_CHECKING:  # pragma: no cover
     from mocks.core.sandbox import Sandbox

@@ -13,7 +13,9 @@ from typing import Any
 
 from mocks.core.seed import SeedContext
 from mocks.core.state import TenantState
-from mocks.xtnd.models import balance_key, hash_number, iso
+from mocks.xtnd.models.availability import balance_key
+from mocks.xtnd.models.common import iso
+from mocks.xtnd.models.orders import hash_number
 
 WAREHOUSES = [
     {"warehouse": "01", "name": "Main warehouse", "city": "Stockholm", "country": "SE"},
@@ -64,7 +66,7 @@ def seed(state: TenantState, ctx: SeedContext) -> None:
                              "reserved": 0, "changed": changed}
     state.collection("products").put_many(products)
 
-    # Prices (see models.Prices): the first three customers are the showcase, one per winning
+    # Prices (see models.customers.Prices): the first three customers are the showcase, one per winning
     # source on item 100001: 10001 its own price list, 10002 its discount list, 10003 the running
     # campaign (which ends 2100-01-01: move the clock past it and the price list wins again).
     # Validity dates are fixed calendar dates, not relative to the wall clock, so the same seed

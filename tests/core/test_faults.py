@@ -8,7 +8,9 @@ import time
 import pytest
 
 from mocks.click2sync import tenant_id
-from mocks.core import faults as F
+from mocks.core.scenarios import actions as A
+from mocks.core.scenarios import matchers as M
+from mocks.core.scenarios import triggers as T
 from tests.conftest import make_app
 
 K1 = {"C2SKey": "c2s-demo-key"}
@@ -87,12 +89,12 @@ def test_json_body_matchers(client, body_match, hit):
 
 
 def test_jsonpath_subset():
-    assert F.parse_path("$.a.b[0]['c d'][*].*") == ["a", "b", 0, "c d", "*", "*"]
-    assert F.json_values({"a": [{"b": 1}, {"b": 2}]}, F.parse_path("$.a[*].b")) == [1, 2]
+    assert M.parse_path("$.a.b[0]['c d'][*].*") == ["a", "b", 0, "c d", "*", "*"]
+    assert M.json_values({"a": [{"b": 1}, {"b": 2}]}, M.parse_path("$.a[*].b")) == [1, 2]
     with pytest.raises(ValueError):
-        F.parse_path("a.b")
+        M.parse_path("a.b")
     with pytest.raises(ValueError):
-        F.parse_path("$..a")
+        M.parse_path("$..a")
 
 
 # -- triggers ---------------------------------------------------------------------------------
@@ -126,14 +128,14 @@ def test_probability_differs_by_seed(client):
 def test_rate_trigger_is_a_token_bucket():
     state, hits, now = None, [], 1000.0
     for t in [0, 0.1, 0.2, 1.3, 1.4, 3.0, 3.1, 3.2]:
-        state = F.step(state, {"rate": {"per_second": 1}}, now + t, 0, lambda n: 0.0)
+        state = T.step(state, {"rate": {"per_second": 1}}, now + t, 0, lambda n: 0.0)
         hits.append(state["hit"])
     assert hits == [False, True, True, False, True, False, True, True]
     state = None
     for _ in range(3):
-        state = F.step(state, {"rate": {"per_second": 1, "burst": 3}}, now, 0, lambda n: 0.0)
+        state = T.step(state, {"rate": {"per_second": 1, "burst": 3}}, now, 0, lambda n: 0.0)
         assert not state["hit"]
-    assert F.step(state, {"rate": {"per_second": 1, "burst": 3}}, now, 0, lambda n: 0.0)["hit"]
+    assert T.step(state, {"rate": {"per_second": 1, "burst": 3}}, now, 0, lambda n: 0.0)["hit"]
 
 
 def test_rate_trigger_over_http(client):
@@ -284,13 +286,13 @@ def test_fixed_delay_then_status(client):
 
 def test_delay_distributions_are_seeded():
     rng = lambda: random.Random(3)  # noqa: E731
-    assert F.delay_seconds({"fixed_ms": 250}, rng()) == 0.25
-    u = F.delay_seconds({"uniform_ms": [100, 500]}, rng())
-    assert 0.1 <= u <= 0.5 and u == F.delay_seconds({"uniform_ms": [100, 500]}, rng())
-    draws = sorted(F.delay_seconds({"lognormal": {"median_ms": 80, "sigma": 0.4}}, random.Random(i))
+    assert A.delay_seconds({"fixed_ms": 250}, rng()) == 0.25
+    u = A.delay_seconds({"uniform_ms": [100, 500]}, rng())
+    assert 0.1 <= u <= 0.5 and u == A.delay_seconds({"uniform_ms": [100, 500]}, rng())
+    draws = sorted(A.delay_seconds({"lognormal": {"median_ms": 80, "sigma": 0.4}}, random.Random(i))
                    for i in range(401))
     assert 0.07 < draws[200] < 0.09
-    assert F.delay_seconds({"lognormal": {"median_ms": 80, "sigma": 5, "max_ms": 100}}, random.Random(1)) <= 0.1
+    assert A.delay_seconds({"lognormal": {"median_ms": 80, "sigma": 5, "max_ms": 100}}, random.Random(1)) <= 0.1
 
 
 def test_empty(client):
@@ -308,9 +310,9 @@ def test_malformed_is_seeded_and_not_json(client):
         json.loads(r.data)
     r = client.delete("/click2sync/api/product/x", headers=K1)
     assert r.status_code == 503 and r.data[:1] == b"\xff"
-    assert F.malformed(b'{"a": 1}', True, random.Random(1)) == F.malformed(b'{"a": 1}', True, random.Random(1))
+    assert A.malformed(b'{"a": 1}', True, random.Random(1)) == A.malformed(b'{"a": 1}', True, random.Random(1))
     with pytest.raises(ValueError):
-        json.loads(F.malformed(b"[1, 2, 3]", "truncate", random.Random(2)))
+        json.loads(A.malformed(b"[1, 2, 3]", "truncate", random.Random(2)))
 
 
 def test_dribble_streams_the_real_body(client):
@@ -368,8 +370,8 @@ def test_path_globs_follow_the_apis_case_sensitivity(app):
     from flask import request
 
     with app.test_request_context("/XTND/api/v1/CustomerOrders"):
-        assert F.matches({"path": "/xtnd/api/v1/customerorders*"}, F.RequestView(request, "xtnd", None, True))
-        assert not F.matches({"path": "/xtnd/api/v1/customerorders*"}, F.RequestView(request, "xtnd", None, False))
+        assert M.matches({"path": "/xtnd/api/v1/customerorders*"}, M.RequestView(request, "xtnd", None, True))
+        assert not M.matches({"path": "/xtnd/api/v1/customerorders*"}, M.RequestView(request, "xtnd", None, False))
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "redis"])

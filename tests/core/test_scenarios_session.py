@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from mocks import cli
-from mocks.core import faults as F
+from mocks.core.replay import client as C
 from tests.core.test_faults import K1, K2, LIST, activate, statuses
 from tests.conftest import make_app
 
@@ -90,7 +90,7 @@ def test_replay_of_a_session_shows_no_differences():
     source = make_app(apis=["click2sync"]).test_client()
     data = record_some(source)
     target = make_app(apis=["click2sync"]).test_client()
-    result = F.replay(data, "http://target", session=ClientSession(target))
+    result = C.replay(data, "http://target", session=ClientSession(target))
     assert result == {"requests": 13, "differences": []}
     replayed = target.get("/__sandbox/requests?limit=100").json["requests"][::-1]
     assert [e["status"] for e in replayed] == [e["status"] for e in data["requests"]]
@@ -103,27 +103,27 @@ def test_replay_reports_status_and_shape_differences():
     ok = next(e for e in data["requests"] if e["status"] == 200 and e["response"]["body"].startswith('{"paging'))
     ok["response"]["body"] = json.dumps({"paging": {"pageSize": "20"}, "products": [], "extra": 1})
     target = make_app(apis=["click2sync"]).test_client()
-    result = F.replay(data, "http://target", session=ClientSession(target))
+    result = C.replay(data, "http://target", session=ClientSession(target))
     problems = [p for d in result["differences"] for p in d["problems"]]
     assert any(p.startswith("status 418 != ") for p in problems)
     assert "body /paging/pageSize: string != number" in problems
     assert "body /extra: missing" in problems
     with pytest.raises(ValueError):
-        F.replay({"format": "other"}, "http://target", session=ClientSession(target))
+        C.replay({"format": "other"}, "http://target", session=ClientSession(target))
 
 
 def test_shapes():
-    assert F.body_shape('{"a": [1, 2], "b": null}') == {"json": {"a": ["number"], "b": "null"}}
-    assert F.body_shape("") == "empty" and F.body_shape("hello") == "text" and F.body_shape('{"cut') is None
-    assert F.shape_diff({"a": ["number"]}, {"a": []}) == []
-    assert F.shape_diff({"a": "number"}, {"a": {"b": "string"}}) == ["/a: number != object"]
+    assert C.body_shape('{"a": [1, 2], "b": null}') == {"json": {"a": ["number"], "b": "null"}}
+    assert C.body_shape("") == "empty" and C.body_shape("hello") == "text" and C.body_shape('{"cut') is None
+    assert C.shape_diff({"a": ["number"]}, {"a": []}) == []
+    assert C.shape_diff({"a": "number"}, {"a": {"b": "string"}}) == ["/a: number != object"]
 
 
 def test_secrets_are_filled_from_overrides_responses_and_credentials():
     creds = {"click2sync": {"key": "k1", "header": "C2SKey"},
              "stock2shop": {"users": [{"username": "admin", "password": "pa"}, {"username": "ro", "password": "pr"}]},
              "xtnd": {"api_key": "x1", "header": "Authorization", "scheme": "Bearer"}}
-    s = F.Secrets(creds, {"X-Other": "o"})
+    s = C.Secrets(creds, {"X-Other": "o"})
     assert s.fill("click2sync", "C2SKey", "***") == "k1"
     assert s.fill("xtnd", "Authorization", "***") == "Bearer x1"
     assert s.fill("click2sync", "x-other", "***") == "o"

@@ -170,7 +170,7 @@ QUERIES = [
 
 @pytest.mark.parametrize("body", QUERIES)
 def test_index_planner_agrees_with_full_evaluation(s2s, body):
-    from mocks.stock2shop import models as M
+    from mocks.stock2shop.models import indexes as M
     sb = s2s.extensions["sandbox"]
     state = sb.state("stock2shop", "21")
     indexed = M._indexed(state, "products")

@@ -17,7 +17,7 @@ from werkzeug.serving import make_server
 from mocks.cli import main
 from mocks.core.contracts import load_schema_files
 from mocks.verify import xtnd_webhooks
-from mocks.xtnd.models import TRIGGERS
+from mocks.xtnd.models.subscriptions import TRIGGERS
 
 SECRET = "receiver-secret-0123456789"
 

@@ -113,7 +113,7 @@ def test_a_seeded_order_short_of_stock_stays_held(xc):
 
 
 def test_a_move_applies_once_even_if_asked_twice(xapp, xc):
-    from mocks.xtnd.models import Orders
+    from mocks.xtnd.models.orders import Orders
     before = balance(xc)
     xc.post(V1 + "/CustomerOrders", headers=KEY, json=new_order(rows=ONE_ROW))
     tenant = xc.get("/__sandbox/credentials").json["xtnd"]["tenant"]

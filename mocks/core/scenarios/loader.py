@@ -5,7 +5,7 @@ shape as JSON in ``POST /__sandbox/scenarios``). Every definition is validated a
 ``schemas/scenario.schema.json`` and a few checks the schema cannot express; a broken file gets
 a :class:`ScenarioError` that names the file, the line and the field.
 
-The engine that applies them is :mod:`mocks.core.faults`.
+The engine that applies them is :mod:`mocks.core.scenarios.engine`.
 """
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator
 
-ROOT = Path(__file__).resolve().parents[2]
+from mocks.core.scenarios.matchers import parse_path
+
+ROOT = Path(__file__).resolve().parents[3]
 SCHEMA_PATH = ROOT / "schemas" / "scenario.schema.json"
 
 
@@ -42,6 +44,30 @@ class ScenarioError(ValueError):
 
     def as_dict(self) -> dict[str, Any]:
         return {"source": self.source, "line": self.line, "field": self.field, "reason": self.reason}
+
+
+# -- validation the schema cannot express ---------------------------------------------------
+def check_rule(rule: dict[str, Any]) -> None:
+    """Raise ``ValueError("field.path: reason")`` for a rule that cannot work."""
+    action = rule.get("action", {})
+    window = rule.get("when", {}).get("window")
+    if window and window.get("to_s") is not None and window.get("to_s") <= window.get("from_s", 0):
+        raise ValueError("when.window.to_s: must be greater than from_s")
+    uniform = action.get("delay", {}).get("uniform_ms")
+    if uniform and uniform[0] > uniform[1]:
+        raise ValueError("action.delay.uniform_ms: the lower bound is above the upper bound")
+    terminal = [k for k in ("timeout", "reset") if action.get(k)]
+    if len(terminal) > 1:
+        raise ValueError("action: timeout and reset cannot be combined")
+    if terminal and any(k in action for k in ("status", "body", "empty", "malformed", "dribble")):
+        raise ValueError(f"action.{terminal[0]}: never answers, so it cannot be combined with a status or body")
+    if "body" in action and "status" not in action:
+        raise ValueError("action.body: a body needs a status")
+    for key, pattern in (rule.get("match") or {}).get("body", {}).items():
+        try:
+            parse_path(key)
+        except ValueError as exc:
+            raise ValueError(f"match.body: {exc}") from None
 
 
 @lru_cache(maxsize=1)
@@ -100,9 +126,8 @@ def validate(definition: Any, source: str | None = None, node: Any = None) -> di
         raise ScenarioError(message, source=source, line=_node_line(node, path) if node is not None else None,
                             field=_field(path), path=path)
     for i, rule in enumerate(definition.get("rules", [])):
-        from mocks.core import faults
         try:
-            faults.check_rule(rule)
+            check_rule(rule)
         except ValueError as exc:
             field, _, reason = str(exc).partition(": ")
             path = ["rules", i, *[p for p in field.split(".") if p]]

@@ -1,0 +1,47 @@
+"""The state every API2Cart store (tenant) holds, and the look-ups its topics share.
+
+:class:`StoreBase` opens the store's collections; the topic classes (catalog, orders, returns,
+webhook subscriptions) extend it and :class:`mocks.api2cart.models.StoreData` combines them.
+``events`` collects (entity, action, entity dict) for the webhooks the route then sends."""
+from __future__ import annotations
+
+from typing import Any
+
+from mocks.api2cart import errors as X
+from mocks.core.state import TenantState
+
+
+class StoreBase:
+    """One store's collections, its pending webhook events and the look-ups its topics share."""
+
+    def __init__(self, state: TenantState, cart_id: str = "") -> None:
+        self.state = state
+        self.cart_id = cart_id
+        self.shipments = state.collection("shipments")
+        self.products = state.collection("products")
+        self.categories = state.collection("categories")
+        self.customers = state.collection("customers")
+        self.orders = state.collection("orders")
+        self.returns = state.collection("returns")
+        self.webhooks = state.collection("webhooks")
+        self.shipping = state.collection("shipping_services")
+        self.events: list[tuple[str, str, dict[str, Any]]] = []
+
+    def emit(self, entity: str, action: str, data: dict[str, Any]) -> None:
+        self.events.append((entity, action, data))
+
+    # -- look-ups more than one topic uses ------------------------------------------------------
+    def _product(self, pid: str) -> dict[str, Any]:
+        product = self.products.lookup(pid)
+        if product is None:
+            raise X.not_found("Product", pid)
+        return product
+
+    def _order(self, oid: str) -> dict[str, Any]:
+        order = self.orders.lookup(oid)
+        if order is None:
+            raise X.not_found("Order", oid)
+        return order
+
+    def customer_by_email(self, email: str) -> dict[str, Any] | None:
+        return next((c for c in self.customers.values() if c["email"].lower() == email.lower()), None)

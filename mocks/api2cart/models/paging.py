@@ -1,0 +1,81 @@
+"""API2Cart paging, sorting and date filters: ``start``/``count`` or ``page_cursor``, ``sort_by``
+/ ``sort_direction`` and ``created_from`` and friends."""
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any, Callable, Iterable
+
+from mocks.api2cart import errors as X
+from mocks.api2cart.models.params import Params, parse_date
+
+MAX_COUNT = 250
+
+
+def encode_cursor(start: int, count: int) -> str:
+    raw = json.dumps({"s": start, "c": count}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(tag: str) -> tuple[int, int]:
+    try:
+        data = json.loads(base64.urlsafe_b64decode(tag + "=" * (-len(tag) % 4)))
+        start, count = int(data["s"]), int(data["c"])
+        if start < 0 or not 1 <= count <= MAX_COUNT:
+            raise ValueError
+        return start, count
+    except (ValueError, KeyError, TypeError, json.JSONDecodeError, UnicodeDecodeError):
+        raise X.invalid("page_cursor") from None
+
+
+CURSOR_COMPANIONS = {"page_cursor", "params", "exclude", "response_fields", "store_id", "lang_id", "currency_id"}
+
+
+def window(p: Params, default_count: int = 10) -> tuple[int, int]:
+    """(start, count) from start/count or page_cursor; count above 250 -> 111."""
+    cursor = p.str("page_cursor")
+    if cursor is not None:
+        others = sorted(k for k in p.data if k not in CURSOR_COMPANIONS and k in p)
+        if others:  # the vendor: page_cursor "can't be used with any other filtering parameter"
+            raise X.A2CError(109, f"Parameter 'page_cursor' can't be used with other filtering parameters ({others[0]}).")
+        return decode_cursor(cursor)
+    start = p.int("start", 0) or 0
+    count = p.int("count", default_count)
+    assert count is not None
+    if count > MAX_COUNT:
+        raise X.too_many(MAX_COUNT)
+    return start, count
+
+
+def page(items: list[dict[str, Any]], start: int, count: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    chunk = items[start:start + count] if count else []
+    nxt = encode_cursor(start + count, count) if count and start + count < len(items) else None
+    prev = encode_cursor(max(0, start - count), count) if count and start > 0 else None
+    return chunk, {"previous": prev, "next": nxt}
+
+
+def id_key(item: dict[str, Any], field: str = "id") -> tuple[int, str]:
+    value = str(item.get(field, ""))
+    return (int(value), value) if value.isdigit() else (1 << 62, value)
+
+
+def sort_items(items: list[dict[str, Any]], p: Params, default: str, allowed: dict[str, Callable[[dict], Any]]) -> list[dict[str, Any]]:
+    by = p.str("sort_by", default) or default
+    if by not in allowed:
+        raise X.A2CError(109, f"Parameter 'sort_by' is not valid. Allowed values: {', '.join(allowed)}.")
+    direction = (p.str("sort_direction", "asc") or "asc").lower()
+    if direction not in ("asc", "desc"):
+        raise X.A2CError(109, "Parameter 'sort_direction' is not valid. Allowed values: asc, desc.")
+    return sorted(items, key=allowed[by], reverse=direction == "desc")
+
+
+def date_filters(items: Iterable[dict[str, Any]], p: Params, created: str, modified: str) -> list[dict[str, Any]]:
+    out = list(items)
+    for name, field, cmp in (("created_from", created, 1), ("created_to", created, -1),
+                             ("modified_from", modified, 1), ("modified_to", modified, -1)):
+        value = p.str(name)
+        if value is None:
+            continue
+        bound = parse_date(name, value)
+        out = [i for i in out if (i.get("_ts", {}).get(field, 0) - bound) * cmp >= 0]
+    return out

@@ -1,0 +1,1 @@
+"""Sessions after the fact: export (:mod:`.export`), HAR (:mod:`.har`), the replay client (:mod:`.client`)."""

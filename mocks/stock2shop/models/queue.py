@@ -1,0 +1,334 @@
+"""The Stock2Shop queue: products, images and orders are queued, then applied FIFO once due
+(created + queue_delay_seconds), at the next read or clock move; finished items are kept up to
+``queue_keep`` per client."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from typing import Any
+
+from mocks.core.state import TenantState
+from mocks.stock2shop import errors as X
+from mocks.stock2shop import search as S
+from mocks.stock2shop.models.formats import _bool, _num, s2s_time
+from mocks.stock2shop.models.images import Images, image_kind, image_record
+from mocks.stock2shop.models.indexes import IndexLag
+from mocks.stock2shop.models.orders import Orders
+from mocks.stock2shop.models.sources import Catalogue
+from mocks.stock2shop.models.users import require
+
+DEFAULT_QUEUE_DELAY = 0  # processed at the next read or clock move; the index lag is separate
+DEFAULT_QUEUE_KEEP = 2_000  # finished queue items kept per client (--option stock2shop.queue_keep)
+
+
+def product_hash(product: dict[str, Any]) -> str:
+    core = {k: product.get(k) for k in ("title", "body_html", "collection", "product_type", "vendor", "tags",
+                                        "options", "variants")}
+    return hashlib.md5(json.dumps(core, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class Queue:
+    """Queued products, images and orders, applied FIFO once due (created + queue_delay_seconds)."""
+
+    def __init__(self, state: TenantState) -> None:
+        self.state = state
+        self.items = state.collection("queue")
+        self.products = state.collection("products")
+
+    @property
+    def delay(self) -> float:
+        return float(self.state.options.get("queue_delay_seconds", DEFAULT_QUEUE_DELAY))
+
+    def _add(self, instruction: str, payload: Any, failure: str | None = None, **extra: Any) -> dict[str, Any]:
+        now = self.state.now()
+        item_id = self.state.next_id("queue", 213_285_668)
+        item = {
+            "id": item_id, "instruction": instruction, "status": "pending",
+            "created": s2s_time(now), "created_ts": now, "due_ts": now + self.delay,
+            "processed": None, "message": None, "client_id": int(self.state.tenant),
+            "message_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"stock2shop/{self.state.tenant}/queue/{item_id}")),
+            "result": None, "payload": payload, **extra,
+        }
+        if failure is not None:
+            item.update(status="failed", message=failure, processed=s2s_time(now))
+        self.items.put(str(item_id), item)
+        return item
+
+    # enqueue -------------------------------------------------------------------------------------
+    def queue_products(self, user: dict[str, Any], body: dict[str, Any], source_id: int | None,
+                       failures: dict[str, Any] | None = None) -> int:
+        require(user, "queue products")
+        entries = body["system_products"]
+        if any(e["product"].get("meta") for e in entries):
+            require(user, "queue product meta")
+        sources = []
+        for entry in entries:
+            src = entry["source"].get("source_id", source_id)
+            if src is None:
+                raise X.BadPayload("source.source_id (or the source_id query parameter) is required")
+            sources.append(_num(src, 0))
+        for i, (entry, src) in enumerate(zip(entries, sources), 1):
+            self._add("sync_product", entry, failure=injected_failure(failures, i), source_id=src)
+        return len(entries)
+
+    def queue_images(self, user: dict[str, Any], body: dict[str, Any], failures: dict[str, Any] | None = None,
+                     image_base: str | None = None) -> int:
+        """Validate every image first (all or nothing), then queue them. ``image_base`` is the URL
+        prefix the sandbox serves images under (from the request: the queue runs without one)."""
+        require(user, "queue images")
+        entries = body["system_images"]
+        kinds: list[str | None] = []
+        for i, entry in enumerate(entries):
+            image = entry["image"]
+            kind = None
+            if image.get("action", "I") == "I":
+                kind = image_kind(i, image.get("image"))
+            kinds.append(kind)
+        for i, (entry, kind) in enumerate(zip(entries, kinds), 1):
+            self._add("sync_image", entry, failure=injected_failure(failures, i),
+                      source_id=_num(entry["source"].get("source_id"), 0), image_kind=kind, image_base=image_base)
+        return len(entries)
+
+    def queue_order(self, user: dict[str, Any], client_id: int, channel_id: int, body: Any) -> dict[str, Any]:
+        require(user, "queue orders")
+        if str(client_id) != self.state.tenant:
+            raise X.WrongClient(client_id)
+        if Catalogue(self.state).channel(channel_id) is None:
+            raise X.UnknownChannel(channel_id)
+        item = self._add("sync_order", body, channel_id=channel_id)
+        when = dt.datetime.fromtimestamp(item["created_ts"], tz=dt.timezone.utc)
+        key = f"{client_id}-{channel_id}-0/{when:%Y-%m/%d/%H/%M/%S}-{item['id']}-sync_order.json"
+        self.items.update(str(item["id"]), lambda old: {**old, "key": key} if old else old)
+        return {"message": "order received", "queue_messages": [{"key": key, "message_id": item["message_id"]}]}
+
+    # reading -------------------------------------------------------------------------------------
+    def summary(self) -> dict[str, Any]:
+        self.process_due()
+        counts: dict[str, dict[str, int]] = {}
+        for _, item in self.items.items():
+            row = counts.setdefault(item["instruction"], {"pending": 0, "processed": 0, "failed": 0})
+            row[item["status"]] += 1
+        rows = [{"instruction": k, "count": v["pending"], "processed": v["processed"], "failed": v["failed"]}
+                for k, v in sorted(counts.items())]
+        return {"system_queue_summary": {"total": sum(r["count"] for r in rows), "instructions": rows}}
+
+    def listing(self, status: str | None, instruction: str | None, limit: int) -> dict[str, Any]:
+        self.process_due()
+        rows = [public_item(i) for _, i in self.items.items()
+                if (status is None or i["status"] == status) and (instruction is None or i["instruction"] == instruction)]
+        return {"system_queue_items": rows[-limit:][::-1], "total": len(rows)}
+
+    def one(self, ref: str) -> dict[str, Any]:
+        self.process_due()
+        item = self.items.lookup(ref)
+        if item is None:
+            item = next((i for _, i in self.items.items() if i["message_id"] == ref), None)
+        if item is None:
+            raise X.QueueItemNotFound(ref)
+        return {"system_queue_item": public_item(item)}
+
+    # processing ----------------------------------------------------------------------------------
+    def process_due(self) -> int:
+        with S.no_gc():  # applying reads whole collections (decoded afresh after a write)
+            return self._process_due()
+
+    def _process_due(self) -> int:
+        now = self.state.now()
+        due = [i for _, i in self.items.items() if i["status"] == "pending" and i["due_ts"] <= now]
+        if not due:
+            return 0
+        index: dict[tuple[str, str], str] | None = None
+        done = 0
+        for item in sorted(due, key=lambda i: i["id"]):
+            # a worker would have applied the item when it fell due: that is its time of effect
+            self._at = min(max(float(item["due_ts"]), float(item["created_ts"])), now)
+            current = self.items.lookup(str(item["id"]))
+            if current is None or current["status"] != "pending":
+                continue  # another worker took it
+            if index is None:
+                index = {(str(p.get("source_id")), str(p.get("source_product_code"))): k
+                         for k, p in self.products.items()}
+            try:
+                if item["instruction"] == "sync_product":
+                    result = self._apply_product(item, index)
+                elif item["instruction"] == "sync_image":
+                    result = self._apply_image(item, index)
+                else:
+                    result = self._apply_order(item)
+                status, message = "processed", None
+            except _Failed as exc:
+                result, status, message = None, "failed", str(exc)
+            self.items.update(str(item["id"]), lambda old, r=result, st=status, m=message: {
+                **_without_payload(old), "status": st, "message": m, "result": r,
+                "processed": s2s_time(now)} if old else old)
+            done += 1
+        self._trim()
+        return done
+
+    @property
+    def keep(self) -> int:
+        return int(self.state.options.get("queue_keep", DEFAULT_QUEUE_KEEP))
+
+    def _trim(self) -> None:
+        """Forget the oldest finished items beyond ``queue_keep`` per client (a sandbox runs for
+        weeks; Stock2Shop's own queue history is not kept forever either). Pending ones stay."""
+        finished = [k for k, i in self.items.items() if i["status"] != "pending"]
+        for key in finished[:max(0, len(finished) - self.keep)]:
+            self.items.delete(key)
+
+    def _apply_product(self, item: dict[str, Any], index: dict[tuple[str, str], str]) -> dict[str, Any]:
+        entry = item["payload"]
+        source, data = entry["source"], entry["product"]
+        source_id = item["source_id"]
+        if Catalogue(self.state).source(source_id) is None:
+            raise _Failed(f"source {source_id} does not belong to client {self.state.tenant}")
+        code = str(source["source_product_code"])
+        now = getattr(self, "_at", None) or self.state.now()
+        client_id = int(self.state.tenant)
+        key = index.get((str(source_id), code))
+        product = self.products.get(key) if key else None
+        if product is None:
+            pid = self.state.next_id("product", 70_000)
+            product = {"id": pid, "created": s2s_time(now), "active": True, "source_product_code": code,
+                       "modified": s2s_time(now), "client_id": client_id, "source_id": source_id,
+                       "body_html": "", "collection": "", "title": "", "product_type": "", "vendor": "",
+                       "hash": "", "channels": [], "tags": "", "options": [], "meta": [], "images": [],
+                       "variants": []}
+        product["active"] = _bool(source.get("product_active"), True)
+        for field in ("title", "body_html", "collection", "product_type", "vendor", "tags"):
+            if field in data and data[field] is not None:
+                product[field] = str(data[field])
+        if "options" in data:
+            product["options"] = [{"name": str(o.get("name", "")), "position": int(_num(o.get("position"), i + 1))}
+                                  for i, o in enumerate(data["options"] or [])]
+        variants = data.get("variants") or []
+        for v in (variants if isinstance(variants, list) else [variants]):
+            vcode = str(v["source_variant_code"])
+            existing = next((x for x in product["variants"] if x["source_variant_code"] == vcode), None)
+            if existing is None:
+                existing = {"id": self.state.next_id("variant", 80_000), "source_variant_code": vcode,
+                            "price": 0, "barcode": "", "sku": "", "qty": 0, "grams": 0,
+                            "inventory_management": True, "active": True, "product_id": product["id"],
+                            "image_id": None, "client_id": client_id, "option1": None, "option2": None,
+                            "option3": None, "price_tiers": [], "qty_availability": []}
+                product["variants"].append(existing)
+            existing["sku"] = str(v["sku"])
+            for field in ("barcode", "option1", "option2", "option3"):
+                if field in v:
+                    existing[field] = None if v[field] is None else str(v[field])
+            for field in ("price", "qty", "grams"):
+                if field in v:
+                    existing[field] = min(max(_num(v[field]), -1e12), 1e12)
+            if "inventory_management" in v:
+                existing["inventory_management"] = _bool(v["inventory_management"])
+            if "price_tiers" in v:
+                existing["price_tiers"] = [{"tier": str(t.get("tier", "")), "price": _num(t.get("price"))}
+                                           for t in v["price_tiers"] or []]
+            if "qty_availability" in v:
+                existing["qty_availability"] = [{"description": str(q.get("description", "")), "qty": _num(q.get("qty"))}
+                                                for q in v["qty_availability"] or []]
+        for m in data.get("meta") or []:
+            mkey = str(m["key"])
+            value = "" if m.get("value") is None else str(m["value"])
+            current = next((x for x in product["meta"] if x["key"] == mkey), None)
+            if current is None:
+                product["meta"].append({"id": self.state.next_id("meta", 4_000_000), "created": s2s_time(now),
+                                        "key": mkey, "value": value, "modified": s2s_time(now),
+                                        "template_name": None, "client_id": client_id})
+            else:
+                current["value"], current["modified"] = value, s2s_time(now)
+        product["modified"] = s2s_time(now)
+        product["hash"] = product_hash(product)
+        IndexLag(self.state).before_write("products", str(product["id"]), self.products.lookup(str(product["id"])), now)
+        self.products.put(str(product["id"]), product)
+        index[(str(source_id), code)] = str(product["id"])
+        return {"product_id": product["id"], "variant_ids": [v["id"] for v in product["variants"]]}
+
+    def _apply_image(self, item: dict[str, Any], index: dict[tuple[str, str], str]) -> dict[str, Any]:
+        entry = item["payload"]
+        source, image = entry["source"], entry["image"]
+        key = index.get((str(item["source_id"]), str(source["source_product_code"])))
+        product = self.products.get(key) if key else None
+        if product is None:
+            raise _Failed(f"product {source['source_product_code']} (source {item['source_id']}) not found; "
+                          "queue the product first, then requeue the image")
+        now = getattr(self, "_at", None) or self.state.now()
+        code = image.get("image_id")
+        action = image.get("action", "I")
+        if action == "D":
+            gone = [i["id"] for i in product["images"] if code is not None and str(i["source_image_code"]) == str(code)]
+            if not gone:
+                raise _Failed(f"image {code} not found on product {product['id']}")
+            product["images"] = [i for i in product["images"] if i["id"] not in gone]
+            for v in product["variants"]:
+                if v.get("image_id") in gone:
+                    v["image_id"] = None
+            result: dict[str, Any] = {"product_id": product["id"], "deleted_image_ids": gone}
+        else:
+            kind = item.get("image_kind") or image_kind(0, image.get("image"))
+            storage = Images(self.state).save(image["image"], kind)
+            base = item.get("image_base")
+            existing = next((i for i in product["images"]
+                             if code is not None and str(i["source_image_code"]) == str(code)), None)
+            if existing is None:
+                existing = image_record(self.state, self.state.next_id("image", 300_000), product["id"],
+                                        storage, code, now, base)
+                product["images"].append(existing)
+            else:
+                fresh = image_record(self.state, existing["id"], product["id"], storage, code, now, base)
+                existing.update({**fresh, "created": existing["created"]})
+            if _bool((image.get("meta") or {}).get("main_image"), False):
+                product["images"].remove(existing)
+                product["images"].insert(0, existing)
+            vcode = source.get("source_variant_code")
+            if vcode is not None:
+                for v in product["variants"]:
+                    if v["source_variant_code"] == str(vcode):
+                        v["image_id"] = existing["id"]
+            result = {"product_id": product["id"], "image_id": existing["id"]}
+        product["modified"] = s2s_time(now)
+        IndexLag(self.state).before_write("products", str(product["id"]), self.products.lookup(str(product["id"])), now)
+        self.products.put(str(product["id"]), product)
+        return result
+
+    def _apply_order(self, item: dict[str, Any]) -> dict[str, Any]:
+        return Orders(self.state).from_channel(item["channel_id"], item["payload"], item["id"],
+                                               getattr(self, "_at", None))
+
+
+def injected_failure(spec: dict[str, Any] | None, position: int) -> str | None:
+    """The scenario engine's ``item_failures: {every: N, code, message}``: every Nth item of a bulk
+    request fails at once (recorded on its queue item, the request itself still succeeds)."""
+    if not spec:
+        return None
+    try:
+        every = max(int(spec.get("every", 1)), 1)
+    except (TypeError, ValueError):
+        every = 1
+    if position % every:
+        return None
+    return str(spec.get("message") or f"injected failure (code {spec.get('code', 500)})")
+
+
+class _Failed(Exception):
+    """A queue item that cannot be applied (recorded on the item, never an HTTP error)."""
+
+
+def _without_payload(item: dict[str, Any]) -> dict[str, Any]:
+    """A finished item no longer needs what was queued (an image's base64 is up to 2.7 MB; the
+    applied image lives with its product): keep the outcome, drop the bytes."""
+    if item.get("instruction") == "sync_image":
+        return {k: v for k, v in item.items() if k != "payload"}
+    return item
+
+
+def public_item(item: dict[str, Any]) -> dict[str, Any]:
+    out = {k: item.get(k) for k in ("id", "instruction", "status", "created", "processed", "message",
+                                    "client_id", "message_id", "result")}
+    out["log_message"] = item.get("message") if item.get("status") == "failed" else None
+    for k in ("key", "source_id", "channel_id"):
+        if k in item:
+            out[k] = item[k]
+    return out

@@ -1,0 +1,142 @@
+"""Values as the search sees them: tokens, dates (and date math on the sandbox clock), numbers,
+Elasticsearch's term equality and the sort keys every part compares with."""
+from __future__ import annotations
+
+import calendar
+import contextvars
+import datetime as dt
+import re
+from functools import lru_cache
+from typing import Any
+
+Json = Any
+_TOKEN = re.compile(r"[0-9a-z]+")
+
+
+class SearchError(ValueError):
+    """The query cannot be evaluated (unsupported or malformed clause)."""
+
+
+def tokens(value: Any) -> list[str]:
+    if value is None or isinstance(value, bool):
+        return [str(value).lower()] if isinstance(value, bool) else []
+    return _TOKEN.findall(str(value).lower())
+
+
+_DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
+
+
+@lru_cache(maxsize=262_144)
+def _parse_date_text(value: str) -> float | None:
+    m = _DATE_RE.match(value)
+    if m is None:
+        return None
+    y, mo, d, h, mi, sec, tz = m.groups()
+    try:
+        dt.datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(sec or 0))  # validates ranges
+    except ValueError:
+        return None
+    ts = calendar.timegm((int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(sec or 0), 0, 0, 0))
+    if tz and tz != "Z":
+        sign = 1 if tz[0] == "+" else -1
+        digits = tz[1:].replace(":", "")
+        ts -= sign * (int(digits[:2]) * 3600 + int(digits[2:]) * 60)
+    return float(ts)
+
+
+def parse_date(value: Any) -> float | None:
+    """Epoch seconds of a date string (``2021-08-27 08:23:04``, ``2021-08-27``, ISO-8601), else None."""
+    if not isinstance(value, str) or len(value) < 10 or not value[:4].isdigit():
+        return None
+    return _parse_date_text(value)
+
+
+#: what ``now`` means in date math while a search runs (set by :func:`mocks.stock2shop.search.search`)
+_NOW: contextvars.ContextVar[float | None] = contextvars.ContextVar("s2s_search_now", default=None)
+_MATH = re.compile(r"([+-])(\d+)([yMwdhHms])")
+_UNIT = {"y": 365 * 86_400, "M": 30 * 86_400, "w": 7 * 86_400, "d": 86_400, "h": 3_600, "H": 3_600, "m": 60, "s": 1}
+
+
+def date_math(expr: str) -> float:
+    """``now``, ``now-1d``, ``now+2h``, ``now-1d/d`` (months are 30 days, years 365)."""
+    now = _NOW.get()
+    if now is None:
+        now = dt.datetime.now(dt.timezone.utc).timestamp()
+    rest, _, rounding = expr[3:].partition("/")
+    pos = 0
+    for m in _MATH.finditer(rest):
+        if m.start() != pos:
+            break
+        amount = int(m.group(2)) * _UNIT[m.group(3)]
+        now += amount if m.group(1) == "+" else -amount
+        pos = m.end()
+    if pos != len(rest) or (rounding and rounding not in _UNIT):
+        raise SearchError(f"cannot parse date math [{expr}]")
+    if rounding:
+        unit = _UNIT[rounding]
+        now -= now % unit
+    return now
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip()) if value.strip() else None
+        except ValueError:
+            return None
+    return None
+
+
+def same_value(stored: Any, wanted: Any) -> bool:
+    """Term equality with Elasticsearch's coercions (``"47" == 47``, ``"true" == true``)."""
+    if isinstance(stored, bool) or isinstance(wanted, bool):
+        return str(stored).lower() == str(wanted).lower()
+    if stored == wanted:
+        return True
+    a, b = _number(stored), _number(wanted)
+    if a is not None and b is not None:
+        return a == b
+    return False
+
+
+def sort_key(value: Any) -> tuple[int, Any]:
+    """Comparable key: numbers, then dates (as epoch ms), then strings."""
+    num = _number(value) if not isinstance(value, str) else None
+    if num is not None:
+        return (0, num)
+    date = parse_date(value)
+    if date is not None:
+        return (0, date * 1000)
+    if isinstance(value, str):
+        num = _number(value)
+        if num is not None:
+            return (0, num)
+        return (1, value.lower())
+    if isinstance(value, bool):
+        return (0, float(value))
+    return (1, str(value))
+
+
+def sort_value(value: Any) -> Any:
+    """What Elasticsearch reports in ``hits.hits[].sort``: dates as epoch milliseconds."""
+    date = parse_date(value)
+    if date is not None:
+        return int(date * 1000)
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def _int_param(body: Json, name: str, default: int) -> int:
+    value = body.get(name, default)
+    if isinstance(value, bool):
+        raise SearchError(f"[{name}] must be an integer")
+    if isinstance(value, str) and re.fullmatch(r"\s*\d+\s*", value):
+        value = int(value)
+    if not isinstance(value, int) or value < 0:
+        raise SearchError(f"[{name}] must be a non-negative integer")
+    return value
