@@ -13,11 +13,11 @@ from mocks.core.store import Json, Store, ns
 
 
 class KeyIndex:
-    """A per-process map from a value computed from each document (``fn(doc)``, hashable, None:
-    not indexed) to the keys holding it, kept up to date through the store's change log: built
-    once by streaming the collection (nothing kept but the map), then each write re-reads only
-    the documents it changed. For look-ups such as "the product with this source code" that
-    would otherwise walk the whole collection."""
+    """A per-process map from values computed from each document (``fn(doc)``: an iterable of
+    hashable values) to the keys holding them, kept up to date through the store's change log:
+    built once by streaming the collection (nothing kept but the map), then each write re-reads
+    only the documents it changed. For look-ups such as "the product with this source code" or
+    "the variant with this SKU" that would otherwise walk the whole collection."""
 
     def __init__(self, store: Store, namespace: str, fn: Callable[[Json], Any]) -> None:
         self.store = store
@@ -25,20 +25,21 @@ class KeyIndex:
         self.fn = fn
         self.lock = threading.Lock()
         self.seq = -1
-        self.by_key: dict[str, Any] = {}
+        self.by_key: dict[str, tuple[Any, ...]] = {}
         self.keys: dict[Any, dict[str, None]] = {}
 
-    def _set(self, key: str, value: Any) -> None:
-        old = self.by_key.pop(key, None)
-        if old is not None:
+    def _set(self, key: str, doc: Json | None) -> None:
+        for old in self.by_key.pop(key, ()):
             bucket = self.keys.get(old)
             if bucket is not None:
                 bucket.pop(key, None)
                 if not bucket:
                     del self.keys[old]
-        if value is not None:
-            self.by_key[key] = value
-            self.keys.setdefault(value, {})[key] = None
+        values = () if doc is None else tuple(dict.fromkeys(self.fn(doc) or ()))
+        if values:
+            self.by_key[key] = values
+            for value in values:
+                self.keys.setdefault(value, {})[key] = None
 
     def _fresh(self) -> None:
         store = self.store
@@ -48,13 +49,13 @@ class KeyIndex:
             if changed is None:
                 self.by_key, self.keys = {}, {}
                 for key, raw in store.scan(self.namespace):
-                    self._set(key, self.fn(store.loads(raw)))
+                    self._set(key, store.loads(raw))
                 store.counters["indexed"] += len(self.by_key)
             elif changed:
                 rows = store.get_rows(self.namespace, changed)
                 for key in changed:
                     row = rows.get(key)
-                    self._set(key, None if row is None else self.fn(row[1]))
+                    self._set(key, None if row is None else row[1])
                 store.counters["indexed"] += len(changed)
             self.seq = max(self.seq, seq)
 

@@ -105,7 +105,7 @@ def test_key_index_follows_writes_of_any_process_reading_only_what_changed(store
 
     writer, reader = stores
     writer.put_many(NS, [(str(i), {"code": f"C{i % 5000}"}) for i in range(N)])
-    index = Collection(reader, NS).key_index("code", lambda d: d.get("code"))
+    index = Collection(reader, NS).key_index("code", lambda d: [d.get("code")])
     assert index.get("C7") == ["7", "5007"]
     indexed = reader.counters["indexed"]
     writer.put(NS, "7", {"code": "X"})

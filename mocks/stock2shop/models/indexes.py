@@ -9,7 +9,7 @@ import threading
 import weakref
 from typing import Any
 
-from mocks.core.state import TenantState
+from mocks.core.state import Collection, KeyIndex, TenantState
 from mocks.stock2shop import errors as X
 from mocks.stock2shop import search as S
 
@@ -165,6 +165,24 @@ class IndexLag:
         return {e["key"]: e["old"] for _, e in self.pending.items() if e["collection"] == collection}
 
 
+def _source_code(product: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(str(product.get("source_id")), str(product.get("source_product_code")))]
+
+
+def _skus(product: dict[str, Any]) -> list[str]:
+    return [str(v["sku"]) for v in product.get("variants") or () if isinstance(v, dict) and v.get("sku")]
+
+
+def by_source_code(products: Collection) -> KeyIndex:
+    """Product keys by (source_id, source_product_code), kept up to date (see :class:`KeyIndex`)."""
+    return products.key_index("source_code", _source_code)
+
+
+def by_sku(products: Collection) -> KeyIndex:
+    """Product keys by variant SKU, kept up to date (see :class:`KeyIndex`)."""
+    return products.key_index("sku", _skus)
+
+
 def _indexed(state: TenantState, collection: str) -> _Indexed:
     """The collection's live index, brought up to date (the caller holds ``index.lock`` while it
     searches; this takes it too, so call it inside that block)."""
@@ -243,9 +261,8 @@ def elastic_search(state: TenantState, collection: str, body: Any,
         response["aggregations"] = result["aggregations"]
     response["request"] = {"url": f"{ES_BASE}/{collection}/_search", "method": "POST", "body": internal}
     if indexed.lagging:  # the index may be behind: the live records, as Stock2Shop reads them from its database
-        coll = state.collection(collection)
-        live = [coll.lookup(doc.id) for doc, _, _ in result["hits"]]
-        response[f"system_{collection}"] = [r for r in live if r is not None]
+        found = state.collection(collection).get_many([doc.id for doc, _, _ in result["hits"]])
+        response[f"system_{collection}"] = [found[doc.id] for doc, _, _ in result["hits"] if doc.id in found]
     else:
         response[f"system_{collection}"] = [doc.source for doc, _, _ in result["hits"]]
     response["took_s2s"] = response["took"] + 1
