@@ -778,8 +778,9 @@ class SqliteStore(Store):
         return conn
 
     def _global_version(self) -> int:
-        row = self._lconn().execute("SELECT max(seq) FROM changes").fetchone()
-        return row[0] or 0
+        # AUTOINCREMENT's own counter: a one-row look-up, updated in the writing transaction
+        row = self._lconn().execute("SELECT seq FROM sqlite_sequence WHERE name = 'changes'").fetchone()
+        return row[0] if row else 0
 
     def _changes_since(self, seq: int) -> list[tuple[int, str, str | None]] | None:
         conn = self._lconn()

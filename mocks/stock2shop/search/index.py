@@ -1,5 +1,5 @@
-"""The index and the planner: :class:`DocIndex` keeps, per field, postings, the sort order and
-prefix counts over one version of a collection; :meth:`DocIndex.plan` turns the exact part of a
+"""The index and the planner: :class:`DocIndex` keeps, per field, postings and the sort order
+over a collection, kept up to date document by document; :meth:`DocIndex.plan` turns the exact part of a
 query (``term``/``terms``/``range`` conjunctions) into a :class:`Plan` of position sets and ranges
 in a field's order. What it cannot answer exactly is evaluated document by document on the
 candidates left."""
@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import threading
 from bisect import bisect_left, bisect_right
-from itertools import accumulate
 from typing import Any, Callable, Iterable
 
 from mocks.stock2shop.search.docs import Doc
@@ -56,13 +55,14 @@ class _Column:
     its postings (normalised term -> slots) and its sort order (keys ascending, slots in that
     order, ties by slot, i.e. document order) when no document holds more than one value."""
 
-    __slots__ = ("vals", "post", "keys", "positions", "multi", "missing")
+    __slots__ = ("vals", "post", "keys", "positions", "skey", "multi", "missing")
 
     def __init__(self) -> None:
         self.vals: list[tuple[Any, ...]] = []       # slot -> values (() for none or a free slot)
         self.post: dict[Any, set[int]] | None = None
         self.keys: list[Any] | None = None
         self.positions: list[int] | None = None
+        self.skey: list[Any] | None = None         # slot -> its sort key (None: not exactly one value)
         self.multi = 0                              # slots holding more than one value
         self.missing: set[int] = set()              # live slots without a value
 
@@ -95,7 +95,7 @@ class DocIndex:
     end, as the store orders it). Columns are built lazily, per field, the first time a query
     needs them, and then kept up to date by :meth:`apply`, one changed document at a time:
     a write costs work in proportion to what it changed. What depends on the whole collection
-    (term sets, intersections, prefix counts, ranks) is derived lazily and dropped on a change.
+    (unions of term sets, intersections) is derived lazily and dropped on a change.
 
     Two ways to build one: over a list of :class:`Doc` (static; what tests compare against), or
     over a :class:`DocLoader` (live): the index then keeps only the columns, and the documents'
@@ -127,9 +127,7 @@ class DocIndex:
 
     def _clear_derived(self) -> None:
         self._sets: dict[tuple[str, Any], frozenset[int]] = {}
-        self._ranks: dict[str, list[int]] = {}
         self._inter: dict[tuple[int, ...], frozenset[int]] = {}
-        self._prefix: dict[tuple[str, int], list[int]] = {}
         self._missing: dict[str, list[int]] = {}
         self._live: list[int] | None = None
 
@@ -240,6 +238,8 @@ class DocIndex:
             self.slot[key] = i
             for col in self._cols.values():
                 col.vals.append(_EMPTY)
+                if col.skey is not None:
+                    col.skey.append(None)
         else:
             self._docs.pop(i, None)
         doc = Doc(key, source)
@@ -274,6 +274,7 @@ class DocIndex:
             if j < hi and col.positions[j] == i:  # type: ignore[index]
                 del col.keys[j]
                 del col.positions[j]  # type: ignore[union-attr]
+            col.skey[i] = None  # type: ignore[index]
         col.vals[i] = _EMPTY
 
     @staticmethod
@@ -293,6 +294,7 @@ class DocIndex:
             j = bisect_left(col.positions, i, lo, hi)  # type: ignore[arg-type]
             col.keys.insert(j, k)
             col.positions.insert(j, i)  # type: ignore[union-attr]
+            col.skey[i] = k  # type: ignore[index]
 
     # -- per-field structures ------------------------------------------------------------------
     def postings(self, field: str) -> dict[Any, set[int]]:
@@ -306,9 +308,13 @@ class DocIndex:
             col.post = post
         return col.post
 
-    def term_set(self, field: str, wanted: list[Any]) -> frozenset[int]:
+    def term_set(self, field: str, wanted: list[Any]) -> set[int] | frozenset[int]:
+        """The slots holding any of ``wanted`` (one term: the live posting set itself; read it,
+        never change it)."""
         post = self.postings(field)
         keys = tuple(sorted({k for w in wanted for k in _wanted_keys(w)}, key=repr))
+        if len(keys) == 1:
+            return post.get(keys[0]) or frozenset()
         cached = self._sets.get((field, keys))
         if cached is None:
             out: set[int] = set()
@@ -317,7 +323,6 @@ class DocIndex:
             if len(self._sets) > 4_096:  # many distinct terms queried: start again
                 self._sets.clear()
                 self._inter.clear()
-                self._prefix.clear()
             cached = self._sets[(field, keys)] = frozenset(out)
         return cached
 
@@ -328,7 +333,8 @@ class DocIndex:
         if col.multi:
             return None
         if col.keys is None:
-            pairs = sorted(((sort_key(v[0]), i) for i, v in enumerate(col.vals) if len(v) == 1))
+            col.skey = [sort_key(v[0]) if len(v) == 1 else None for v in col.vals]
+            pairs = sorted((k, i) for i, k in enumerate(col.skey) if k is not None)
             col.keys = [k for k, _ in pairs]
             col.positions = [i for _, i in pairs]
         missing = self._missing.get(field)
@@ -336,23 +342,13 @@ class DocIndex:
             missing = self._missing[field] = sorted(col.missing)
         return col.keys, col.positions, missing  # type: ignore[return-value]
 
-    def rank(self, field: str) -> list[int]:
-        """Position in ``sorted_by(field)`` order of every slot (-1: no value)."""
-        hit = self._ranks.get(field)
-        if hit is None:
-            _, positions, _ = self.sorted_by(field)  # type: ignore[misc]
-            hit = [-1] * len(self.ids)
-            for r, i in enumerate(positions):
-                hit[i] = r
-            self._ranks[field] = hit
-        return hit
-
     def intersect(self, sets: list[Any]) -> Any:
-        """One set for several (cached for the index's own frozensets, e.g. active ∩ source_id)."""
+        """One set for several (cached until the next change: every set comes from :meth:`term_set`
+        and lives in the index, so ids stay unique meanwhile), e.g. active ∩ source_id."""
         if len(sets) == 1:
             return sets[0]
-        if all(isinstance(x, frozenset) for x in sets):
-            key = tuple(sorted(id(x) for x in sets))  # the sets live in self._sets: ids stay unique
+        if all(isinstance(x, (set, frozenset)) for x in sets):
+            key = tuple(sorted(id(x) for x in sets))
             hit = self._inter.get(key)
             if hit is None:
                 ordered = sorted(sets, key=len)
@@ -441,15 +437,32 @@ class DocIndex:
     def _checks(self, plan: "Plan", skip_set: Any = None, skip_field: str | None = None) -> Callable[[int], bool]:
         sets = [x for x in plan.sets if x is not skip_set]
         one = self.intersect(sets) if sets else None
-        ranges = [(self.rank(f), lo, hi) for f, (lo, hi) in plan.ranges.items() if f != skip_field]
+        ranges = []
+        for f, (lo, hi) in plan.ranges.items():
+            if f == skip_field:
+                continue
+            if lo >= hi:
+                return lambda i: False
+            col = self._cols[f]
+            # a planned range covers whole groups of equal keys: a slot is in it iff its key is
+            ranges.append((col.skey, col.keys[lo], col.keys[hi - 1]))  # type: ignore[index]
         if one is None and not ranges:
             return lambda i: True
         if not ranges:
             return one.__contains__
         if one is None and len(ranges) == 1:
-            rk, lo, hi = ranges[0]
-            return lambda i: lo <= rk[i] < hi
-        return lambda i: (one is None or i in one) and all(lo <= rk[i] < hi for rk, lo, hi in ranges)
+            sk, klo, khi = ranges[0]
+            return lambda i: sk[i] is not None and klo <= sk[i] <= khi
+
+        def ok(i: int) -> bool:
+            if one is not None and i not in one:
+                return False
+            for sk, klo, khi in ranges:
+                k = sk[i]
+                if k is None or not klo <= k <= khi:
+                    return False
+            return True
+        return ok
 
     def _candidates(self, plan: "Plan") -> Iterable[int] | None:
         if not plan.sets and not plan.ranges:
@@ -473,26 +486,7 @@ class DocIndex:
         found = self._candidates(plan)
         return None if found is None else sorted(found)
 
-    def prefix(self, field: str, members: frozenset[int]) -> list[int]:
-        """prefix[r]: how many of the first r documents in ``field`` order are in ``members``."""
-        key = (field, id(members))
-        hit = self._prefix.get(key)
-        if hit is None:
-            positions = self.sorted_by(field)[1]  # type: ignore[index]
-            hit = [0, *accumulate(1 if i in members else 0 for i in positions)]
-            if len(self._prefix) > 64:
-                self._prefix.clear()
-            self._prefix[key] = hit
-        return hit
-
     def count(self, plan: "Plan") -> int:
-        if len(plan.ranges) == 1 and plan.sets:
-            # one range and any number of (cached) term sets: two look-ups in a prefix count
-            one = self.intersect(plan.sets)
-            if isinstance(one, frozenset):
-                (field, (lo, hi)), = plan.ranges.items()
-                pre = self.prefix(field, one)
-                return pre[hi] - pre[lo] if hi > lo else 0
         found = self._candidates(plan)
         return len(self.slot) if found is None else len(found)  # type: ignore[arg-type]
 
