@@ -19,10 +19,11 @@ class KeyIndex:
     only the documents it changed. For look-ups such as "the product with this source code" or
     "the variant with this SKU" that would otherwise walk the whole collection."""
 
-    def __init__(self, store: Store, namespace: str, fn: Callable[[Json], Any]) -> None:
+    def __init__(self, store: Store, namespace: str, fn: Callable[[Json], Any], fields: list[str] | None = None) -> None:
         self.store = store
         self.namespace = namespace
         self.fn = fn
+        self.fields = fields   # top-level fields fn reads: the first build reads only those
         self.lock = threading.Lock()
         self.seq = -1
         self.by_key: dict[str, tuple[Any, ...]] = {}
@@ -48,8 +49,12 @@ class KeyIndex:
             changed = None if self.seq < 0 else store.changes_after(self.namespace, self.seq)
             if changed is None:
                 self.by_key, self.keys = {}, {}
-                for key, raw in store.scan(self.namespace):
-                    self._set(key, store.loads(raw))
+                if self.fields:  # only the fields fn reads (SQLite reads them without decoding)
+                    for key, _, values in store.scan_columns(self.namespace, self.fields, _top_level):
+                        self._set(key, {f: v[0] for f, v in zip(self.fields, values) if v})
+                else:
+                    for key, raw in store.scan(self.namespace):
+                        self._set(key, store.loads(raw))
                 store.counters["indexed"] += len(self.by_key)
             elif changed:
                 rows = store.get_rows(self.namespace, changed)
@@ -63,6 +68,11 @@ class KeyIndex:
         """The keys whose document maps to ``value``, in the order they were indexed."""
         self._fresh()
         return list(self.keys.get(value, ()))
+
+
+def _top_level(doc: Json, field: str) -> list[Any]:
+    value = doc.get(field) if isinstance(doc, dict) else None
+    return [] if value is None else [value]
 
 
 _KEY_INDEXES: "weakref.WeakKeyDictionary[Store, dict[tuple[str, str], KeyIndex]]" = weakref.WeakKeyDictionary()
@@ -112,14 +122,15 @@ class Collection:
     def count(self) -> int:
         return self.store.count(self.namespace)
 
-    def key_index(self, name: str, fn: Callable[[Json], Any]) -> KeyIndex:
+    def key_index(self, name: str, fn: Callable[[Json], Any], fields: list[str] | None = None) -> KeyIndex:
         """This process's :class:`KeyIndex` called ``name`` over the collection (one per name:
-        the same ``fn`` every time)."""
+        the same ``fn`` every time). ``fields``: the top-level fields ``fn`` reads (scalars),
+        if that is all it reads."""
         with _KEY_INDEXES_LOCK:
             per_store = _KEY_INDEXES.setdefault(self.store, {})
             hit = per_store.get((self.namespace, name))
             if hit is None:
-                hit = per_store[(self.namespace, name)] = KeyIndex(self.store, self.namespace, fn)
+                hit = per_store[(self.namespace, name)] = KeyIndex(self.store, self.namespace, fn, fields)
         return hit
 
     def get_many(self, keys: list[str]) -> dict[str, Json]:

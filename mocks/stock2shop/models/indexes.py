@@ -175,7 +175,7 @@ def _skus(product: dict[str, Any]) -> list[str]:
 
 def by_source_code(products: Collection) -> KeyIndex:
     """Product keys by (source_id, source_product_code), kept up to date (see :class:`KeyIndex`)."""
-    return products.key_index("source_code", _source_code)
+    return products.key_index("source_code", _source_code, ["source_id", "source_product_code"])
 
 
 def by_sku(products: Collection) -> KeyIndex:
