@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.procs import Proc, free_port, rss_mb
+from bench.procs import _TICK, Proc, cpu_seconds, free_port, rss_mb
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "state_scale.json"
@@ -101,6 +101,17 @@ class Server:
             time.sleep(0.05)
         raise RuntimeError(f"no answer within {timeout:.0f}s:\n{self.proc.tail()}")
 
+    def cpu(self) -> float:
+        """CPU seconds used by the server's processes so far, children it waited for included
+        (the seeding child): on a loaded machine this moves far less than wall time does."""
+        own = cpu_seconds(self.proc.tree())
+        try:
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            own += (int(fields[13]) + int(fields[14])) / _TICK   # cutime, cstime
+        except OSError:
+            pass
+        return own
+
     def workers_rss(self) -> list[float]:
         return [round(v, 1) for v in (rss_mb(p) for p in self.proc.children()) if v is not None]
 
@@ -156,6 +167,7 @@ def scale(args: argparse.Namespace, work: Path) -> dict[str, Any]:
                  args.workers)
     try:
         first_answer = srv.wait(args.start_timeout)
+        start_cpu = srv.cpu()
         c = Client(srv.port, args.timeout)
         url = f"{P}/v1/products/elastic_search?token={srv.token}"
         status, data, _ = c.call("POST", url, {"size": 1, "sort": {"modified": {"order": "asc"}},
@@ -171,6 +183,7 @@ def scale(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t0 + (t1 - t0) * ((i * 7919) % 1000) / 1000))
 
         times, per_worker = [], {}
+        cpu0 = srv.cpu()
         for i in range(args.iterations):
             cl = Client(srv.port, args.timeout) if i % 2 else c   # new connections spread over the workers
             t = time.perf_counter()
@@ -179,6 +192,7 @@ def scale(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             assert status == 200, data
             w = headers.get("X-Sandbox-Worker") or headers.get("x-sandbox-worker") or "?"
             per_worker[w] = per_worker.get(w, 0) + 1
+        search_cpu_ms = (srv.cpu() - cpu0) * 1000 / args.iterations
         rss = srv.workers_rss()
 
         # one write, applied (the queue runs when due: delay 0), then the first search on each worker
@@ -187,6 +201,7 @@ def scale(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         assert status == 200, data
         c.call("GET", f"{P}/v1/queue/summary?token={srv.token}")  # applies the due item
         after: dict[str, float] = {}
+        cpu0 = srv.cpu()
         for i in range(40):
             cl = Client(srv.port, args.timeout)
             t = time.perf_counter()
@@ -196,9 +211,15 @@ def scale(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             after.setdefault(w, round(ms, 1))
             if len(after) >= args.workers:
                 break
+        after_cpu_ms = (srv.cpu() - cpu0) * 1000 / max(len(after), 1)
+        cpu0 = srv.cpu()
         page = paging(Client(srv.port, args.timeout), url)
+        page["server_cpu_s"] = round(srv.cpu() - cpu0, 2)
         return {"products_per_client": n, "workers": args.workers,
                 "start_to_first_answer_s": round(first_answer, 2), "start_to_first_search_s": round(first_search, 2),
+                "start_cpu_s": round(start_cpu, 2),
+                "search_server_cpu_ms_per_request": round(search_cpu_ms, 2),
+                "first_search_after_a_write_server_cpu_ms": round(after_cpu_ms, 1),
                 "search_ms": {"p50": pct(times, 0.5), "p95": pct(times, 0.95), "max": pct(times, 1.0),
                               "n": len(times), "per_worker": per_worker},
                 "rss_per_worker_mb_after_searching": rss,
@@ -266,6 +287,7 @@ def contention(args: argparse.Namespace, work: Path, products: int | None) -> di
         for t in threads:
             t.join(args.timeout + 5)
         return {"products_per_client": products or "default", "duration_s": args.duration,
+                "loadavg": os.getloadavg(),
                 "searches": len(times), "search_ms": {"p50": pct(times, 0.5), "p95": pct(times, 0.95),
                                                       "max": pct(times, 1.0)},
                 "over_1s": slow, "timeouts": timeouts, "failed": failed, "writes": sum(writes),
