@@ -5,19 +5,27 @@ BIN    := $(VENV)/bin
 PORT   ?= 8080
 SERVE_ARGS ?=
 
-.PHONY: serve test install bench clean soak fuzz contract-deep
+.PHONY: serve test install install-serve bench clean soak fuzz contract-deep
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[test]'
+# two stamps: `make serve` installs what serving needs (the package and its dependencies), `make test`
+# adds the test extras on top; each reinstalls when pyproject.toml or setup.py changes
+$(VENV)/.installed-serve: pyproject.toml setup.py | $(BIN)/python
+	$(BIN)/pip install -q -e .
 	touch $@
+
+$(VENV)/.installed: pyproject.toml setup.py | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@ $(VENV)/.installed-serve
 
 install: $(VENV)/.installed
 
-serve: install
+install-serve: $(VENV)/.installed-serve
+
+serve: install-serve
 	$(BIN)/commerce-sandbox serve --port $(PORT) $(SERVE_ARGS)
 
 test: install
@@ -41,4 +49,4 @@ contract-deep: install
 	CONTRACT_DEEP=1 $(BIN)/python -m pytest contract_tests $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) .sandbox build *.egg-info
+	rm -rf $(VENV) .sandbox build dist *.egg-info

@@ -97,7 +97,7 @@ def measure(loader: Loader, peer: Peer, name: str, target: Target, args: argpars
 
 def start_sandbox(ws: Workspace, src: str | None) -> tuple[SandboxPeer, str | None]:
     """The sandbox with every installed API; if that cannot start (a half-landed API), fewer."""
-    from mocks.app import installed_apis
+    from mocks.registry import installed as installed_apis
 
     apis = installed_apis()
     attempts: list[list[str] | None] = [None]

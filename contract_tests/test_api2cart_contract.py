@@ -17,14 +17,13 @@ kept by the sandbox: see docs/api2cart.md), so two of schemathesis' checks canno
   code (109 incorrect parameters, 114 required parameter missing, ...).
   :func:`negative_data_gets_an_error_code` checks that invalid data never answers return_code 0.
 ``positive_data_acceptance`` holds trivially (always 200); it stays in the list as promised.
+
+Shared set-up: contract_tests/conftest.py.
 """
 from __future__ import annotations
 
-import os
 from typing import Any
 
-import schemathesis
-from hypothesis import HealthCheck, settings
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -32,15 +31,13 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from schemathesis.generation import GenerationMode
 
-from mocks import create_app
+from contract_tests.conftest import DEEP, contract_app, examples, load_schemas, stateful, stateful_settings
 from mocks.api2cart import routes, seed
 
-APP = create_app({"state": "memory", "testing": True, "seed": 1, "apis": ["api2cart"]})
+APP = contract_app("api2cart")
 API_KEY = seed.ACCOUNTS[0]["api_key"]
 STORE_KEY = seed.store_key(API_KEY, 2)  # the demo WooCommerce store (most methods work there)
-DEEP = os.environ.get("CONTRACT_DEEP") == "1"
 # cart.delete would remove the demo store every later example uses (it is covered by
 # tests/api2cart/test_stores.py); everything else runs.
 SKIP = {"/v1.1/cart.delete.json"}
@@ -119,13 +116,7 @@ def negative_data_gets_an_error_code(ctx: Any, response: Any, case: Any) -> bool
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
           positive_data_acceptance, envelope_auth_enforced]
 NEGATIVE_CHECKS = [*CHECKS, negative_data_gets_an_error_code]
-SETTINGS = settings(max_examples=200 if DEEP else 6, deadline=None, derandomize=True, database=None,
-                    suppress_health_check=list(HealthCheck))
-
-schema = schemathesis.openapi.from_wsgi("/api2cart/openapi.json", APP)
-negative = schemathesis.openapi.from_wsgi("/api2cart/openapi.json", APP)
-schema.config.generation.update(modes=[GenerationMode.POSITIVE])
-negative.config.generation.update(modes=[GenerationMode.NEGATIVE])
+SETTINGS = examples(fast=6, deep=200)
 
 
 class KeyAuth:
@@ -138,12 +129,11 @@ class KeyAuth:
         case.headers = {**(case.headers or {}), **data}
 
 
+schema, negative = load_schemas(APP, "api2cart", KeyAuth)
 for s in (schema, negative):
-    s.config.generation.update(allow_extra_parameters=False)
     # The coverage phase enumerates every boundary of the vendor's very wide request schemas
     # (account.cart.add has 186 properties, order.add over 100): minutes, so CONTRACT_DEEP only.
     s.config.phases.update(phases=["examples", "fuzzing", "stateful", *(["coverage"] if DEEP else [])])
-    s.auth()(KeyAuth)
 
 schema = schema.exclude(path=list(SKIP))
 
@@ -178,14 +168,8 @@ def test_negative_data_is_rejected(case):
     case.call_and_validate(checks=NEGATIVE_CHECKS)
 
 
-StateMachine = schema.as_state_machine()
+def validate(case: Any, response: Any) -> None:
+    case.validate_response(response, checks=CHECKS)
 
 
-class TestStateful(StateMachine.TestCase):  # type: ignore[name-defined, misc]
-    settings = settings(max_examples=60 if DEEP else 8, stateful_step_count=6, deadline=None, database=None,
-                        derandomize=True, suppress_health_check=list(HealthCheck))
-
-
-StateMachine.validate_response = lambda self, response, case, **kw: case.validate_response(response, checks=CHECKS)
-# Every run starts from the seeded state, so Hypothesis can replay a run exactly.
-StateMachine.setup = lambda self: APP.extensions["sandbox"].reset("api2cart")
+TestStateful = stateful(schema, APP, validate, stateful_settings(fast=8, deep=60, steps=6, derandomize=True))

@@ -18,39 +18,36 @@ Notes on the checks:
   response_schema_conformance).
 * Negative data can only break the structure (the root key, its type, more than 1000 items): those
   are 400 for the whole request, as negative_data_rejection expects.
+
+Shared set-up: contract_tests/conftest.py.
 """
 from __future__ import annotations
 
-import os
-
 import oauthlib.oauth1
 import schemathesis
-from hypothesis import HealthCheck, settings
-from schemathesis.checks import (
-    content_type_conformance,
-    ignored_auth,
-    negative_data_rejection,
-    not_a_server_error,
-    positive_data_acceptance,
-    response_schema_conformance,
-    status_code_conformance,
-)
 from schemathesis.generation import GenerationMode
 
-from mocks import create_app
+from contract_tests.conftest import (
+    CHECKS,
+    DEEP,
+    contract_app,
+    examples,
+    header_auth,
+    load_schemas,
+    stateful,
+    stateful_settings,
+)
+from mocks.printxpand.auth import DEMO_CONSUMERS
 from mocks.printxpand.contract import ANYTHING_ELSE
-from mocks.printxpand.oauth import DEMO_CONSUMERS
 from tests.conftest import response_violations
 
-DEEP = os.environ.get("CONTRACT_DEEP") == "1"
-APP = create_app({"state": "memory", "testing": True, "seed": 1, "apis": ["printxpand"]})
+APP = contract_app("printxpand")
 TOKEN = DEMO_CONSUMERS[0].access_token
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
-          negative_data_rejection, positive_data_acceptance, ignored_auth]
-SETTINGS = settings(max_examples=200 if DEEP else 6, deadline=None, derandomize=True, database=None,
-                    suppress_health_check=list(HealthCheck))
+SETTINGS = examples(fast=6, deep=200)
 # the four path variants of an operation share everything: the fast run explores the /rest/V1/.../ ones
 FAST_PATHS = "^/(oauth/.*|rest/V1/.*/)$"
+ACCEPTED = ["2xx", "400", "401", "404", "429", "5xx"]
+
 
 def documented_items_only(node):
     """The served document with each item's ``anyOf`` [anything, documented item] narrowed to the
@@ -67,27 +64,19 @@ def documented_items_only(node):
     return node
 
 
-schema = schemathesis.openapi.from_dict(documented_items_only(APP.test_client().get("/printxpand/openapi.json").json))
-schema.app, schema.location = APP, "/printxpand/openapi.json"
-negative = schemathesis.openapi.from_wsgi("/printxpand/openapi.json", APP)
-schema.config.generation.update(modes=[GenerationMode.POSITIVE])
-negative.config.generation.update(modes=[GenerationMode.NEGATIVE])
+def documented() -> dict:
+    return documented_items_only(APP.test_client().get("/printxpand/openapi.json").json)
 
 
-class Bearer:
-    """The integration token on every request; ignored_auth probes without it and with a wrong one."""
-
-    def get(self, case, ctx):
-        return TOKEN
-
-    def set(self, case, data, ctx):
-        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
-
-
+# the integration token as a bearer token; ignored_auth probes without it and with a wrong one
+schema, negative = load_schemas(APP, "printxpand", header_auth("Authorization", TOKEN, prefix="Bearer "),
+                                positive_document=documented())
 for s in (schema, negative):
-    s.config.generation.update(allow_extra_parameters=False)
-    s.config.checks.positive_data_acceptance.expected_statuses = ["2xx", "400", "401", "404", "429", "5xx"]
-    s.auth()(Bearer)
+    s.config.checks.positive_data_acceptance.expected_statuses = ACCEPTED
+
+
+def validate(case, response):
+    case.validate_response(response, checks=CHECKS)
 
 
 def _paths(s):
@@ -125,32 +114,21 @@ class OAuthSigned:
 
 # The same positive run once more with OAuth instead of the bearer token, on one create and one
 # delete operation (the other paths share the verifier).
-signed = schemathesis.openapi.from_dict(documented_items_only(APP.test_client().get("/printxpand/openapi.json").json))
+signed = schemathesis.openapi.from_dict(documented())
 signed.app, signed.location = APP, "/printxpand/openapi.json"
 signed.config.generation.update(modes=[GenerationMode.POSITIVE], allow_extra_parameters=False)
-signed.config.checks.positive_data_acceptance.expected_statuses = ["2xx", "400", "401", "404", "429", "5xx"]
+signed.config.checks.positive_data_acceptance.expected_statuses = ACCEPTED
 signed.auth()(OAuthSigned)
 
 
 @signed.include(path_regex="^/rest/V1/(customer/create|product/delete)/$").parametrize()
-@settings(max_examples=20 if DEEP else 4, deadline=None, derandomize=True, database=None,
-          suppress_health_check=list(HealthCheck))
+@examples(fast=4, deep=20)
 def test_oauth_signed_requests_conform(case):
     response = case.call_and_validate(checks=CHECKS)
     assert response.status_code != 401, response.text  # a correct signature is accepted
 
 
-StateMachine = schema.as_state_machine()
-
-
-class TestStateful(StateMachine.TestCase):  # type: ignore[name-defined, misc]
-    settings = settings(max_examples=60 if DEEP else 4, stateful_step_count=5, deadline=None, database=None,
-                        derandomize=True, suppress_health_check=list(HealthCheck))
-
-
-StateMachine.validate_response = lambda self, response, case, **kw: case.validate_response(response, checks=CHECKS)
-# Every run starts from the seeded state, so Hypothesis can replay a run exactly.
-StateMachine.setup = lambda self: APP.extensions["sandbox"].reset("printxpand")
+TestStateful = stateful(schema, APP, validate, stateful_settings(fast=4, deep=60, steps=5, derandomize=True))
 
 
 def test_no_response_broke_the_schema():

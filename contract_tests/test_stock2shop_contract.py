@@ -16,44 +16,28 @@ Stock2Shop specifics:
 * ``POST /v1/products/queue`` and ``/v1/images/queue`` answer 400 ``invalid_payload`` when neither
   ``source.source_id`` nor the ``source_id`` query parameter is given (a rule across body and
   query the schema cannot state), and 413 for an image above 2 MB decoded; accepted likewise.
+
+Shared set-up: contract_tests/conftest.py.
 """
 from __future__ import annotations
 
 import json
-import os
 
-import schemathesis
-from hypothesis import HealthCheck, settings
-from schemathesis.checks import (
-    content_type_conformance,
-    ignored_auth,
-    negative_data_rejection,
-    not_a_server_error,
-    positive_data_acceptance,
-    response_schema_conformance,
-    status_code_conformance,
+from contract_tests.conftest import (
+    CHECKS,
+    DEEP,
+    WITHOUT_ACCEPTANCE,
+    contract_app,
+    examples,
+    load_schemas,
+    stateful,
+    stateful_settings,
 )
-from schemathesis.generation import GenerationMode
+from tests.conftest import response_violations
 
-from mocks import create_app
-
-DEEP = os.environ.get("CONTRACT_DEEP") == "1"
-APP = create_app({"state": "memory", "testing": True, "seed": 1, "apis": ["stock2shop"],
-                  "options": {"stock2shop": {"products": 40, "orders": 15, "customers": 10,
-                                             "token_ttl_seconds": 10 ** 9}}})
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
-          negative_data_rejection, positive_data_acceptance, ignored_auth]
-WITHOUT_ACCEPTANCE = [c for c in CHECKS if c is not positive_data_acceptance]
-SETTINGS = settings(max_examples=250 if DEEP else 5, deadline=None, derandomize=True, database=None,
-                    suppress_health_check=list(HealthCheck))
+APP = contract_app("stock2shop", {"products": 40, "orders": 15, "customers": 10, "token_ttl_seconds": 10 ** 9})
+SETTINGS = examples(fast=5, deep=250)
 USER = {"username": "admin91", "password": "admin91-s2s-demo"}
-
-schema = schemathesis.openapi.from_wsgi("/stock2shop/openapi.json", APP)
-negative = schemathesis.openapi.from_wsgi("/stock2shop/openapi.json", APP)
-schema.config.generation.update(modes=[GenerationMode.POSITIVE])
-negative.config.generation.update(modes=[GenerationMode.NEGATIVE])
-
-
 TOKEN: dict[str, str] = {}
 
 
@@ -74,13 +58,11 @@ class TokenAuth:
         case.query = {**(case.query or {}), "token": data}
 
 
+schema, negative = load_schemas(APP, "stock2shop", TokenAuth, refresh_interval=None)
 # The coverage phase (boundary values from every schema keyword) makes hundreds of requests out of
 # the deep product-queue schema: it runs with CONTRACT_DEEP=1 only for positive data; the negative
 # suite keeps it (that is where boundary values find rejections that were missed).
 schema.config.phases.coverage.enabled = DEEP
-for s in (schema, negative):
-    s.config.generation.update(allow_extra_parameters=False)
-    s.auth(refresh_interval=None)(TokenAuth)
 
 
 def _documented_refusal(case, response) -> bool:
@@ -116,26 +98,11 @@ def test_negative_data_is_rejected(case):
     validate(case, case.call())
 
 
-StateMachine = schema.as_state_machine()
-
-
-class TestStateful(StateMachine.TestCase):  # type: ignore[name-defined, misc]
-    settings = settings(max_examples=60 if DEEP else 4, stateful_step_count=5, deadline=None, database=None,
-                        suppress_health_check=list(HealthCheck))
-
-
-StateMachine.validate_response = lambda self, response, case, **kw: validate(case, response)
-# Every run starts from the seeded state, so Hypothesis can replay a run exactly.
-def _setup(self) -> None:
-    APP.extensions["sandbox"].reset("stock2shop")
-    fresh_token()
-
-
-StateMachine.setup = _setup
+# a restore forgets tokens: every run authenticates again
+TestStateful = stateful(schema, APP, validate, stateful_settings(fast=4, deep=60, steps=5), after_restore=fresh_token)
 
 
 def test_no_response_broke_its_schema():
     """The gateway's own record: not one response of the runs above broke the contract."""
-    violations = [v for v in APP.extensions["sandbox"].store.values("__sandbox__/violations")
-                  if v["direction"] == "response"]
+    violations = response_violations(APP)
     assert not violations, violations[:3]

@@ -3,52 +3,29 @@
 Positive and negative data for every operation, the checks the contract promises, and the
 stateful phase through the OpenAPI links (create order -> read it / list the customer's orders;
 create customer -> read it / its prices; create webhook -> read, replace, delete it).
-``CONTRACT_DEEP=1`` (``make contract-deep``) runs many more examples.
+Shared set-up: contract_tests/conftest.py.
 """
 from __future__ import annotations
 
-import os
 import re
 
-import schemathesis
-from hypothesis import HealthCheck, settings
-from schemathesis.checks import (
-    content_type_conformance,
-    ignored_auth,
-    negative_data_rejection,
-    not_a_server_error,
-    positive_data_acceptance,
-    response_schema_conformance,
-    status_code_conformance,
+from schemathesis.checks import positive_data_acceptance
+
+from contract_tests.conftest import (
+    CHECKS,
+    WITHOUT_ACCEPTANCE,
+    contract_app,
+    examples,
+    header_auth,
+    load_schemas,
+    stateful,
+    stateful_settings,
 )
-from schemathesis.generation import GenerationMode
 
-from mocks import create_app
+APP = contract_app("xtnd")
+SETTINGS = examples(fast=12, deep=300)
 
-DEEP = os.environ.get("CONTRACT_DEEP") == "1"
-# testing: no background sender, so webhook subscriptions to generated callback URLs send nothing
-APP = create_app({"state": "memory", "testing": True, "seed": 1, "apis": ["xtnd"]})
-API_KEY = "xtnd-demo-key"
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
-          negative_data_rejection, positive_data_acceptance, ignored_auth]
-SETTINGS = settings(max_examples=300 if DEEP else 12, deadline=None, derandomize=True, database=None,
-                    suppress_health_check=list(HealthCheck))
-
-schema = schemathesis.openapi.from_wsgi("/xtnd/openapi.json", APP)
-negative = schemathesis.openapi.from_wsgi("/xtnd/openapi.json", APP)
-negative.config.generation.update(modes=[GenerationMode.NEGATIVE])
-schema.config.generation.update(modes=[GenerationMode.POSITIVE])
-
-
-class BearerKey:
-    """The demo key on every request; ignored_auth probes without it and with a wrong one."""
-
-    def get(self, case, ctx):
-        return API_KEY
-
-    def set(self, case, data, ctx):
-        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
-
+schema, negative = load_schemas(APP, "xtnd", header_auth("Authorization", "xtnd-demo-key", prefix="Bearer "))
 
 # Writes that name other records (a customer, items, a warehouse, price and discount lists) or a
 # number that must be new: a schema-valid body can still break a business rule, which XTND
@@ -58,7 +35,6 @@ class BearerKey:
 REFERENCING = {("POST", "/api/v1/CustomerOrders"), ("POST", "/api/v1/Customers"), ("POST", "/api/v1/Webhooks"),
                ("PUT", "/api/v1/Webhooks/{id}")}
 BUSINESS_RULE_FIELDS = re.compile(r"orderNumber|customerNumber|warehouse|rows\[\d+\]\.itemNumber|priceList|discountList")
-WITHOUT_ACCEPTANCE = [c for c in CHECKS if c is not positive_data_acceptance]
 
 
 def validate(case, response):
@@ -73,12 +49,6 @@ def validate(case, response):
         case.validate_response(response, checks=[positive_data_acceptance])
 
 
-for s in (schema, negative):
-    # Unknown query parameters are ignored, as most REST APIs (and the sandbox) do: not a violation.
-    s.config.generation.update(allow_extra_parameters=False)
-    s.auth()(BearerKey)
-
-
 @schema.parametrize()
 @SETTINGS
 def test_positive_data_conforms(case):
@@ -91,14 +61,4 @@ def test_negative_data_is_rejected(case):
     case.call_and_validate(checks=CHECKS)
 
 
-StateMachine = schema.as_state_machine()
-
-
-class TestStateful(StateMachine.TestCase):  # type: ignore[name-defined, misc]
-    settings = settings(max_examples=100 if DEEP else 10, stateful_step_count=6, deadline=None, database=None,
-                        suppress_health_check=list(HealthCheck))
-
-
-StateMachine.validate_response = lambda self, response, case, **kw: validate(case, response)
-# Every run starts from the seeded state, so Hypothesis can replay a run exactly.
-StateMachine.setup = lambda self: APP.extensions["sandbox"].reset("xtnd")
+TestStateful = stateful(schema, APP, validate, stateful_settings(fast=10, deep=100, steps=6))

@@ -1,46 +1,27 @@
 """The app factory: ``create_app(config)`` mounts each API's blueprint at its prefix.
 
-Adding an API means adding its package and one entry in ``API_MODULES``.
+Adding an API means adding its package and one entry in ``mocks.registry.PACKAGES``.
 """
 from __future__ import annotations
 
 import importlib
 import os
-import importlib.util
 from typing import Any, Callable
 
 from flask import Flask
 
+from mocks import registry
 from mocks.core import control, webhooks
 from mocks.core.cache import ResponseCache
-from mocks.core.api import Api
 from mocks.core.config import SandboxConfig
 from mocks.core.gateway import Gateway
 from mocks.core.sandbox import Sandbox
 from mocks.core.store import Store
 
-#: the APIs, in the order they are mounted and listed
-API_MODULES = {
-    "click2sync": "mocks.click2sync",
-    "printxpand": "mocks.printxpand",
-    "stock2shop": "mocks.stock2shop",
-    "api2cart": "mocks.api2cart",
-    "xtnd": "mocks.xtnd",
-}
-
-
-def installed_apis() -> list[str]:
-    """The APIs whose package is present (an API lands as one whole package)."""
-    return [name for name, module in API_MODULES.items() if importlib.util.find_spec(module) is not None]
-
-
-def load_apis(names: list[str] | None = None) -> list[Api]:
-    available = installed_apis()
-    wanted = names or available
-    unknown = [n for n in wanted if n not in available]
-    if unknown:
-        raise ValueError(f"unknown API {', '.join(unknown)}; choose from {', '.join(available)}")
-    return [importlib.import_module(API_MODULES[n]).API for n in wanted]
+#: the APIs live in one registry (mocks.registry); these names stay for existing callers
+API_MODULES = registry.PACKAGES
+installed_apis = registry.installed
+load_apis = registry.load
 
 
 def create_app(config: SandboxConfig | dict[str, Any] | None = None, store: Store | None = None,

@@ -1,17 +1,24 @@
-"""``commerce-sandbox``: serve the sandbox (and, as they land, verify, scenarios, replay).
+"""commerce-sandbox: serve five e-commerce API sandboxes, verify implementations of their contracts, run fault scenarios, record and replay sessions.
 
-Exit codes: 0 success, 1 a check found violations, 2 the command could not run.
+Exit codes: 0 success, 1 a check found violations (or differences), 2 the command could not run
+(one line on stderr says why; never a traceback).
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import errno
 import json
 import os
 import sys
-from typing import Any
+from pathlib import Path
+from typing import Any, NoReturn
 
+from mocks import __version__
 from mocks.core.config import SandboxConfig
+
+DEFAULT_WORKERS = 2
+DEFAULT_THREADS = 8
 
 
 def _parse_options(values: list[str]) -> dict[str, dict[str, Any]]:
@@ -30,83 +37,153 @@ def _parse_options(values: list[str]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="commerce-sandbox", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+class HelpFormatter(argparse.HelpFormatter):
+    """Every option's help says its default (when it has one) and whether it is required."""
 
-    serve = sub.add_parser("serve", help="run the sandbox with gunicorn (threaded workers)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8080)
-    serve.add_argument("--workers", type=int, default=2)
-    serve.add_argument("--threads", type=int, default=8)
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if action.required and action.option_strings:
+            text += " (required)"
+        default = action.default
+        if (action.option_strings and "default" not in text and default not in (None, False, [], "")
+                and default is not argparse.SUPPRESS and not isinstance(action, argparse._VersionAction)):
+            text += " (default: %(default)s)"
+        return text
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with one line for a mistake (``commerce-sandbox serve: ...``) and exit 2."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _summary() -> str:
+    text = (__doc__ or "").splitlines()[0].split(": ", 1)[-1]
+    return text[:1].upper() + text[1:]
+
+
+def _env_token() -> str | None:
+    return os.environ.get("SANDBOX_ADMIN_TOKEN")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(prog="commerce-sandbox", description=_summary(),
+                    epilog="Exit codes: 0 success, 1 violations or differences found, 2 could not run. "
+                           "`commerce-sandbox COMMAND --help` for each command.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}",
+                        help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the sandbox (gunicorn, threaded workers)",
+                           description="Run the sandbox: every API on one port, state in SQLite by default.")
+    serve.add_argument("--host", default="127.0.0.1", help="interface to listen on")
+    serve.add_argument("--port", type=int, default=8080, help="port to listen on")
+    serve.add_argument("--workers", type=int, default=None, metavar="N",
+                       help=f"worker processes (default: {DEFAULT_WORKERS}; 1 with --state memory, which is one "
+                            "process's state)")
+    serve.add_argument("--threads", type=int, default=None, metavar="N",
+                       help=f"threads per worker (default: {DEFAULT_THREADS}; {DEFAULT_WORKERS * DEFAULT_THREADS} "
+                            "with --state memory)")
     serve.add_argument("--state", default="sqlite",
-                       help="memory | sqlite (./.sandbox/state.db) | sqlite:///path.db | redis://host:port/db")
-    serve.add_argument("--seed", type=int, default=1)
-    serve.add_argument("--scenario", action="append", default=[], metavar="NAME")
-    serve.add_argument("--api", action="append", default=None, metavar="NAME", help="mount only these APIs")
-    serve.add_argument("--root-api", default=None, metavar="NAME", help="also mount this API at /")
-    serve.add_argument("--admin-token", default=os.environ.get("SANDBOX_ADMIN_TOKEN"),
-                       help="open the control plane to non-loopback clients that send this token")
+                       help="memory | sqlite (./.sandbox/state.db) | sqlite:///relative.db | sqlite:////absolute.db "
+                            "| redis://host:port/db")
+    serve.add_argument("--seed", type=int, default=1, help="seed of the generated data and of the faults")
+    serve.add_argument("--scenario", action="append", default=[], metavar="NAME",
+                       help="activate a scenario from the start (repeatable)")
+    serve.add_argument("--scenarios-dir", action="append", default=[], metavar="DIR", dest="scenarios_dir",
+                       help="add your scenario files (*.yaml) to the built-in library (repeatable; also "
+                            "$SANDBOX_SCENARIOS); yours win a name clash")
+    serve.add_argument("--api", action="append", default=None, metavar="NAME",
+                       help="mount only these APIs (repeatable; default: all five)")
+    serve.add_argument("--root-api", default=None, metavar="NAME",
+                       help="also mount this API at / (for clients with hard-coded absolute paths)")
+    serve.add_argument("--admin-token", default=_env_token(),
+                       help="open the control plane to non-loopback clients that send this token "
+                            "(default: $SANDBOX_ADMIN_TOKEN; none: loopback only)")
     serve.add_argument("--allow-host", action="append", default=[], metavar="HOST", dest="allow_host",
                        help="let webhooks/callbacks reach HOST (name, *.domain, IP, CIDR, optional :port; "
                             "loopback is always allowed)")
-    serve.add_argument("--journal-size", type=int, default=10_000)
+    serve.add_argument("--journal-size", type=int, default=10_000, metavar="N", help="requests kept in the journal")
     serve.add_argument("--option", action="append", default=[], metavar="API.NAME=VALUE",
-                       help="per-API option, e.g. click2sync.products=500")
+                       help="per-API option, e.g. click2sync.products=500 (repeatable)")
     serve.add_argument("--quiet", action="store_true", help="do not print URLs and credentials")
-    verify = sub.add_parser("verify", help="run an API's contract against an implementation")
+
+    verify = sub.add_parser("verify", help="check an implementation of an API's contract (exit 0/1/2)",
+                            description="Check an implementation against an API's contract. Exit 0: it "
+                                        "conforms; 1: violations found; 2: could not run.")
     targets = verify.add_subparsers(dest="target", required=True, metavar="TARGET")
     from mocks import verify as V
     for name, (module_name, summary) in V.available().items():
-        target = targets.add_parser(name, help=summary)
+        target = targets.add_parser(name, help=summary, description=f"verify {name}: {summary}. Exit 0: it "
+                                    "conforms; 1: violations found; 2: could not run.")
         target.add_argument("--base-url", required=True, help="where the implementation answers")
-        target.add_argument("--timeout", type=float, default=10.0)
-        target.add_argument("--report-junit", metavar="PATH")
+        target.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for each answer")
+        target.add_argument("--report-junit", metavar="PATH", help="also write the findings as JUnit XML")
         V.add_arguments(name, target)
 
-    scen = sub.add_parser("scenarios", help="the ready fault scenarios (scenarios/*.yaml)")
-    scen_sub = scen.add_subparsers(dest="scenarios_command")
-    scen_sub.add_parser("list", help="name and description of every scenario")
+    scen = sub.add_parser("scenarios", help="list, show and validate fault scenarios",
+                          description="The fault scenarios: the built-in library and yours.")
+    scen.add_argument("--scenarios-dir", action="append", default=[], metavar="DIR", dest="scenarios_dir",
+                      help="add your scenario files to the library (repeatable; also $SANDBOX_SCENARIOS)")
+    scen_sub = scen.add_subparsers(dest="scenarios_command", metavar="ACTION")
+    scen_sub.add_parser("list", help="name and description of every scenario (the default)")
     show = scen_sub.add_parser("show", help="one scenario's definition")
-    show.add_argument("name")
-    check = scen_sub.add_parser("validate", help="check scenario files against the schema")
-    check.add_argument("files", nargs="+", metavar="FILE")
+    show.add_argument("name", help="the scenario's name")
+    check = scen_sub.add_parser("validate", help="check scenario files against the schema (exit 1: one is broken)")
+    check.add_argument("files", nargs="+", metavar="FILE", help="scenario files (YAML or JSON)")
 
-    record = sub.add_parser("record", help="save a running sandbox's session (journal, scenarios, seeds)")
-    record.add_argument("--base-url", default="http://127.0.0.1:8080")
-    record.add_argument("-o", "--output", default="sandbox-session.json", metavar="FILE")
-    record.add_argument("--format", choices=["json", "har"], default="json")
-    record.add_argument("--admin-token", default=os.environ.get("SANDBOX_ADMIN_TOKEN"))
+    record = sub.add_parser("record", help="save a running sandbox's session (journal, scenarios, seeds)",
+                            description="Save a running sandbox's session to a file, for replay.")
+    record.add_argument("--base-url", default="http://127.0.0.1:8080", help="the sandbox (not an API prefix)")
+    record.add_argument("-o", "--output", default="sandbox-session.json", metavar="FILE", help="where to write it")
+    record.add_argument("--format", choices=["json", "har"], default="json",
+                        help="json (replayable) or har (for HAR viewers)")
+    record.add_argument("--admin-token", default=_env_token(),
+                        help="the sandbox's admin token (default: $SANDBOX_ADMIN_TOKEN)")
 
-    replay = sub.add_parser("replay", help="re-run a recorded session and report differences")
-    replay.add_argument("file", metavar="FILE")
+    replay = sub.add_parser("replay", help="re-run a recorded session against a sandbox and report differences",
+                            description="Re-run a recorded session's requests against a sandbox and report "
+                                        "differences. Exit 0: none; 1: differences; 2: could not run.")
+    replay.add_argument("file", metavar="FILE", help="a session written by `record` (JSON)")
     replay.add_argument("--target", required=True, help="base URL of the sandbox to replay against")
-    replay.add_argument("--no-reset", action="store_true", help="do not reset the target first")
+    replay.add_argument("--reset", action="store_true",
+                        help="reset the target to its seeded state first (it is left as it is otherwise)")
+    replay.add_argument("--no-reset", action="store_true", help=argparse.SUPPRESS)  # the old default; kept
     replay.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                        help="value for a redacted header, query parameter or body field")
-    replay.add_argument("--timeout", type=float, default=10.0)
-    replay.add_argument("--admin-token", default=os.environ.get("SANDBOX_ADMIN_TOKEN"))
+                        help="value for a redacted header, query parameter or body field (repeatable)")
+    replay.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for each answer")
+    replay.add_argument("--admin-token", default=_env_token(),
+                        help="the target's admin token (default: $SANDBOX_ADMIN_TOKEN)")
     replay.add_argument("--quiet", action="store_true", help="print only the differences")
 
-    viol = sub.add_parser("violations", help="the contract violations a running sandbox recorded")
+    viol = sub.add_parser("violations", help="the contract violations a running sandbox recorded",
+                          description="The contract violations a running sandbox recorded, with a curl line each.")
     viol.add_argument("--base-url", default="http://127.0.0.1:8080", help="the sandbox (not an API prefix)")
     viol.add_argument("--api", default=None, metavar="NAME", help="only this API's violations")
     viol.add_argument("--direction", choices=["request", "response"], default=None,
                       help="request: your connector broke the contract; response: the sandbox did")
-    viol.add_argument("--tenant", default=None)
+    viol.add_argument("--tenant", default=None, help="only this tenant's violations")
     viol.add_argument("--fail-on-any", action="store_true", help="exit 1 if there is any violation (for CI)")
     viol.add_argument("--clear", action="store_true", help="clear the log after reading it")
     viol.add_argument("--json", action="store_true", help="print the violations as JSON")
-    viol.add_argument("--admin-token", default=os.environ.get("SANDBOX_ADMIN_TOKEN"))
-    viol.add_argument("--timeout", type=float, default=30.0)
+    viol.add_argument("--admin-token", default=_env_token(),
+                      help="the sandbox's admin token (default: $SANDBOX_ADMIN_TOKEN)")
+    viol.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for each answer")
     return parser
 
 
 def cmd_scenarios(args: argparse.Namespace) -> int:
     import yaml
 
+    from mocks import resources
     from mocks.core import scenarios as S
 
+    resources.add_user_scenario_dirs(args.scenarios_dir)
     try:
         if args.scenarios_command == "show":
             try:
@@ -115,9 +192,11 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
                 print(f"commerce-sandbox: no scenario named {args.name!r}; see `commerce-sandbox scenarios list`",
                       file=sys.stderr)
                 return 2
-            path = S.library_dir() / f"{args.name}.yaml"
-            if path.is_file():  # the file itself, comments included
-                print(path.read_text(encoding="utf-8"), end="")
+            source = S.sources().get(args.name, "")
+            folder = resources.builtin_scenarios() if source.startswith("scenarios/") else None
+            entry = folder / source.split("/", 1)[1] if folder is not None else Path(source)
+            if source and entry.is_file():  # the file itself, comments included
+                print(entry.read_text(encoding="utf-8"), end="")
             else:
                 print(yaml.safe_dump(definition, sort_keys=False, allow_unicode=True, width=100), end="")
             return 0
@@ -131,13 +210,17 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
                     bad += 1
                     print(f"FAIL {exc}")
             return 1 if bad else 0
-        library = S.library()
+        library, clashes = S.library(), S.clashes()
     except S.ScenarioError as exc:
         print(f"commerce-sandbox: {exc}", file=sys.stderr)
         return 2
+    for line in clashes:
+        print(f"note: {line}", file=sys.stderr)
+    sources = S.sources()
     width = max((len(n) for n in library), default=0)
     for name, definition in library.items():
-        print(f"{name:<{width}}  {' '.join(definition.get('description', '').split())}")
+        mine = "" if sources[name].startswith("scenarios/") else f"  [{sources[name]}]"
+        print(f"{name:<{width}}  {' '.join(definition.get('description', '').split())}{mine}")
     return 0
 
 
@@ -183,7 +266,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     try:
         with open(args.file, encoding="utf-8") as fh:
             data = json.load(fh)
-        result = replay(data, args.target, reset=not args.no_reset, overrides=overrides, timeout=args.timeout,
+        result = replay(data, args.target, reset=args.reset, overrides=overrides, timeout=args.timeout,
                           session=_control_session(args.admin_token),
                           log_line=None if args.quiet else (lambda line: print(line, flush=True)))
     except (OSError, ValueError, requests.RequestException) as exc:
@@ -204,13 +287,21 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
     from mocks import verify as V
 
+    def cannot_run(why: str) -> int:  # one line, on stderr: CI shows why the job did not check anything
+        print(f"commerce-sandbox verify {args.target}: could not run: {why}", file=sys.stderr)
+        return 2
+
+    missing = V.missing_dependency()
+    if missing:
+        return cannot_run(missing)
     console = Console(stderr=False, highlight=False)
     module = importlib.import_module(V.CHECKERS[args.target][0])
     try:
         checks = module.checks(args)
         with console.status(f"verifying {args.target} at {args.base_url}") as status:
             def progress(result: V.CheckResult) -> None:
-                mark = "[green]ok[/green]" if result.ok else "[red]FAIL[/red]"
+                mark = "[green]ok[/green]" if result.ok else \
+                    "[red]FAIL[/red]" if result.findings else "[yellow]could not run[/yellow]"
                 console.print(f"{mark} {result.name} ({result.seconds:.1f}s)")
                 status.update(f"verifying {args.target}: {result.name} done")
 
@@ -218,12 +309,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
             args.progress = lambda text: status.update(f"verifying {args.target}: {text}")
             results = V.run_checks(checks, progress)
     except V.CannotRun as exc:
-        console.print(f"[red]could not run:[/red] {exc}", soft_wrap=True)
-        return 2
+        return cannot_run(V.shorten(str(exc)).replace("\n", " "))
     V.report(results, console)
     if args.report_junit:
-        V.write_junit(args.report_junit, f"verify.{args.target}", results)
-    return 0 if all(r.ok for r in results) else 1
+        try:
+            V.write_junit(args.report_junit, f"verify.{args.target}", results)
+        except OSError as exc:
+            return cannot_run(f"cannot write {args.report_junit}: {exc.strerror or exc}")
+    return V.exit_code(results)
 
 
 def _violation_curl(base: str, violation: dict[str, Any], journal: list[dict[str, Any]]) -> str:
@@ -300,16 +393,79 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
                          scenarios=args.scenario, options=_parse_options(args.option))
 
 
+# -- the start-up banner -----------------------------------------------------------------------
+SECRET_FIELDS = ("key", "api_key", "store_key", "username", "password", "consumer_key", "consumer_secret",
+                 "access_token", "access_token_secret")
+NAME_FIELDS = ("custom_label", "integration", "label")
+
+
+def credential_rows(credentials: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """``(api, who, credentials, tenant)`` for every record of ``/__sandbox/credentials`` that names a
+    tenant (a key, a user, a consumer, an account, a store), each once."""
+    rows: list[tuple[str, str, str, str]] = []
+    seen: set[tuple[Any, ...]] = set()
+
+    def walk(api: str, node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(api, item)
+            return
+        if not isinstance(node, dict):
+            return
+        if "tenant" in node:
+            secrets = [(f, str(node[f])) for f in SECRET_FIELDS if isinstance(node.get(f), (str, int)) and f != "username"]
+            marker = (api, node["tenant"], node.get("username"), tuple(secrets))
+            if secrets and marker not in seen:
+                seen.add(marker)
+                who = next((str(node[f]) for f in NAME_FIELDS if node.get(f)), "")
+                if node.get("username"):
+                    who = f"user {node['username']}" + (f" ({node['role']})" if node.get("role") else "")
+                elif node.get("cart_id"):
+                    who = f"store {who or node['cart_id']} ({node['cart_id']})"
+                elif "api_key" in node and "store_key" not in node and who:
+                    who = f"account {who}"
+                note = (node.get("note") or "").split(":")[0] or ("disconnected" if node.get("connected") is False else "")
+                text = "  ".join(f"{f}={v}" for f, v in secrets)
+                rows.append((api, who + (f" - {note}" if note else ""), text, str(node["tenant"])))
+        for value in node.values():
+            walk(api, value)
+
+    for api, creds in credentials.items():
+        walk(api, creds)
+    return rows
+
+
+def text_table(header: tuple[str, ...], rows: list[tuple[Any, ...]], indent: str = "  ") -> list[str]:
+    """Plain aligned columns; a cell that is a list of strings takes one line each."""
+    cells = [[c if isinstance(c, list) else [str(c)] for c in row] for row in [header, *rows]]
+    widths = [max(len(line) for row in cells for line in row[i]) for i in range(len(header))]
+    out = []
+    for n, row in enumerate(cells):
+        for k in range(max(len(c) for c in row)):
+            parts = [(c[k] if k < len(c) else "").ljust(w) for c, w in zip(row, widths)]
+            out.append((indent + "  ".join(parts)).rstrip())
+        if n == 0:
+            out.append(indent + "  ".join("-" * w for w in widths))
+    return out
+
+
 def banner(app: Any, base: str) -> str:
+    """What the sandbox serves and its demo credentials, as tables for people (JSON: /__sandbox/credentials)."""
     sandbox = app.extensions["sandbox"]
-    lines = [f"commerce-sandbox on {base}  (state: {sandbox.store.describe()}, seed {sandbox.config.seed})", ""]
-    for name, api in sandbox.apis.items():
-        lines.append(f"  {api.title:<32} {base}{api.prefix}   (contract: {base}{api.prefix}/openapi.json)")
+    lines = [f"commerce-sandbox {__version__} on {base}  (state: {sandbox.store.describe()}, "
+             f"seed {sandbox.config.seed})", ""]
+    rows: list[tuple[Any, ...]] = [(api.title, f"{base}{api.prefix}", f"{base}{api.prefix}/openapi.json")
+                                   for api in sandbox.apis.values()]
     if sandbox.config.root_api:
-        lines.append(f"  {'(root)':<32} {base}/ -> {sandbox.config.root_api}")
-    lines += ["", f"  control plane                    {base}/__sandbox/health", "", "Demo credentials:"]
-    for name, creds in sandbox.credentials().items():
-        lines.append(f"  {name}: {json.dumps(creds)}")
+        rows.append(("(root)", f"{base}/", f"-> {sandbox.config.root_api}"))
+    rows += [("control plane", f"{base}/__sandbox/health", ""), ("QA console", f"{base}/__sandbox/ui/", "")]
+    lines += text_table(("API", "base URL", "contract"), rows)
+    lines += ["", "Demo credentials (as JSON: GET /__sandbox/credentials)"]
+    creds = []
+    for api, who, text, tenant in credential_rows(sandbox.credentials()):
+        pairs = text.split("  ")
+        creds.append((api, who or "key", tenant, ["  ".join(pairs[i:i + 2]) for i in range(0, len(pairs), 2)]))
+    lines += text_table(("API", "who", "tenant", "credentials"), creds)
     return "\n".join(lines)
 
 
@@ -329,27 +485,152 @@ def seed_with_progress(create_app: Any, config: SandboxConfig, quiet: bool) -> A
         return create_app(config, progress=progress)
 
 
-def _seed_in_child(create_app: Any, config: SandboxConfig, quiet: bool) -> int:
-    """Seed in a forked child; its exit status (2: a configuration error, already printed)."""
+# -- serve: every reason not to start is found before the banner ---------------------------------
+class CannotStart(Exception):
+    """One line saying why ``serve`` cannot start (exit 2, before any banner)."""
+
+
+def check_port(host: str, port: int) -> None:
+    """The address can be listened on (gunicorn binds the same way, with SO_REUSEADDR)."""
+    import socket
+
+    if not 0 < port < 65536:
+        raise CannotStart(f"--port {port} is not a port number (1-65535)")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise CannotStart(f"--host {host}: {exc.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise CannotStart(f"port {port} on {host} is already in use (another sandbox? try --port)") from None
+            raise CannotStart(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+def check_state(url: str) -> None:
+    """The state backend of ``--state`` can be used: a SQLite file that can be created and written,
+    or a Redis that answers."""
+    if url == "memory":
+        return
+    if url == "sqlite" or url.startswith("sqlite:///"):
+        import sqlite3
+
+        path = os.path.join(".sandbox", "state.db") if url == "sqlite" else url[len("sqlite:///"):]
+        if not path:
+            raise CannotStart(f"--state {url}: no file named (sqlite:///state.db is relative, "
+                              "sqlite:////tmp/state.db absolute)")
+        if os.path.isdir(path):
+            raise CannotStart(f"--state {url}: {path} is a directory, not a database file")
+        try:
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+            conn = sqlite3.connect(path, timeout=5)
+            try:
+                conn.execute("CREATE TABLE IF NOT EXISTS _preflight (x)")  # readable, a database, writable
+                conn.execute("DROP TABLE _preflight")
+            finally:
+                conn.close()
+        except (OSError, sqlite3.Error) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise CannotStart(f"--state {url}: cannot use {os.path.abspath(path)} as the state file: {reason}") from None
+        return
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        import redis
+
+        try:
+            client = redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3)
+        except ValueError as exc:
+            raise CannotStart(f"--state {url}: not a Redis URL ({exc})") from None
+        try:
+            client.ping()
+        except redis.RedisError as exc:
+            raise CannotStart(f"--state {url}: Redis does not answer ({str(exc).splitlines()[0]})") from None
+        finally:
+            client.close()
+        return
+    raise CannotStart(f"--state {url!r} is not a state backend: use memory, sqlite, sqlite:///path.db "
+                      "or redis://host:port/db")
+
+
+def serve_plan(args: argparse.Namespace) -> tuple[int, int]:
+    """(workers, threads). Memory state lives in one process, so it runs one worker with more threads."""
+    if args.state == "memory":
+        if args.workers is not None and args.workers > 1:
+            raise CannotStart(f"--state memory is one process's state, so it runs one worker (--workers "
+                              f"{args.workers} would give each its own data, tokens and journal); use --threads "
+                              "for more concurrency, or --state sqlite to share the state between workers")
+        return 1, args.threads or DEFAULT_WORKERS * DEFAULT_THREADS
+    workers = DEFAULT_WORKERS if args.workers is None else args.workers
+    if workers < 1 or (args.threads is not None and args.threads < 1):
+        raise CannotStart("--workers and --threads must be at least 1")
+    return workers, args.threads or DEFAULT_THREADS
+
+
+def prepare_serve(args: argparse.Namespace, config: SandboxConfig) -> Any:
+    """Check everything that can be checked, then build and seed the master app (raises CannotStart)."""
+    from mocks import resources
+    from mocks.app import create_app
+    from mocks.core import scenarios as S
+
+    for folder in args.scenarios_dir:
+        if not os.path.isdir(folder):
+            raise CannotStart(f"--scenarios-dir {folder}: no such directory")
+    resources.add_user_scenario_dirs(args.scenarios_dir)
+    try:
+        clashes = S.clashes()
+    except S.ScenarioError as exc:
+        raise CannotStart(str(exc)) from None
+    for line in clashes:
+        print(f"note: {line}", file=sys.stderr)
+    check_port(args.host, args.port)
+    check_state(config.state)
+    master_config = dataclasses.replace(config, background=False)
+    if config.state != "memory" and hasattr(os, "fork"):
+        # On a shared backend the seeding runs in a child process: the master, which every worker
+        # is forked from, then never holds the seeding's garbage (hundreds of MB at 100,000 products).
+        _seed_in_child(lambda: _seed_master(create_app, master_config, args.quiet))
+    return _seed_master(create_app, master_config, args.quiet)
+
+
+def _seed_master(create_app: Any, config: SandboxConfig, quiet: bool) -> Any:
+    import sqlite3
+
+    try:
+        return seed_with_progress(create_app, config, quiet)
+    except (ValueError, OSError, sqlite3.Error) as exc:
+        raise CannotStart(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+    except Exception as exc:  # noqa: BLE001 - a Redis that went away, ...: one line, never a traceback
+        raise CannotStart(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
+
+
+def _seed_in_child(seed: Any) -> None:
+    """Run ``seed()`` in a forked child; its CannotStart (one line) is raised here."""
+    read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child's coverage is not collected
-        status = 0
+        os.close(read)
+        status, message = 0, b""
         try:
-            app = seed_with_progress(create_app, config, quiet)
-            app.extensions["sandbox"].store.close()
-        except ValueError as exc:
-            print(f"commerce-sandbox: {exc}", file=sys.stderr)
-            status = 2
-        except BaseException:  # noqa: BLE001 - reported, then the parent stops
-            import traceback
-            traceback.print_exc()
-            status = 1
+            seed().extensions["sandbox"].store.close()
+        except CannotStart as exc:
+            status, message = 2, str(exc).encode("utf-8", "replace")
+        except BaseException as exc:  # noqa: BLE001 - reported by the parent in one line
+            status, message = 2, f"{type(exc).__name__}: {exc}".encode("utf-8", "replace")
         finally:
-            sys.stderr.flush()
+            os.write(write, message[:2000])
+            os.close(write)
             sys.stdout.flush()
+            sys.stderr.flush()
             os._exit(status)
+    os.close(write)
+    with os.fdopen(read, "rb") as fh:
+        message = fh.read().decode("utf-8", "replace")
     _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status) if status else 0
+    if status:
+        raise CannotStart(message or f"seeding stopped (status {os.waitstatus_to_exitcode(status)})")
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -358,24 +639,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from mocks.app import create_app
 
     config = config_from_args(args)
-    # Seed once before the workers start, so that workers sharing the store never race to seed it.
-    # On a shared backend the seeding runs in a child process: the master (which every worker is
-    # forked from) then never holds the seeding's garbage (hundreds of MB at 100,000 products).
-    master_config = dataclasses.replace(config, background=False)
-    if config.state != "memory" and hasattr(os, "fork"):
-        code = _seed_in_child(create_app, master_config, args.quiet)
-        if code:
-            return code if code > 0 else 1
     try:
-        master_app = seed_with_progress(create_app, master_config, args.quiet)
-    except ValueError as exc:
-        print(f"commerce-sandbox: {exc}", file=sys.stderr)
+        workers, threads = serve_plan(args)
+        # Seed once in the master so that workers sharing the store never race to seed it.
+        master_app = prepare_serve(args, config)
+    except CannotStart as exc:
+        print(f"commerce-sandbox serve: {exc}", file=sys.stderr)
         return 2
-    if not args.quiet:
-        host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
-        print(banner(master_app, f"http://{host}:{args.port}"), flush=True)
-    if config.state == "memory" and args.workers > 1:
-        print("note: --state memory keeps state per worker; use sqlite or redis to share it", file=sys.stderr)
+    host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+    text = None if args.quiet else banner(master_app, f"http://{host}:{args.port}")
     # Scenarios belong to this run: drop what a previous run left in the state, start --scenario afresh.
     master_app.extensions["gateway"].faults.install(config.scenarios, fresh=True)
     master_app.extensions["sandbox"].store.close()
@@ -385,8 +657,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         def load_config(self) -> None:
             for key, value in {
                 "bind": f"{args.host}:{args.port}",
-                "workers": args.workers,
-                "threads": args.threads,
+                "workers": workers,
+                "threads": threads,
                 "worker_class": "gthread",
                 "timeout": 120,
                 "graceful_timeout": 5,
@@ -395,6 +667,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 "accesslog": None,
                 "errorlog": "-",
                 "proc_name": "commerce-sandbox",
+                # the banner once the socket listens: never a banner for a server that is not up
+                "when_ready": lambda server: text and print(text, flush=True),
             }.items():
                 self.cfg.set(key, value)
 
@@ -406,7 +680,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, --version (0) or a mistake in the arguments (2, one line said why)
+        return exc.code if isinstance(exc.code, int) else 2
     if args.command == "serve":
         return cmd_serve(args)
     if args.command == "verify":

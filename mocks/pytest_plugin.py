@@ -138,19 +138,33 @@ class InProcessSandbox(_Helpers):
         return self.state.apis[api].prefix
 
 
-class LiveSandbox(_Helpers):
-    """A sandbox answering real HTTP on a loopback port, served from a thread."""
+class LiveServer:
+    """Any WSGI app (a sandbox, a fake receiver, a connector's own stub) answering real HTTP on a
+    free loopback port, served from a thread: ``url``, ``port``, ``stop()``."""
 
     def __init__(self, app: Any) -> None:
         from werkzeug.serving import make_server
 
         self.app = app
-        self.state = app.extensions["sandbox"]
         self._server = make_server("127.0.0.1", 0, app, threaded=True)
         self.port = self._server.server_port
         self.url = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name=f"sandbox-{self.port}", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, name=f"live-{self.port}", daemon=True)
         self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self._server.shutdown()
+            self._thread.join(timeout=10)
+        self._server.server_close()
+
+
+class LiveSandbox(LiveServer, _Helpers):
+    """A sandbox answering real HTTP on a loopback port, served from a thread."""
+
+    def __init__(self, app: Any) -> None:
+        super().__init__(app)
+        self.state = app.extensions["sandbox"]
         import requests
 
         self.http = requests.Session()
@@ -167,10 +181,7 @@ class LiveSandbox(_Helpers):
         return response.json()
 
     def stop(self) -> None:
-        if self._thread.is_alive():
-            self._server.shutdown()
-            self._thread.join(timeout=10)
-        self._server.server_close()
+        super().stop()
         self.http.close()
         with contextlib.suppress(Exception):
             self.state.store.close()

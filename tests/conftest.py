@@ -1,27 +1,56 @@
 """Shared fixtures.
 
-``app``/``client`` build the sandbox from the factory with in-memory state. After every test
-that used them, no response the sandbox sent may have broken its own schema: the gateway
-records such responses in the violations log, and the ``app`` fixture fails the test if any.
+``app``/``client`` are the sandbox with in-memory state, every API mounted. The app is built
+once per session for each configuration (``shared_app(**config)``; the per-API conftests use it
+with their own configuration) and brought back to its just-built state before each reuse by
+``Sandbox.restore()``: data, scenarios and their counters, webhooks, clock, journal, violations
+and the response cache (tests/core/test_fresh_reset.py proves a restored app is a fresh one).
+``app_factory(**config)`` still builds a new app for a test that needs one of its own.
+
+After every test, no response the sandbox sent may have broken its own schema: the gateway
+records such responses in the violations log, and these fixtures fail the test if any.
+
+``serve(wsgi_app)`` serves any WSGI app (a sandbox, or a test's own receiver or storefront) on a
+free loopback port from a thread, with the pytest plugin's ``LiveServer``; it answers the base URL.
 """
 from __future__ import annotations
 
+import functools
+import json
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import time
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 
 from mocks import create_app
 from mocks.core.gateway import VIOLATIONS
+from mocks.pytest_plugin import LiveServer
 
 
 def response_violations(app: Any) -> list[dict[str, Any]]:
     store = app.extensions["sandbox"].store
     return [v for v in store.values(VIOLATIONS) if v["direction"] == "response"]
+
+
+def assert_no_response_violations(app: Any) -> None:
+    bad = response_violations(app)
+    assert not bad, f"the sandbox sent responses that break its own schema: {bad}"
+
+
+@functools.lru_cache(maxsize=None)
+def validate_openapi_document(api: str) -> None:
+    """openapi-spec-validator on the API's bundled document (raises if it is invalid). It takes
+    seconds per document; a document that passed is not validated again in the same session."""
+    from openapi_spec_validator import validate
+
+    from mocks.core.contracts import load_document
+
+    validate(load_document(api))
 
 
 def make_app(**config: Any) -> Any:
@@ -32,7 +61,7 @@ def make_app(**config: Any) -> Any:
 
 @pytest.fixture
 def app_factory() -> Iterator[Any]:
-    """Build apps with any config; each is checked for response violations at the end."""
+    """Build new apps with any config; each is checked for response violations at the end."""
     made: list[Any] = []
 
     def build(**config: Any) -> Any:
@@ -42,18 +71,138 @@ def app_factory() -> Iterator[Any]:
 
     yield build
     for app in made:
-        bad = response_violations(app)
-        assert not bad, f"the sandbox sent responses that break its own schema: {bad}"
+        assert_no_response_violations(app)
+
+
+# -- one app per configuration per session, restored between tests ------------------------------
+class AppPool:
+    """Memory-state apps built once per configuration and restored to their checkpoint on reuse."""
+
+    def __init__(self) -> None:
+        self._apps: dict[str, tuple[Any, Any, Any]] = {}  # config key -> (app, fingerprint, cache limits)
+        self.built = 0
+        self.restores_ms: list[float] = []
+
+    @staticmethod
+    def key(config: dict[str, Any]) -> str:
+        return json.dumps(config, sort_keys=True, default=repr)
+
+    @staticmethod
+    def fingerprint(app: Any) -> Any:
+        """What a test could change on the app object itself (not its state): then it is not reused."""
+        sandbox = app.extensions["sandbox"]
+        hooks = tuple((name, tuple((k, tuple(map(id, v))) for k, v in getattr(app, name).items() if v))
+                      for name in ("before_request_funcs", "after_request_funcs", "teardown_request_funcs",
+                                   "url_value_preprocessors", "url_default_functions"))
+        handlers = tuple((bp, code, exc, id(fn)) for bp, codes in app.error_handler_spec.items()
+                         for code, by_class in codes.items() for exc, fn in by_class.items())
+        return (repr(dict(app.config)), repr(sandbox.config), len(list(app.url_map.iter_rules())), hooks,
+                handlers, tuple((k, id(v)) for k, v in app.view_functions.items()),
+                tuple((name, id(ext)) for name, ext in app.extensions.items()), tuple(sandbox.apis))
+
+    def acquire(self, config: dict[str, Any]) -> Any:
+        key = self.key(config)
+        held = self._apps.get(key)
+        if held is None:
+            app = make_app(**config)
+            self.built += 1
+            if not app.extensions["sandbox"].checkpoint():
+                return app  # a store that cannot snapshot: never shared
+            cache = app.extensions.get("response_cache")
+            limits = (cache.max_bytes, cache.max_entry) if cache is not None else None
+            self._apps[key] = (app, self.fingerprint(app), limits)
+            return app
+        app, _, limits = held
+        started = time.perf_counter()
+        restore_app(app, limits)
+        self.restores_ms.append((time.perf_counter() - started) * 1000)
+        return app
+
+    def release(self, config: dict[str, Any], app: Any) -> None:
+        """After a test: an app whose object (not state) the test changed is dropped from the pool."""
+        key = self.key(config)
+        held = self._apps.get(key)
+        if held is not None and held[0] is app and self.fingerprint(app) != held[1]:
+            del self._apps[key]
+
+    def summary(self) -> str | None:
+        if not self.restores_ms:
+            return None
+        ms = sorted(self.restores_ms)
+        return (f"app pool: {self.built} apps built, {len(ms)} restores between tests: median "
+                f"{statistics.median(ms):.2f} ms, p95 {ms[int(len(ms) * 0.95)]:.2f} ms, max {ms[-1]:.1f} ms, "
+                f"total {sum(ms) / 1000:.2f} s")
+
+
+def restore_app(app: Any, cache_limits: tuple[int, int] | None) -> None:
+    """Back to the state the app had when it was built: the store (``Sandbox.restore``) and the
+    per-process response cache (entries, counters and size limits)."""
+    app.extensions["sandbox"].restore()
+    cache = app.extensions.get("response_cache")
+    if cache is not None and cache_limits is not None:
+        cache.clear()
+        cache.hits = cache.misses = 0
+        cache.max_bytes, cache.max_entry = cache_limits
+
+
+_POOL = AppPool()
 
 
 @pytest.fixture
-def app(app_factory: Any) -> Any:
-    return app_factory()
+def shared_app() -> Iterator[Callable[..., Any]]:
+    """``shared_app(**config)``: the session's app for this config (memory state), in its just-built
+    state. Asking twice for one config in the same test gives a second, new app (two independent
+    sandboxes stay two). Checked for response violations at the end of the test."""
+    held: list[tuple[dict[str, Any], Any]] = []
+
+    def get(**config: Any) -> Any:
+        config.setdefault("state", "memory")
+        config.setdefault("testing", True)
+        if config["state"] != "memory" or any(_POOL.key(c) == _POOL.key(config) for c, _ in held):
+            app = make_app(**config)
+        else:
+            app = _POOL.acquire(config)
+        held.append((config, app))
+        return app
+
+    yield get
+    try:
+        for _, app in held:
+            assert_no_response_violations(app)
+    finally:
+        for config, app in held:
+            _POOL.release(config, app)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    line = _POOL.summary()
+    if line:
+        terminalreporter.write_line(line)
+
+
+@pytest.fixture
+def app(shared_app: Any) -> Any:
+    return shared_app()
 
 
 @pytest.fixture
 def client(app: Any) -> Any:
     return app.test_client()
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[Any], str]]:
+    """``serve(wsgi_app) -> "http://127.0.0.1:PORT"``; every server stops at the end of the test."""
+    servers: list[LiveServer] = []
+
+    def start(wsgi_app: Any) -> str:
+        server = LiveServer(wsgi_app)
+        servers.append(server)
+        return server.url
+
+    yield start
+    for server in servers:
+        server.stop()
 
 
 def free_port() -> int:

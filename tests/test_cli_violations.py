@@ -2,14 +2,11 @@
 from __future__ import annotations
 
 import json
-import threading
-from typing import Any, Iterator
+from typing import Any, Callable
 
 import pytest
 import requests
-from werkzeug.serving import make_server
 
-from mocks import create_app
 from mocks.cli import main
 from tests.conftest import free_port
 
@@ -17,19 +14,13 @@ KEY = {"C2SKey": "c2s-demo-key"}
 
 
 @pytest.fixture
-def live() -> Iterator[tuple[Any, str]]:
-    servers = []
-
+def live(shared_app: Any, serve: Any) -> Callable[..., tuple[Any, str]]:
+    """``live(**config) -> (app, base URL)``: Click2Sync and XTND on a loopback port."""
     def start(**config: Any) -> tuple[Any, str]:
-        app = create_app({"state": "memory", "testing": True, "apis": ["click2sync", "xtnd"], **config})
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return app, f"http://127.0.0.1:{server.server_port}"
+        app = shared_app(apis=["click2sync", "xtnd"], **config)
+        return app, serve(app)
 
-    yield start
-    for s in servers:
-        s.shutdown()
+    return start
 
 
 def connector_mistake(base: str) -> requests.Response:

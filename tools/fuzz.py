@@ -22,8 +22,9 @@ from hypothesis import HealthCheck, Phase, given, seed as hseed, settings
 from schemathesis.generation import GenerationMode
 
 from mocks import create_app
+from mocks.registry import NAMES
 
-APIS = ("click2sync", "printxpand", "stock2shop", "api2cart", "xtnd")
+APIS = NAMES
 
 
 def auth_for(app: Any, api: str) -> Callable[[Any], None]:

@@ -7,13 +7,11 @@ empty.
 """
 from __future__ import annotations
 
-import hmac
 from typing import Any
 
-from flask import g
-
-from mocks.api2cart import errors, models, routes, seed
+from mocks.api2cart import auth, errors, models, routes, seed
 from mocks.core.api import Api, Tenant
+from mocks.core.chain.ratelimit import Limit, Rate
 
 SECRET_FIELDS = frozenset({"api_key", "store_key", "x-api-key", "x-store-key", "new_store_key", "ftp_password",
                            "shopify_access_token", "shopify_api_password", "wc_consumer_secret", "bol_api_secret",
@@ -37,11 +35,7 @@ def _builtin() -> dict[str, tuple[str, dict[str, Any], dict[str, Any] | None]]:
 BUILTIN = _builtin()
 
 
-def find_account(api_key: str) -> dict[str, Any] | None:
-    for account in seed.ACCOUNTS:
-        if hmac.compare_digest(account["api_key"].encode(), api_key.encode()):
-            return account
-    return None
+find_account = auth.find_account
 
 
 class Api2Cart(Api):
@@ -72,8 +66,25 @@ class Api2Cart(Api):
             out.append(Tenant(tid, creds))
         return out
 
-    def authenticate(self, request, sandbox) -> str:
-        return routes.authenticate(request, sandbox)
+    def authenticate(self, request, sandbox):
+        return auth.authenticate(request, sandbox, routes.scope_of)
+
+    def rate_limits(self, sandbox, ctx, request) -> list[Limit]:
+        """Optional request limits per sandbox-clock minute (api options ``account_request_limit`` and
+        ``store_request_limit``); over the limit -> return_code 10 (account) or 7 (store)."""
+        who = ctx.principal
+        if not isinstance(who, auth.Principal):
+            return []
+        options = sandbox.config.api_options(self.name)
+        out = []
+        store_tenant = who.store["tenant"] if who.store else None
+        for tenant, limit, code in ((who.account_tid, options.get("account_request_limit"), 10),
+                                    (store_tenant, options.get("store_request_limit"), 7)):
+            if tenant is not None and limit:
+                per_minute = Rate(float(limit), 60.0, fixed_window=True)
+                out.append(Limit(sandbox.state(self.name, tenant), "requests", per_minute,
+                                 error=lambda decision, code=code: errors.A2CError(code)))
+        return out
 
     def seed(self, state, ctx) -> None:
         known = BUILTIN.get(state.tenant)

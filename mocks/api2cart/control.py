@@ -21,7 +21,7 @@ from mocks.api2cart import errors as X
 from mocks.api2cart import models as M
 from mocks.api2cart import plugin, shipping
 from mocks.core import errors as E
-from mocks.core.gateway import parse_json
+from mocks.core.chain.validate import parse_json
 from mocks.core.http import json_response, sandbox
 
 
@@ -34,7 +34,8 @@ def _body() -> dict[str, Any]:
 
 
 def _account(body: dict[str, Any]) -> dict[str, Any]:
-    from mocks.api2cart import find_account, seed
+    from mocks.api2cart import seed
+    from mocks.api2cart.auth import find_account
 
     key = body.get("api_key") or seed.ACCOUNTS[0]["api_key"]
     account = find_account(str(key))

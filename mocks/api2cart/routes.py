@@ -1,4 +1,5 @@
-"""``/v1.1/{method}.json``: authenticate, parse, call the model, wrap the result in the envelope.
+"""``/v1.1/{method}.json``: parse, call the model, wrap the result in the envelope (the request chain has
+authenticated the call: ``auth.py``; and charged its rate limits: ``Api2Cart.rate_limits``).
 
 One Flask rule catches every method so that an unknown one gets the vendor's answer
 (return_code 3) rather than a 404 page. Parameters come from the query string, merged with the
@@ -10,17 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from flask import Blueprint, g, request
+from flask import Blueprint, request
 
 from mocks.api2cart import errors as X
 from mocks.api2cart import models as M
-from mocks.api2cart import seed as S
 from mocks.api2cart import shipping as SH
 from mocks.api2cart import webhooks as W
-from mocks.core.http import body, json_response, sandbox as current_sandbox
+from mocks.api2cart.auth import Principal
+from mocks.core.http import body, json_response, principal, sandbox as current_sandbox
 from mocks.core.state import TenantState
 
-PREFIX = "/v1.1/"
 #: query parameters the official document types as arrays (``?order_status_ids=a&order_status_ids=b``)
 ARRAY_PARAMS = {"order_status_ids", "financial_status_ids", "product_attributes", "hybris_websites"}
 
@@ -191,73 +191,16 @@ _DESCRIPTIONS: dict[str, str] = {}
 def cart_add_descriptions() -> dict[str, str]:
     """Parameter name -> description, from the official document's AccountCartAdd (loaded once)."""
     if not _DESCRIPTIONS:
-        import json
-        from pathlib import Path
-        path = Path(__file__).resolve().parents[2] / "schemas" / "api2cart" / "api2cart.schema.json"
-        with open(path, encoding="utf-8") as fh:
-            props = json.load(fh)["$defs"]["AccountCartAdd"]["properties"]
+        from mocks import resources
+        props = resources.schema_json("api2cart", "api2cart.schema.json")["$defs"]["AccountCartAdd"]["properties"]
         _DESCRIPTIONS.update({k: v.get("description", "") for k, v in props.items()})
     return _DESCRIPTIONS
 
 
-# -- authentication ---------------------------------------------------------------------------
-def method_name(path: str) -> str:
-    """``/api2cart/v1.1/product.list.json`` -> ``product.list`` ('' when the path names none)."""
-    idx = path.find(PREFIX)
-    if idx < 0:
-        return ""
-    name = path[idx + len(PREFIX):]
-    return name[:-5] if name.endswith(".json") else ""
-
-
-def _credential(request: Any, query: str, header: str) -> str | None:
-    value = request.headers.get(header) or request.args.get(query)
-    return value.strip() if value and value.strip() else None
-
-
-def authenticate(request: Any, sandbox: Any) -> str:
-    from mocks.api2cart import find_account
-    name = method_name(request.path)
-    api_key = request.headers.get("x-api-key") or request.args.get("api_key")
-    if not api_key:
-        raise X.A2CError(2, "Incorrect API Key. Parameter 'api_key' is not specified")
-    account = find_account(api_key.strip())
-    if account is None:
-        raise X.incorrect_api_key()
-    if account.get("disabled"):
-        raise X.A2CError(6)
-    if account.get("api_access") is False:
-        raise X.A2CError(5)
-    account_tid = M.account_tenant_id(account["api_key"])
-    options = sandbox.config.api_options("api2cart")
-    _limit(sandbox, account_tid, options.get("account_request_limit"), 10)
-    g.a2c_account, g.a2c_account_tid, g.a2c_store = account, account_tid, None
+def scope_of(name: str) -> str | None:
+    """The scope of an API method ("store", "account", "account+store"), None for an unknown one."""
     entry = METHODS.get(name)
-    if entry is None or entry[1] == "account":
-        return account_tid
-    # a store method: x-store-key header first (account.cart.list uses store_key as a filter)
-    store_key = _credential(request, "store_key", "x-store-key")
-    if store_key is None:
-        raise X.A2CError(4, "Store access denied. Parameter 'store_key' is not specified")
-    store = M.Account(sandbox.state("api2cart", account_tid)).by_key(store_key)
-    if store is None:
-        raise X.store_access_denied()
-    if not store.get("connected", True):
-        raise X.A2CError(104, f"Store '{store['url'] or store['cart_id']}' is not connected. Reconnect the bridge.")
-    _limit(sandbox, store["tenant"], options.get("store_request_limit"), 7)
-    g.a2c_store = store
-    return account_tid if entry[1] == "account+store" else store["tenant"]
-
-
-def _limit(sandbox: Any, tenant: str, limit: Any, code: int) -> None:
-    """Optional request limits per sandbox-clock minute (api options ``store_request_limit`` and
-    ``account_request_limit``); over the limit -> return_code 7 (store) or 10 (account)."""
-    if not limit:
-        return
-    minute = int(sandbox.clock.now() // 60)
-    used = sandbox.state("api2cart", tenant).next_id(f"requests@{minute}")
-    if used > int(limit):
-        raise X.A2CError(code)
+    return entry[1] if entry is not None else None
 
 
 # -- the one route ----------------------------------------------------------------------------
@@ -285,8 +228,9 @@ def build() -> Blueprint:
         p = M.Params(params)
         tree = M.parse_response_fields(p.str("response_fields") or "") if "response_fields" in p else None
         sb = current_sandbox()
-        store = g.get("a2c_store")
-        ctx = Ctx(p=p, sandbox=sb, account=g.a2c_account, account_state=sb.state("api2cart", g.a2c_account_tid),
+        who: Principal = principal()
+        store = who.store
+        ctx = Ctx(p=p, sandbox=sb, account=who.account, account_state=sb.state("api2cart", who.account_tid),
                   store=store, state=sb.state("api2cart", store["tenant"]) if store else None, method=name)
         out = handler(ctx)
         result, pagination = out if isinstance(out, tuple) else (out, None)

@@ -9,17 +9,28 @@ before every request of the console.
 """
 from __future__ import annotations
 
-from pathlib import Path
+import mimetypes
 
-from flask import Blueprint, Response, send_from_directory
+from flask import Blueprint, Response, abort
 
+from mocks import resources
 from mocks.core.control import guard
 
-STATIC = Path(__file__).resolve().parent / "static"
+
 def _no_store(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def _file(name: str) -> Response:
+    """One file of the console (package data, read through :mod:`mocks.resources`); only the
+    files that are there, so no path can reach anything else."""
+    static = resources.console_static()
+    if name not in {entry.name for entry in static.iterdir() if entry.is_file()}:
+        abort(404)
+    mimetype = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return _no_store(Response((static / name).read_bytes(), mimetype=mimetype))
 
 
 def build() -> Blueprint:
@@ -28,11 +39,11 @@ def build() -> Blueprint:
 
     @bp.get("/")
     def index() -> Response:
-        return _no_store(send_from_directory(STATIC, "index.html", mimetype="text/html"))
+        return _file("index.html")
 
     @bp.get("/<path:name>")
     def asset(name: str) -> Response:
-        return _no_store(send_from_directory(STATIC, name))
+        return _file(name)
 
     return bp
 

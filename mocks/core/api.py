@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, Callable
 if TYPE_CHECKING:  # pragma: no cover
     from flask import Blueprint, Request
 
+    from mocks.core.chain.context import RequestContext
+    from mocks.core.chain.ratelimit import Limit
     from mocks.core.errors import SandboxError
     from mocks.core.sandbox import Sandbox
     from mocks.core.seed import SeedContext
@@ -27,6 +29,15 @@ def public(view: Callable) -> Callable:
     """Mark a route as needing no credentials (e.g. a token request, the OpenAPI document)."""
     view.sandbox_public = True  # type: ignore[attr-defined]
     return view
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What ``Api.authenticate`` may return instead of a bare tenant id: the tenant and the
+    principal it found (a user, an account and store), which routes read as ``http.principal()``."""
+
+    tenant: str
+    principal: Any = None
 
 
 @dataclass
@@ -68,9 +79,14 @@ class Api:
         """
         return None
 
-    def authenticate(self, request: "Request", sandbox: "Sandbox") -> str:
-        """Return the tenant id for this request or raise the API's 401/403 error."""
+    def authenticate(self, request: "Request", sandbox: "Sandbox") -> "str | Identity":
+        """Return the tenant id (or an :class:`Identity`) for this request or raise the API's 401/403."""
         raise NotImplementedError
+
+    def rate_limits(self, sandbox: "Sandbox", ctx: "RequestContext", request: "Request") -> "list[Limit]":
+        """The rate-limit buckets this request is charged to (``mocks.core.chain.ratelimit``), after
+        authentication: ``ctx.tenant``/``ctx.principal`` are set (None on a ``@public`` route)."""
+        return []
 
     def tenants(self, sandbox: "Sandbox") -> list[Tenant]:
         """The tenants that exist from the start, with their demo credentials."""
@@ -119,7 +135,9 @@ class Api:
         return None
 
     def item_failures(self, sandbox: "Sandbox", tenant: str | None, spec: dict[str, Any]) -> Any:
-        """``item_failures``: fail some items of this bulk request (``g.item_failures`` holds ``spec``)."""
+        """``item_failures``: fail some items of this bulk request. The engine puts the parsed spec on
+        ``RequestContext.item_failures`` (routes: ``http.item_failures()``); see
+        ``mocks.core.scenarios.item_failures`` for its one meaning. Returns what the journal shows."""
         return None
 
     def webhook_failure(self, sandbox: "Sandbox", tenant: str | None, spec: dict[str, Any]) -> Any:

@@ -16,7 +16,9 @@ import threading
 from collections import OrderedDict
 from typing import Any, Callable
 
-from flask import Response, current_app, g, request
+from flask import Response, current_app, request
+
+from mocks.core.chain.context import RequestContext, current
 
 _tl = threading.local()
 
@@ -58,26 +60,26 @@ class ResponseCache:
         return all(version(ns) == v for ns, v in deps)
 
     @staticmethod
-    def key() -> tuple:
-        return (request.endpoint, g.get("tenant"), request.path, request.query_string)
+    def key(ctx: RequestContext) -> tuple:
+        return (request.endpoint, ctx.tenant, request.path, request.query_string)
 
-    def lookup(self) -> Response | None:
+    def lookup(self, ctx: RequestContext) -> Response | None:
         """A fresh cached answer to this request, or None.
 
-        Called by the gateway after authentication and scenarios, *before* request validation:
+        Called by the chain (``mocks.core.chain.cache``) after authentication and scenarios, *before* request validation:
         an entry exists only for a request that passed validation with the same endpoint,
         tenant, path, query and values of the header parameters the operation declares, so
         validating the same request again would give the same verdict.
         """
-        hit = self._entries.get(self.key())
+        hit = self._entries.get(self.key(ctx))
         if hit is None:
             return None
         deps, status, headers, body, op, header_values = hit
         if not self._fresh(deps) or any(request.headers.get(n) != v for n, v in header_values):
             return None
         self.hits += 1
-        g.operation = op
-        g.cached_body = body  # validated when it was made: the gateway need not hash it again
+        ctx.operation = op
+        ctx.cached_body = body  # validated when it was made: the gateway need not hash it again
         return Response(body, status=status, headers=headers)
 
     def serve(self, view: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
@@ -94,10 +96,11 @@ class ResponseCache:
         body = response.get_data()
         if len(body) > self.max_entry:
             return response
-        op = g.get("operation")
+        ctx = current()
+        op = ctx.operation
         header_values = tuple((p.name, request.headers.get(p.name)) for p in (op.params if op else ())
                               if p.location == "header")
-        key = self.key()
+        key = self.key(ctx)
         with self._lock:
             old = self._entries.pop(key, None)
             if old is not None:

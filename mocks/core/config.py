@@ -4,9 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-ALL_APIS = ("click2sync", "printxpand", "stock2shop", "api2cart", "xtnd")
-
-
 @dataclass
 class SandboxConfig:
     state: str = "sqlite"                 # memory | sqlite | sqlite:///path.db | redis://host:port/db

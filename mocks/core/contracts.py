@@ -18,6 +18,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -32,16 +33,15 @@ except ImportError:  # pragma: no cover - it is a dependency; the Python validat
     _rs = None
 from referencing.jsonschema import DRAFT202012
 
+from mocks import resources
+
 Json = Any
 BASE_URI = "https://commerce-sandbox.invalid/"
 
 
-def schemas_root() -> Path:
-    """``schemas/`` of the project (override with ``COMMERCE_SANDBOX_SCHEMAS``)."""
-    env = os.environ.get("COMMERCE_SANDBOX_SCHEMAS")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2] / "schemas"
+def schemas_root() -> Traversable:
+    """The schemas (package data, :func:`mocks.resources.schemas`)."""
+    return resources.schemas()
 
 
 def _stem(filename: str) -> str:
@@ -81,27 +81,26 @@ def _target(ref: str, own: str | None) -> str:
 _YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def load_document(api: str, root: Path | None = None) -> dict[str, Json]:
+def _schema_files(folder: Traversable) -> list[Traversable]:
+    return sorted((f for f in folder.iterdir() if f.name.endswith(".schema.json")), key=lambda f: f.name)
+
+
+def load_document(api: str, root: Traversable | None = None) -> dict[str, Json]:
     """The bundled OpenAPI document of one API."""
     folder = (root or schemas_root()) / api
-    with open(folder / "openapi.yaml", encoding="utf-8") as fh:
+    with (folder / "openapi.yaml").open("r", encoding="utf-8") as fh:
         doc = yaml.load(fh, Loader=_YamlLoader)  # libyaml when present: start-up is mostly this
     doc = _rewrite_refs(doc, None)
     components = doc.setdefault("components", {}).setdefault("schemas", {})
-    for path in sorted(folder.glob("*.schema.json")):
-        with open(path, encoding="utf-8") as fh:
-            schema = json.load(fh)
-        components[_stem(path.name)] = _rewrite_refs(schema, _stem(path.name))
+    for file in _schema_files(folder):
+        schema = json.loads(file.read_text(encoding="utf-8"))
+        components[_stem(file.name)] = _rewrite_refs(schema, _stem(file.name))
     return doc
 
 
-def load_schema_files(api: str, root: Path | None = None) -> dict[str, Json]:
+def load_schema_files(api: str, root: Traversable | None = None) -> dict[str, Json]:
     folder = (root or schemas_root()) / api
-    out = {}
-    for path in sorted(folder.glob("*.schema.json")):
-        with open(path, encoding="utf-8") as fh:
-            out[path.name] = json.load(fh)
-    return out
+    return {file.name: json.loads(file.read_text(encoding="utf-8")) for file in _schema_files(folder)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -125,6 +124,11 @@ class Operation:
     body_types: dict[str, Draft202012Validator | None]   # content type -> validator
     responses: dict[str, dict[str, Draft202012Validator | None]]  # status -> content type -> validator
     raw: Json = field(repr=False, default=None)
+
+    def path_values(self, path: str) -> dict[str, str]:
+        """The path parameters of a path this operation matches (``{id}`` -> ``{"id": ...}``)."""
+        m = self.regex.match(path)
+        return m.groupdict() if m else {}
 
     def response_validator(self, status: int, content_type: str) -> tuple[bool, Draft202012Validator | None]:
         """(documented, validator) for a response status and content type."""
@@ -260,12 +264,13 @@ class Contract:
             pointer = f"/{p.location}/{p.name}"
             if raw is None:
                 if p.required:
-                    errors.append({"pointer": pointer, "reason": f"'{p.name}' is a required {p.location} parameter"})
+                    errors.append(Problem(pointer, f"'{p.name}' is a required {p.location} parameter",
+                                          validator="required", expected=[p.name], missing=p.name))
                 continue
             value = coerce(raw, p.schema)
             error = best_match(p.validator.iter_errors(value))
             if error is not None:
-                errors.append({"pointer": pointer + _pointer(error), "reason": _reason(error)})
+                errors.append(Problem.of(error, pointer))
         return errors
 
     def validate_body(self, validator: Draft202012Validator, body: Json) -> list[dict[str, str]]:
@@ -275,7 +280,30 @@ class Contract:
         error = best_match(validator.iter_errors(body))
         if error is None:
             return []
-        return [{"pointer": "/body" + _pointer(error), "reason": _reason(error)}]
+        return [Problem.of(error, "/body")]
+
+
+class Problem(dict):
+    """One validation problem: ``{"pointer", "reason"}`` (what violations and error bodies show),
+    plus the structured jsonschema error for renderers that map errors to an API's own wording:
+    ``validator`` (the failing keyword: "required", "type", "maxItems", ...), ``expected`` (the
+    keyword's value in the schema), ``path`` (JSON path parts below the pointer's root) and, for
+    ``required``, ``missing`` (the first missing property). Never parse ``reason``: it is
+    jsonschema's English and changes between versions.
+    """
+
+    def __init__(self, pointer: str, reason: str, *, validator: str | None = None, expected: Any = None,
+                 path: tuple[Any, ...] = (), missing: str | None = None) -> None:
+        super().__init__(pointer=pointer, reason=reason)
+        self.validator, self.expected, self.path, self.missing = validator, expected, path, missing
+
+    @classmethod
+    def of(cls, error: ValidationError, root: str) -> "Problem":
+        missing = None
+        if error.validator == "required" and isinstance(error.instance, dict):
+            missing = next((str(k) for k in error.validator_value if k not in error.instance), None)
+        return cls(root + _pointer(error), _reason(error), validator=str(error.validator),
+                   expected=error.validator_value, path=tuple(error.absolute_path), missing=missing)
 
 
 def _absolutise(node: Json, uri: str) -> Json:

@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, request
 
 from mocks.core import errors as E
-from mocks.core.gateway import VIOLATIONS
+from mocks.core.chain.validate import VIOLATIONS
 from mocks.core.http import json_response, sandbox
 from mocks.core.journal import matches
 from mocks.core.store import ns

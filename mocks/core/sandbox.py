@@ -30,6 +30,7 @@ class Sandbox:
         self.apis: dict[str, Api] = {api.name: api for api in apis}
         self._tenant_cache: dict[str, tuple[int, dict[str, Tenant]]] = {}
         self._lock = threading.Lock()
+        self._restore: Callable[[], None] | None = None  # set by checkpoint()
 
     # -- tenants -----------------------------------------------------------------
     def state(self, api: str, tenant: str) -> TenantState:
@@ -113,6 +114,23 @@ class Sandbox:
             self.store.journal_clear()
             self.store.clear("__sandbox__/violations")
         return done
+
+    # -- checkpoint: the fast way back to "just built" (test suites, between tests) -------------
+    def checkpoint(self) -> bool:
+        """Remember the whole state as it is now (call it right after the app is built): data,
+        scenarios and their counters, webhooks, clock, journal, violations. False if the store
+        cannot snapshot itself (only the memory store can); then ``restore`` is not available."""
+        snapshot = getattr(self.store, "snapshot", None)
+        self._restore = snapshot() if snapshot is not None else None
+        return self._restore is not None
+
+    def restore(self) -> None:
+        """Back to the checkpoint, in the time the writes since took (``reset`` re-seeds instead)."""
+        restore = self._restore
+        if restore is None:
+            raise RuntimeError("restore() needs a checkpoint() on a store that can snapshot (memory)")
+        restore()
+        self._tenant_cache.clear()
 
     def credentials(self) -> dict[str, Any]:
         return {name: api.credentials(self) for name, api in self.apis.items()}

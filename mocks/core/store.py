@@ -598,6 +598,35 @@ class MemoryStore(Store):
         with self._lock:
             self._journal.clear()
 
+    def snapshot(self) -> Callable[[], None]:
+        """Remember every namespace and the journal as they are now; the returned function puts
+        them back. Only namespaces written since (their version moved) are copied back, so a
+        restore costs what the writes touched. Versions only move forward: every cache keyed by
+        a namespace's version sees the change."""
+        with self._lock:
+            saved = {name: OrderedDict(bucket) for name, bucket in self._data.items()}
+            orders = {name: dict(keys) for name, keys in self._orders.items()}
+            clean = dict(self._versions)
+            journal, seq = list(self._journal), self._journal_seq
+
+        def restore() -> None:
+            with self._lock:
+                for name, version in list(self._versions.items()):
+                    if clean.get(name) == version:
+                        continue
+                    if name in saved:
+                        self._data[name] = OrderedDict(saved[name])
+                        self._orders[name] = dict(orders.get(name, {}))
+                    else:
+                        self._data.pop(name, None)
+                        self._orders.pop(name, None)
+                    self._bump(name)
+                    clean[name] = self._versions[name]
+                self._journal = deque(journal, maxlen=self._journal.maxlen)
+                self._journal_seq = seq
+
+        return restore
+
 
 # ---------------------------------------------------------------------------------------------
 class SqliteStore(Store):

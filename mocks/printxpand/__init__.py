@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from mocks.core.api import Api, Tenant
-from mocks.printxpand import errors, oauth, routes, seed
+from mocks.printxpand import auth, errors, routes, seed
 
 
 class PrintXpand(Api):
@@ -17,17 +17,17 @@ class PrintXpand(Api):
 
     def control_blueprint(self):
         """``/__sandbox/printxpand/designer-callback``: the sandbox makes PrintXpand's designer call."""
-        from mocks.printxpand import designer
-        return designer.build()
+        from mocks.printxpand import control
+        return control.build()
 
     def error_body(self, error):
         return errors.error_body(error)
 
-    def consumers(self, sandbox) -> list[oauth.Consumer]:
-        return oauth.consumers(sandbox.config.api_options(self.name))
+    def consumers(self, sandbox) -> list[auth.Consumer]:
+        return auth.consumers(sandbox.config.api_options(self.name))
 
-    def verifier(self, sandbox) -> oauth.Verifier:
-        return oauth.Verifier(sandbox, self.name, self.consumers(sandbox))
+    def verifier(self, sandbox) -> auth.Verifier:
+        return auth.Verifier(sandbox, self.name, self.consumers(sandbox))
 
     def tenants(self, sandbox) -> list[Tenant]:
         return [Tenant(c.tenant, c.as_credentials()) for c in self.consumers(sandbox)]
@@ -42,7 +42,7 @@ class PrintXpand(Api):
         consumers = self.consumers(sandbox)
         first = consumers[0]
         return {**first.as_credentials(), "tenant": first.tenant,
-                "signature_methods": sorted(oauth.VERIFIERS),
+                "signature_methods": sorted(auth.VERIFIERS),
                 "token_request_url": f"{self.prefix}/oauth/token/request",
                 "token_access_url": f"{self.prefix}/oauth/token/access",
                 "consumers": [{**c.as_credentials(), "tenant": c.tenant} for c in consumers]}
@@ -60,8 +60,8 @@ class PrintXpand(Api):
         return {"revoked": "access_token", "consumer_id": consumer.id}
 
     def item_failures(self, sandbox, tenant, spec) -> Any:
-        """``item_failures``: the routes read the spec from ``g.item_failures`` and hand it to the
-        model, which fails the chosen items in their own results (see models.injected_failure)."""
+        """``item_failures``: the routes hand ``http.item_failures()`` to the model, which fails the
+        chosen items in their own results (see models.injected_failure)."""
         return {"spec": spec} if isinstance(spec, dict) else None
 
 

@@ -1,7 +1,10 @@
 """The PrintXpand contract, written once here and rendered into ``schemas/printxpand/``.
 
-``python -m mocks.printxpand.contract`` rewrites ``openapi.yaml`` and the ``*.schema.json`` files;
-``tests/printxpand/test_contract_files.py`` fails when the committed files differ from this source.
+Every API's contract.py says the same two things (see ``tools/contracts.py``): :data:`SCHEMAS`,
+its folder under ``schemas/`` (found by :func:`mocks.core.contracts.schemas_root`), and
+:func:`render`, the files it generates there. ``python -m tools.contracts printxpand`` rewrites
+``openapi.yaml`` and the ``*.schema.json`` files; ``tests/test_contracts.py`` fails when the
+committed files differ from this source.
 
 Request bodies: the gateway rejects a body whose *structure* is wrong (no ``{"<entity>": ...}``,
 the wrong container type, more than :data:`MAX_ITEMS` items) with a 400 in the bulk envelope.
@@ -14,14 +17,15 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-from mocks.printxpand.models import MAX_ITEMS, OPTION_GROUPS, PRICE_TYPES
+from mocks.printxpand.models.batch import MAX_ITEMS
+from mocks.printxpand.models.fields import OPTION_GROUPS, PRICE_TYPES
 
-ROOT = Path(__file__).resolve().parents[2] / "schemas" / "printxpand"
+#: the contract's folder under ``schemas/``
+SCHEMAS = "printxpand"
 BASE = "https://commerce-sandbox.invalid/schemas/printxpand/"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -437,17 +441,7 @@ def render() -> dict[str, str]:
     """file name -> text, exactly as committed."""
     out = {f"{name}.schema.json": json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
            for name, schema in schemas().items()}
-    out["openapi.yaml"] = ("# Generated from mocks/printxpand/contract.py (python -m mocks.printxpand.contract); "
+    out["openapi.yaml"] = ("# Generated from mocks/printxpand/contract.py (python -m tools.contracts printxpand); "
                            "edit that, not this.\n" + yaml.dump(openapi(), Dumper=_Dumper, sort_keys=False,
                                                                 width=120, allow_unicode=True))
     return out
-
-
-def main() -> None:
-    for name, content in render().items():
-        (ROOT / name).write_text(content, encoding="utf-8")
-        print("wrote", ROOT / name)
-
-
-if __name__ == "__main__":
-    main()

@@ -138,8 +138,9 @@ def _bulk_root() -> str | None:
 
 
 def _body_count(root: str) -> int:
-    from flask import g
-    body = g.get("body")
+    from mocks.core.chain.context import peek
+    ctx = peek()
+    body = ctx.body if ctx is not None else None
     value = body.get(root) if isinstance(body, dict) else None
     return len(value) if isinstance(value, (dict, list)) else 0
 
@@ -152,17 +153,26 @@ def _whole_request_message(error: E.SandboxError, root: str) -> str:
         return f"Decoding error: {error.message}"
     if isinstance(error, E.UnsupportedMediaType):
         return f"Server cannot understand Content-Type HTTP header media type: {error.message}"
-    problem = (error.errors[0] if getattr(error, "errors", None)
-               else {"pointer": "/body", "reason": error.message})  # type: ignore[attr-defined]
-    reason = problem["reason"]
-    from mocks.printxpand.models import MAX_ITEMS
-    if _body_count(root) > MAX_ITEMS:
-        return too_many(root, _body_count(root), MAX_ITEMS).message
-    if "required property" in reason and problem["pointer"] == "/body":
+    problem = _problem(error)
+    pointer, validator = problem["pointer"], getattr(problem, "validator", None)
+    if validator in ("maxProperties", "maxItems") and pointer == f"/body/{root}":
+        return too_many(root, _body_count(root), int(problem.expected)).message
+    if validator == "required" and pointer == "/body":
         return missing_root(root).message
-    if "is not of type" in reason and problem["pointer"] in ("/body", f"/body/{root}"):
+    if validator == "type" and pointer in ("/body", f"/body/{root}"):
         return wrong_type(root, "array" if _action() == "delete" else "object").message
-    return f'The request is not the documented structure: {problem["pointer"]}: {reason[:200]}'
+    return f'The request is not the documented structure: {pointer}: {problem["reason"][:200]}'
+
+
+def _problem(error: E.SandboxError) -> dict[str, Any]:
+    """The first validation problem (a ``mocks.core.contracts.Problem``: structured jsonschema error)."""
+    errors = getattr(error, "errors", None)
+    return errors[0] if errors else {"pointer": "/body", "reason": error.message}
+
+
+def _expected_type(problem: Any) -> str:
+    expected = getattr(problem, "expected", None)
+    return ", ".join(map(str, expected)) if isinstance(expected, list) else str(expected)
 
 
 def _generic(error: E.SandboxError) -> tuple[str, Any, int]:
@@ -170,16 +180,15 @@ def _generic(error: E.SandboxError) -> tuple[str, Any, int]:
     if isinstance(error, E.MalformedBody):
         return "Decoding error: \n%1", [error.message], 400
     if isinstance(error, E.ValidationFailed):
-        problem = error.errors[0] if error.errors else {"pointer": "/body", "reason": error.message}
+        problem = _problem(error)
+        validator = getattr(problem, "validator", None)
         parts = [p for p in problem["pointer"].split("/") if p]
-        if parts[:1] == ["body"] and len(parts) <= 1 and "required property" in problem["reason"]:
-            name = problem["reason"].split("'")[1] if "'" in problem["reason"] else "body"
-            return REQUIRED_FIELD, {"fieldName": name}, 400
+        if parts[:1] == ["body"] and len(parts) <= 1 and validator == "required":
+            return REQUIRED_FIELD, {"fieldName": getattr(problem, "missing", None) or "body"}, 400
         field = ("/".join(parts[1:]) or parts[0]) if parts else "body"
-        if "is not of type" in problem["reason"]:
-            expected = problem["reason"].rsplit("is not of type", 1)[1].strip().strip("'")
+        if validator == "type":
             return ('The "%value" value\'s type is invalid. The "%type" type was expected. Verify and try again.',
-                    {"value": field, "type": expected.replace("'", "")}, 400)
+                    {"value": field, "type": _expected_type(problem)}, 400)
         return 'Invalid value of "%value" provided for the %fieldName field.', \
             {"value": problem["reason"][:200], "fieldName": field}, 400
     if isinstance(error, E.UnsupportedMediaType):

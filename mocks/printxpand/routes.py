@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, Response, request
 
 from mocks.core.api import public
-from mocks.core.http import body, json_response, sandbox, state
+from mocks.core.http import body, context, item_failures, json_response, sandbox, state
 from mocks.printxpand.models import Categories, Customers, Orders, Products
 
 FORM = "application/x-www-form-urlencoded"
@@ -21,15 +21,11 @@ def _answer(result: tuple[list, int]) -> Response:
     return json_response(data, status)
 
 
-def _failures() -> dict | None:
-    """A scenario's ``item_failures`` spec for this request (set by the scenario engine), if any."""
-    spec = g.get("item_failures")
-    return spec if isinstance(spec, dict) else None
+_failures = item_failures  # a scenario's item_failures for this bulk request, if any
 
 
 def _verifier():
-    from mocks.printxpand import API
-    return API.verifier(sandbox())
+    return context().api.verifier(sandbox())  # the PrintXpand Api
 
 
 def build() -> Blueprint:

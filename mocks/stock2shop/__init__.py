@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from mocks.core.api import Api, Tenant
-from mocks.stock2shop import errors, models, ratelimit, routes, seed
+from mocks.core.api import Api, Identity, Tenant
+from mocks.core.chain.ratelimit import Limit, Rate
+from mocks.stock2shop import auth, control, errors, models, routes, seed
 
 
 class Stock2Shop(Api):
@@ -29,36 +30,33 @@ class Stock2Shop(Api):
         return [Tenant(cid, {"client_id": int(cid), "users": [u["username"] for u in seed.users_of(cid)]})
                 for cid in seed.CLIENTS]
 
-    def find_token(self, sandbox, token: str) -> tuple[dict[str, Any] | None, str]:
-        """(user, tenant) for a live token; raises InvalidToken otherwise."""
-        reason = "invalid"
-        for tenant in seed.CLIENTS:
-            user, why = models.Users(sandbox.state(self.name, tenant)).by_token(token)
-            if user is not None:
-                return user, tenant
-            if why == "expired":
-                reason = why
-        raise errors.InvalidToken(reason)
+    def authenticate(self, request, sandbox) -> Identity:
+        return auth.authenticate(request, sandbox)
 
-    def authenticate(self, request, sandbox) -> str:
-        from flask import g
-        token = request.args.get("token", "")
-        if not token:
-            raise errors.MissingToken()
-        user, tenant = self.find_token(sandbox, token)
-        g.s2s_user = user
-        g.s2s_rate = ratelimit.check_authenticated(sandbox.state(self.name, tenant))
-        return tenant
-
-    def after_request(self, request, response) -> None:
-        from flask import g
-        limit = g.get("s2s_rate")
-        if limit and ratelimit.HEADER not in response.headers:
-            response.headers[ratelimit.HEADER] = limit
+    def rate_limits(self, sandbox, ctx, request) -> list[Limit]:
+        """3 requests/s per client with a token; 1 request/s per caller address for authenticate and
+        valid_token on behalf of a known client; only while limiting is on for that client
+        (``control.rate_settings``)."""
+        if ctx.tenant is not None:
+            tenant, key, name, default = ctx.tenant, "client", "per_second", control.AUTHENTICATED_PER_SECOND
+        else:
+            tenant = auth.anonymous_client(sandbox, request)
+            if tenant is None:
+                return []
+            key, name, default = f"anonymous:{request.remote_addr or '-'}", "unauthenticated_per_second", \
+                control.UNAUTHENTICATED_PER_SECOND
+        state = sandbox.state(self.name, tenant)
+        conf = control.rate_settings(state)
+        if conf is None:
+            return []
+        per_second = float(conf.get(name, default))
+        shown = f"{per_second:g}"
+        return [Limit(state, key, Rate(per_second),
+                      error=lambda decision: errors.RateLimited(shown, decision.retry_after_s()),
+                      header=(control.RATE_HEADER, shown))]
 
     def control_blueprint(self):
         """Sandbox-only operations: /__sandbox/stock2shop/rate_limit."""
-        from mocks.stock2shop import control
         return control.build()
 
     def seed(self, state, ctx) -> None:

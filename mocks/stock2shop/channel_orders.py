@@ -32,6 +32,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from mocks.core.coerce import finite, to_number
+
 DEFAULT_RATE = 15.0  # South African VAT: the documents' example order carries tax_lines rate "15"
 
 
@@ -52,13 +54,8 @@ def _s(value: Any) -> str | None:
 
 
 def _f(value: Any, default: float = 0.0) -> float:
-    if isinstance(value, bool) or value is None:
-        return default
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return default
-    if f != f or f in (float("inf"), float("-inf")):
+    f = finite(to_number(value))
+    if f is None:
         return default
     return min(max(f, -1e9), 1e9)  # bounded so totals stay finite JSON numbers whatever a channel sends
 

@@ -6,6 +6,19 @@ plane's guard (errors in the control plane's shape, not Stock2Shop's).
 | ``GET /rate_limit?client_id=`` | the client's limiter settings |
 | ``POST /rate_limit`` ``{"client_id", "enabled", "per_second"?, "unauthenticated_per_second"?}`` | switch Stock2Shop's own rate limiter on or off for one client |
 | ``POST /index_lag`` ``{"client_id"?, "seconds"}`` | set the search index lag of one client (or all) |
+
+Stock2Shop's own rate limits (off by default). The documents: "Stock2Shop may rate limit requests
+per client. If you receive 429 Too Many Requests you have been rate limited. We recommend not more
+than 1 request per second." The vendor's live documentation adds the figures used here: 3
+requests/second for authenticated requests (one bucket per client) and 1 request/second for
+unauthenticated ones (authenticate and valid_token; one bucket per caller address), with an
+``x-S2S-RateLimit`` header whose value format is not published: the sandbox sends the caller's limit
+in requests per second (``3`` or ``1``) on every answer while limiting is on.
+
+Switched on for every client by ``--option stock2shop.rate_limit=true`` or per client with
+``POST /__sandbox/stock2shop/rate_limit`` (below). The limiting itself is the sandbox's one rate
+limiter (``mocks.core.chain.ratelimit``): ``Stock2Shop.rate_limits`` declares the buckets. The
+``stock2shop-rate-limit`` scenario is the other switch (the scenario ``rate`` trigger).
 """
 from __future__ import annotations
 
@@ -14,11 +27,40 @@ from typing import Any
 from flask import Blueprint, request
 
 from mocks.core import errors as E
-from mocks.core.gateway import parse_json
+from mocks.core.chain.validate import parse_json
 from mocks.core.http import json_response, sandbox
-from mocks.stock2shop import models, ratelimit, seed
+from mocks.core.state import TenantState
+from mocks.stock2shop import models, seed
 
 API = "stock2shop"
+AUTHENTICATED_PER_SECOND = 3.0
+UNAUTHENTICATED_PER_SECOND = 1.0
+RATE_HEADER = "x-S2S-RateLimit"
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+def rate_settings(state: TenantState) -> dict[str, Any] | None:
+    """The client's rate-limit settings, or None when limiting is off for it."""
+    own = state.collection("settings").lookup("rate_limit")
+    if own is not None:
+        return own if own.get("enabled") else None
+    if _truthy(state.options.get("rate_limit", False)):
+        return {"enabled": True}
+    return None
+
+
+def configure_rate(state: TenantState, enabled: bool, per_second: float | None = None,
+                   unauthenticated_per_second: float | None = None) -> dict[str, Any]:
+    record: dict[str, Any] = {"enabled": bool(enabled)}
+    if per_second is not None:
+        record["per_second"] = float(per_second)
+    if unauthenticated_per_second is not None:
+        record["unauthenticated_per_second"] = float(unauthenticated_per_second)
+    state.collection("settings").put("rate_limit", record)
+    return record
 
 
 def _body() -> dict[str, Any]:
@@ -53,11 +95,11 @@ def build() -> Blueprint:
     def get_rate_limit():
         cid = _client(request.args.get("client_id"))
         state = sandbox().state(API, cid)
-        conf = ratelimit.settings(state)
+        conf = rate_settings(state)
         return json_response({"client_id": int(cid), "enabled": conf is not None,
-                              "per_second": (conf or {}).get("per_second", ratelimit.AUTHENTICATED_PER_SECOND),
+                              "per_second": (conf or {}).get("per_second", AUTHENTICATED_PER_SECOND),
                               "unauthenticated_per_second": (conf or {}).get(
-                                  "unauthenticated_per_second", ratelimit.UNAUTHENTICATED_PER_SECOND)})
+                                  "unauthenticated_per_second", UNAUTHENTICATED_PER_SECOND)})
 
     @bp.post("/rate_limit")
     def set_rate_limit():
@@ -66,8 +108,8 @@ def build() -> Blueprint:
         enabled = data.get("enabled", True)
         if not isinstance(enabled, bool):
             raise E.ValidationFailed("enabled must be true or false")
-        record = ratelimit.configure(sandbox().state(API, cid), enabled, _rate(data.get("per_second"), "per_second"),
-                                     _rate(data.get("unauthenticated_per_second"), "unauthenticated_per_second"))
+        record = configure_rate(sandbox().state(API, cid), enabled, _rate(data.get("per_second"), "per_second"),
+                                _rate(data.get("unauthenticated_per_second"), "unauthenticated_per_second"))
         return json_response({"client_id": int(cid), **record})
 
     @bp.post("/index_lag")

@@ -3,18 +3,18 @@ from __future__ import annotations
 
 import hmac
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, Response, request
 
 from mocks.core.api import public
-from mocks.core.http import body, json_response, sandbox, state
+from mocks.core.http import body, item_failures, json_response, mount_prefix, principal, sandbox, state
+from mocks.stock2shop import auth
 from mocks.stock2shop import errors as X
 from mocks.stock2shop import models as M
-from mocks.stock2shop import ratelimit as RL
 from mocks.stock2shop import seed as seed_data
 
 
 def _user() -> dict:
-    return g.s2s_user
+    return principal()
 
 
 def _search(collection: str, action: str):
@@ -37,7 +37,6 @@ def build() -> Blueprint:
             for spec in seed_data.users_of(cid):
                 if spec["username"] != username:
                     continue
-                g.s2s_rate = RL.check_unauthenticated(sandbox().state("stock2shop", cid), request.remote_addr or "-")
                 if hmac.compare_digest(spec["password"].encode(), password.encode()):
                     st = sandbox().state("stock2shop", cid)
                     users = M.Users(st)
@@ -51,9 +50,7 @@ def build() -> Blueprint:
     @bp.get("/v1/users/valid_token/<token>")
     @public
     def valid_token(token: str):
-        from mocks.stock2shop import API
-        user, tenant = API.find_token(sandbox(), token)
-        g.s2s_rate = RL.check_unauthenticated(sandbox().state("stock2shop", tenant), request.remote_addr or "-")
+        user, tenant = auth.find_token(sandbox(), token)
         return json_response({"system_user": M.public_user(user, sandbox().state("stock2shop", tenant), False)})
 
     # -- sources and channels ----------------------------------------------------------------
@@ -86,13 +83,13 @@ def build() -> Blueprint:
     @bp.post("/v1/products/queue")
     def queue_products():
         source_id = request.args.get("source_id", type=int)
-        n = M.Queue(state()).queue_products(_user(), body(), source_id, g.get("item_failures"))
+        n = M.Queue(state()).queue_products(_user(), body(), source_id, item_failures())
         return json_response({"system_products": {"sync_product": n}})
 
     @bp.post("/v1/images/queue")
     def queue_images():
-        base = request.host_url.rstrip("/") + g.get("prefix", "/stock2shop") + "/s2s-image"
-        n = M.Queue(state()).queue_images(_user(), body(), g.get("item_failures"), image_base=base)
+        base = request.host_url.rstrip("/") + mount_prefix() + "/s2s-image"
+        n = M.Queue(state()).queue_images(_user(), body(), item_failures(), image_base=base)
         return json_response({"system_images": {"sync_image": n}})
 
     @bp.post("/v2-queue/order")

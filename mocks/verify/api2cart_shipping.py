@@ -25,7 +25,7 @@ from typing import Any, Callable
 import requests
 
 from mocks.api2cart import shipping as SH
-from mocks.verify import CannotRun, Finding, curl
+from mocks.verify import CannotRun, Finding, curl, request_error
 
 RULE_STATUS = "the callback answers HTTP 200"
 RULE_JSON = "the answer is JSON"
@@ -66,7 +66,7 @@ class Callback:
         except requests.Timeout:
             return None, line, time.perf_counter() - started, f"no answer within {self.limit:g} s"
         except requests.RequestException as exc:
-            return None, line, time.perf_counter() - started, f"{type(exc).__name__}: {exc}"
+            return None, line, time.perf_counter() - started, request_error("POST", self.url, exc)
         return resp, line, time.perf_counter() - started, None
 
     def check_answer(self, body_obj: dict[str, Any], *, test: bool, service_id: str | None = None) -> list[Finding]:
@@ -76,7 +76,7 @@ class Callback:
             if error and error.startswith("no answer"):
                 return [Finding(check, RULE_TIME, f"Callback {self.url} did not respond within {self.limit:g} sec "
                                                   "(API2Cart answers 109 and does not retry)", line)]
-            raise CannotRun(f"POST {self.url}: {error}")
+            raise CannotRun(str(error))
         if resp.status_code != 200:
             note = " (API2Cart does not retry a 404)" if resp.status_code == 404 else ""
             return [Finding(check, RULE_STATUS, f"answered HTTP {resp.status_code}{note}", line)]
@@ -99,7 +99,7 @@ class Callback:
         wrong = self.secret[::-1] + "-not-the-key"
         resp, line, _, error = self.send(SH.TEST_REQUEST, test=True, key=wrong)
         if resp is None:
-            raise CannotRun(f"POST {self.url}: {error}")
+            raise CannotRun(str(error))
         if not 400 <= resp.status_code < 500:
             return [Finding("signature", RULE_SIGNATURE,
                             f"signed with another key, the request was answered HTTP {resp.status_code}", line)]
@@ -107,7 +107,7 @@ class Callback:
 
 
 def add_arguments(parser: Any) -> None:
-    parser.add_argument("--secret", help="the signing key your callback verifies X-Shipping-Service-Signature with "
+    parser.add_argument("--secret", required=True, help="the signing key your callback verifies X-Shipping-Service-Signature with "
                                          "(the sandbox signs with the account's API key)")
     parser.add_argument("--answer-within", type=float, default=SH.TIMEOUT_S,
                         help="seconds the callback may take (API2Cart: 15)")

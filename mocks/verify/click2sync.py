@@ -233,9 +233,9 @@ class Storefront:
 
 
 def add_arguments(parser: Any) -> None:
-    parser.add_argument("--key", help="the storefront's C2SKey")
-    parser.add_argument("--products-path", default="/product")
-    parser.add_argument("--orders-path", default="/order")
+    parser.add_argument("--key", required=True, help="the storefront's C2SKey")
+    parser.add_argument("--products-path", default="/product", help="the products hook, under --base-url")
+    parser.add_argument("--orders-path", default="/order", help="the orders hook, under --base-url")
     parser.add_argument("--read-only", action="store_true", help="skip checks that write (create/update)")
     parser.add_argument("--max-examples", type=int, default=25, help="schemathesis examples per operation (0: skip)")
     parser.add_argument("--stateful-runs", type=int, default=None,

@@ -29,7 +29,7 @@ from typing import Any, Callable
 import requests
 
 from mocks.core.contracts import load_contract, public_document
-from mocks.verify import CannotRun, Finding, curl
+from mocks.verify import CannotRun, Finding, curl, request_error
 
 TARGETS = ("stock2shop", "printxpand", "api2cart", "xtnd")
 # a GET that creates (PrintXpand's order/create by GET) is not read-only
@@ -58,7 +58,8 @@ def add_arguments(parser: Any, target: str | None = None) -> None:
         parser.add_argument("--consumer-secret", help="PrintXpand OAuth 1.0a consumer secret")
         parser.add_argument("--token", dest="oauth_token", help="PrintXpand OAuth 1.0a access token")
         parser.add_argument("--token-secret", help="PrintXpand OAuth 1.0a access token secret")
-        parser.add_argument("--signature-method", default="HMAC-SHA1", choices=["HMAC-SHA1", "HMAC-SHA256"])
+        parser.add_argument("--signature-method", default="HMAC-SHA1", choices=["HMAC-SHA1", "HMAC-SHA256"],
+                            help="PrintXpand OAuth 1.0a signature method")
     if target in (None, "api2cart"):
         parser.add_argument("--api-key", help="API2Cart account API key")
         parser.add_argument("--store-key", help="API2Cart store key")
@@ -134,7 +135,7 @@ def credentials(args: Any, base: str, timeout: float) -> Credentials:
                 r = requests.post(url, params={"format": "json"}, timeout=timeout,
                                   json={"system_user_auth": {"username": args.username, "password": args.password}})
             except requests.RequestException as exc:
-                raise CannotRun(f"POST {url}: {exc}") from None
+                raise CannotRun(request_error("POST", url, exc)) from None
             try:
                 token = r.json()["system_user"]["token"]
             except (ValueError, KeyError, TypeError):
@@ -257,7 +258,7 @@ class Emulated:
                 try:
                     r = self.http.request(method.upper(), url, auth=auth, timeout=self.timeout)
                 except requests.RequestException as exc:
-                    raise CannotRun(f"{method.upper()} {url}: {exc}") from None
+                    raise CannotRun(request_error(method.upper(), url, exc)) from None
                 if not rejected(self.api, r):
                     findings.append(Finding(
                         "credentials", "credentials are enforced",
@@ -269,7 +270,7 @@ class Emulated:
             try:  # the given credentials must be accepted, or nothing below means anything
                 r = self.http.request(method.upper(), url, auth=self.creds, timeout=self.timeout)
             except requests.RequestException as exc:
-                raise CannotRun(f"{method.upper()} {url}: {exc}") from None
+                raise CannotRun(request_error(method.upper(), url, exc)) from None
             if rejected(self.api, r):
                 raise CannotRun(f"the credentials were refused: {method.upper()} {url} answered {r.status_code} "
                                 f"{r.text[:200]}")

@@ -4,7 +4,7 @@
 "enable_product_designer", "integration_product_id"}`` to it once a product's designer area is
 configured, and expects ``[{"response": "success"}]`` back
 (``schemas/printxpand/designer-callback-request.schema.json`` / ``-response.schema.json``).
-Checks, each sending what the sandbox itself sends (``mocks.printxpand.designer``):
+Checks, each sending what the sandbox itself sends (``mocks.printxpand.control``):
 
 * the document's example payload (with real URLs), designer off and on, is answered 2XX with a JSON
   body that is exactly ``[{"response": "success"}]``;
@@ -24,7 +24,7 @@ from typing import Any, Callable
 from jsonschema import Draft202012Validator
 
 from mocks.printxpand.contract import DESIGNER_REQUEST, DESIGNER_RESPONSE
-from mocks.printxpand.designer import DESIGNER_BASE, USER_AGENT
+from mocks.printxpand.control import DESIGNER_BASE, USER_AGENT
 from mocks.verify import Finding, Session, curl_of
 
 RESPONSE = Draft202012Validator(DESIGNER_RESPONSE)

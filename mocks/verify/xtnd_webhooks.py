@@ -24,7 +24,7 @@ import uuid
 from typing import Any, Callable
 
 from mocks.verify import CannotRun, Finding, Session, curl_of
-from mocks.xtnd.events import SIGNATURE_HEADER, TRIGGER_HEADER, WEBHOOK_ID_HEADER, envelope
+from mocks.xtnd.webhooks import SIGNATURE_HEADER, TRIGGER_HEADER, WEBHOOK_ID_HEADER, envelope
 from mocks.xtnd.models.subscriptions import TRIGGERS
 
 OCCURRED = "2024-01-01T12:00:00.000Z"
@@ -124,8 +124,8 @@ class Receiver:
 
 
 def add_arguments(parser: Any) -> None:
-    parser.add_argument("--secret", help="the subscription secret the receiver verifies ms-signature with")
-    parser.add_argument("--webhook-id", default="wh-verify", help="the webhookId sent (default wh-verify)")
+    parser.add_argument("--secret", required=True, help="the subscription secret the receiver verifies ms-signature with")
+    parser.add_argument("--webhook-id", default="wh-verify", help="the webhookId sent")
     parser.add_argument("--webhook-name", default="commerce-sandbox verify", help="the webhookName sent")
 
 

@@ -7,7 +7,7 @@ import hmac
 from typing import Any
 
 from mocks.core.api import Api, Tenant
-from mocks.xtnd import control, errors, events, routes, seed
+from mocks.xtnd import control, errors, routes, seed, webhooks
 from mocks.xtnd.models import Orders
 
 DEMO_KEYS = ("xtnd-demo-key", "xtnd-demo-key-2")
@@ -81,7 +81,7 @@ class Xtnd(Api):
     def on_clock(self, sandbox) -> None:
         """Move every order whose time in its status is up, in every tenant."""
         for tenant in sandbox.tenants(self.name).values():
-            Orders(sandbox.state(self.name, tenant.id), events.emitter(sandbox, tenant.id)).tick()
+            Orders(sandbox.state(self.name, tenant.id), webhooks.emitter(sandbox, tenant.id)).tick()
 
     def scenario_action(self, sandbox, tenant, spec):
         """``api_action: {name: advance_orders, status?: picked, includeSeeded?: false}``: the ERP
@@ -95,7 +95,7 @@ class Xtnd(Api):
         if target not in (None, "reserved", "picked", "delivered", "cancelled"):
             return {"ignored": f"status {target!r} is not one of reserved, picked, delivered, cancelled"}
         state = sandbox.state(self.name, tenant)
-        orders = Orders(state, events.emitter(sandbox, tenant))
+        orders = Orders(state, webhooks.emitter(sandbox, tenant))
         orders.tick()
         return {"moved": orders.advance_open(target, bool(spec.get("includeSeeded")))}
 

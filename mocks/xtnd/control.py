@@ -17,27 +17,25 @@ emulated API or its OpenAPI document; errors come in the control plane's shape
 """
 from __future__ import annotations
 
-import json
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, request
 from jsonschema import Draft202012Validator
 
+from mocks import resources
 from mocks.core import errors as E
-from mocks.core.gateway import parse_json
+from mocks.core.chain.validate import parse_json
 from mocks.core.http import json_response, sandbox
-from mocks.xtnd.events import emitter
+from mocks.xtnd.webhooks import emitter
 from mocks.xtnd.models import Availability, Customers, Orders, Products
 
-SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "xtnd" / "sandbox-control.schema.json"
 API = "xtnd"
 
 
 @lru_cache(maxsize=1)
 def _schema() -> dict[str, Any]:
-    return json.loads(SCHEMA.read_text())
+    return resources.schema_json("xtnd", "sandbox-control.schema.json")
 
 
 def checked(definition: str, required: bool = True) -> dict[str, Any]:

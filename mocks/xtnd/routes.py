@@ -1,32 +1,32 @@
 """XTND Extend Commerce routes, case-insensitive: ``CustomerOrders`` and ``customerorders`` are
 the same resource.
 
-Flask routing is case-sensitive, so the blueprint has one catch-all rule and dispatches here
-through a table of case-insensitive patterns (the gateway has already authenticated the request
-and validated it against ``schemas/xtnd/openapi.yaml``, which it matches case-insensitively too).
-Parse, call the model, serialize.
+Flask routing is case-sensitive, so the blueprint has one catch-all rule; the urls are the
+contract's (``schemas/xtnd/openapi.yaml``): the gateway's own matcher (``Contract.match``, which
+matches XTND's paths case-insensitively) finds the operation, and :data:`ROUTES` maps its
+``operationId`` to a handler here. The chain has already authenticated the request and validated
+it against the same operation. Parse, call the model, serialize.
 """
 from __future__ import annotations
 
-import re
 from typing import Any, Callable
 
 from flask import Blueprint, Response, request
 
 from mocks.core import errors as E
-from mocks.core.http import body, json_response, sandbox, state, tenant
+from mocks.core.http import body, contract, json_response, sandbox, state, tenant
 from mocks.xtnd import errors as X
-from mocks.xtnd.events import emitter
+from mocks.xtnd.webhooks import emitter
 from mocks.xtnd.models import Availability, Customers, Orders, Prices, Products, Webhooks, paged
 
-V1 = r"api/v1/"
 Handler = Callable[..., Response]
-ROUTES: list[tuple[str, re.Pattern[str], Handler]] = []
+#: operationId (schemas/xtnd/openapi.yaml) -> handler, called with the path parameters (``id``)
+ROUTES: dict[str, Handler] = {}
 
 
-def route(method: str, pattern: str) -> Callable[[Handler], Handler]:
+def route(operation_id: str) -> Callable[[Handler], Handler]:
     def register(fn: Handler) -> Handler:
-        ROUTES.append((method, re.compile("^" + V1 + pattern + "$", re.IGNORECASE), fn))
+        ROUTES[operation_id] = fn
         return fn
     return register
 
@@ -56,90 +56,90 @@ def emit():
 
 
 # -- customer orders -------------------------------------------------------------------------------
-@route("GET", r"customerorders")
+@route("listCustomerOrders")
 def list_orders():
     return json_response(Orders(state()).list(arg("changedSince"), arg("status"), arg("customerNumber"), **paging()))
 
 
-@route("POST", r"customerorders")
+@route("createCustomerOrder")
 def create_order():
     return json_response(Orders(state(), emit()).create(body()), 201)
 
 
-@route("GET", r"customerorders/(?P<number>[^/]+)")
-def get_order(number: str):
-    return json_response(Orders(state()).one(number))
+@route("getCustomerOrder")
+def get_order(id: str):
+    return json_response(Orders(state()).one(id))
 
 
 # -- availability ----------------------------------------------------------------------------------
-@route("GET", r"productavailability")
+@route("listProductAvailability")
 def list_availability():
     return json_response(Availability(state()).list(arg("changedSince"), many("itemNumbers"), many("warehouses"),
                                                     **paging()))
 
 
-@route("GET", r"warehouses")
+@route("listWarehouses")
 def list_warehouses():
     docs = sorted(state().collection("warehouses").values(), key=lambda w: w["warehouse"])
     return json_response(paged(docs, **paging()))
 
 
 # -- products, customers, prices -------------------------------------------------------------------
-@route("GET", r"products")
+@route("listProducts")
 def list_products():
     return json_response(Products(state()).list(arg("changedSince"), arg("productGroup"), flag("active"),
                                                 many("itemNumbers"), **paging()))
 
 
-@route("GET", r"products/(?P<number>[^/]+)")
-def get_product(number: str):
-    return json_response(Products(state()).one(number))
+@route("getProduct")
+def get_product(id: str):
+    return json_response(Products(state()).one(id))
 
 
-@route("GET", r"customers")
+@route("listCustomers")
 def list_customers():
     return json_response(Customers(state()).list(arg("changedSince"), flag("active"), **paging()))
 
 
-@route("POST", r"customers")
+@route("createCustomer")
 def create_customer():
     return json_response(Customers(state(), emit()).create(body()), 201)
 
 
-@route("GET", r"customers/(?P<number>[^/]+)")
-def get_customer(number: str):
-    return json_response(Customers(state()).one(number))
+@route("getCustomer")
+def get_customer(id: str):
+    return json_response(Customers(state()).one(id))
 
 
-@route("GET", r"productprices")
+@route("listProductPrices")
 def best_prices():
     return json_response(Prices(state()).best(request.args["customerNumber"], many("itemNumbers"), **paging()))
 
 
 # -- webhooks --------------------------------------------------------------------------------------
-@route("GET", r"webhooks")
+@route("listWebhooks")
 def list_webhooks():
     return json_response(Webhooks(state()).list(arg("changedSince"), arg("trigger"), **paging()))
 
 
-@route("POST", r"webhooks")
+@route("createWebhook")
 def create_webhook():
     return json_response(Webhooks(state()).create(body()), 201)
 
 
-@route("GET", r"webhooks/(?P<hook_id>[^/]+)")
-def get_webhook(hook_id: str):
-    return json_response(Webhooks(state()).one(hook_id))
+@route("getWebhook")
+def get_webhook(id: str):
+    return json_response(Webhooks(state()).one(id))
 
 
-@route("PUT", r"webhooks/(?P<hook_id>[^/]+)")
-def replace_webhook(hook_id: str):
-    return json_response(Webhooks(state()).replace(hook_id, body()))
+@route("replaceWebhook")
+def replace_webhook(id: str):
+    return json_response(Webhooks(state()).replace(id, body()))
 
 
-@route("DELETE", r"webhooks/(?P<hook_id>[^/]+)")
-def delete_webhook(hook_id: str):
-    Webhooks(state()).delete(hook_id)
+@route("deleteWebhook")
+def delete_webhook(id: str):
+    Webhooks(state()).delete(id)
     return Response(status=204)
 
 
@@ -149,14 +149,12 @@ def dispatch(rest: str) -> Response:
         # Time passes on its own too (the sandbox clock is wall time plus the advanced offset):
         # moves that fell due since the last tick happen before the request is answered.
         Orders(state(), emit()).tick()
-    allowed: list[str] = []
-    for verb, pattern, handler in ROUTES:
-        m = pattern.match(rest)
-        if m is None:
-            continue
-        if verb == method:
-            return handler(**m.groupdict())
-        allowed.append(verb)
+    path = "/" + rest
+    api = contract()
+    op = api.match(method, path) if method != "OPTIONS" else None
+    if op is not None and op.operation_id in ROUTES:
+        return ROUTES[op.operation_id](**op.path_values(path))
+    allowed = api.path_allowed_methods(path)  # every operation of the contract has its handler (tested)
     if allowed and method == "OPTIONS":
         verbs = sorted({*allowed, "OPTIONS", *(["HEAD"] if "GET" in allowed else [])})
         return Response(status=204, headers={"Allow": ", ".join(verbs)})

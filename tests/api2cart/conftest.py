@@ -83,6 +83,6 @@ def a2c(client: Any) -> A2C:
 
 
 @pytest.fixture
-def app(app_factory: Any) -> Any:
+def app(shared_app: Any) -> Any:
     """Only API2Cart mounted: faster to build, same checks (no response may break the contract)."""
-    return app_factory(apis=["api2cart"])
+    return shared_app(apis=["api2cart"])

@@ -108,13 +108,13 @@ def test_tenants_are_isolated(a2c):
 
 def test_store_request_limit_is_7_and_account_limit_is_10(app_factory):
     from tests.api2cart.conftest import A2C
-    app = app_factory(options={"api2cart": {"store_request_limit": 2}})
+    app = app_factory(apis=["api2cart"], options={"api2cart": {"store_request_limit": 2}})
     a2c = A2C(app.test_client())
     a2c.ok("product.count")
     a2c.ok("product.count")
     a2c.err(7, "product.count")
     a2c.ok("product.count", store_key=BOL)  # a limit per store
-    app = app_factory(options={"api2cart": {"account_request_limit": 1}})
+    app = app_factory(apis=["api2cart"], options={"api2cart": {"account_request_limit": 1}})
     a2c = A2C(app.test_client())
     a2c.ok("cart.list", store_key=None)
     a2c.err(10, "cart.list", store_key=None)

@@ -154,6 +154,9 @@ def test_new_requests_appear_live_and_filter(run):
     rows = run["rows"]
     assert [r[6] for r in rows] == [str(s) for s in reversed(run["statuses"])]
     assert all(r[2] == "click2sync" and PRODUCTS in r[5] for r in rows)
+    # each tenant beside the public part of its credential: a key prefix, never the key
+    tenants = {r[3] for r in rows if r[3]}
+    assert tenants and all(t.startswith("c2s-") and "key c2s-de… #" in t for t in tenants), tenants
     assert [r[4] for r in rows] == [m for m, _, _ in reversed(REQUESTS)]
     assert "1 violation" in rows[0][8]
     if not run["scenarioEngine"]:

@@ -10,9 +10,9 @@ REMOTE = {"REMOTE_ADDR": "10.1.2.3"}
 
 
 @pytest.fixture
-def client(app_factory):
+def client(shared_app):
     # click2sync alone: the console does not depend on which APIs are mounted
-    return app_factory(apis=["click2sync"]).test_client()
+    return shared_app(apis=["click2sync"]).test_client()
 
 
 @pytest.mark.parametrize("path", ["/__sandbox/ui", "/__sandbox/ui/"])

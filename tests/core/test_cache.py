@@ -34,8 +34,8 @@ def test_a_write_makes_the_next_read_render_afresh(app):
 
 def test_a_write_by_another_process_is_seen(tmp_path, app_factory):
     url = f"sqlite:///{tmp_path}/shared.db"
-    reader = app_factory(state=url).test_client()
-    writer = app_factory(state=url).test_client()  # another worker on the same file
+    reader = app_factory(apis=["click2sync"], state=url).test_client()
+    writer = app_factory(apis=["click2sync"], state=url).test_client()  # another worker on the same file
     before = reader.get(PAGE, headers=KEY).json["paging"]["itemsTotal"]
     assert reader.get(PAGE, headers=KEY).json["paging"]["itemsTotal"] == before
     writer.post("/click2sync/api/product", headers=KEY, json={"sku": "c-2", "title": "t"})
@@ -86,12 +86,13 @@ def test_answers_that_read_the_clock_or_fail_or_write_are_not_kept():
         state().collection("probe").put("k", {"n": calls["n"]})
         return json_response({"ok": True})
 
-    from flask import g
+    from mocks.core.chain.context import current
 
     @bp.before_request
     def tenant():
-        g.api = app.extensions["sandbox"].apis["click2sync"]
-        g.tenant = "c2s-13c65e1dec"
+        ctx = current()
+        ctx.api = app.extensions["sandbox"].apis["click2sync"]
+        ctx.tenant = "c2s-13c65e1dec"
 
     app.register_blueprint(bp, url_prefix="/probe")
     client = app.test_client()
@@ -104,7 +105,7 @@ def test_answers_that_read_the_clock_or_fail_or_write_are_not_kept():
 
 
 def test_the_cache_is_bounded_in_bytes(app_factory):
-    app = app_factory(response_cache_mb=1)
+    app = app_factory(apis=["click2sync"], response_cache_mb=1)
     cache = _cache(app)
     cache.max_bytes = 40_000  # about two product pages
     client = app.test_client()
@@ -114,7 +115,7 @@ def test_the_cache_is_bounded_in_bytes(app_factory):
 
 
 def test_the_cache_can_be_switched_off(app_factory):
-    app = app_factory(response_cache_mb=0)
+    app = app_factory(apis=["click2sync"], response_cache_mb=0)
     assert "response_cache" not in app.extensions
     client = app.test_client()
     assert client.get(PAGE, headers=KEY).data == client.get(PAGE, headers=KEY).data

@@ -36,14 +36,15 @@ def test_reset_returns_to_the_seeded_state(client):
 
 
 def test_same_seed_same_data_other_seed_other_data(app_factory):
-    a = app_factory(seed=7).test_client().get("/__sandbox/data/click2sync").json
-    b = app_factory(seed=7).test_client().get("/__sandbox/data/click2sync").json
-    c = app_factory(seed=8).test_client().get("/__sandbox/data/click2sync").json
+    # Click2Sync alone: an API's seed data depends on the seed, the API and the tenant only
+    a = app_factory(apis=["click2sync"], seed=7).test_client().get("/__sandbox/data/click2sync").json
+    b = app_factory(apis=["click2sync"], seed=7).test_client().get("/__sandbox/data/click2sync").json
+    c = app_factory(apis=["click2sync"], seed=8).test_client().get("/__sandbox/data/click2sync").json
     assert a == b and a != c
 
 
 def test_seed_size_is_configurable(app_factory):
-    client = app_factory(options={"click2sync": {"products": 5, "orders": 2}}).test_client()
+    client = app_factory(apis=["click2sync"], options={"click2sync": {"products": 5, "orders": 2}}).test_client()
     assert client.get("/click2sync/api/product", headers=KEY).json["paging"]["itemsTotal"] == 5
     assert client.get("/click2sync/api/order", headers=KEY).json["paging"]["itemsTotal"] == 2
 
@@ -63,7 +64,7 @@ def test_journal_records_requests_with_secrets_redacted_and_filters(client):
 
 
 def test_journal_is_bounded(app_factory):
-    client = app_factory(journal_size=50).test_client()
+    client = app_factory(apis=["click2sync"], journal_size=50).test_client()
     for _ in range(120):
         client.get("/click2sync/api/product", headers=KEY)
     body = client.get("/__sandbox/requests?limit=1000").json
@@ -85,7 +86,7 @@ def test_control_plane_refuses_non_loopback_clients(client):
 
 
 def test_admin_token_opens_the_control_plane_and_is_then_required(app_factory):
-    client = app_factory(admin_token="s3cret").test_client()
+    client = app_factory(apis=["click2sync"], admin_token="s3cret").test_client()
     remote = {"REMOTE_ADDR": "10.1.2.3"}
     assert client.get("/__sandbox/health", environ_base=remote).status_code == 401
     assert client.get("/__sandbox/health").status_code == 401  # loopback needs it too

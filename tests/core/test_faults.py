@@ -20,8 +20,8 @@ LIST = "/click2sync/api/product?offset=0"
 
 
 @pytest.fixture
-def app(app_factory):
-    return app_factory(apis=["click2sync"])
+def app(shared_app):
+    return shared_app(apis=["click2sync"])
 
 
 def activate(client, rules, name="t", **extra):
@@ -34,9 +34,10 @@ def statuses(client, n, path=LIST, headers=K1, **kw):
     return [client.get(path, headers=headers, **kw).status_code for _ in range(n)]
 
 
-def fired(rule_when, n=8):
-    """Which of n matching requests the trigger fired on (1-based)."""
-    app = make_app(apis=["click2sync"])
+def fired(shared_app, rule_when, n=8):
+    """Which of n matching requests the trigger fired on (1-based), on a just-built app (a new one
+    for each call after the first in a test)."""
+    app = shared_app(apis=["click2sync"])
     client = app.test_client()
     activate(client, [{"when": rule_when, "action": {"status": 503}}])
     return [i + 1 for i, s in enumerate(statuses(client, n)) if s == 503]
@@ -107,15 +108,15 @@ def test_jsonpath_subset():
     ({"after": 5}, [6, 7, 8]),
     ({"after": 2, "every": 2}, [4, 6, 8]),
 ])
-def test_counting_triggers(when, expected):
-    assert fired(when) == expected
+def test_counting_triggers(when, expected, shared_app):
+    assert fired(shared_app, when) == expected
 
 
-def test_probability_is_seeded_and_repeatable():
-    first = fired({"probability": 0.5}, 40)
-    assert first == fired({"probability": 0.5}, 40)
+def test_probability_is_seeded_and_repeatable(shared_app):
+    first = fired(shared_app, {"probability": 0.5}, 40)
+    assert first == fired(shared_app, {"probability": 0.5}, 40)
     assert 8 < len(first) < 32
-    assert fired({"probability": 0}, 10) == [] and fired({"probability": 1}, 5) == [1, 2, 3, 4, 5]
+    assert fired(shared_app, {"probability": 0}, 10) == [] and fired(shared_app, {"probability": 1}, 5) == [1, 2, 3, 4, 5]
 
 
 def test_probability_differs_by_seed(client):
@@ -234,9 +235,9 @@ def test_rules_without_tenant_fire_before_authentication(client):
     assert client.get(LIST, headers={"C2SKey": "wrong"}).status_code == 401
 
 
-def test_same_seed_same_faults_across_apps():
+def test_same_seed_same_faults_across_apps(shared_app):
     def run() -> list[tuple[int, float]]:
-        app = make_app(apis=["click2sync"])
+        app = shared_app(apis=["click2sync"])  # the second call: a new app
         client = app.test_client()
         activate(client, [{"when": {"probability": 0.3}, "action": {"status": 503}},
                           {"when": {"probability": 0.3}, "action": {"delay": {"uniform_ms": [0, 5]}}}], seed=5)
@@ -410,3 +411,32 @@ def test_restarting_one_activation_keeps_the_others_counters(client):
     assert statuses(client, 1, headers={**K1, "X-N": "10"}) == [200]
     activate(client, [{"when": {"nth": [2]}, "action": {"status": 503}}], name="s0")  # id 1: a prefix of 11
     assert statuses(client, 1, headers={**K1, "X-N": "10"}) == [503]
+
+
+def test_matchers_say_why_they_did_not_match(app):
+    from flask import request
+
+    with app.test_request_context("/click2sync/api/product?offset=0", method="GET",
+                                  json={"a": [1, 2]}, headers={"X-Debug": "0"}):
+        view = M.RequestView(request, "click2sync", None)
+        assert M.matches({"method": "POST"}, view) == M.Verdict(False, 'method GET is not "POST"')
+        matched, reason = M.matches({"path": "/stock2shop/*"}, view)
+        assert not matched and reason == 'path /click2sync/api/product does not match "/stock2shop/*"'
+        assert "no tenant" in M.matches({"tenant": "*"}, view).reason
+        assert M.matches({"headers": {"X-Debug": "1"}}, view).reason == 'header X-Debug is "0", wanted "1"'
+        assert M.matches({"query": {"limit": True}}, view).reason == "query parameter limit is absent, wanted true"
+        assert M.matches({"body": {"$.a[*]": 3}}, view).reason == "body $.a[*]: values [1, 2], wanted 3"
+        assert M.matches({"method": "GET", "body": {"$.a[0]": 1}}, view) == M.Verdict(True, "")
+
+
+def test_the_journal_shows_why_the_other_rules_did_not_fire(client):
+    activate(client, [{"name": "posts", "match": {"method": "POST"}, "action": {"status": 500}},
+                      {"name": "third", "when": {"nth": [3]}, "action": {"status": 503}},
+                      {"name": "always", "action": {"headers": {"X-Hit": "1"}}}])
+    r = client.get(LIST, headers=K1)
+    assert r.headers["X-Hit"] == "1"
+    entry = client.get("/__sandbox/requests").json["requests"][-1]
+    assert entry["rule"] == "always"
+    assert entry["rule_misses"] == [
+        {"scenario": "t", "rule": "posts", "reason": 'method GET is not "POST"'},
+        {"scenario": "t", "rule": "third", "reason": 'matched (request 1), but when {"nth": [3]} did not fire'}]

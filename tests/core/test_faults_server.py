@@ -100,6 +100,29 @@ def test_timeout_is_a_read_timeout(server):
     assert time.perf_counter() - started < 2.5
 
 
+def journal_entry(server, fault):
+    """The newest journal entry of a request with this fault (written once the server let it go)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        rows = requests.get(server + "/__sandbox/requests", params={"path": "/click2sync/api/product"},
+                            timeout=5).json()["requests"]
+        found = [e for e in rows if e["request"]["headers"].get("X-Fault") == fault]
+        if found:
+            return found[0]
+        time.sleep(0.2)
+    raise AssertionError(f"no journal entry for X-Fault: {fault}")
+
+
+def test_the_journal_records_how_long_a_held_request_really_took(server):
+    with pytest.raises(requests.ReadTimeout):
+        get(server, "timeout", timeout=1)  # the client gives up after 1 s; the server holds it 3 s
+    entry = journal_entry(server, "timeout")
+    assert entry["status"] is None and entry["fault"]["no_answer"] == "timeout"
+    assert entry["duration_ms"] >= 3000
+    get(server, "dribble").json()  # the body streamed over 1.2 s
+    assert journal_entry(server, "dribble")["duration_ms"] >= 1000
+
+
 def test_close_without_answer(server):
     with pytest.raises(requests.ConnectionError):
         get(server, "close")
@@ -212,11 +235,11 @@ def test_record_then_replay_over_http(server, tmp_path, capsys):
     assert cli.main(["record", "--base-url", server, "-o", str(har), "--format", "har"]) == 0
     assert len(json.loads(har.read_text())["log"]["entries"]) == 9
     capsys.readouterr()
-    assert cli.main(["replay", str(path), "--target", server]) == 0, capsys.readouterr().out
+    assert cli.main(["replay", str(path), "--target", server, "--reset"]) == 0, capsys.readouterr().out
     assert "no differences" in capsys.readouterr().out
     data["requests"][0]["status"] = 299
     path.write_text(json.dumps(data))
-    assert cli.main(["replay", str(path), "--target", server, "--quiet"]) == 1
+    assert cli.main(["replay", str(path), "--target", server, "--reset", "--quiet"]) == 1
     out = capsys.readouterr().out
     assert re.search(r"DIFF #\d+ GET /click2sync/api/product: status 299 != (200|503)", out), out
     assert "replayed 9 requests: 1 with differences" in out

@@ -23,8 +23,9 @@ SMALL_SEED = ["--option", "stock2shop.products=20", "--option", "stock2shop.orde
               "--option", "click2sync.orders=5"]
 
 
-@pytest.fixture
-def pair(redis_url):
+@pytest.fixture(scope="module")
+def servers(redis_url):
+    """The two processes, started once for the module (a start costs seconds)."""
     url = redis_url.rsplit("/", 1)[0] + "/14"
     import redis
     redis.Redis.from_url(url).flushdb()
@@ -37,6 +38,16 @@ def pair(redis_url):
     yield a, b
     a.stop()
     b.stop()
+
+
+@pytest.fixture
+def pair(servers):
+    """Both hosts, back to the seeded state with no scenario active (through one host: the other
+    sees it, which is what this module is about)."""
+    a, b = servers
+    assert requests.delete(a.base + "/__sandbox/scenarios", timeout=10).status_code == 200
+    assert requests.post(b.base + "/__sandbox/reset", json={}, timeout=30).status_code == 200
+    return a, b
 
 
 def _token(base: str, user: str = "admin") -> str:

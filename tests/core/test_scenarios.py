@@ -1,9 +1,13 @@
 """Scenario files: the schema, clear errors with line and field, the ready library."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from mocks.core import scenarios as S
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 GOOD = """\
 name: demo
@@ -65,7 +69,7 @@ LIBRARY = ["stock2shop-rate-limit", "stock2shop-token-expiry-mid-paging", "stock
 def test_the_library_is_complete_valid_and_documented():
     library = S.library()
     assert set(LIBRARY) <= set(library)
-    docs = (S.ROOT / "docs" / "scenarios.md").read_text()
+    docs = (DOCS / "scenarios.md").read_text()
     for name, definition in library.items():
         assert definition["description"], name
         assert f"`{name}`" in docs, f"{name} is not documented in docs/scenarios.md"
@@ -74,3 +78,29 @@ def test_the_library_is_complete_valid_and_documented():
 def test_get_unknown_name():
     with pytest.raises(KeyError):
         S.get("no-such-scenario")
+
+
+def test_user_directories_add_to_the_library_and_win_a_clash(tmp_path, monkeypatch):
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir(), second.mkdir()
+    (first / "mine.yaml").write_text("name: mine\ndescription: from a\nrules:\n  - action: {status: 503}\n")
+    (first / "flaky.yaml").write_text("name: flaky-5xx\ndescription: my own\nrules:\n  - action: {status: 500}\n")
+    (second / "mine.yaml").write_text("name: mine\ndescription: from b\nrules:\n  - action: {status: 502}\n")
+    monkeypatch.setenv("SANDBOX_SCENARIOS", f"{first}:{second}")
+    library = S.library()
+    assert set(LIBRARY) <= set(library)  # the built-in library is still there
+    assert library["flaky-5xx"]["description"] == "my own"  # the user's file wins
+    assert library["mine"]["description"] == "from b"  # a later directory wins over an earlier one
+    assert S.get("flaky-5xx")["rules"][0]["action"] == {"status": 500}
+    assert S.sources()["flaky-5xx"] == str(first / "flaky.yaml")
+    assert S.sources()["timeouts"] == "scenarios/timeouts.yaml"
+    assert S.clashes() == [f"scenario 'flaky-5xx': {first / 'flaky.yaml'} replaces scenarios/flaky-5xx.yaml",
+                           f"scenario 'mine': {second / 'mine.yaml'} replaces {first / 'mine.yaml'}"]
+
+
+def test_a_broken_user_file_is_named(tmp_path, monkeypatch):
+    (tmp_path / "bad.yaml").write_text("name: bad\nrules:\n  - action: {status: 999}\n")
+    monkeypatch.setenv("SANDBOX_SCENARIOS", str(tmp_path))
+    with pytest.raises(S.ScenarioError) as info:
+        S.library()
+    assert str(info.value).startswith(f"{tmp_path / 'bad.yaml'}:3: rules[0].action.status")

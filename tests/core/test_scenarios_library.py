@@ -5,8 +5,8 @@ import pytest
 
 
 @pytest.fixture
-def app(app_factory):
-    return app_factory(apis=["stock2shop", "api2cart", "click2sync"])
+def app(shared_app):
+    return shared_app(apis=["stock2shop", "api2cart", "click2sync"])
 
 
 def s2s_token(client, username="admin"):
@@ -61,9 +61,9 @@ def test_api2cart_store_limit_and_unreachable(client):
     assert r.status_code == 200 and r.json["return_code"] == 7
 
 
-def test_flaky_5xx_is_the_same_for_the_same_seed(app_factory):
+def test_flaky_5xx_is_the_same_for_the_same_seed(shared_app):
     def run(seed):
-        client = app_factory(apis=["click2sync"]).test_client()
+        client = shared_app(apis=["click2sync"]).test_client()  # a new app after the first
         client.post("/__sandbox/scenarios", json={"name": "flaky-5xx", "seed": seed})
         return [client.get("/click2sync/api/product?offset=0", headers={"C2SKey": "c2s-demo-key"}).status_code
                 for _ in range(60)]

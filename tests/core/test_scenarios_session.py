@@ -14,8 +14,8 @@ from tests.conftest import make_app
 
 
 @pytest.fixture
-def app(app_factory):
-    return app_factory(apis=["click2sync"])
+def app(shared_app):
+    return shared_app(apis=["click2sync"])
 
 
 class ClientSession:

@@ -12,8 +12,8 @@ HOST = "http://localhost"
 
 
 @pytest.fixture
-def app(app_factory: Any) -> Any:
-    return app_factory(apis=["printxpand"])
+def app(shared_app: Any) -> Any:
+    return shared_app(apis=["printxpand"])
 
 
 @pytest.fixture

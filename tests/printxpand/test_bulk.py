@@ -314,3 +314,16 @@ def test_seed_is_deterministic_and_holds_the_examples(app_factory):
     assert {"1002", "1234001"} <= {c["id"] for c in tenant["customers"]}
     assert {"10002", "10034", "10004", "10008", "10012"} <= {p["id"] for p in tenant["products"]}
     assert "1406539694128" in {o["order_id"] for o in tenant["orders"]}
+
+
+def test_structure_answers_come_from_the_structured_error_not_its_english(call, monkeypatch):
+    """A jsonschema upgrade that rewords its messages changes none of PrintXpand's answers."""
+    from mocks.core import contracts
+    monkeypatch.setattr(contracts, "_reason", lambda error: "reworded by a newer jsonschema")
+    r = call("POST", "/rest/V1/product/delete/", {})
+    assert items(r)[0]["message"] == '"product" is required: send {"product": ["<id>", ...]}.'
+    r = call("POST", "/rest/V1/category/create/", {"category": ["1"]})
+    assert items(r)[0]["message"] == '"category" must be an object keyed by id: send {"category": {"<id>": {...}, ...}}.'
+    ids = [str(900_000 + i) for i in range(1001)]
+    r = call("POST", "/rest/V1/category/delete/", {"category": ids})
+    assert items(r)[0]["message"] == 'Too many items: 1001 in "category"; send at most 1000 per request.'

@@ -1,21 +1,21 @@
 """The scenario engine's hooks as PrintXpand carries them out: item_failures, expire_token, fault errors.
 
-The engine sets ``g.item_failures`` and calls ``Api.expire_credentials``; these tests do the same
+The engine sets ``RequestContext.item_failures`` and calls ``Api.expire_credentials``; these tests do the same
 directly, so they do not depend on a particular scenario file.
 """
 from __future__ import annotations
 
-from flask import g
-
 from mocks.core import errors as E
+from mocks.core.chain.context import current
+from mocks.core.scenarios.item_failures import ItemFailures
 from mocks.printxpand import API
-from mocks.printxpand.models import Products
+from mocks.printxpand.models.products import Products
 from tests.printxpand.conftest import items, oauth1, prepare, send
 
 
 def with_item_failures(app, spec):
     def inject():
-        g.item_failures = spec
+        current().item_failures = ItemFailures.from_spec(spec)
 
     app.before_request_funcs.setdefault(None, []).insert(0, inject)  # runs before the gateway, like the engine
 

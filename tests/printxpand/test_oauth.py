@@ -1,14 +1,12 @@
 """OAuth 1.0a as Magento 2 does it: signatures, nonces, timestamps, the token flow, bearer."""
 from __future__ import annotations
 
-import threading
 import time
 from urllib.parse import parse_qs
 
 import pytest
 import requests
 from requests_oauthlib import OAuth1
-from werkzeug.serving import make_server
 
 from tests.printxpand.conftest import items, oauth1, prepare, send
 
@@ -226,25 +224,18 @@ def test_journal_never_shows_secrets(client, call, creds):
         assert secret not in text
 
 
-def test_real_server_with_requests_oauthlib_unchanged(app, creds):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        base = f"http://127.0.0.1:{server.server_port}/printxpand"
-        for method in ("HMAC-SHA1", "HMAC-SHA256"):
-            r = requests.post(base + "/rest/V1/category/create/", json={"category": {"5": {"id": "5", "name": "Mugs"}}},
-                              auth=oauth1(creds, signature_method=method), timeout=10)
-            assert r.status_code == 200, r.text
-        r = requests.post(base + "/oauth/token/request", auth=OAuth1(creds["consumer_key"], creds["consumer_secret"]),
-                          timeout=10)
-        assert r.status_code == 200 and "oauth_token=" in r.text
-        r = requests.get(base + "/rest/V1/order/create/", params={"page": "1"}, json={"order": {}},
-                         auth=oauth1(creds), timeout=10)
-        assert r.status_code == 200 and r.json() == [{"response": []}]
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
+def test_real_server_with_requests_oauthlib_unchanged(app, creds, serve):
+    base = serve(app) + "/printxpand"
+    for method in ("HMAC-SHA1", "HMAC-SHA256"):
+        r = requests.post(base + "/rest/V1/category/create/", json={"category": {"5": {"id": "5", "name": "Mugs"}}},
+                          auth=oauth1(creds, signature_method=method), timeout=10)
+        assert r.status_code == 200, r.text
+    r = requests.post(base + "/oauth/token/request", auth=OAuth1(creds["consumer_key"], creds["consumer_secret"]),
+                      timeout=10)
+    assert r.status_code == 200 and "oauth_token=" in r.text
+    r = requests.get(base + "/rest/V1/order/create/", params={"page": "1"}, json={"order": {}},
+                     auth=oauth1(creds), timeout=10)
+    assert r.status_code == 200 and r.json() == [{"response": []}]
 
 
 def test_oauth_parameters_in_the_query_string(client, creds):

@@ -17,9 +17,10 @@ import requests
 from requests_oauthlib import OAuth1
 
 from mocks.core.contracts import load_contract
+from mocks.registry import NAMES
 from tests.conftest import make_app, response_violations
 
-APIS = ("click2sync", "printxpand", "stock2shop", "api2cart", "xtnd")
+APIS = NAMES
 HOST = "http://localhost"
 
 
@@ -133,7 +134,8 @@ def a2c_rejected(*codes: int) -> Callable[[Any], None]:
 
 
 def a2c_needs_store(path: str) -> bool:
-    from mocks.api2cart.routes import METHODS, method_name
+    from mocks.api2cart.auth import method_name
+    from mocks.api2cart.routes import METHODS
     entry = METHODS.get(method_name(path))
     return entry is not None and entry[1] != "account"
 
@@ -227,7 +229,7 @@ def test_printxpand_stale_and_future_oauth_timestamps_on_every_route(app_factory
     client = app.test_client()
     who = client.get("/__sandbox/credentials").json["printxpand"]["consumers"][0]
     now = int(app.extensions["sandbox"].clock.now())
-    from mocks.printxpand.oauth import MAX_SKEW
+    from mocks.printxpand.auth import MAX_SKEW
     for method, path in routes("printxpand"):
         if "/oauth/" in path:
             continue

@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 import pytest
 
+from mocks.registry import NAMES
 from tests.conftest import make_app, response_violations
 
 
@@ -105,7 +106,7 @@ def targets(client: Any, api: str) -> Target:
                   ["count", "start", "page_cursor"])
 
 
-APIS = ("click2sync", "printxpand", "stock2shop", "api2cart", "xtnd")
+APIS = NAMES
 
 
 class Harness:

@@ -16,7 +16,7 @@ import re
 
 import pytest
 
-from mocks.core import gateway as G
+from mocks.core.chain import validate as V
 from tests.conftest import make_app, response_violations
 
 pytestmark = pytest.mark.slow
@@ -77,7 +77,7 @@ def bounded_caches(app) -> dict[str, tuple[int, int]]:
     """name -> (size, bound) of every cache we can see."""
     out: dict[str, tuple[int, int]] = {}
     gw = app.extensions["gateway"]
-    out["gateway valid bodies"] = (len(gw._valid_bodies), G.VALID_BODY_CACHE)
+    out["gateway valid bodies"] = (len(gw.valid_bodies), V.VALID_BODY_CACHE)
     store = app.extensions["sandbox"].store
     if hasattr(store, "_cache"):
         out["store namespace cache"] = (len(store._cache), 512)

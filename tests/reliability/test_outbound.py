@@ -116,7 +116,7 @@ def test_refused_delivery_is_failed_with_the_reason_and_not_sent(app, receiver, 
 
 def test_allowed_host_is_delivered(app_factory, receiver, monkeypatch):
     base, got = receiver
-    app = app_factory(outbound_hosts=["127.0.0.1"])
+    app = app_factory(apis=["click2sync"], outbound_hosts=["127.0.0.1"])
     sb = app.extensions["sandbox"]
     webhooks.enqueue(sb, "click2sync", "t1", base + "/ok", "x", {"a": 1})
     webhooks.deliver_due(sb)

@@ -10,10 +10,12 @@ PASSWORD_SUFFIX = "-s2s-demo"
 
 
 @pytest.fixture
-def s2s_factory(app_factory):
+def s2s_factory(shared_app):
+    """``s2s_factory(**stock2shop options)``: the session's app for those options, just built (a second
+    call with the same options in one test gives a second, new app)."""
     def build(**options: Any) -> Any:
         opts = {"products": 40, "orders": 20, "customers": 15, **options}
-        return app_factory(apis=["stock2shop"], options={"stock2shop": opts})
+        return shared_app(apis=["stock2shop"], options={"stock2shop": opts})
     return build
 
 

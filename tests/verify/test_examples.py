@@ -67,8 +67,14 @@ def test_every_bug_of_the_buggy_storefront_is_reported(storefront, tmp_path, cap
                  "--report-junit", str(junit)])
     out = capsys.readouterr().out
     assert code == 1, out
-    failures = [(tc.get("name"), f.get("message"), f.text or "")
-                for tc in ET.parse(junit).getroot().iter("testcase") for f in tc.findall("failure")]
+    cases = list(ET.parse(junit).getroot().iter("testcase"))
+    # one <testcase> per finding, named "check: rule", under the check's class name
+    assert all(len(tc.findall("failure")) <= 1 for tc in cases)
+    assert len({(tc.get("classname"), tc.get("name")) for tc in cases}) == len(cases)
+    failures = [(tc.get("classname").removeprefix("verify.click2sync."), f.get("message"), f.text or "")
+                for tc in cases for f in tc.findall("failure")]
+    assert all(tc.get("name").startswith(f"{check}: {message.split(':')[0]}")
+               for tc, (check, message, _) in zip([t for t in cases if t.find("failure") is not None], failures))
 
     def reported(check: str, rule: str, *words: str) -> bool:
         return any(name == check and message.startswith(rule) and all(w in text for w in words)

@@ -1,34 +1,15 @@
 """`commerce-sandbox verify click2sync` against the sandbox (conforms) and a broken storefront."""
 from __future__ import annotations
 
-import threading
 import xml.etree.ElementTree as ET
 
-import pytest
 from flask import Flask, jsonify, request
-from werkzeug.serving import make_server
 
-from mocks import create_app
 from mocks.cli import main
 
 
-@pytest.fixture
-def serve():
-    servers = []
-
-    def start(app):
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_port}"
-
-    yield start
-    for s in servers:
-        s.shutdown()
-
-
-def test_the_sandbox_storefront_conforms(serve, tmp_path, capsys):
-    base = serve(create_app({"state": "memory", "testing": True, "apis": ["click2sync"]}))
+def test_the_sandbox_storefront_conforms(serve, shared_app, tmp_path, capsys):
+    base = serve(shared_app(apis=["click2sync"]))
     junit = tmp_path / "junit.xml"
     code = main(["verify", "click2sync", "--base-url", base + "/click2sync/api", "--key", "c2s-demo-key",
                  "--max-examples", "5", "--report-junit", str(junit)])

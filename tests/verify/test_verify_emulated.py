@@ -2,33 +2,26 @@
 contract over real HTTP, and a server answering the wrong shape fails with named findings."""
 from __future__ import annotations
 
-import threading
 import xml.etree.ElementTree as ET
 from typing import Any, Iterator
 
 import pytest
 from flask import Flask, jsonify, request
-from werkzeug.serving import make_server
 
-from mocks import create_app
 from mocks.cli import main
-from tests.conftest import free_port, response_violations
+from mocks.pytest_plugin import LiveServer
+from tests.conftest import free_port, make_app, response_violations
 
 APIS = ["stock2shop", "printxpand", "api2cart", "xtnd"]
 
 
-def start(app: Any) -> tuple[Any, str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_port}"
-
-
 @pytest.fixture(scope="module")
 def live() -> Iterator[tuple[Any, str]]:
-    app = create_app({"state": "memory", "testing": True, "apis": APIS})
-    server, base = start(app)
-    yield app, base
-    server.shutdown()
+    """One sandbox for the module (verify runs against it; the tests only add to its state)."""
+    app = make_app(apis=APIS)
+    server = LiveServer(app)
+    yield app, server.url
+    server.stop()
 
 
 def auth_args(api: str, creds: dict[str, Any], oauth: bool = True) -> list[str]:
@@ -86,20 +79,20 @@ def test_read_only_sends_nothing_but_get(live, capsys):
 def test_read_only_on_an_api_without_reads_cannot_run(capsys):
     code = main(["verify", "printxpand", "--base-url", "http://127.0.0.1:9", "--bearer", "t", "--read-only"])
     assert code == 2
-    assert "no operation left" in capsys.readouterr().out
+    assert "no operation left" in capsys.readouterr().err
 
 
 def test_refused_credentials_cannot_run(live, capsys):
     _, base = live
     code = main(["verify", "xtnd", "--base-url", f"{base}/xtnd", "--api-key", "not-a-key", "--max-examples", "0"])
     assert code == 2
-    assert "credentials were refused" in capsys.readouterr().out
+    assert "credentials were refused" in capsys.readouterr().err
 
 
 def test_missing_credentials_cannot_run(capsys):
     code = main(["verify", "stock2shop", "--base-url", "http://127.0.0.1:9", "--max-examples", "0"])
     assert code == 2
-    assert "--username and --password" in capsys.readouterr().out
+    assert "--username and --password" in capsys.readouterr().err
 
 
 def test_unreachable_target_exits_2(capsys):
@@ -130,16 +123,13 @@ ONE_OPERATION = {"stock2shop": "^getChannels ", "printxpand": "^createOrdersByGe
 
 
 @pytest.mark.parametrize("api", APIS)
-def test_a_wrong_shape_is_reported_by_rule_with_a_curl_line(api, live, tmp_path, capsys):
+def test_a_wrong_shape_is_reported_by_rule_with_a_curl_line(api, live, serve, tmp_path, capsys):
     app, _ = live
     creds = app.extensions["sandbox"].credentials()
-    server, base = start(wrong_shape_server())
-    try:
-        junit = tmp_path / "junit.xml"
-        code = main(["verify", api, "--base-url", base, *auth_args(api, creds), "--max-examples", "2",
-                     "--operation", ONE_OPERATION[api], "--report-junit", str(junit)])
-    finally:
-        server.shutdown()
+    base = serve(wrong_shape_server())
+    junit = tmp_path / "junit.xml"
+    code = main(["verify", api, "--base-url", base, *auth_args(api, creds), "--max-examples", "2",
+                 "--operation", ONE_OPERATION[api], "--report-junit", str(junit)])
     out = capsys.readouterr().out
     assert code == 1, out
     assert "response_schema_conformance" in out

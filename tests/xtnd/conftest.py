@@ -12,8 +12,8 @@ V1 = "/xtnd/api/v1"
 
 
 @pytest.fixture
-def xapp(app_factory: Any) -> Any:
-    return app_factory(apis=["xtnd"])
+def xapp(shared_app: Any) -> Any:
+    return shared_app(apis=["xtnd"])
 
 
 @pytest.fixture

@@ -262,3 +262,11 @@ def test_seed_is_deterministic(app_factory):
     b = app_factory(apis=["xtnd"]).test_client()
     for path in ("/Products/100007", "/Customers/10003", "/CustomerOrders/WS500004", "/ProductAvailability"):
         assert a.get(V1 + path, headers=KEY).json == b.get(V1 + path, headers=KEY).json
+
+
+def test_every_operation_of_the_contract_has_a_handler_and_no_handler_is_extra():
+    """The routes use the gateway's matcher: urls come from schemas/xtnd/openapi.yaml, by operationId."""
+    from mocks.core.contracts import load_contract
+    from mocks.xtnd.routes import ROUTES
+    contract = load_contract("xtnd", case_insensitive=True)
+    assert {op.operation_id for op in contract.operations} == set(ROUTES)

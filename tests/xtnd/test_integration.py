@@ -3,14 +3,11 @@ create an order, react to signed webhooks (received on a real local server) by f
 order, poll availability by changed-since, fetch a customer's prices."""
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import pytest
 import requests
-from werkzeug.serving import make_server
 
-from mocks import create_app
 from tests.xtnd.test_webhooks import SECRET, Receiver
 
 KEY = "xtnd-demo-key"
@@ -71,12 +68,8 @@ class Webshop:
 
 
 @pytest.fixture
-def sandbox_url():
-    app = create_app({"state": "memory", "testing": True, "apis": ["xtnd"]})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+def sandbox_url(shared_app, serve):
+    return serve(shared_app(apis=["xtnd"]))
 
 
 def test_a_webshop_written_from_the_guide(sandbox_url):

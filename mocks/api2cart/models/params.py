@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from mocks.api2cart import errors as X
+from mocks.core.coerce import to_bool, to_int, to_number
 
 DATE_FORMAT = "Y-m-d\\TH:i:sO"
 
@@ -64,14 +65,8 @@ class Params:
     def int(self, name: str, default: int | None = None, unsigned: bool = True) -> int | None:
         if name not in self:
             return default
-        value = self.data[name]
-        if isinstance(value, bool):
-            raise X.invalid(name, "unsigned integer" if unsigned else "integer")
-        if isinstance(value, int):
-            out = value
-        elif isinstance(value, str) and re.fullmatch(r"[+-]?\d+", value.strip()):
-            out = int(value)
-        else:
+        out = to_int(self.data[name])
+        if out is None:
             raise X.invalid(name, "unsigned integer" if unsigned else "integer")
         if unsigned and out < 0:
             raise X.invalid(name, "unsigned integer")
@@ -80,26 +75,18 @@ class Params:
     def num(self, name: str, default: float | None = None) -> float | None:
         if name not in self:
             return default
-        value = self.data[name]
-        if isinstance(value, bool):
+        out = to_number(self.data[name])
+        if out is None:
             raise X.invalid(name, "decimal")
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            raise X.invalid(name, "decimal") from None
+        return out
 
     def bool(self, name: str, default: bool | None = None) -> bool | None:
         if name not in self:
             return default
-        value = self.data[name]
-        if isinstance(value, bool):
-            return value
-        low = str(value).strip().lower()
-        if low in ("true", "1", "yes"):
-            return True
-        if low in ("false", "0", "no"):
-            return False
-        raise X.invalid(name, "boolean")
+        out = to_bool(self.data[name])
+        if out is None:
+            raise X.invalid(name, "boolean")
+        return out
 
     def ids(self, name: str) -> list[str] | None:
         value = self.str(name)

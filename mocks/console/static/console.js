@@ -75,7 +75,55 @@
   function rememberTenant(t) {
     if (!t || state.tenants.has(t)) return;
     state.tenants.add(t);
-    $("#tenants").append(el("option", { value: t }));
+    $("#tenants").append(el("option", { value: t, label: whoIs(t) ? t + " · " + whoIs(t) : null }));
+  }
+
+  // -- tenants: the hashed id beside the public part of its credential ---------------------------
+  // From /__sandbox/credentials: every record with a "tenant" is a key, a user, a consumer, an account
+  // or a store. Shown: user names, store and account names, integration names, and the first six
+  // characters of a key (never a whole secret; "#n" tells apart keys that start alike).
+  const tenantNames = new Map();
+  const KEY_FIELDS = ["key", "api_key", "consumer_key", "store_key"];
+  function publicPart(node, keys) {
+    if (node.username) return node.username;
+    if (node.custom_label) return "store " + node.custom_label;
+    if (node.label && node.api_key && !node.store_key) return "account " + node.label;
+    const field = KEY_FIELDS.find((f) => typeof node[f] === "string");
+    if (!field) return node.integration || "";
+    const key = node[field];
+    const prefix = key.slice(0, 6);
+    const alike = keys.filter((k) => k.slice(0, 6) === prefix);
+    const n = alike.length > 1 ? " #" + (alike.indexOf(key) + 1) : "";
+    return (node.integration ? node.integration + ", " : "") + "key " + prefix + "…" + n;
+  }
+  function learnTenants(credentials) {
+    for (const creds of Object.values(credentials || {})) {
+      const records = [];
+      (function walk(node) {
+        if (Array.isArray(node)) { node.forEach(walk); return; }
+        if (!node || typeof node !== "object") return;
+        if (node.tenant !== undefined && node.tenant !== null) records.push(node);
+        Object.values(node).forEach(walk);
+      })(creds);
+      const keys = [...new Set(records.map((r) => KEY_FIELDS.map((f) => r[f]).find((v) => typeof v === "string"))
+        .filter(Boolean))];
+      for (const r of records) {
+        const who = publicPart(r, keys);
+        const id = String(r.tenant);
+        const names = tenantNames.get(id) || [];
+        if (who && !names.includes(who)) names.push(who);
+        tenantNames.set(id, names);
+      }
+    }
+  }
+  function whoIs(t) {
+    const names = tenantNames.get(String(t)) || [];
+    return names.length > 3 ? names.slice(0, 3).join(", ") + ` +${names.length - 3}` : names.join(", ");
+  }
+  function tenantCell(t, empty) {
+    if (!t) return empty || "";
+    const who = whoIs(t);
+    return who ? [String(t), el("span", { class: "who" }, " " + who)] : String(t);
   }
 
   function queryString(params) {
@@ -150,7 +198,7 @@
     const viol = e.violations && e.violations.length ? el("span", { class: "tag violation" }, e.violations.length + " violation" + (e.violations.length > 1 ? "s" : "")) : null;
     const query = e.query && Object.keys(e.query).length ? "?" + new URLSearchParams(e.query).toString() : "";
     const tr = el("tr", { dataset: { seq: e.seq }, onclick: () => selectEntry(e.seq) },
-      el("td", {}, e.seq), el("td", {}, time(e.time)), el("td", {}, e.api), el("td", {}, e.tenant || ""),
+      el("td", {}, e.seq), el("td", {}, time(e.time)), el("td", {}, e.api), el("td", {}, tenantCell(e.tenant)),
       el("td", {}, e.method), el("td", { class: "path" }, e.path + query),
       el("td", { class: statusClass(e.status) }, e.status === null || e.status === undefined ? "no answer" : e.status),
       el("td", {}, e.duration_ms !== undefined ? Math.round(e.duration_ms) : ""),
@@ -224,18 +272,24 @@
     $$("#journal tbody tr").forEach((tr) => tr.classList.toggle("selected", Number(tr.dataset.seq) === seq));
     $("#detail").hidden = false;
     $("#detail-title").textContent = `${e.method} ${e.path}`;
-    const meta = [["seq", e.seq], ["time", time(e.time)], ["API", e.api], ["tenant", e.tenant || "—"],
+    const meta = [["seq", e.seq], ["time", time(e.time)], ["API", e.api], ["tenant", e.tenant ? [e.tenant, whoIs(e.tenant)].filter(Boolean).join(" · ") : "—"],
       ["status", e.status === null || e.status === undefined ? "no answer (connection fault)" : e.status],
       ["duration", e.duration_ms !== undefined ? e.duration_ms + " ms" : ""]];
     $("#detail-meta").replaceChildren(...meta.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
     const fault = $("#detail-fault");
+    // why the rules tried before (or instead of) the one that fired did not fire: each matcher's reason
+    const misses = (e.rule_misses || []).length ? el("div", { class: "misses" },
+      el("strong", { class: "small" }, "Rules that did not fire"),
+      el("ul", { class: "small" }, e.rule_misses.map((m) => el("li", {},
+        el("span", { class: "scenario" }, m.scenario), " · rule ", el("span", { class: "rule" }, String(m.rule)),
+        ": ", m.reason)))) : null;
     if (e.scenario) {
       fault.replaceChildren(el("div", { class: "box fault" },
         el("strong", {}, "Scenario rule fired: "), el("span", { class: "scenario" }, e.scenario),
         " · rule ", el("span", { class: "rule" }, e.rule === null || e.rule === undefined ? "?" : String(e.rule)),
-        e.fault ? el("pre", { class: "code" }, pretty(e.fault)) : null));
+        e.fault ? el("pre", { class: "code" }, pretty(e.fault)) : null), misses || "");
     } else {
-      fault.replaceChildren(el("p", { class: "muted small" }, "No scenario rule fired on this request."));
+      fault.replaceChildren(el("p", { class: "muted small" }, "No scenario rule fired on this request."), misses || "");
     }
     const vbox = $("#detail-violations");
     if (e.violations && e.violations.length) {
@@ -314,7 +368,7 @@
       rememberTenant(r.tenant);
       return el("tr", { dataset: { name: r.name } },
         el("td", {}, el("strong", {}, r.name), r.description ? el("div", { class: "muted small" }, r.description) : null),
-        el("td", {}, r.tenant || "all tenants"), el("td", {}, r.seed === null || r.seed === undefined ? "" : r.seed),
+        el("td", {}, tenantCell(r.tenant, "all tenants")), el("td", {}, r.seed === null || r.seed === undefined ? "" : r.seed),
         el("td", {}, r.rules), el("td", {}, time(r.activated_at)),
         el("td", {}, el("button", { type: "button", onclick: () => showScenario(r.name) }, "Show"), " ",
           el("button", { type: "button", class: "danger deactivate", onclick: () => deactivate(r.name, r.tenant) }, "Deactivate")));
@@ -383,7 +437,7 @@
       const lastText = last ? [last.status, last.error, last.duration_ms !== undefined ? last.duration_ms + " ms" : null]
         .filter((x) => x !== undefined && x !== null && x !== "").join(" · ") : "—";
       return el("tr", { onclick: () => { $("#webhook-detail").hidden = false; $("#webhook-detail").textContent = pretty(w); } },
-        el("td", {}, time(w.created_at)), el("td", {}, w.api), el("td", {}, w.tenant || ""), el("td", {}, w.event),
+        el("td", {}, time(w.created_at)), el("td", {}, w.api), el("td", {}, tenantCell(w.tenant)), el("td", {}, w.event),
         el("td", { class: "path" }, w.url), el("td", { class: w.status === "delivered" ? "s2" : w.status === "failed" ? "s5" : "" }, w.status),
         el("td", {}, attempts.length), el("td", {}, lastText));
     }));
@@ -406,7 +460,7 @@
     const items = [];
     for (const [t, colls] of Object.entries(data.tenants || {})) {
       rememberTenant(t);
-      items.push(el("li", { class: "tenant" }, "tenant " + t));
+      items.push(el("li", { class: "tenant" }, "tenant ", tenantCell(t)));
       for (const [name, rows] of Object.entries(colls)) {
         const li = el("li", { dataset: { collection: name, tenant: t }, onclick: () => showCollection(apiName, t, name, rows, li) },
           name, " ", el("span", { class: "muted" }, `(${rows.length})`));
@@ -433,7 +487,7 @@
     const rows = data.violations || [];
     $("#violations-empty").hidden = rows.length > 0;
     $("#violations tbody").replaceChildren(...rows.map((v) => el("tr", {},
-      el("td", {}, v.seq), el("td", {}, v.direction), el("td", {}, v.api), el("td", {}, v.tenant || ""),
+      el("td", {}, v.seq), el("td", {}, v.direction), el("td", {}, v.api), el("td", {}, tenantCell(v.tenant)),
       el("td", { class: "path" }, `${v.method || ""} ${v.path || ""}`), el("td", {}, v.status === undefined ? "" : v.status),
       el("td", {}, el("ul", {}, (v.errors || []).map((x) => el("li", {},
         typeof x === "string" ? x : `${x.pointer || ""} ${x.reason || x.message || JSON.stringify(x)}`)))))));
@@ -448,6 +502,7 @@
   // -- start -------------------------------------------------------------------------------------
   async function start() {
     await loadHealth();
+    try { learnTenants(await api("GET", "/credentials")); } catch (e) { /* ids alone */ }
     probeExport();
     const tab = (location.hash || "#journal").slice(1);
     showTab(loaders[tab] ? tab : "journal");

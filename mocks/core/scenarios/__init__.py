@@ -9,8 +9,8 @@
 This package's own namespace is the loader's (``from mocks.core import scenarios as S``;
 ``S.get(name)``, ``S.ScenarioError``); the engine is ``mocks.core.scenarios.engine.Faults``.
 """
-from mocks.core.scenarios.loader import (ROOT, SCHEMA_PATH, ScenarioError, check_rule, get, library, library_dir,
-                                          load_file, names, parse, validate)
+from mocks.core.scenarios.loader import (ScenarioError, check_rule, clashes, get, library, load_file, names, parse,
+                                          sources, validate)
 
-__all__ = ["ROOT", "SCHEMA_PATH", "ScenarioError", "check_rule", "get", "library", "library_dir", "load_file",
-           "names", "parse", "validate"]
+__all__ = ["ScenarioError", "check_rule", "clashes", "get", "library", "load_file", "names", "parse", "sources",
+           "validate"]

@@ -1,10 +1,11 @@
 """The scenario engine: injected faults that QA can replay exactly.
 
 A scenario (see :mod:`mocks.core.scenarios`) is an ordered list of rules, each ``match`` +
-``when`` + ``action``. The gateway calls :meth:`Faults.before` once per API request, after
-authentication (so ``match.tenant`` works; a request whose authentication fails, or a public
-route, is evaluated with no tenant), and :meth:`Faults.after` on the response. Route code never
-sees any of this.
+``when`` + ``action``. The request chain (``mocks.core.chain.faults``) calls :meth:`Faults.before`
+once per API request, after authentication (so ``match.tenant`` works; a request whose
+authentication fails, or a public route, is evaluated with no tenant), and :meth:`Faults.after` on
+the response. Both read and write the request's ``RequestContext``. Route code never sees any of
+this.
 
 Activations live in the store (``__sandbox__/scenarios``), so every gunicorn worker sees the same
 ones. Each activation has an id; rule state (how many requests matched a rule, the token bucket of
@@ -27,11 +28,14 @@ import random
 import time
 from typing import Any
 
-from flask import Response, g, request
+from flask import Response, request
+
+from mocks.core.chain.context import NO_BODY, RequestContext
 
 from mocks.core.scenarios import loader as S
 from mocks.core.scenarios.actions import (action_headers, close_without_answer, delay_seconds, dribble, hold_then_close,
                                           malformed, reset_connection)
+from mocks.core.scenarios.item_failures import ItemFailures
 from mocks.core.scenarios.matchers import RequestView, matches
 from mocks.core.scenarios.triggers import step
 from mocks.core.seed import derive
@@ -175,18 +179,25 @@ class Faults:
         return out
 
     # -- evaluation ---------------------------------------------------------------
-    def evaluate(self, api: str | None, tenant: str | None,
-                 casefold: bool = False) -> tuple[dict[str, Any], dict[str, Any], int, int] | None:
-        """The (activation, rule, rule index, match number) that fires for this request, if any."""
+    def evaluate(self, api: str | None, tenant: str | None, casefold: bool = False,
+                 misses: list[dict[str, Any]] | None = None,
+                 body: Any = NO_BODY) -> tuple[dict[str, Any], dict[str, Any], int, int] | None:
+        """The (activation, rule, rule index, match number) that fires for this request, if any.
+
+        ``misses`` collects, for every rule tried before that one, why it did not fire (its
+        matcher's reason, or the trigger that held it back).
+        """
         records = self.candidates(tenant)
         if not records:
             return None
-        view = RequestView(request, api, tenant, casefold)
+        view = RequestView(request, api, tenant, casefold, body)
         tenant_key = f"{api}:{tenant}" if tenant is not None else "-"
         now = self.sandbox.clock.now()
         for record in records:
             for index, rule in enumerate(record["definition"]["rules"]):
-                if not matches(rule.get("match"), view):
+                verdict = matches(rule.get("match"), view)
+                if not verdict.matched:
+                    _miss(misses, record, rule, index, verdict.reason)
                     continue
 
                 def chance(n: int, record: dict[str, Any] = record, index: int = index) -> float:
@@ -198,16 +209,19 @@ class Faults:
                                                                 record["activated_at"], chance))
                 if state and state.get("hit"):
                     return record, rule, index, int(state["n"])
+                _miss(misses, record, rule, index, f"matched (request {int((state or {}).get('n', 0))}), "
+                                                   f"but when {json.dumps(rule.get('when') or {})} did not fire")
         return None
 
-    def before(self, api: Any, tenant: str | None) -> Response | None:
+    def before(self, ctx: RequestContext) -> Response | None:
         """Apply the first firing rule; a Response answers the request instead of the route."""
-        if g.get("fault_checked"):
+        if ctx.fault_checked:
             return None
-        g.fault_checked = True
+        ctx.fault_checked = True
+        api, tenant = ctx.api, ctx.tenant
         try:
             fired = self.evaluate(api.name if api is not None else None, tenant,
-                                  bool(getattr(api, "case_insensitive_paths", False)))
+                                  bool(getattr(api, "case_insensitive_paths", False)), ctx.rule_misses, ctx.body)
         except Exception:  # a broken engine must not turn answers into 500s: log it and answer normally
             log.exception("scenario evaluation failed on %s %s", request.method, request.path)
             return None
@@ -215,60 +229,61 @@ class Faults:
             return None
         record, rule, index, n = fired
         action = rule["action"]
-        tenant_key = f"{api.name}:{tenant}" if tenant is not None else "-"
-        g.scenario = record["name"]
-        g.rule = rule.get("name") or index
-        g.fault = {"scenario": record["name"], "activation": record["id"], "rule": g.rule, "n": n,
-                   "action": sorted(action)}
+        tenant_key = f"{api.name}:{tenant}" if tenant is not None and api is not None else "-"
+        ctx.scenario = record["name"]
+        ctx.rule = rule.get("name") or index
+        fault: dict[str, Any] = {"scenario": record["name"], "activation": record["id"], "rule": ctx.rule, "n": n,
+                                 "action": sorted(action)}
+        ctx.fault = fault
         rng = rng_for(record, tenant_key, index, n, "action")
-        self.run_hooks(api, tenant, action)
+        self.run_hooks(ctx, action, rng_for(record, tenant_key, index, n, "items").getrandbits(32))
         delay = delay_seconds(action.get("delay"), rng)
         if delay:
-            g.fault["delay_ms"] = round(delay * 1000, 3)
+            fault["delay_ms"] = round(delay * 1000, 3)
             time.sleep(delay)
         if action.get("timeout"):
-            g.fault_injected = True
-            g.fault_no_answer = g.fault["no_answer"] = "timeout"
+            ctx.fault_injected = True
+            ctx.fault_no_answer = fault["no_answer"] = "timeout"
             return hold_then_close(float(action["timeout"]["seconds"]))
         if action.get("reset"):
-            g.fault_injected = True
-            g.fault_no_answer = g.fault["no_answer"] = "reset"
+            ctx.fault_injected = True
+            ctx.fault_no_answer = fault["no_answer"] = "reset"
             return reset_connection()
         if "status" in action:
-            g.fault_injected = True
-            return self.finish(api, self.status_response(api, action), action, rng)
+            ctx.fault_injected = True
+            return self.finish(ctx, self.status_response(api, action), action, rng)
         if action.get("empty") == "close":
-            g.fault_injected = True
-            g.fault_no_answer = g.fault["no_answer"] = "close"
+            ctx.fault_injected = True
+            ctx.fault_no_answer = fault["no_answer"] = "close"
             return close_without_answer()
         if action.get("empty"):
-            g.fault_injected = True
-            return self.finish(api, Response(b"", status=200, headers=action_headers(action)), action, rng)
+            ctx.fault_injected = True
+            return self.finish(ctx, Response(b"", status=200, headers=action_headers(action)), action, rng)
         if any(k in action for k in ("malformed", "dribble", "headers")):
-            g.fault_after = (action, rng)  # the real answer, altered on the way out
+            ctx.fault_after = (action, rng)  # the real answer, altered on the way out
         return None
 
-    def after(self, api: Any, response: Response) -> Response:
-        pending = g.pop("fault_after", None)
+    def after(self, ctx: RequestContext, response: Response) -> Response:
+        pending, ctx.fault_after = ctx.fault_after, None
         if pending is None:
             return response
         action, rng = pending
         if any(k in action for k in ("malformed", "dribble")):
-            g.fault_injected = True
+            ctx.fault_injected = True
         for name, value in action_headers(action).items():
             response.headers[name] = value
         if response.is_streamed:
             return response
-        return self.finish(api, response, action, rng, headers_done=True)
+        return self.finish(ctx, response, action, rng)
 
-    def finish(self, api: Any, response: Response, action: dict[str, Any], rng: random.Random,
-               headers_done: bool = False) -> Response:
+    def finish(self, ctx: RequestContext, response: Response, action: dict[str, Any],
+               rng: random.Random) -> Response:
         if action.get("malformed"):
             data = malformed(response.get_data(), action["malformed"], rng)
             response.set_data(data)
         if action.get("dribble"):
             data = response.get_data()
-            g.journal_body = data
+            ctx.journal_body = data
             spec = action["dribble"]
             response = dribble(response, data, int(spec.get("chunks", 5)), float(spec["seconds"]))
         return response
@@ -297,7 +312,8 @@ class Faults:
             return Response(body, status=code, headers=merged)
         return Response(json.dumps(body), status=code, headers=merged, mimetype="application/json")
 
-    def run_hooks(self, api: Any, tenant: str | None, action: dict[str, Any]) -> None:
+    def run_hooks(self, ctx: RequestContext, action: dict[str, Any], item_seed: int = 0) -> None:
+        api, tenant = ctx.api, ctx.tenant
         if api is None:
             return
         done: dict[str, Any] = {}
@@ -306,14 +322,25 @@ class Faults:
         if "index_lag" in action:
             done["index_lag"] = api.index_lag(self.sandbox, tenant, float(action["index_lag"]["seconds"]))
         if "item_failures" in action:
-            g.item_failures = action["item_failures"]
+            ctx.item_failures = ItemFailures.from_spec(action["item_failures"], seed=item_seed)
             done["item_failures"] = api.item_failures(self.sandbox, tenant, action["item_failures"])
         if "webhook_failure" in action:
-            g.webhook_failure = action["webhook_failure"]
+            ctx.webhook_failure = action["webhook_failure"]
             done["webhook_failure"] = api.webhook_failure(self.sandbox, tenant, action["webhook_failure"])
         if "api_action" in action:
             done["api_action"] = api.scenario_action(self.sandbox, tenant, action["api_action"])
         if done:
-            g.fault_hooks = done
-            g.fault["hooks"] = {k: v for k, v in done.items() if isinstance(v, (str, int, float, bool, dict, list))
-                                or v is None}
+            ctx.fault_hooks = done
+            assert ctx.fault is not None
+            ctx.fault["hooks"] = {k: v for k, v in done.items()
+                                  if isinstance(v, (str, int, float, bool, dict, list)) or v is None}
+
+
+MISSES_KEPT = 20
+
+
+def _miss(misses: list[dict[str, Any]] | None, record: dict[str, Any], rule: dict[str, Any], index: int,
+          reason: str) -> None:
+    """Note why a rule did not fire (for the journal entry and the console); bounded per request."""
+    if misses is not None and len(misses) < MISSES_KEPT:
+        misses.append({"scenario": record["name"], "rule": rule.get("name") or index, "reason": reason})

@@ -1,7 +1,8 @@
 """Scenario files: loading and validation.
 
 A scenario is a named, seeded, ordered list of fault rules (``scenarios/*.yaml``, or the same
-shape as JSON in ``POST /__sandbox/scenarios``). Every definition is validated against
+shape as JSON in ``POST /__sandbox/scenarios``). The library is the built-in files plus the user's
+directories (``SANDBOX_SCENARIOS``, ``--scenarios-dir``), found by :mod:`mocks.resources`. Every definition is validated against
 ``schemas/scenario.schema.json`` and a few checks the schema cannot express; a broken file gets
 a :class:`ScenarioError` that names the file, the line and the field.
 
@@ -10,7 +11,6 @@ The engine that applies them is :mod:`mocks.core.scenarios.engine`.
 from __future__ import annotations
 
 import json
-import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -18,15 +18,9 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator
 
+from mocks import resources
 from mocks.core.scenarios.matchers import parse_path
 
-ROOT = Path(__file__).resolve().parents[3]
-SCHEMA_PATH = ROOT / "schemas" / "scenario.schema.json"
-
-
-def library_dir() -> Path:
-    """Where the ready scenarios live (``$SANDBOX_SCENARIOS`` overrides ``./scenarios``)."""
-    return Path(os.environ.get("SANDBOX_SCENARIOS") or ROOT / "scenarios")
 
 
 class ScenarioError(ValueError):
@@ -72,7 +66,7 @@ def check_rule(rule: dict[str, Any]) -> None:
 
 @lru_cache(maxsize=1)
 def _validator() -> Draft202012Validator:
-    schema = json.loads(SCHEMA_PATH.read_text())
+    schema = resources.schema_json("scenario.schema.json")
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)
 
@@ -160,29 +154,56 @@ def load_file(path: str | Path) -> dict[str, Any]:
     return parse(text, str(path))
 
 
-def library() -> dict[str, dict[str, Any]]:
-    """Every ready scenario by name (broken files raise: the library is tested)."""
+def _library() -> tuple[dict[str, dict[str, Any]], dict[str, str], list[str]]:
+    """(definitions by name, the file each came from, clashes). The built-in library first, then
+    each user directory (``SANDBOX_SCENARIOS``, ``--scenarios-dir``): a later file with a name
+    already taken replaces it, and the clash is reported."""
     out: dict[str, dict[str, Any]] = {}
-    folder = library_dir()
-    if not folder.is_dir():
-        return out
-    for path in sorted(folder.glob("*.y*ml")):
-        definition = load_file(path)
-        if definition["name"] in out:
-            raise ScenarioError(f"the name {definition['name']!r} is used twice", source=str(path), field="name")
-        out[definition["name"]] = definition
-    return out
+    origin: dict[str, str] = {}
+    clashes: list[str] = []
+    for folder, built_in in resources.scenario_folders():
+        here: set[str] = set()
+        for entry in resources.scenario_files(folder):
+            source = resources.describe(entry, built_in)
+            try:
+                text = entry.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ScenarioError(f"cannot read: {exc}", source=source) from None
+            definition = parse(text, source)
+            name = definition["name"]
+            if name in here:  # twice in one folder: which one is meant cannot be told
+                raise ScenarioError(f"the name {name!r} is used twice", source=source, field="name")
+            here.add(name)
+            if name in origin:
+                clashes.append(f"scenario {name!r}: {source} replaces {origin[name]}")
+            out[name], origin[name] = definition, source
+    return out, origin, clashes
+
+
+def library() -> dict[str, dict[str, Any]]:
+    """Every scenario by name: the built-in library and the user's (broken files raise)."""
+    return _library()[0]
+
+
+def sources() -> dict[str, str]:
+    """Scenario name -> the file it comes from (``scenarios/NAME.yaml`` for a built-in one)."""
+    return _library()[1]
+
+
+def clashes() -> list[str]:
+    """One line per user scenario that replaces another of the same name (the user's file wins)."""
+    return _library()[2]
 
 
 def get(name: str) -> dict[str, Any]:
-    """One library scenario by name, freshly loaded."""
-    folder = library_dir()
-    for suffix in (".yaml", ".yml"):
-        path = folder / f"{name}{suffix}"
-        if path.is_file():
-            definition = load_file(path)
-            if definition["name"] == name:
-                return definition
+    """One scenario by name, freshly loaded."""
+    if not resources.user_scenario_dirs():  # the built-in library alone: its files are named after their scenarios
+        for suffix in resources.SCENARIO_SUFFIXES:
+            entry = resources.builtin_scenarios() / f"{name}{suffix}"
+            if entry.is_file():
+                definition = parse(entry.read_text(encoding="utf-8"), resources.describe(entry, True))
+                if definition["name"] == name:
+                    return definition
     found = library().get(name)
     if found is None:
         raise KeyError(name)

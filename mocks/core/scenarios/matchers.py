@@ -7,9 +7,12 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
-from typing import Any, Callable
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
 
-from flask import Request, g
+from flask import Request
+
+from mocks.core.chain.context import NO_BODY
 
 _PATH_TOKEN = re.compile(r"\.([A-Za-z_][\w-]*)|\[(-?\d+|\*)\]|\['([^']*)'\]|\[\"([^\"]*)\"\]|\.\*")
 
@@ -79,22 +82,24 @@ def _predicate(present: bool, value: str | None, want: Any) -> bool:
 
 
 class RequestView:
-    """What rules match on, taken once from the Flask request."""
+    """What rules match on, taken once from the Flask request (``body``: the chain's parsed body)."""
 
-    def __init__(self, req: Request, api: str | None, tenant: str | None, casefold: bool = False) -> None:
+    def __init__(self, req: Request, api: str | None, tenant: str | None, casefold: bool = False,
+                 body: Any = NO_BODY) -> None:
         self.req = req
         self.casefold = casefold  # the API's paths are case-insensitive (XTND): so are path globs
         self.api = api
         self.tenant = tenant
         self.method = req.method.upper()
         self.path = req.path
+        self._parsed = body
         self._body: Any = ...
 
     def body(self) -> Any:
         if self._body is ...:
             self._body = None
-            if "body" in g and not isinstance(g.body, (bytes, str)):
-                self._body = g.body
+            if self._parsed is not NO_BODY and not isinstance(self._parsed, (bytes, str)):
+                self._body = self._parsed
             else:
                 try:
                     raw = self.req.get_data(cache=True)
@@ -104,29 +109,89 @@ class RequestView:
         return self._body
 
 
-def matches(match: dict[str, Any] | None, view: RequestView) -> bool:
+@dataclass(frozen=True)
+class Verdict:
+    """A matcher's answer: ``matched``, and when not, ``reason`` says which key failed and why."""
+
+    matched: bool
+    reason: str = ""
+
+    def __bool__(self) -> bool:
+        return self.matched
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.matched, self.reason))
+
+
+HIT = Verdict(True)
+
+
+def _show(values: Any) -> str:
+    return json.dumps(values if isinstance(values, str) else list(values))
+
+
+def match_api(want: Any, view: RequestView) -> Verdict:
+    return HIT if _any(want, lambda a: a == view.api) else Verdict(False, f"api {view.api} is not {_show(want)}")
+
+
+def match_method(want: Any, view: RequestView) -> Verdict:
+    if _any(want, lambda m: m.upper() == view.method):
+        return HIT
+    return Verdict(False, f"method {view.method} is not {_show(want)}")
+
+
+def match_path(want: Any, view: RequestView) -> Verdict:
+    if view.casefold:
+        hit = _any(want, lambda p: fnmatch.fnmatchcase(view.path.lower(), p.lower()))
+    else:
+        hit = _any(want, lambda p: fnmatch.fnmatchcase(view.path, p))
+    return HIT if hit else Verdict(False, f"path {view.path} does not match {_show(want)}")
+
+
+def match_tenant(want: Any, view: RequestView) -> Verdict:
+    if view.tenant is None:
+        return Verdict(False, "the request has no tenant (public route or failed authentication)")
+    tenant = view.tenant
+    if _any(want, lambda t: fnmatch.fnmatchcase(tenant, t)):
+        return HIT
+    return Verdict(False, f"tenant {tenant} does not match {_show(want)}")
+
+
+def match_pairs(kind: str, wants: dict[str, Any], source: Any) -> Verdict:
+    for name, want in wants.items():
+        present = name in source
+        if not _predicate(present, source.get(name), want):
+            got = "absent" if not present else json.dumps(source.get(name))
+            return Verdict(False, f"{kind} {name} is {got}, wanted {json.dumps(want)}")
+    return HIT
+
+
+def match_body(wants: dict[str, Any], view: RequestView) -> Verdict:
+    doc = view.body()
+    for expr, want in wants.items():
+        found = json_values(doc, parse_path(expr))
+        if not any(_same(v, want) for v in found):
+            got = "no value" if not found else "values " + json.dumps(found[:3])[:120]
+            return Verdict(False, f"body {expr}: {got}, wanted {json.dumps(want)}")
+    return HIT
+
+
+def matches(match: dict[str, Any] | None, view: RequestView) -> Verdict:
+    """Whether a rule's ``match`` fits the request; on a miss, the first key that did not fit, and why."""
     if not match:
-        return True
-    if "api" in match and not _any(match["api"], lambda a: a == view.api):
-        return False
-    if "method" in match and not _any(match["method"], lambda m: m.upper() == view.method):
-        return False
-    if "path" in match and not _any(match["path"], lambda p: fnmatch.fnmatchcase(view.path.lower(), p.lower())
-                                    if view.casefold else fnmatch.fnmatchcase(view.path, p)):
-        return False
-    if "tenant" in match and (view.tenant is None or not _any(match["tenant"],
-                                                              lambda t: fnmatch.fnmatchcase(view.tenant, t))):
-        return False
-    for name, want in (match.get("query") or {}).items():
-        if not _predicate(name in view.req.args, view.req.args.get(name), want):
-            return False
-    for name, want in (match.get("headers") or {}).items():
-        if not _predicate(name in view.req.headers, view.req.headers.get(name), want):
-            return False
-    body_rules = match.get("body") or {}
-    if body_rules:
-        doc = view.body()
-        for expr, want in body_rules.items():
-            if not any(_same(v, want) for v in json_values(doc, parse_path(expr))):
-                return False
-    return True
+        return HIT
+    checks: list[tuple[str, Callable[[], Verdict]]] = [
+        ("api", lambda: match_api(match["api"], view)),
+        ("method", lambda: match_method(match["method"], view)),
+        ("path", lambda: match_path(match["path"], view)),
+        ("tenant", lambda: match_tenant(match["tenant"], view)),
+        ("query", lambda: match_pairs("query parameter", match["query"] or {}, view.req.args)),
+        ("headers", lambda: match_pairs("header", match["headers"] or {}, view.req.headers)),
+        ("body", lambda: match_body(match["body"] or {}, view)),
+    ]
+    for key, check in checks:
+        if key in match:
+            verdict = check()
+            if not verdict.matched:
+                return verdict
+    return HIT

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from mocks.core.chain.ratelimit import Rate
+from mocks.core.chain.ratelimit import step as limiter_step
+
+
 def step(state: dict[str, Any] | None, when: dict[str, Any] | None, now: float, activated_at: float,
          chance: Callable[[int], float]) -> dict[str, Any]:
     """The rule's new state after one more matching request; ``state["hit"]`` says if it fires.
@@ -32,18 +36,14 @@ def step(state: dict[str, Any] | None, when: dict[str, Any] | None, now: float, 
         hit = hit and elapsed >= w.get("from_s", 0) and (w.get("to_s") is None or elapsed < w["to_s"])
     if "probability" in when:
         hit = hit and chance(n) < when["probability"]
-    if "rate" in when:
-        rate = float(when["rate"]["per_second"])
-        burst = float(when["rate"].get("burst", max(1.0, rate)))
-        tokens = float(st.get("tokens", burst))
-        last = float(st.get("last", now))
-        tokens = min(burst, tokens + max(0.0, now - last) * rate)
-        st["last"] = now
-        if tokens >= 1.0:
-            st["tokens"] = tokens - 1.0
+    if "rate" in when:  # the sandbox's one rate limiter: the rule fires on requests over the rate
+        per_second = float(when["rate"]["per_second"])
+        rate = Rate(per_second, burst=float(when["rate"].get("burst", max(1.0, per_second))))
+        bucket, decision = limiter_step({"tokens": st["tokens"], "last": st["last"]} if "last" in st else None,
+                                        rate, now)
+        st.update(bucket)
+        if decision.allowed:
             hit = False  # within the rate: no fault
-        else:
-            st["tokens"] = tokens
     st["hit"] = hit
     if hit:
         st["fired"] = int(st.get("fired", 0)) + 1

@@ -7,6 +7,12 @@ import math
 from functools import lru_cache
 from typing import Any
 
+from mocks.core.coerce import TRUE_WORDS, finite, to_bool, to_number
+
+#: what a queued payload's yes/no field reads as yes (the usual words and "y"; anything else is no)
+_YES = (*TRUE_WORDS, "y")
+
+
 @lru_cache(maxsize=8_192)
 def _s2s_day(days: int) -> str:
     return (_EPOCH + dt.timedelta(days=days)).strftime("%Y-%m-%d")
@@ -29,21 +35,14 @@ def user_time(ts: float) -> str:
 
 
 def _bool(value: Any, default: bool = True) -> bool:
-    if value is None:
-        return default
-    if isinstance(value, bool):
-        return value
-    return str(value).strip().lower() in ("true", "1", "yes", "y")
+    """``default`` when absent; True only for a value that reads as yes."""
+    return default if value is None else to_bool(value, true=_YES) is True
 
 
 def _num(value: Any, default: float = 0) -> float | int:
-    if isinstance(value, bool) or value is None:
-        return default
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return default
-    if f != f or f in (float("inf"), float("-inf")):
+    """A finite number (whole ones as int, others to 4 decimals), else ``default``."""
+    f = finite(to_number(value))
+    if f is None:
         return default
     return int(f) if f.is_integer() else round(f, 4)
 

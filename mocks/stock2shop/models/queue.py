@@ -9,6 +9,7 @@ import json
 import uuid
 from typing import Any
 
+from mocks.core.scenarios.item_failures import ItemFailures
 from mocks.core.state import KeyIndex, TenantState
 from mocks.stock2shop import errors as X
 from mocks.stock2shop import search as S
@@ -305,18 +306,15 @@ class Queue:
                                                getattr(self, "_at", None))
 
 
-def injected_failure(spec: dict[str, Any] | None, position: int) -> str | None:
-    """The scenario engine's ``item_failures: {every: N, code, message}``: every Nth item of a bulk
-    request fails at once (recorded on its queue item, the request itself still succeeds)."""
-    if not spec:
+def injected_failure(spec: Any, position: int) -> str | None:
+    """A scenario's ``item_failures`` (mocks.core.scenarios.item_failures) for the item at 1-based
+    ``position`` of a bulk request: its failure message, recorded on its queue item (the request
+    itself still succeeds)."""
+    failures = ItemFailures.from_spec(spec)
+    failure = failures.failure(position, code=500, message="") if failures else None
+    if failure is None:
         return None
-    try:
-        every = max(int(spec.get("every", 1)), 1)
-    except (TypeError, ValueError):
-        every = 1
-    if position % every:
-        return None
-    return str(spec.get("message") or f"injected failure (code {spec.get('code', 500)})")
+    return failure.message or f"injected failure (code {failure.code})"
 
 
 class _Failed(Exception):

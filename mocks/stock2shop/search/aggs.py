@@ -6,8 +6,9 @@ import datetime as dt
 import re
 from typing import Any
 
+from mocks.core.coerce import to_number
 from mocks.stock2shop.search.docs import Doc
-from mocks.stock2shop.search.values import Json, SearchError, _int_param, _number, parse_date, sort_key
+from mocks.stock2shop.search.values import Json, SearchError, _int_param, parse_date, sort_key
 
 _AGG_METRICS = ("min", "max", "avg", "sum", "value_count", "cardinality")
 
@@ -59,7 +60,7 @@ def _aggregate(docs: list[Doc], aggs: Json) -> dict[str, Any]:
             elif kind == "cardinality":
                 out[name] = {"value": len({str(v) for v in raw})}
             else:
-                nums = [n for n in (_number(v) for v in raw) if n is not None]
+                nums = [n for n in (to_number(v) for v in raw) if n is not None]
                 if kind == "min":
                     value = min(nums) if nums else None
                 elif kind == "max":
@@ -135,7 +136,7 @@ def _date_histogram(docs: list[Doc], name: str, field: str, params: dict[str, An
         for v in doc.values(field):
             ts = parse_date(v)
             if ts is None:
-                n = _number(v)
+                n = to_number(v)
                 ts = None if n is None else n / 1000  # epoch milliseconds, as Elasticsearch dates
             if ts is None:
                 continue

@@ -9,9 +9,10 @@ import threading
 from bisect import bisect_left, bisect_right
 from typing import Any, Callable, Iterable
 
+from mocks.core.coerce import to_number
 from mocks.stock2shop.search.docs import Doc
 from mocks.stock2shop.search.query import _as_list, _range
-from mocks.stock2shop.search.values import Json, _number, sort_key
+from mocks.stock2shop.search.values import Json, sort_key
 
 class Unplannable(Exception):
     pass
@@ -25,7 +26,7 @@ def _norm_keys(value: Any) -> list[Any]:
         return [("n", float(value))]
     if isinstance(value, str):
         keys: list[Any] = [("s", value)]
-        n = _number(value)
+        n = to_number(value)
         if n is not None:
             keys.append(("n", n))
         low = value.lower()
@@ -41,7 +42,7 @@ def _wanted_keys(value: Any) -> list[Any]:
     if isinstance(value, (int, float)):
         return [("n", float(value))]
     keys: list[Any] = [("s", str(value))]
-    n = _number(value)
+    n = to_number(value)
     if n is not None:
         keys.append(("n", n))
     low = str(value).lower()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from mocks.core.coerce import to_number
 from mocks.stock2shop.search.docs import Doc
-from mocks.stock2shop.search.values import SearchError, _number, sort_key, sort_value
+from mocks.stock2shop.search.values import SearchError, sort_key, sort_value
 
 def parse_sort(spec: Any) -> list[tuple[str, bool, str]]:
     """[(field, descending, missing)]"""
@@ -52,7 +53,7 @@ def _sort_tuple(doc: Doc, score: float, sort: list[tuple[str, bool, str]]) -> li
 
 def _after_key(value: Any, field: str) -> Any:
     if field == "_score":
-        n = _number(value)
+        n = to_number(value)
         if n is None:
             raise SearchError("[search_after] value for [_score] must be a number")
         return n

@@ -9,6 +9,8 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from mocks.core.coerce import to_number
+
 Json = Any
 _TOKEN = re.compile(r"[0-9a-z]+")
 
@@ -78,26 +80,13 @@ def date_math(expr: str) -> float:
     return now
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value.strip()) if value.strip() else None
-        except ValueError:
-            return None
-    return None
-
-
 def same_value(stored: Any, wanted: Any) -> bool:
     """Term equality with Elasticsearch's coercions (``"47" == 47``, ``"true" == true``)."""
     if isinstance(stored, bool) or isinstance(wanted, bool):
         return str(stored).lower() == str(wanted).lower()
     if stored == wanted:
         return True
-    a, b = _number(stored), _number(wanted)
+    a, b = to_number(stored), to_number(wanted)
     if a is not None and b is not None:
         return a == b
     return False
@@ -105,14 +94,14 @@ def same_value(stored: Any, wanted: Any) -> bool:
 
 def sort_key(value: Any) -> tuple[int, Any]:
     """Comparable key: numbers, then dates (as epoch ms), then strings."""
-    num = _number(value) if not isinstance(value, str) else None
+    num = to_number(value) if not isinstance(value, str) else None
     if num is not None:
         return (0, num)
     date = parse_date(value)
     if date is not None:
         return (0, date * 1000)
     if isinstance(value, str):
-        num = _number(value)
+        num = to_number(value)
         if num is not None:
             return (0, num)
         return (1, value.lower())

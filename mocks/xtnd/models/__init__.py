@@ -14,7 +14,7 @@ Modules, by topic:
 ``availability``   balances per item and warehouse (AvailableBalanceChanged)
 ``customers``      customers and their best prices
 ``orders``         customer orders and their lifecycle on the sandbox clock
-``subscriptions``  webhook subscriptions (delivery is :mod:`mocks.xtnd.events`)
+``subscriptions``  webhook subscriptions (delivery is :mod:`mocks.xtnd.webhooks`)
 =================  ================================================================================
 
 This module re-exports the names the rest of the API package uses.

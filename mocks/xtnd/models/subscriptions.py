@@ -1,5 +1,5 @@
 """XTND webhook subscriptions: which callbacks want which triggers (delivery is
-:mod:`mocks.xtnd.events`)."""
+:mod:`mocks.xtnd.webhooks`)."""
 from __future__ import annotations
 
 import secrets

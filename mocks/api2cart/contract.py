@@ -1,8 +1,14 @@
-"""Build ``openapi.yaml`` and ``api2cart.schema.json`` from the vendor's official document.
+"""The API2Cart contract: ``openapi.yaml`` and ``api2cart.schema.json`` built from the vendor's
+official document (``envelope.schema.json`` is written by hand).
 
-    .venv/bin/python schemas/api2cart/generate.py
+Every API's contract.py says the same two things (see ``tools/contracts.py``): :data:`SCHEMAS`,
+its folder under ``schemas/`` (found by :func:`mocks.core.contracts.schemas_root`), and
+:func:`render`, the files it generates there.
 
-Source: ``official/api2cart-openapi.json`` (the vendor's OpenAPI 3.1 document, copied verbatim).
+    .venv/bin/python -m tools.contracts api2cart
+
+Source: ``schemas/api2cart/official/api2cart-openapi.json`` (the vendor's OpenAPI 3.1 document,
+copied verbatim).
 For every method the sandbox emulates (:data:`METHODS`), the operation is taken unchanged (HTTP
 method, parameters, request body, result schema) with these additions, all the sandbox's own:
 
@@ -15,20 +21,26 @@ method, parameters, request body, result schema) with these additions, all the s
 - OpenAPI ``links`` for the create -> read -> update -> delete flows (:data:`LINKS`).
 
 Component schemas reachable from those operations go to ``api2cart.schema.json`` under ``$defs``.
-``tests/api2cart/test_official_contract.py`` checks that both files are what this script makes.
+``tests/test_contracts.py`` checks that both files are what :func:`render` makes.
 """
 from __future__ import annotations
 
 import copy
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-HERE = Path(__file__).resolve().parent
-OFFICIAL = HERE / "official" / "api2cart-openapi.json"
+from mocks.core.contracts import schemas_root
+
+#: the contract's folder under ``schemas/``
+SCHEMAS = "api2cart"
+
+
+def official_path() -> Path:
+    """The vendor's document, kept next to the contract it is the source of."""
+    return schemas_root() / SCHEMAS / "official" / "api2cart-openapi.json"
 
 #: the emulated methods, in the order of the document
 METHODS = [
@@ -176,6 +188,7 @@ def build(official: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
               "$defs": dict(sorted(defs.items()))}
     document = {
         "openapi": "3.1.0",
+        # the served text stays as it was ("generate.py" was this module's name before it moved here)
         "info": {"title": "API2Cart (commerce-sandbox)", "version": "1.1", "description": (
             "The API2Cart methods the sandbox emulates: GET|POST|PUT|DELETE /v1.1/{method}.json. Every answer is "
             "HTTP 200 with the envelope {return_code, return_message, result[, pagination]}; 429 and 5XX only come "
@@ -199,8 +212,9 @@ def build(official: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     return document, bundle
 
 
-def render() -> tuple[str, str]:
-    with open(OFFICIAL, encoding="utf-8") as fh:
+def render() -> dict[str, str]:
+    """Generated files (name -> text, exactly as committed)."""
+    with open(official_path(), encoding="utf-8") as fh:
         official = json.load(fh)
     document, bundle = build(official)
 
@@ -209,15 +223,4 @@ def render() -> tuple[str, str]:
             return True
 
     text = yaml.dump(document, Dumper=NoAliases, sort_keys=False, allow_unicode=True, width=120)
-    return text, json.dumps(bundle, indent=1, ensure_ascii=False) + "\n"
-
-
-def main() -> int:
-    text, bundle = render()
-    (HERE / "openapi.yaml").write_text(text, encoding="utf-8")
-    (HERE / "api2cart.schema.json").write_text(bundle, encoding="utf-8")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return {"openapi.yaml": text, "api2cart.schema.json": json.dumps(bundle, indent=1, ensure_ascii=False) + "\n"}

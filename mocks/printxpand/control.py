@@ -1,4 +1,5 @@
-"""PrintXpand's designer callback ("Save design URL and image URL"), made by the sandbox.
+"""PrintXpand's sandbox-only routes: the designer callback ("Save design URL and image URL"),
+made by the sandbox.
 
 In the document this is not an endpoint of the store: once the Product Designer area of a product
 is configured, PrintXpand POSTs ``{"image_url", "designer_url", "enable_product_designer",

@@ -1,0 +1,34 @@
+"""Handler 2: ``Api.authenticate`` gives the tenant (and the principal the API found).
+
+``@public`` routes and unrouted requests skip it. When authentication fails, scenario rules that
+need no tenant are tried first (a fault fires before the API's 401, as on a flaky real service).
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flask import Response, request
+
+from mocks.core.api import Identity
+from mocks.core.chain.context import RequestContext
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mocks.core.gateway import Gateway
+
+
+def authenticate(gw: "Gateway", ctx: RequestContext) -> Response | None:
+    if not ctx.routed or ctx.public:
+        return None
+    assert ctx.api is not None
+    try:
+        found = ctx.api.authenticate(request, gw.sandbox)
+    except Exception:
+        injected = gw.faults.before(ctx)  # rules without a tenant fire before auth too
+        if injected is not None:
+            return injected
+        raise
+    if isinstance(found, Identity):
+        ctx.tenant, ctx.principal = found.tenant, found.principal
+    else:
+        ctx.tenant = found
+    return None

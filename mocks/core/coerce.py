@@ -1,0 +1,82 @@
+"""The one set of number and boolean parsing helpers.
+
+Every reading of a number or a yes/no from loose input (query text, queued JSON payloads,
+scenario options) goes through :func:`to_number`, :func:`to_int` or :func:`to_bool`; what an API
+then does with the result (a default, a clamp, rounding, an error of its own) stays with the API.
+So a rule about what counts as a number (for example "only ASCII digits") is made in one place:
+:func:`to_number` (and :func:`to_int` for whole numbers).
+
+Not routed through here (their own grammars, still to be checked for non-ASCII digits by whoever
+tightens the rule): the gateway's parameter coercion (``mocks.core.contracts``), the search DSL's
+``from``/``size`` and ``minimum_should_match`` (``mocks.stock2shop.search``), PrintXpand's decimal
+and count fields (``mocks.printxpand.models.fields``) and the JSON Schema patterns.
+"""
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+#: the words :func:`to_bool` reads as yes and no by default (lower case, compared after strip())
+TRUE_WORDS = ("true", "1", "yes")
+FALSE_WORDS = ("false", "0", "no")
+
+_INT = re.compile(r"[+-]?\d+")
+
+
+def to_number(value: Any) -> float | None:
+    """The number a value holds: an int or float as it is, a string that reads as one (surrounding
+    whitespace allowed; ``float()``'s grammar, so ``"1e3"``, ``"nan"``, ``"inf"`` too), else None.
+    Booleans are not numbers. A float too large for an int raises OverflowError, as ``float()``."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        try:
+            return float(text)
+        except ValueError:
+            return None
+    return None
+
+
+def finite(number: float | None) -> float | None:
+    """``number`` unless it is None, NaN or infinite."""
+    return number if number is not None and math.isfinite(number) else None
+
+
+def to_int(value: Any) -> int | None:
+    """A whole number given as an int or as a string of digits with an optional sign (surrounding
+    whitespace allowed), else None. Booleans and floats (even ``5.0``) are not."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and _INT.fullmatch(value.strip()):
+        return int(value)
+    return None
+
+
+def to_bool(value: Any, true: tuple[str, ...] = TRUE_WORDS, false: tuple[str, ...] = FALSE_WORDS) -> bool | None:
+    """A boolean as it is; otherwise its text, stripped and lower-cased, looked up in ``true`` and
+    ``false``; None when it is in neither."""
+    if isinstance(value, bool):
+        return value
+    low = str(value).strip().lower()
+    if low in true:
+        return True
+    if low in false:
+        return False
+    return None
+
+
+def zero_one(value: Any) -> int | None:
+    """A 0/1 flag: a boolean, the numbers 0 and 1, or exactly the strings ``"0"``/``"1"``; else None."""
+    if isinstance(value, bool):
+        return int(value)
+    if value in (0, 1, "0", "1"):
+        return int(value)
+    return None

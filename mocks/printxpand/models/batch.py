@@ -1,0 +1,104 @@
+"""PrintXpand batches: every call takes a batch and answers ``[{"response": [<item result>, ...]}]``,
+one result per input item, in input order. :func:`item_result` is the one place item results are
+built; :func:`envelope` picks the codes' JSON type and the HTTP status."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from mocks.core.scenarios.item_failures import ItemFailures
+from mocks.printxpand import errors as X
+
+Json = Any
+
+#: bulk requests carry at most this many items; more is a 400 for the whole request, nothing stored
+MAX_ITEMS = 1000
+_MISSING = object()
+
+
+class ItemError(Exception):
+    """One item failed; the batch goes on."""
+
+    def __init__(self, code: int, message: str, show_id: bool = True) -> None:
+        super().__init__(message)
+        self.code, self.message, self.show_id = code, message, show_id
+
+
+def item_result(item_id: Any, code: int, message: str) -> dict[str, Any]:
+    """One entry of ``response``: the ONE place per-item results are built.
+
+    ``item_id`` is echoed as sent; ``_MISSING`` leaves ``id`` out (the document omits it when
+    the item's own id is the problem). ``code`` is an int here; :func:`envelope` decides its
+    JSON type for the whole batch.
+    """
+    out: dict[str, Any] = {}
+    if item_id is not _MISSING:
+        out["id"] = item_id
+    out.update({"code": code, "status": "success" if code in (200, 201) else "error", "message": message})
+    return out
+
+
+def envelope(results: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    """The documented envelope and the HTTP status for a finished batch."""
+    ok = [r for r in results if r["status"] == "success"]
+    if len(ok) == len(results):
+        for r in results:
+            r["code"] = str(r["code"])
+        return [{"response": results}], 200
+    if ok:
+        return [{"response": results}], 201
+    codes = {int(r["code"]) for r in results}
+    return [{"response": results}], 400 if 400 in codes else 404
+
+
+def injected_failure(index: int, item_id: Any, spec: Any) -> tuple[int, str] | None:
+    """(code, message) when a scenario's ``item_failures`` (mocks.core.scenarios.item_failures)
+    fails the ``index``-th item (1-based); code 400 and "Could not save the item." by default."""
+    failures = ItemFailures.from_spec(spec)
+    failure = failures.failure(index, item_id, code=400, message="Could not save the item.") if failures else None
+    if failure is None:
+        return None
+    try:
+        code = int(failure.code)
+    except (TypeError, ValueError):
+        code = 400
+    return (code if 100 <= code <= 599 else 400), failure.message
+
+
+def run_batch(items: list[tuple[Any, Callable[[], tuple[int, str]]]],
+              failures: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], int]:
+    results = []
+    for index, (item_id, step) in enumerate(items, start=1):
+        try:
+            injected = injected_failure(index, item_id, failures)
+            if injected is not None:
+                raise ItemError(*injected)
+            code, message = step()
+            results.append(item_result(item_id, code, message))
+        except ItemError as exc:
+            shown = exc.show_id and isinstance(item_id, (str, int)) and not isinstance(item_id, bool)
+            results.append(item_result(item_id if shown else _MISSING, exc.code, exc.message))
+    return envelope(results)
+
+
+def entries(body: Json, root: str) -> list[tuple[str, Any]]:
+    """The ``{"<root>": {"<key>": item, ...}}`` map of a create call, in order."""
+    if not isinstance(body, dict) or root not in body:
+        raise X.missing_root(root)
+    value = body[root]
+    if not isinstance(value, dict):
+        raise X.wrong_type(root, "object")
+    if len(value) > MAX_ITEMS:
+        raise X.too_many(root, len(value), MAX_ITEMS)
+    return list(value.items())
+
+
+def id_list(body: Json, root: str) -> list[Any]:
+    """The ``{"<root>": [id, ...]}`` list of a delete call."""
+    if not isinstance(body, dict) or root not in body:
+        raise X.missing_root(root)
+    value = body[root]
+    if not isinstance(value, list):
+        raise X.wrong_type(root, "array")
+    if len(value) > MAX_ITEMS:
+        raise X.too_many(root, len(value), MAX_ITEMS)
+    return value

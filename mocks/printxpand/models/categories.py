@@ -1,0 +1,88 @@
+"""PrintXpand categories (bulk create/update/delete; a tree by parent id)."""
+from __future__ import annotations
+
+from typing import Any
+
+from mocks.core.state import TenantState
+from mocks.printxpand.models.batch import ItemError, Json, entries, id_list, run_batch
+from mocks.printxpand.models.fields import flag, id_text, scalar, text
+from mocks.printxpand.models.messages import (CATEGORY_BAD, CATEGORY_CREATED, CATEGORY_DELETED,
+                                              CATEGORY_NOT_FOUND, CATEGORY_UPDATED)
+
+
+class Categories:
+    def __init__(self, state: TenantState) -> None:
+        self.state = state
+        self.categories = state.collection("categories")
+        self.products = state.collection("products")
+
+    def save_one(self, item: Any) -> tuple[int, str]:
+        if not isinstance(item, dict):
+            raise ItemError(404, CATEGORY_BAD, show_id=False)
+        cid = id_text(item.get("id"))
+        if cid is None:
+            raise ItemError(404, CATEGORY_BAD, show_id=False)
+        if any(item.get(k) is not None and not scalar(item[k]) for k in ("name", "parent_id", "status")):
+            raise ItemError(404, CATEGORY_BAD)
+        name = text(item.get("name")).strip()
+        parent = text(item.get("parent_id")).strip()
+        parent = "" if parent in ("", "0") else parent
+        status = flag(item.get("status"))
+        if not name or status is None or parent == cid:
+            raise ItemError(404, CATEGORY_BAD)
+        if parent and (id_text(parent) is None or self.categories.lookup(parent) is None):
+            raise ItemError(404, CATEGORY_BAD)
+        if parent and cid in self.ancestors(parent):
+            raise ItemError(404, CATEGORY_BAD)  # would make a cycle
+        now = self.state.now()
+        existing = self.categories.get(cid)
+        record = {**(existing or {}), "id": cid, "name": name, "parent_id": parent or "0", "status": status,
+                  "updated_at": now}
+        if existing is None:
+            record["created_at"] = now
+            self.categories.put(cid, record)
+            return 200, CATEGORY_CREATED
+        self.categories.put(cid, record)
+        return 200, CATEGORY_UPDATED
+
+    def ancestors(self, cid: str) -> list[str]:
+        out: list[str] = []
+        seen = set()
+        while cid and cid != "0" and cid not in seen:
+            seen.add(cid)
+            out.append(cid)
+            node = self.categories.lookup(cid)
+            cid = node.get("parent_id", "0") if node else ""
+        return out
+
+    def subtree(self, cid: str) -> list[str]:
+        children: dict[str, list[str]] = {}
+        for key, node in self.categories.items():
+            children.setdefault(node.get("parent_id", "0"), []).append(key)
+        out, todo = [], [cid]
+        while todo:
+            current = todo.pop()
+            out.append(current)
+            todo.extend(children.get(current, []))
+        return out
+
+    def delete_one(self, raw: Any) -> tuple[int, str]:
+        cid = id_text(raw)
+        if cid is None or self.categories.lookup(cid) is None:
+            raise ItemError(404, CATEGORY_NOT_FOUND)
+        gone = self.subtree(cid)  # Magento deletes a category with its children
+        for key in gone:
+            self.categories.delete(key)
+        gone_set = set(gone)
+        for pid, product in self.products.items():
+            if gone_set.intersection(product.get("category_ids", [])):
+                self.products.update(pid, lambda old: None if old is None else {
+                    **old, "category_ids": [c for c in old.get("category_ids", []) if c not in gone_set]})
+        return 200, CATEGORY_DELETED
+
+    def create(self, body: Json, failures: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], int]:
+        return run_batch([(item.get("id") if isinstance(item, dict) else None, lambda item=item: self.save_one(item))
+                          for _, item in entries(body, "category")], failures)
+
+    def delete(self, body: Json, failures: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], int]:
+        return run_batch([(raw, lambda raw=raw: self.delete_one(raw)) for raw in id_list(body, "category")], failures)
