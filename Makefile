@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8080
 SERVE_ARGS ?=
 
-.PHONY: serve test install install-serve bench clean soak fuzz contract-deep
+.PHONY: serve test install install-serve bench clean soak slowloris fuzz contract-deep
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,10 +36,16 @@ bench: install
 
 # reliability: SOAK_ARGS e.g. "--clients 200 --duration 60" or "--requests 1000000"; FUZZ_CASES >= 10000
 SOAK_ARGS ?= --clients 200 --duration 60
+# slow clients: 200 connections that never finish their headers beside 16 normal clients, 60 s
+SLOWLORIS_ARGS ?= --slow 200 --clients 16 --duration 60
 FUZZ_CASES ?= 10000
 
 soak: install
 	$(BIN)/python -m bench.soak $(SOAK_ARGS)
+	$(BIN)/python -m bench.slowloris $(SLOWLORIS_ARGS)
+
+slowloris: install
+	$(BIN)/python -m bench.slowloris $(SLOWLORIS_ARGS)
 
 fuzz: install
 	$(BIN)/python -m tools.fuzz --cases $(FUZZ_CASES)

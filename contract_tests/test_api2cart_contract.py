@@ -34,6 +34,7 @@ from schemathesis.checks import (
 
 from contract_tests.conftest import DEEP, contract_app, examples, load_schemas, stateful, stateful_settings
 from mocks.api2cart import routes, seed
+from mocks.api2cart.auth import method_name
 
 APP = contract_app("api2cart")
 API_KEY = seed.ACCOUNTS[0]["api_key"]
@@ -58,7 +59,7 @@ def envelope_auth_enforced(ctx: Any, response: Any, case: Any) -> bool | None:
     if label in _PROBED or _envelope(response)["return_code"] != 0:
         return None
     _PROBED.add(label)
-    name = routes.method_name(case.path)
+    name = method_name(case.path)
     scope = routes.METHODS[name][1]
     query = {k: v for k, v in (case.query or {}).items() if k not in ("api_key", "store_key")}
     body = case.body if isinstance(case.body, (dict, list)) else None

@@ -11,7 +11,7 @@ from typing import Any, Callable
 from flask import Flask
 
 from mocks import registry
-from mocks.core import control, webhooks
+from mocks.core import control, edge
 from mocks.core.cache import ResponseCache
 from mocks.core.config import SandboxConfig
 from mocks.core.gateway import Gateway
@@ -25,9 +25,12 @@ load_apis = registry.load
 
 
 def create_app(config: SandboxConfig | dict[str, Any] | None = None, store: Store | None = None,
-               progress: Callable[[str, str, int, int], None] | None = None) -> Flask:
+               progress: Callable[[str, str, int, int], None] | None = None,
+               apis: list[Api] | None = None) -> Flask:
+    """``apis``: Api objects to mount instead of the registered ones named by ``config.apis``
+    (the drift proxy mounts an Api that forwards to the real service)."""
     cfg = SandboxConfig.coerce(config)
-    apis = load_apis(cfg.apis)
+    apis = apis if apis is not None else load_apis(cfg.apis)
     if cfg.root_api and cfg.root_api not in {a.name for a in apis}:
         raise ValueError(f"--root-api {cfg.root_api} is not among the mounted APIs")
     app = Flask("commerce_sandbox")
@@ -40,6 +43,7 @@ def create_app(config: SandboxConfig | dict[str, Any] | None = None, store: Stor
         app.extensions["response_cache"] = ResponseCache(store=sandbox.store, max_bytes=cfg.response_cache_mb << 20)
     gateway = Gateway(app, sandbox)
     app.extensions["gateway"] = gateway
+    edge.install(app, sandbox)  # size limits, text checks, 405/OPTIONS, one transaction per request
     app.register_blueprint(control.build(), url_prefix="/__sandbox")
     app.register_blueprint(importlib.import_module("mocks.console").build(), url_prefix="/__sandbox/ui")
     for api in apis:
@@ -58,6 +62,6 @@ def create_app(config: SandboxConfig | dict[str, Any] | None = None, store: Stor
         response.headers["X-Sandbox-Worker"] = str(os.getpid())
         return response
 
-    if cfg.background and not cfg.testing:
-        webhooks.start_sender(sandbox)
+    if cfg.runs_scheduler:
+        sandbox.scheduler.start()  # one per process; the lease picks the one that runs due work
     return app

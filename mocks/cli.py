@@ -89,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--threads", type=int, default=None, metavar="N",
                        help=f"threads per worker (default: {DEFAULT_THREADS}; {DEFAULT_WORKERS * DEFAULT_THREADS} "
                             "with --state memory)")
+    serve.add_argument("--header-timeout", type=float, default=10.0, metavar="SECONDS",
+                       help="close a connection whose request headers are not complete after this long")
     serve.add_argument("--state", default="sqlite",
                        help="memory | sqlite (./.sandbox/state.db) | sqlite:///relative.db | sqlite:////absolute.db "
                             "| redis://host:port/db")
@@ -174,6 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
     viol.add_argument("--admin-token", default=_env_token(),
                       help="the sandbox's admin token (default: $SANDBOX_ADMIN_TOKEN)")
     viol.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for each answer")
+    from mocks.drift import cli as drift_cli
+    drift_cli.add_parsers(sub)  # proxy, diff, seed-from
     return parser
 
 
@@ -649,6 +653,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from gunicorn.app.base import BaseApplication
 
     from mocks.app import create_app
+    from mocks.core.edgeworker import gunicorn_settings
 
     config = config_from_args(args)
     try:
@@ -664,7 +669,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 "bind": f"{args.host}:{args.port}",
                 "workers": workers,
                 "threads": threads,
-                "worker_class": "gthread",
+                **gunicorn_settings(args.header_timeout),  # gthread, heads read before the pool
                 "timeout": 120,
                 "graceful_timeout": 5,
                 "keepalive": 5,
@@ -701,6 +706,9 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_replay(args)
     if args.command == "violations":
         return cmd_violations(args)
+    from mocks.drift import cli as drift_cli
+    if args.command in drift_cli.COMMANDS:
+        return drift_cli.run(args)
     return 2
 
 

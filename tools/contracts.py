@@ -31,7 +31,9 @@ def contract(api: str) -> ModuleType:
 
 
 def folder(api: str) -> Path:
-    return schemas_root() / contract(api).SCHEMAS
+    """The API's contract folder as a file system path (this tool works in a checkout, where the
+    package data is the repository's ``schemas/``)."""
+    return Path(str(schemas_root())) / contract(api).SCHEMAS
 
 
 def stale(api: str) -> list[str]:

@@ -1,7 +1,13 @@
-"""Fuzz the five APIs with schemathesis negative-mode cases, in process: no answer may be a 5xx
-unless a scenario injected it (answers carrying ``X-Sandbox-Scenario``).
+"""Fuzz the five APIs with schemathesis negative-mode cases and hostile text, in process: no answer
+may be a 5xx unless a scenario injected it (answers carrying ``X-Sandbox-Scenario``).
 
-    python -m tools.fuzz [--cases 10000] [--api NAME ...] [--seed 1] [--mode negative|positive|both]
+    python -m tools.fuzz [--cases 10000] [--api NAME ...] [--seed 1]
+                         [--mode negative|positive|both|text|mixed]
+
+``text`` takes valid cases and poisons one string of each (a JSON body's value or key, else a query
+parameter) with what no store can hold: lone surrogates (``\ud800``, ``\udfff``), bytes that are not
+UTF-8 (``\xff\xfe``, overlong ``\xc0\xaf``, encoded surrogates ``\xed\xa0\x80``) or NUL. ``mixed``
+(the default, what ``make fuzz`` runs) is half negative cases, half poisoned text.
 
 Every operation of every API's OpenAPI document gets its share of ``--cases``; rounds with new
 seeds continue until that many cases ran (Hypothesis may find fewer distinct cases than asked for
@@ -12,8 +18,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import sys
 import time
+import zlib
 from collections import Counter, defaultdict
 from typing import Any, Callable
 
@@ -62,11 +70,63 @@ class Tally:
         self.errors: list[str] = []
 
 
+#: what a poisoned string holds: (raw bytes inside a JSON string, percent-encoded for a query)
+POISONS = [
+    (b"\\ud800", "%ED%A0%80"),          # a lone high surrogate, escaped (what JavaScript cuts an emoji into)
+    (b"ab\\udfff", "ab%ED%BF%BF"),      # a lone low surrogate
+    (b"\\ud83d\\ude00x\\ud83d", "%F0%9F%98%80%ED%A0%BD"),  # a pair, then half of one
+    (b"\xff\xfe", "%FF%FE"),              # bytes that are never UTF-8
+    (b"\xc0\xaf", "%C0%AF"),              # an overlong encoding of "/"
+    (b"\xed\xa0\x80", "%ED%A0%80"),      # a surrogate encoded as UTF-8 bytes
+    (b"a\\u0000b", "a%00b"),             # NUL
+]
+MARK = "__FUZZ_POISON__"
+
+
+def poison(kwargs: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+    """A valid request's test-client kwargs with one string poisoned (see POISONS)."""
+    raw, pct = rng.choice(POISONS)
+    body = kwargs.pop("json", None)
+    if isinstance(body, (dict, list)):
+        slots: list[tuple[Any, Any, bool]] = []   # (container, key or index, is a key)
+        stack = [body]
+        while stack:
+            node = stack.pop()
+            pairs = node.items() if isinstance(node, dict) else enumerate(node)
+            for k, v in list(pairs):
+                if isinstance(node, dict):
+                    slots.append((node, k, True))
+                if isinstance(v, str):
+                    slots.append((node, k, False))
+                elif isinstance(v, (dict, list)):
+                    stack.append(v)
+        if slots:
+            node, k, is_key = rng.choice(slots)
+            if is_key:
+                node[MARK] = node.pop(k)
+            else:
+                node[k] = MARK
+        elif isinstance(body, dict):
+            body[MARK] = MARK
+        else:
+            body.append(MARK)
+        kwargs["data"] = json.dumps(body).encode().replace(MARK.encode(), raw, 1)
+        return kwargs
+    if body is not None:
+        kwargs["json"] = body
+    query = kwargs.get("query_string") or {}
+    from urllib.parse import urlencode
+    text = urlencode(query, doseq=True) if isinstance(query, dict) else str(query)
+    kwargs["query_string"] = (text + "&" if text else "") + ("q=" if not query else f"{next(iter(query))}=") + pct
+    return kwargs
+
+
 def run(cases: int = 10_000, apis: tuple[str, ...] = APIS, seed: int = 1, modes: tuple[str, ...] = ("negative",),
         log: Callable[[str], None] | None = print, max_seconds: float | None = None) -> Tally:
     tally = Tally()
     app = create_app({"state": "memory", "testing": True, "seed": seed, "apis": list(apis)})
     started = time.monotonic()
+    client = app.test_client()
     plan = []
     for api in apis:
         schema = schemathesis.openapi.from_wsgi(f"/{api}/openapi.json", app)
@@ -83,6 +143,7 @@ def run(cases: int = 10_000, apis: tuple[str, ...] = APIS, seed: int = 1, modes:
     per_mode = max(1, cases // len(modes))
     for mode_name in modes:
         mode = GenerationMode.NEGATIVE if mode_name == "negative" else GenerationMode.POSITIVE
+        poisoner = client if mode_name == "text" else None
         target = per_mode
         done_before = sum(tally.cases.values())
         round_no = 0
@@ -93,7 +154,8 @@ def run(cases: int = 10_000, apis: tuple[str, ...] = APIS, seed: int = 1, modes:
             for api, op, apply in plan:
                 if max_seconds is not None and time.monotonic() - started > max_seconds:
                     break
-                ran_this_round += _fuzz_operation(api, op, apply, mode, share, seed * 1000 + round_no, tally)
+                ran_this_round += _fuzz_operation(api, op, apply, mode, share, seed * 1000 + round_no, tally,
+                                                  poisoner)
             round_no += 1
             if log:
                 log(f"{mode_name} round {round_no}: {sum(tally.cases.values()) - done_before} cases so far")
@@ -103,8 +165,11 @@ def run(cases: int = 10_000, apis: tuple[str, ...] = APIS, seed: int = 1, modes:
 
 
 def _fuzz_operation(api: str, op: Any, apply: Callable[[Any], None], mode: GenerationMode, examples: int,
-                    seed_value: int, tally: Tally) -> int:
+                    seed_value: int, tally: Tally, poisoner: Any = None) -> int:
+    """Run up to ``examples`` cases of one operation; ``poisoner`` (a test client): send each valid
+    case with one string poisoned instead (``text`` mode)."""
     ran = [0]
+    rng = random.Random(seed_value * 7919 + zlib.crc32(op.label.encode()))
     try:
         strategy = op.as_strategy(generation_mode=mode)
     except Exception as exc:
@@ -117,8 +182,16 @@ def _fuzz_operation(api: str, op: Any, apply: Callable[[Any], None], mode: Gener
     @given(strategy)
     def one(case: Any) -> None:
         apply(case)
+        sent: Any = case.body
         try:
-            response = case.call()
+            if poisoner is not None:
+                kwargs = poison(case.as_transport_kwargs(), rng)
+                sent = kwargs.get("data", kwargs.get("query_string"))
+                if isinstance(sent, bytes):
+                    sent = sent.decode("utf-8", "backslashreplace")
+                response = poisoner.open(**kwargs)
+            else:
+                response = case.call()
         except Exception as exc:  # the WSGI app raised: as bad as a 500
             status, body, injected = 599, f"{type(exc).__name__}: {exc}", False
         else:
@@ -134,7 +207,7 @@ def _fuzz_operation(api: str, op: Any, apply: Callable[[Any], None], mode: Gener
             tally.failures.append({"api": api, "operation": op.label, "status": status, "body": body,
                                    "method": case.method, "path": case.formatted_path,
                                    "query": _short(case.query), "headers": _short(case.headers),
-                                   "body_sent": _short(case.body)})
+                                   "body_sent": _short(sent)})
 
     try:
         one()
@@ -177,10 +250,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cases", type=int, default=10_000)
     p.add_argument("--api", action="append", choices=APIS, help="only these APIs (default: all five)")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--mode", choices=["negative", "positive", "both"], default="negative")
+    p.add_argument("--mode", choices=["negative", "positive", "both", "text", "mixed"], default="mixed")
     p.add_argument("--json", metavar="PATH", help="also write the summary and the failures as JSON")
     args = p.parse_args(argv)
-    modes = ("negative", "positive") if args.mode == "both" else (args.mode,)
+    modes = {"both": ("negative", "positive"), "mixed": ("negative", "text")}.get(args.mode, (args.mode,))
     started = time.monotonic()
     tally = run(args.cases, tuple(args.api or APIS), args.seed, modes, log=lambda line: print(line, flush=True))
     seconds = time.monotonic() - started

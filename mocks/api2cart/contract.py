@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
+from importlib.resources.abc import Traversable
 from typing import Any
 
 import yaml
@@ -38,8 +38,8 @@ from mocks.core.contracts import schemas_root
 SCHEMAS = "api2cart"
 
 
-def official_path() -> Path:
-    """The vendor's document, kept next to the contract it is the source of."""
+def official_path() -> Traversable:
+    """The vendor's document, kept next to the contract it is the source of (package data)."""
     return schemas_root() / SCHEMAS / "official" / "api2cart-openapi.json"
 
 #: the emulated methods, in the order of the document
@@ -214,8 +214,7 @@ def build(official: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
 
 def render() -> dict[str, str]:
     """Generated files (name -> text, exactly as committed)."""
-    with open(official_path(), encoding="utf-8") as fh:
-        official = json.load(fh)
+    official = json.loads(official_path().read_text(encoding="utf-8"))
     document, bundle = build(official)
 
     class NoAliases(yaml.SafeDumper):

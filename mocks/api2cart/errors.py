@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from mocks.core import errors as E
+from mocks.core.coerce import is_ascii_digits
 
 #: return_code -> the vendor's message for it (the default ``return_message``)
 RETURN_CODES: dict[int, str] = {
@@ -120,7 +121,7 @@ _TYPE_WORDS = {"integer": "integer", "number": "decimal", "boolean": "boolean", 
 
 
 def _param_name(pointer: str) -> str:
-    parts = [p for p in pointer.split("/") if p and not p.isdigit()]
+    parts = [p for p in pointer.split("/") if p and not is_ascii_digits(p)]
     if parts and parts[0] in ("query", "header", "path", "body"):
         parts = parts[1:]
     return parts[-1] if parts else "body"
@@ -163,7 +164,8 @@ def from_error(error: E.SandboxError) -> A2CError:
         return A2CError(error.code, error.message if error.message != type(error).default_message else None)
     if error.kind == "not_found":
         return unknown_method("")
-    if error.kind in ("malformed_body", "payload_too_large", "unsupported_media_type", "bad_request"):
+    if error.kind in ("malformed_body", "payload_too_large", "unsupported_media_type", "bad_request",
+                      "uri_too_long", "headers_too_large", "request_timeout"):  # refused at the edge
         return A2CError(109, f"Incorrect parameters. {error.message}")
     code = STATUS_CODES.get(error.status) if error.status >= 500 else None
     return A2CError(code or KIND_CODES.get(error.kind, 9))

@@ -19,6 +19,7 @@ import json
 from typing import Any
 
 from mocks.api2cart import models as M
+from mocks.core.coerce import is_ascii_digits
 
 
 def sign(headers: dict[str, str], body: bytes, key: str) -> str:
@@ -36,7 +37,7 @@ def deliver(sandbox: Any, account: dict[str, Any], store: dict[str, Any] | None,
     except ImportError:  # pragma: no cover - the core module is optional
         return 0
     sent = 0
-    clock = sandbox.clock.now()
+    clock = sandbox.clock.now("api2cart", store["tenant"])
     now = int(clock)
     # FAQ: platforms without native webhooks (e.g. Magento, OpenCart) are polled every 300 s, so a
     # delivery leaves at the next poll tick (ticks at multiples of 300 s of the sandbox clock).
@@ -66,17 +67,16 @@ def failed(sandbox: Any, stores: list[dict[str, Any]], p: M.Params) -> dict[str,
     from mocks.core import webhooks
 
     tenants = {s["tenant"] for s in stores}
-    since = sandbox.clock.now() - KEEP_FAILED_S
     rows = []
     for d in webhooks.listing(sandbox, api="api2cart", status="failed"):
         if d["tenant"] not in tenants:
             continue
         at = d["attempts"][-1]["at"] if d.get("attempts") else d["created_at"]
-        if at < since:
+        if at < sandbox.clock.now("api2cart", d["tenant"]) - KEEP_FAILED_S:  # the store's clock
             continue
         hook_id = str(d.get("headers", {}).get("X-Webhook-Id", "0"))
         payload = d.get("payload") if isinstance(d.get("payload"), dict) else {}
-        rows.append({"webhook_id": int(hook_id) if hook_id.isdigit() else 0, "entity_id": str(payload.get("id", "")),
+        rows.append({"webhook_id": int(hook_id) if is_ascii_digits(hook_id) else 0, "entity_id": str(payload.get("id", "")),
                      "time": M.a2c_date(at)})
     ids = p.ids("ids")
     if ids is not None:

@@ -1,16 +1,8 @@
-"""The Click2Sync contract: written by hand. ``schemas/click2sync/openapi.yaml`` and its ``*.schema.json``
-files are the source; nothing is generated.
-
-Every API's contract.py says the same two things (see ``tools/contracts.py``): :data:`SCHEMAS`,
-its folder under ``schemas/`` (found by :func:`mocks.core.contracts.schemas_root`), and
-:func:`render`, the files it generates there.
-"""
+"""The Click2Sync contract is written by hand: ``schemas/click2sync/`` is its source (see ``tools/contracts.py``)."""
 from __future__ import annotations
 
-#: the contract's folder under ``schemas/``
 SCHEMAS = "click2sync"
 
 
 def render() -> dict[str, str]:
-    """Generated files (name -> text, exactly as committed): none, the files are written by hand."""
-    return {}
+    return {}  # nothing is generated

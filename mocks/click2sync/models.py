@@ -8,13 +8,13 @@ hands out in ``paging.next``; sending it back gives the following page.
 """
 from __future__ import annotations
 
-import base64
 import copy
 import datetime as dt
 import json
 from typing import Any
 
 from mocks.click2sync import errors as X
+from mocks.core.edge import issue_tag, read_tag
 from mocks.core.state import TenantState
 
 PAGE_SIZE = 20
@@ -35,15 +35,15 @@ def iso(ts: float) -> str:
 
 # -- paging ---------------------------------------------------------------------------------------
 def encode_cursor(offset: int, sortorder: str) -> str:
-    raw = json.dumps({"o": offset, "s": sortorder}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return issue_tag({"o": offset, "s": sortorder}, "click2sync step tag")
 
 
 def decode_cursor(tag: str) -> tuple[int, str]:
+    """A step tag this store issued (edge.read_tag: forged or edited tags are refused)."""
     try:
-        data = json.loads(base64.urlsafe_b64decode(tag + "=" * (-len(tag) % 4)))
-        offset, order = int(data["o"]), data["s"]
-        if offset < 0 or order not in ("asc", "desc"):
+        data = read_tag(tag, "click2sync step tag")
+        offset, order = data["o"], data["s"]
+        if type(offset) is not int or order not in ("asc", "desc"):
             raise ValueError
         return offset, order
     except (ValueError, KeyError, TypeError, json.JSONDecodeError, UnicodeDecodeError):

@@ -9,6 +9,7 @@ the API's own error shape through ``error_body``: the one place an API maps its 
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -28,6 +29,13 @@ Json = Any
 def public(view: Callable) -> Callable:
     """Mark a route as needing no credentials (e.g. a token request, the OpenAPI document)."""
     view.sandbox_public = True  # type: ignore[attr-defined]
+    return view
+
+
+def passthrough(view: Callable) -> Callable:
+    """Mark a route that answers for another service (the drift proxy): the gateway checks the
+    request against the contract and records what breaks it, but does not refuse the request."""
+    view.sandbox_passthrough = True  # type: ignore[attr-defined]
     return view
 
 
@@ -59,6 +67,11 @@ class Api:
     static_tenants: bool = False
     #: header/query/body field names whose values the journal must never show
     secret_fields: frozenset[str] = frozenset()
+    #: content types read as JSON on an operation that takes JSON (most JSON APIs are lenient)
+    lenient_json_types: tuple[str, ...] = ("", "text/plain")
+    #: JSON pointers (a regex) of a bulk body's items: each item's text is checked by the API
+    #: itself (``mocks.core.edge.text_problem``), so one bad item fails only itself
+    bulk_items: "re.Pattern[str] | None" = None
 
     @property
     def prefix(self) -> str:
@@ -98,6 +111,15 @@ class Api:
     def credentials(self, sandbox: "Sandbox") -> Json:
         """This API's entry in ``GET /__sandbox/credentials``."""
         return {}
+
+    def run_due(self, sandbox: "Sandbox", tenant: str, ref: str, now: float) -> float | None:
+        """Run one job of this API that fell due (:mod:`mocks.core.scheduler`, ``kind="api"``).
+
+        ``ref`` is what the API scheduled (``scheduler.schedule(sandbox, "api", name, tenant, ref,
+        at)``); ``now`` is the tenant's sandbox clock. Returns when the job is due next on that
+        clock, or None when it is done. Runs with no request, in whichever process holds the lease.
+        """
+        return None
 
     def after_request(self, request: "Request", response: Any) -> None:
         """Optional hook for headers every response of the API carries."""

@@ -3,11 +3,12 @@
 Every reading of a number or a yes/no from loose input (query text, queued JSON payloads,
 scenario options) goes through :func:`to_number`, :func:`to_int` or :func:`to_bool`; what an API
 then does with the result (a default, a clamp, rounding, an error of its own) stays with the API.
-So a rule about what counts as a number (for example "only ASCII digits") is made in one place:
-:func:`to_number` (and :func:`to_int` for whole numbers).
+The rule about what counts as a number is made here, in one place: only ASCII digits are digits
+(``int("٣")`` is 3 in Python, never in an HTTP API); :data:`ASCII_INT`, :data:`ASCII_NUMBER` and
+:func:`is_ascii_digits` for the grammars that need a pattern or a check.
 
-Not routed through here (their own grammars, still to be checked for non-ASCII digits by whoever
-tightens the rule): the gateway's parameter coercion (``mocks.core.contracts``), the search DSL's
+Not routed through here (their own grammars, each ASCII-only too: ``re.ASCII`` or the patterns
+below): the gateway's parameter coercion (``mocks.core.contracts``), the search DSL's
 ``from``/``size`` and ``minimum_should_match`` (``mocks.stock2shop.search``), PrintXpand's decimal
 and count fields (``mocks.printxpand.models.fields``) and the JSON Schema patterns.
 """
@@ -21,7 +22,16 @@ from typing import Any
 TRUE_WORDS = ("true", "1", "yes")
 FALSE_WORDS = ("false", "0", "no")
 
-_INT = re.compile(r"[+-]?\d+")
+#: an optionally signed whole number in ASCII digits only (``\d`` and ``int()`` also take "٣")
+ASCII_INT = re.compile(r"[+-]?[0-9]+", re.ASCII)
+#: a decimal number in ASCII: 12, -1.5, .5, 1e3
+ASCII_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?", re.ASCII)
+_INT = ASCII_INT
+
+
+def is_ascii_digits(text: Any) -> bool:
+    """True for a non-empty string of the ASCII digits 0-9 only (what ``str.isdigit`` should mean)."""
+    return isinstance(text, str) and text.isascii() and text.isdigit()
 
 
 def to_number(value: Any) -> float | None:
@@ -34,7 +44,7 @@ def to_number(value: Any) -> float | None:
         return float(value)
     if isinstance(value, str):
         text = value.strip()
-        if not text:
+        if not text or not text.isascii():  # only ASCII digits are digits: float("٣") is 3.0
             return None
         try:
             return float(text)

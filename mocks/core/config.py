@@ -13,6 +13,7 @@ class SandboxConfig:
     admin_token: str | None = None        # control plane: loopback-only unless this is set
     outbound_hosts: list[str] = field(default_factory=list)  # webhooks/callbacks: loopback + these (mocks.core.outbound)
     journal_size: int = 10_000
+    journal_body_limit: int = 4096        # characters of each body the journal keeps (mocks.core.journal)
     violations_size: int = 1_000
     max_body_bytes: int = 5 * 1024 * 1024
     validate_responses: bool = True       # record responses that break their schema
@@ -20,7 +21,9 @@ class SandboxConfig:
     scenarios: list[str] = field(default_factory=list)
     options: dict[str, dict[str, Any]] = field(default_factory=dict)   # per-API seed/behaviour options
     testing: bool = False
-    background: bool = True               # background threads (webhook sender); off in tests
+    background: bool = True               # background threads (the scheduler); off in tests
+    scheduler: bool | None = None         # run due work on its own (mocks.core.scheduler); None: when
+                                          # background and not testing (serving); True: in tests too
 
     @classmethod
     def coerce(cls, value: "SandboxConfig | dict[str, Any] | None") -> "SandboxConfig":
@@ -33,6 +36,10 @@ class SandboxConfig:
         if unknown:
             raise ValueError(f"unknown sandbox config keys: {sorted(unknown)}")
         return cls(**value)
+
+    @property
+    def runs_scheduler(self) -> bool:
+        return self.scheduler if self.scheduler is not None else (self.background and not self.testing)
 
     def api_options(self, api: str) -> dict[str, Any]:
         return self.options.get(api, {})

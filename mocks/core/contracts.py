@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ except ImportError:  # pragma: no cover - it is a dependency; the Python validat
 from referencing.jsonschema import DRAFT202012
 
 from mocks import resources
+from mocks.core.coerce import ASCII_INT, ASCII_NUMBER
 
 Json = Any
 BASE_URI = "https://commerce-sandbox.invalid/"
@@ -347,12 +349,16 @@ def coerce(raw: list[str], schema: Json) -> Json:
         return [coerce([v], items) for v in values]
     value = raw[-1] if raw else ""
     try:
-        if t == "integer":
-            if re.fullmatch(r"[+-]?\d+", value.strip()):
+        if t == "integer":  # ASCII digits only (coerce.ASCII_INT): "٣" is not 3
+            if ASCII_INT.fullmatch(value.strip()):
                 return int(value)
         elif t == "number":
-            if re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", value.strip()):
-                return float(value) if not re.fullmatch(r"[+-]?\d+", value.strip()) else int(value)
+            if ASCII_NUMBER.fullmatch(value.strip()):
+                if ASCII_INT.fullmatch(value.strip()):
+                    return int(value)
+                number = float(value)
+                if math.isfinite(number):  # 1e400 is beyond float range: left as text, refused
+                    return number
         elif t == "boolean":
             low = value.lower()
             if low in ("true", "1"):

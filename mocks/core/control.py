@@ -46,6 +46,18 @@ def guard() -> None:
         raise E.Forbidden("the control plane answers loopback clients only; start with --admin-token to open it")
 
 
+CLOCK_KEYS = frozenset({"advance_seconds", "seconds", "now", "freeze", "api", "tenant"})
+CLOCK_ACCEPTS = ("accepted: advance_seconds (a number >= 0), now (epoch seconds or an ISO 8601 date-time: "
+                 "set the time), freeze (true: stop the clock, false: let it run), and optionally api and "
+                 "tenant to move one API's or one tenant's clock only")
+
+
+def _run_due(sb: Any) -> None:
+    """After a clock move: run what fell due at once (the scheduler's own claimed run), so the
+    answer already reflects it and a test needs no thread."""
+    sb.scheduler.run_due()
+
+
 def build() -> Blueprint:
     bp = Blueprint("sandbox_control", __name__)
 
@@ -114,28 +126,130 @@ def build() -> Blueprint:
                                   "tenants": {t: c.get(collection, []) for t, c in out.items()}})
         return json_response({"api": api, "tenants": out})
 
+    @bp.post("/data/<api>/<collection>")
+    def load_data(api: str, collection: str):
+        """Add records to one tenant's collection (``commerce-sandbox seed-from``): additions only.
+
+        Body ``{"records": [...], "key": "id"}``: each record is stored under its ``key`` field unless
+        that id is already there (then it is skipped and left as it was). A record missing fields
+        that the collection's records have gets them from the first stored record (lists empty),
+        so the API's code finds every field it reads and answers stay within the API's schema.
+        All records are checked before any is written.
+        """
+        sb = sandbox()
+        args = _args_json()
+        if api not in sb.apis:
+            raise E.NotFound(f"unknown api {api!r}; mounted: {', '.join(sb.apis)}")
+        tenant = request.args.get("tenant") or args.get("tenant")
+        if not tenant:
+            raise E.BadRequest("name the tenant: ?tenant=ID (see /__sandbox/tenants/" + api + ")")
+        tenant = str(tenant)
+        if tenant not in sb.tenants(api):
+            raise E.NotFound(f"{api} has no tenant {tenant!r}")
+        if collection.startswith("__") or not collection.replace("_", "").isalnum():
+            raise E.BadRequest(f"{collection!r} is not a data collection")
+        records, key = args.get("records"), args.get("key", "id")
+        if not isinstance(key, str) or not key:
+            raise E.BadRequest("key must be the name of the records' id field")
+        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+            raise E.BadRequest("records must be a list of JSON objects")
+        ids: list[str] = []
+        for n, record in enumerate(records):
+            value = record.get(key)
+            if isinstance(value, bool) or not isinstance(value, (str, int)) or value == "":
+                raise E.BadRequest(f"records[{n}]: no {key!r} (a string or integer id)")
+            ids.append(str(value))
+        if len(set(ids)) != len(ids):
+            raise E.BadRequest(f"records repeat an id: {sorted({i for i in ids if ids.count(i) > 1})[:5]}")
+        coll = sb.state(api, tenant).collection(collection)
+        stored = coll.items()  # the store's cached list: no copy of the collection
+        template = stored[0][1] if stored else None
+        # new ids only, written in one batch (one transaction: all or nothing, and fast at thousands
+        # of records); an id that exists is skipped, so nothing stored is ever replaced
+        new = [(i, _complete(record, template)) for i, record in zip(ids, records) if coll.lookup(i) is None]
+        coll.put_many(new)
+        added = [i for i, _ in new]
+        fresh = set(added)
+        return json_response({"api": api, "tenant": tenant, "collection": collection, "added": added,
+                              "skipped": [i for i in ids if i not in fresh]}, status=201 if added else 200)
+
+    def _clock_scope(args: dict[str, Any]) -> tuple[str | None, str | None]:
+        sb = sandbox()
+        api, tenant = args.get("api") or None, args.get("tenant") or None
+        if api is not None and (not isinstance(api, str) or api not in sb.apis):
+            raise E.NotFound(f"unknown api {api!r}; mounted: {', '.join(sb.apis)}")
+        if tenant is not None:
+            if api is None:
+                raise E.BadRequest("a tenant's clock needs its api: send \"api\" with \"tenant\"")
+            if str(tenant) not in sb.tenants(api):
+                raise E.NotFound(f"unknown tenant {tenant!r} of {api}; GET /__sandbox/tenants/{api} lists them")
+            tenant = str(tenant)
+        return api, tenant
+
     @bp.get("/clock")
     def clock():
-        return json_response(sandbox().clock.describe())
+        api, tenant = _clock_scope(request.args.to_dict())
+        return json_response(sandbox().clock.describe(api, tenant))
 
     @bp.post("/clock")
-    def advance_clock():
+    def move_clock():
         args = {**request.args.to_dict(), **_args_json()}
-        try:
-            seconds = float(args.get("advance_seconds", args.get("seconds", 0)))
-        except (TypeError, ValueError):
-            raise E.BadRequest("advance_seconds must be a number") from None
-        if seconds < 0 or seconds != seconds or seconds == float("inf"):
-            raise E.BadRequest("advance_seconds must be a finite number >= 0 (the clock only moves forward)")
+        unknown = sorted(set(args) - CLOCK_KEYS)
+        if unknown:
+            raise E.BadRequest(f"unknown clock key(s) {', '.join(unknown)}; {CLOCK_ACCEPTS}")
+        api, tenant = _clock_scope(args)
+        seconds = 0.0
+        if "advance_seconds" in args or "seconds" in args:
+            raw = args.get("advance_seconds", args.get("seconds"))
+            try:
+                if isinstance(raw, bool):
+                    raise ValueError
+                seconds = float(raw)
+            except (TypeError, ValueError):
+                raise E.BadRequest(f"advance_seconds must be a number; {CLOCK_ACCEPTS}") from None
+            if not seconds >= 0 or seconds == float("inf"):
+                raise E.BadRequest("advance_seconds must be a finite number >= 0 (the clock only moves forward; "
+                                   "set an earlier time with \"now\")")
+        when = None
+        if "now" in args:
+            from mocks.core.clock import parse_time
+            try:
+                when = parse_time(args["now"])
+            except (TypeError, ValueError):
+                raise E.BadRequest("now must be epoch seconds or an ISO 8601 date-time between 1970 and 9999; "
+                                   + CLOCK_ACCEPTS) from None
+        freeze = args.get("freeze")
+        if isinstance(freeze, str) and freeze.lower() in ("true", "false", "1", "0"):
+            freeze = freeze.lower() in ("true", "1")
+        if freeze is not None and not isinstance(freeze, bool):
+            raise E.BadRequest(f"freeze must be true or false; {CLOCK_ACCEPTS}")
         sb = sandbox()
-        sb.clock.advance(seconds)
-        for api in sb.apis.values():
-            tick = getattr(api, "on_clock", None)
-            if tick is not None:
-                tick(sb)
-        from mocks.core import webhooks
-        webhooks.deliver_due(sb)
-        return json_response(sb.clock.describe())
+        if when is not None:
+            sb.clock.set(when, api, tenant)
+        if seconds:
+            sb.clock.advance(seconds, api, tenant)
+        if freeze is not None:
+            sb.clock.freeze(freeze, api, tenant)
+        _run_due(sb)
+        return json_response(sb.clock.describe(api, tenant))
+
+    @bp.delete("/clock")
+    def reset_clock():
+        args = {**request.args.to_dict(), **_args_json()}
+        unknown = sorted(set(args) - {"api", "tenant"})
+        if unknown:
+            raise E.BadRequest(f"unknown clock key(s) {', '.join(unknown)}; DELETE takes api and tenant")
+        api, tenant = _clock_scope(args)
+        sb = sandbox()
+        sb.clock.reset(api, tenant)
+        return json_response(sb.clock.describe(api, tenant))
+
+    @bp.get("/scheduler")
+    def scheduler_():
+        from mocks.core import scheduler as S
+        sb = sandbox()
+        return json_response({**sb.scheduler.describe(),
+                              "due": S.pending(sb, request.args.get("api"), request.args.get("tenant"))[:500]})
 
     @bp.get("/webhooks")
     def webhooks_():
@@ -252,6 +366,21 @@ def build() -> Blueprint:
             {"id": t.id, "credentials": t.credentials, "seeded": t.seeded} for t in sb.tenants(api).values()]})
 
     return bp
+
+
+def _complete(record: dict[str, Any], template: Any) -> dict[str, Any]:
+    """``record`` with every field of ``template`` (a stored record) it lacks: a value or an object
+    as the template has it (valid for the API's schema), a list empty (another record's lines,
+    variants or images are not this one's)."""
+    if not isinstance(template, dict):
+        return record
+    out = dict(record)
+    for name, value in template.items():
+        if name not in out:
+            out[name] = [] if isinstance(value, list) else value
+        elif isinstance(value, dict) and isinstance(out[name], dict):
+            out[name] = _complete(out[name], value)
+    return out
 
 
 __all__ = ["build", "ns"]

@@ -54,36 +54,37 @@ def redact_json(node: Any, extra: frozenset[str] = frozenset()) -> Any:
     return node
 
 
-def redact_text(text: str, extra: frozenset[str] = frozenset()) -> str:
-    """A body for the journal: JSON is redacted field by field, form bodies pair by pair."""
+def redact_text(text: str, extra: frozenset[str] = frozenset(), limit: int = BODY_LIMIT) -> str:
+    """A body for the journal: JSON is redacted field by field, form bodies pair by pair; at most
+    ``limit`` characters are kept (``SandboxConfig.journal_body_limit``)."""
     if not text:
         return text
-    if len(text) > BODY_LIMIT:
-        # Only the first BODY_LIMIT characters are kept: mask them as text instead of parsing and
+    if len(text) > limit:
+        # Only the first ``limit`` characters are kept: mask them as text instead of parsing and
         # re-encoding a large body on every request (the cut would break the JSON anyway).
-        return _mask(text[:BODY_LIMIT])
+        return _mask(text[:limit], limit)
     stripped = text.lstrip()
     if stripped[:1] in ("{", "["):
         try:
-            return json.dumps(redact_json(json.loads(text), extra), ensure_ascii=False)[:BODY_LIMIT]
+            return json.dumps(redact_json(json.loads(text), extra), ensure_ascii=False)[:limit]
         except ValueError:
-            return _mask(text)
+            return _mask(text, limit)
     if "=" in text and "\n" not in text[:200]:
         from urllib.parse import parse_qsl, urlencode
         try:
             pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=True)
-            return urlencode(list(redact_pairs(pairs, extra).items()))[:BODY_LIMIT]
+            return urlencode(list(redact_pairs(pairs, extra).items()))[:limit]
         except ValueError:
             pass
-    return _mask(text)
+    return _mask(text, limit)
 
 
 _SECRET_WORDS = ("password", "secret", "token", "apikey", "api_key", "storekey", "store_key", "signature", "c2skey")
 
 
-def _mask(text: str) -> str:
+def _mask(text: str, limit: int = BODY_LIMIT) -> str:
     """Free text: mask anything that looks like key=value or "key": "value" with a secret-looking key."""
-    text = text[:BODY_LIMIT]
+    text = text[:limit]
     low = text.lower()
     # The regex scans every position (slow on big bodies); most bodies hold none of the words.
     if not any(word in low for word in _SECRET_WORDS):

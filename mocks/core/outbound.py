@@ -31,6 +31,8 @@ from urllib.parse import urlsplit
 
 import requests
 
+from mocks.core.coerce import is_ascii_digits
+
 LOOPBACK_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost")
 ENV = "SANDBOX_ALLOW_HOSTS"
 
@@ -71,10 +73,10 @@ def _split_entry(entry: str) -> tuple[str, int | None]:
     entry = entry.strip().lower()
     if entry.startswith("["):  # [::1]:8080
         host, _, rest = entry[1:].partition("]")
-        return host, int(rest[1:]) if rest.startswith(":") and rest[1:].isdigit() else None
+        return host, int(rest[1:]) if rest.startswith(":") and is_ascii_digits(rest[1:]) else None
     if entry.count(":") == 1:
         host, _, port = entry.partition(":")
-        if port.isdigit():
+        if is_ascii_digits(port):
             return host, int(port)
     return entry, None
 

@@ -10,6 +10,12 @@ Conventions
 * Every write is durable when the call returns (sqlite: committed in WAL mode; redis: the
   server acknowledged it), so an acknowledged client write survives ``kill -9``.
 * ``update`` is the one read-modify-write primitive and is atomic across processes.
+* :meth:`Store.transaction` groups the writes of one request: they commit together when the
+  block ends, or none of them does if it raises (sqlite: one ``BEGIN IMMEDIATE`` transaction
+  from the first write, each write a savepoint in it; redis: writes gathered and applied in one
+  MULTI/EXEC, under a write lock; memory: an undo log under the store's lock). The block
+  holds the backend's write lock from its first write to its end, like any database
+  transaction; reads before the first write take no lock.
 * ``items`` of a namespace is cached per process and keyed by the namespace's version, which
   every write bumps; workers sharing a backend see each other's writes on their next read.
 * The request journal is a bounded ring (oldest dropped) in the same backend, so every
@@ -26,7 +32,9 @@ from a URL.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import gc
+import json
 import logging
 import os
 import re
@@ -99,6 +107,33 @@ class JournalBuffer:
                     self.write_batch(batch)
                 except Exception:  # the journal must never take a request or the process down
                     logging.getLogger("commerce_sandbox").exception("journal batch of %d lost", len(batch))
+
+
+class _Tx:
+    """The state of one open :meth:`Store.transaction` (per thread)."""
+
+    __slots__ = ("dirty", "written", "cache", "undo", "orders", "overlay", "clears", "token", "count")
+
+    def __init__(self) -> None:
+        self.dirty = False                   # a write happened (the backend's lock is held)
+        self.written: set[str] = set()       # namespaces written
+        self.cache: dict[str, tuple[int, list[tuple[str, Json]], dict[str, Json]]] = {}
+        self.undo: list[tuple[str, str, str | None]] = []   # memory: (ns, key, old json | None)
+        self.orders: dict[str, list[str]] = {}               # memory: key order before a delete
+        self.overlay: dict[str, OrderedDict[str, str | None]] = {}       # redis: ns -> key -> json | None
+        self.clears: list[str] = []          # redis: prefixes cleared
+        self.token = ""                      # redis: the write lock's token
+        self.count = 0                       # redis: writes so far (the namespaces' tx version)
+
+
+def _journal_dumps(entry: Json) -> str:
+    """A journal entry as JSON; text no store can hold (a lone surrogate) becomes U+FFFD, so one
+    odd request never costs the batch it is written with."""
+    try:
+        return _dumps(entry).encode("utf-8").decode("utf-8")
+    except (TypeError, ValueError):
+        text = json.dumps(entry, ensure_ascii=False, separators=(",", ":"), default=str)
+        return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
 
 
 def ns(api: str, tenant: str, collection: str) -> str:
@@ -198,6 +233,11 @@ class Store:
         by this thread drops the snapshot, so it reads its own writes; outside a request
         every call reads the head afresh.
         """
+        tx = getattr(self._tl, "tx", None)
+        if tx is not None and tx.dirty:  # uncommitted versions stay out of the shared map
+            v = self._tx_version(tx, namespace)
+            _cache.note_read(namespace, v)
+            return v
         self._head()
         log = self._ns_logs.get(namespace)
         v = log[-1][0] if log else max(self._floor, self._ns_floor.get(namespace, 0))
@@ -212,6 +252,47 @@ class Store:
             self._sync(snap)
             if getattr(tl, "active", False):
                 tl.snap = snap
+    # -- transactions ------------------------------------------------------------
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All writes inside the block commit together at its end, or none if it raises.
+
+        Nested blocks join the outer one. While the block has written, this thread's reads see
+        its own writes and keep them out of the per-process caches other threads share (they
+        are not committed yet).
+        """
+        tl = self._tl
+        if getattr(tl, "tx", None) is not None:
+            yield
+            return
+        tx = tl.tx = _Tx()
+        try:
+            yield
+        except BaseException:
+            tl.tx = None
+            if tx.dirty:
+                self._tx_rollback(tx)
+                self._wrote()
+            raise
+        tl.tx = None
+        if tx.dirty:
+            try:
+                self._tx_commit(tx)
+            except BaseException:
+                self._tx_rollback(tx)
+                raise
+            finally:
+                self._wrote()
+
+    def _tx(self) -> "_Tx | None":
+        """This thread's open transaction, if any."""
+        return getattr(self._tl, "tx", None)
+
+    def _tx_commit(self, tx: "_Tx") -> None:
+        raise NotImplementedError
+
+    def _tx_rollback(self, tx: "_Tx") -> None:
+        raise NotImplementedError
 
     def begin_request(self) -> None:
         self._tl.active, self._tl.snap = True, None
@@ -223,6 +304,9 @@ class Store:
         """This thread changed data: its next version() reads the global version again."""
         self._tl.snap = None
         _cache.note_write()
+
+    def _tx_version(self, tx: "_Tx", namespace: str) -> int:
+        return self._ns_version(namespace)
 
     def _global_version(self) -> int:
         """The seq of the newest change in the backend's change log."""
@@ -299,6 +383,10 @@ class Store:
     def _count(self, namespace: str) -> int:
         raise NotImplementedError
 
+    def _items_uncached(self, namespace: str) -> list[tuple[str, Json]]:
+        """The namespace as this thread sees it (inside a transaction: with its own writes)."""
+        return [(k, _loads(raw)) for k, _, raw in self._scan(namespace)]
+
     def scan(self, namespace: str) -> Iterator[tuple[str, str]]:
         """(key, stored JSON) of every document in order, streamed and not kept: for building a
         per-process structure (a search index) without holding the decoded collection."""
@@ -353,7 +441,14 @@ class Store:
         """This process's decoded copy of a namespace, brought up to date by re-reading only the
         keys changed since it was last used (a full read only the first time, after a bulk
         write or a clear, or when the process fell too far behind the change log)."""
-        self.version(namespace)  # syncs the change log
+        version = self.version(namespace)  # syncs the change log
+        tx = self._tx()
+        if tx is not None and namespace in tx.written:  # uncommitted: a cache of this thread's own
+            hit = tx.cache.get(namespace)
+            if hit is None or hit[0] != version:
+                items = self._items_uncached(namespace)
+                hit = tx.cache[namespace] = (version, _NsCache(-1, {k: (i, v) for i, (k, v) in enumerate(items)}))
+            return hit[1]
         c = self._cache.get(namespace)
         if c is not None:
             keys = self.changes_after(namespace, c.seq)
@@ -508,6 +603,46 @@ class MemoryStore(Store):
     def _ns_version(self, namespace: str) -> int:
         return self._versions.get(namespace, 0)
 
+    def _note(self, namespace: str, keys: Iterable[str], bucket: OrderedDict[str, str], deleting: bool = False) -> None:
+        """Inside a transaction: remember what ``keys`` held, to put it back on rollback.
+
+        The first write of a transaction takes the store's lock until the transaction ends.
+        """
+        tx = self._tx()
+        if tx is None:
+            return
+        if not tx.dirty:
+            self._lock.acquire()
+            tx.dirty = True
+        tx.written.add(namespace)
+        if deleting and namespace not in tx.orders:
+            tx.orders[namespace] = list(bucket)  # a deleted key goes back to its place
+        tx.undo.extend((namespace, k, bucket.get(k)) for k in keys)
+
+    def _tx_commit(self, tx: _Tx) -> None:
+        self._lock.release()
+
+    def _tx_rollback(self, tx: _Tx) -> None:
+        try:
+            for namespace, key, old in reversed(tx.undo):
+                bucket = self._data.setdefault(namespace, OrderedDict())
+                if old is None:
+                    bucket.pop(key, None)
+                else:
+                    bucket[key] = old
+            for namespace, order in tx.orders.items():
+                bucket = self._data[namespace]
+                placed = OrderedDict((k, bucket[k]) for k in order if k in bucket)
+                placed.update(bucket)
+                self._data[namespace] = placed
+            for namespace in tx.written:
+                self._bump(namespace)  # forward, never back: caches keyed by version stay right
+        finally:
+            self._lock.release()
+
+    def _tx_version(self, tx: _Tx, namespace: str) -> int:
+        return self._versions.get(namespace, 0)
+
     def get(self, namespace: str, key: str) -> Json | None:
         if _cache.tracking():
             self.version(namespace)
@@ -518,6 +653,7 @@ class MemoryStore(Store):
         encoded = [(k, _dumps(v)) for k, v in items]
         with self._lock:
             bucket = self._data.setdefault(namespace, OrderedDict())
+            self._note(namespace, [k for k, _ in encoded], bucket)
             for k, raw in encoded:
                 bucket[k] = raw
                 self._place(namespace, k)
@@ -528,7 +664,9 @@ class MemoryStore(Store):
             bucket = self._data.setdefault(namespace, OrderedDict())
             if key in bucket:
                 return False
-            bucket[key] = _dumps(value)
+            raw = _dumps(value)
+            self._note(namespace, [key], bucket)
+            bucket[key] = raw
             self._place(namespace, key)
             self._bump(namespace, [key])
             return True
@@ -538,6 +676,7 @@ class MemoryStore(Store):
             bucket = self._data.get(namespace)
             if not bucket or key not in bucket:
                 return False
+            self._note(namespace, [key], bucket, deleting=True)
             del bucket[key]
             self._orders.get(namespace, {}).pop(key, None)
             self._bump(namespace, [key])
@@ -548,11 +687,13 @@ class MemoryStore(Store):
             bucket = self._data.setdefault(namespace, OrderedDict())
             raw = bucket.get(key)
             new = fn(None if raw is None else _loads(raw))
-            if new is None:
+            encoded = None if new is None else _dumps(new)
+            self._note(namespace, [key], bucket, deleting=new is None)
+            if encoded is None:
                 bucket.pop(key, None)
                 self._orders.get(namespace, {}).pop(key, None)
             else:
-                bucket[key] = _dumps(new)
+                bucket[key] = encoded
                 self._place(namespace, key)
             self._bump(namespace, [key])
             return new
@@ -578,6 +719,7 @@ class MemoryStore(Store):
     def clear(self, prefix: str) -> None:
         with self._lock:
             for name in [n for n in self._data if n.startswith(prefix)]:
+                self._note(name, list(self._data[name]), self._data[name], deleting=True)
                 del self._data[name]
                 self._orders.pop(name, None)
                 self._bump(name)
@@ -705,30 +847,55 @@ class SqliteStore(Store):
         return conn
 
     class _Tx:
-        def __init__(self, conn: sqlite3.Connection, store: "SqliteStore") -> None:
+        """One write: its own transaction, or a savepoint in the thread's open transaction."""
+
+        def __init__(self, conn: sqlite3.Connection, store: "SqliteStore", tx: _Tx | None = None) -> None:
             self.conn = conn
             self.store = store
+            self.tx = tx
 
         def __enter__(self) -> sqlite3.Connection:
+            tx = self.tx
+            if tx is not None and tx.dirty:
+                self.conn.execute("SAVEPOINT w")
+                return self.conn
             for attempt in range(200):
                 try:
                     self.conn.execute("BEGIN IMMEDIATE")
-                    return self.conn
+                    break
                 except sqlite3.OperationalError as exc:  # database is locked beyond busy_timeout
                     if "locked" not in str(exc) or attempt == 199:
                         raise
                     time.sleep(0.01)
-            raise RuntimeError("unreachable")
+            if tx is not None:  # the request's transaction starts with its first write
+                tx.dirty = True
+                self.conn.execute("SAVEPOINT w")
+            return self.conn
 
         def __exit__(self, exc_type, exc, tb) -> None:
-            if exc_type is None:
+            if self.tx is not None:
+                if exc_type is not None:
+                    self.conn.execute("ROLLBACK TO w")
+                self.conn.execute("RELEASE w")
+            elif exc_type is None:
                 self.conn.execute("COMMIT")
             else:
                 self.conn.execute("ROLLBACK")
             self.store._wrote()
 
-    def _write(self) -> "SqliteStore._Tx":
-        return self._Tx(self._conn(), self)
+    def _write(self, namespace: str | None = None) -> "SqliteStore._Tx":
+        tx = self._tx()
+        if tx is not None and namespace is not None:
+            tx.written.add(namespace)
+        return self._Tx(self._conn(), self, tx)
+
+    def _tx_commit(self, tx: _Tx) -> None:
+        self._conn().execute("COMMIT")
+
+    def _tx_rollback(self, tx: _Tx) -> None:
+        conn = self._conn()
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
 
     @staticmethod
     def _bump(db: sqlite3.Connection, namespace: str, keys: list[str] | None = None) -> None:
@@ -753,7 +920,7 @@ class SqliteStore(Store):
         rows = [(namespace, k, _dumps(v)) for k, v in items]
         if not rows:
             return
-        with self._write() as db:
+        with self._write(namespace) as db:
             db.executemany(
                 "INSERT INTO kv(ns, key, value) VALUES (?, ?, ?) "
                 "ON CONFLICT(ns, key) DO UPDATE SET value = excluded.value",
@@ -762,7 +929,7 @@ class SqliteStore(Store):
             self._bump(db, namespace, [k for _, k, _ in rows])
 
     def add(self, namespace: str, key: str, value: Json) -> bool:
-        with self._write() as db:
+        with self._write(namespace) as db:
             cur = db.execute(
                 "INSERT INTO kv(ns, key, value) VALUES (?, ?, ?) ON CONFLICT(ns, key) DO NOTHING",
                 (namespace, key, _dumps(value)),
@@ -772,14 +939,14 @@ class SqliteStore(Store):
             return bool(cur.rowcount)
 
     def delete(self, namespace: str, key: str) -> bool:
-        with self._write() as db:
+        with self._write(namespace) as db:
             cur = db.execute("DELETE FROM kv WHERE ns=? AND key=?", (namespace, key))
             if cur.rowcount:
                 self._bump(db, namespace, [key])
             return bool(cur.rowcount)
 
     def update(self, namespace: str, key: str, fn: Updater) -> Json | None:
-        with self._write() as db:
+        with self._write(namespace) as db:
             row = db.execute("SELECT value FROM kv WHERE ns=? AND key=?", (namespace, key)).fetchone()
             new = fn(None if row is None else _loads(row[0]))
             if new is None:
@@ -845,6 +1012,11 @@ class SqliteStore(Store):
     def _count(self, namespace: str) -> int:
         return self._conn().execute("SELECT count(*) FROM kv WHERE ns=?", (namespace,)).fetchone()[0]
 
+    def _items_uncached(self, namespace: str) -> list[tuple[str, Json]]:
+        # this thread's connection: inside a transaction it sees the transaction's own writes
+        rows = self._conn().execute("SELECT key, value FROM kv WHERE ns=? ORDER BY seq", (namespace,)).fetchall()
+        return [(k, _loads(v)) for k, v in rows]
+
     _SIMPLE_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
     def scan_columns(self, namespace: str, fields: list[str],
@@ -888,6 +1060,9 @@ class SqliteStore(Store):
         with self._write() as db:
             names = [r[0] for r in db.execute(
                 "SELECT DISTINCT ns FROM kv WHERE substr(ns, 1, ?) = ?", (len(prefix), prefix))]
+            tx = self._tx()
+            if tx is not None:
+                tx.written.update(names)
             db.execute("DELETE FROM kv WHERE substr(ns, 1, ?) = ?", (len(prefix), prefix))
             for name in names:
                 self._bump(db, name)
@@ -900,7 +1075,7 @@ class SqliteStore(Store):
         # Row ids are the sequence numbers (AUTOINCREMENT never reuses one, even after a
         # clear); an entry gets its seq when read back. Trimmed to the size in the same go.
         with self._Tx(self._jconn(), self) as db:
-            db.executemany("INSERT INTO requests(entry) VALUES (?)", [(_dumps(e),) for e in batch])
+            db.executemany("INSERT INTO requests(entry) VALUES (?)", [(_journal_dumps(e),) for e in batch])
             top = db.execute("SELECT max(seq) FROM requests").fetchone()[0] or 0
             db.execute("DELETE FROM requests WHERE seq <= ?", (top - self.journal_size,))
 
@@ -945,6 +1120,13 @@ class RedisStore(Store):
     a sorted set of ``seq\x1fns\x1fkey`` members scored by seq (key ``\x1e``: the whole
     namespace), ``chfloor`` the seq up to which it was trimmed. A script appends to the log in
     the same MULTI/EXEC as the write, so a change is logged exactly when it is visible.
+
+        ``lock`` the write lock.
+
+    Every write takes the write lock (``SET NX PX`` with a token, released by a script that
+    checks the token). A transaction takes it at its first write and keeps it to the end; its
+    writes are gathered per thread (read back by its own reads) and applied in one MULTI/EXEC,
+    so other clients see all of them or none, and a crash before EXEC leaves nothing behind.
     """
 
     kind = "redis"
@@ -964,6 +1146,9 @@ class RedisStore(Store):
     end
     return seq
     """
+    LOCK_MS = 5_000         # a lock whose holder died (kill -9) frees itself after this long
+    LOCK_WAIT = 60.0        # a writer waits at most this long for the lock
+    _UNLOCK = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
 
     def __init__(self, url: str, journal_size: int = 10_000, prefix: str = "cs:") -> None:
         super().__init__(journal_size)
@@ -974,6 +1159,7 @@ class RedisStore(Store):
         self.r = redis.Redis.from_url(url, decode_responses=True)
         self._redis = redis
         self._log_script = self.r.register_script(self._LOG)
+        self._unlock = self.r.register_script(self._UNLOCK)
         self._journal_buffer = JournalBuffer(self._write_journal)
 
     def describe(self) -> str:
@@ -982,6 +1168,101 @@ class RedisStore(Store):
     def _k(self, kind: str, namespace: str = "") -> str:
         return f"{self.prefix}{kind}:{namespace}"
 
+    # -- the write lock ----------------------------------------------------------------
+    def _acquire(self) -> str:
+        token = os.urandom(12).hex()
+        deadline = time.monotonic() + self.LOCK_WAIT
+        delay = 0.0002
+        while not self.r.set(self._k("lock"), token, nx=True, px=self.LOCK_MS):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the redis write lock stayed taken")
+            time.sleep(delay)
+            delay = min(delay * 2, 0.005)
+        return token
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """One write outside a transaction, under the write lock (re-entrant per thread)."""
+        tl = self._tl
+        if getattr(tl, "lock_depth", 0):
+            tl.lock_depth += 1
+            try:
+                yield
+            finally:
+                tl.lock_depth -= 1
+            return
+        token = self._acquire()
+        tl.lock_depth = 1
+        try:
+            yield
+        finally:
+            tl.lock_depth = 0
+            self._unlock(keys=[self._k("lock")], args=[token])
+
+    def _tx_write(self, namespace: str) -> "_Tx | None":
+        """The open transaction (taking the lock at its first write), else None."""
+        tx = self._tx()
+        if tx is None:
+            return None
+        if not tx.dirty:
+            tx.token = self._acquire()
+            tx.dirty = True
+        tx.written.add(namespace)
+        tx.count += 1
+        return tx
+
+    def _tx_version(self, tx: _Tx, namespace: str) -> int:
+        if namespace in tx.written:
+            return -tx.count  # never a committed version; changes with every write
+        return self._ns_version(namespace)
+
+    def _tx_raw(self, tx: _Tx | None, namespace: str, key: str) -> tuple[bool, str | None]:
+        """(known, json) of a key as the transaction sees it, without asking Redis when known."""
+        if tx is None:
+            return False, None
+        pending = tx.overlay.get(namespace)
+        if pending is not None and key in pending:
+            return True, pending[key]
+        if any(namespace.startswith(p) for p in tx.clears):
+            return True, None
+        return False, None
+
+    def _tx_commit(self, tx: _Tx) -> None:
+        try:
+            names = [n for n in self.r.smembers(self._k("namespaces")) if any(n.startswith(p) for p in tx.clears)]
+            news = sum(sum(1 for raw in pending.values() if raw is not None) for pending in tx.overlay.values())
+            seq = self.r.incrby(self._k("oseq"), news) - news if news else 0
+            pipe = self.r.pipeline(transaction=True)
+            pipe.watch(self._k("lock"))  # a lock that expired meanwhile is another writer's now: fail, not mix
+            if pipe.get(self._k("lock")) != tx.token:
+                pipe.reset()
+                raise RuntimeError("the redis write lock expired before the transaction committed")
+            pipe.multi()
+            for n in names:
+                pipe.delete(self._k("d", n), self._k("o", n))
+                self._log(pipe, n, None)
+                pipe.srem(self._k("namespaces"), n)
+            for namespace, pending in tx.overlay.items():
+                puts = {k: raw for k, raw in pending.items() if raw is not None}
+                gone = [k for k, raw in pending.items() if raw is None]
+                if gone:
+                    pipe.hdel(self._k("d", namespace), *gone)
+                    pipe.zrem(self._k("o", namespace), *gone)
+                if puts:
+                    pipe.hset(self._k("d", namespace), mapping=puts)
+                    pipe.zadd(self._k("o", namespace), {k: seq + i + 1 for i, k in enumerate(puts)}, nx=True)
+                    pipe.sadd(self._k("namespaces"), namespace)
+                    seq += len(puts)
+                self._log(pipe, namespace, list(pending))
+            pipe.execute()
+        finally:
+            self._unlock(keys=[self._k("lock")], args=[tx.token])
+
+    def _tx_rollback(self, tx: _Tx) -> None:
+        tx.overlay.clear()
+        self._unlock(keys=[self._k("lock")], args=[tx.token])
+
+    # -- documents ---------------------------------------------------------------------
     def _write_pipe(self, pipe: Any, namespace: str, items: list[tuple[str, str]]) -> None:
         seq_base = self.r.incrby(self._k("oseq"), len(items)) - len(items)
         pipe.hset(self._k("d", namespace), mapping=dict(items))
@@ -999,59 +1280,91 @@ class RedisStore(Store):
     def get(self, namespace: str, key: str) -> Json | None:
         if _cache.tracking():
             self.version(namespace)
-        raw = self.r.hget(self._k("d", namespace), key)
+        known, raw = self._tx_raw(self._tx(), namespace, key)
+        if not known:
+            raw = self.r.hget(self._k("d", namespace), key)
         return None if raw is None else _loads(raw)
 
     def put_many(self, namespace: str, items: Iterable[tuple[str, Json]]) -> None:
         encoded = [(k, _dumps(v)) for k, v in items]
         if not encoded:
             return
-        pipe = self.r.pipeline(transaction=True)
-        self._write_pipe(pipe, namespace, encoded)
-        pipe.execute()
+        tx = self._tx_write(namespace)
+        if tx is not None:
+            tx.overlay.setdefault(namespace, OrderedDict()).update(encoded)
+            return
+        with self._locked():
+            pipe = self.r.pipeline(transaction=True)
+            self._write_pipe(pipe, namespace, encoded)
+            pipe.execute()
         self._wrote()
 
     def add(self, namespace: str, key: str, value: Json) -> bool:
-        if not self.r.hsetnx(self._k("d", namespace), key, _dumps(value)):
-            return False
-        pipe = self.r.pipeline(transaction=True)
-        seq = self.r.incr(self._k("oseq"))
-        pipe.zadd(self._k("o", namespace), {key: seq}, nx=True)
-        self._log(pipe, namespace, [key])
-        pipe.sadd(self._k("namespaces"), namespace)
-        pipe.execute()
+        raw = _dumps(value)
+        tx = self._tx()
+        if tx is not None:
+            self._tx_write(namespace)  # the lock first: nobody writes between check and write
+            if self.get(namespace, key) is not None:
+                return False
+            tx.overlay.setdefault(namespace, OrderedDict())[key] = raw
+            return True
+        with self._locked():
+            if not self.r.hsetnx(self._k("d", namespace), key, raw):
+                return False
+            pipe = self.r.pipeline(transaction=True)
+            seq = self.r.incr(self._k("oseq"))
+            pipe.zadd(self._k("o", namespace), {key: seq}, nx=True)
+            self._log(pipe, namespace, [key])
+            pipe.sadd(self._k("namespaces"), namespace)
+            pipe.execute()
         self._wrote()
         return True
 
     def delete(self, namespace: str, key: str) -> bool:
-        pipe = self.r.pipeline(transaction=True)
-        pipe.hdel(self._k("d", namespace), key)
-        pipe.zrem(self._k("o", namespace), key)
-        self._log(pipe, namespace, [key])
-        removed = pipe.execute()[0]
+        tx = self._tx()
+        if tx is not None:
+            self._tx_write(namespace)
+            if self.get(namespace, key) is None:
+                return False
+            tx.overlay.setdefault(namespace, OrderedDict())[key] = None
+            return True
+        with self._locked():
+            pipe = self.r.pipeline(transaction=True)
+            pipe.hdel(self._k("d", namespace), key)
+            pipe.zrem(self._k("o", namespace), key)
+            self._log(pipe, namespace, [key])
+            removed = pipe.execute()[0]
         self._wrote()
         return bool(removed)
 
     def update(self, namespace: str, key: str, fn: Updater) -> Json | None:
+        tx = self._tx()
+        if tx is not None:
+            self._tx_write(namespace)  # the lock first: nobody writes between read and write
+            new = fn(self.get(namespace, key))
+            tx.count += 1
+            tx.overlay.setdefault(namespace, OrderedDict())[key] = None if new is None else _dumps(new)
+            return new
         dkey = self._k("d", namespace)
-        for _ in range(self._UPDATE_RETRIES):
-            with self.r.pipeline(transaction=True) as pipe:
-                try:
-                    pipe.watch(dkey)
-                    raw = pipe.hget(dkey, key)
-                    new = fn(None if raw is None else _loads(raw))
-                    pipe.multi()
-                    if new is None:
-                        pipe.hdel(dkey, key)
-                        pipe.zrem(self._k("o", namespace), key)
-                        self._log(pipe, namespace, [key])
-                    else:
-                        self._write_pipe(pipe, namespace, [(key, _dumps(new))])
-                    pipe.execute()
-                    self._wrote()
-                    return new
-                except self._redis.WatchError:
-                    continue
+        with self._locked():
+            for _ in range(self._UPDATE_RETRIES):
+                with self.r.pipeline(transaction=True) as pipe:
+                    try:
+                        pipe.watch(dkey)
+                        raw = pipe.hget(dkey, key)
+                        new = fn(None if raw is None else _loads(raw))
+                        pipe.multi()
+                        if new is None:
+                            pipe.hdel(dkey, key)
+                            pipe.zrem(self._k("o", namespace), key)
+                            self._log(pipe, namespace, [key])
+                        else:
+                            self._write_pipe(pipe, namespace, [(key, _dumps(new))])
+                        pipe.execute()
+                        self._wrote()
+                        return new
+                    except self._redis.WatchError:
+                        continue
         raise RuntimeError(f"update of {namespace}/{key} kept conflicting")
 
     def incr(self, namespace: str, key: str, amount: int = 1) -> int:
@@ -1100,21 +1413,53 @@ class RedisStore(Store):
 
     def _count(self, namespace: str) -> int:
         return int(self.r.hlen(self._k("d", namespace)))
+    def _items_uncached(self, namespace: str) -> list[tuple[str, Json]]:
+        tx = self._tx()
+        cleared = tx is not None and any(namespace.startswith(p) for p in tx.clears)
+        if cleared:
+            order, data = [], {}
+        else:
+            pipe = self.r.pipeline(transaction=True)
+            pipe.zrange(self._k("o", namespace), 0, -1)
+            pipe.hgetall(self._k("d", namespace))
+            order, data = pipe.execute()
+        pending = tx.overlay.get(namespace) if tx is not None else None
+        if pending:
+            known = set(order)
+            order = order + [k for k in pending if k not in known]
+            data.update(pending)
+        return [(k, _loads(data[k])) for k in order if data.get(k) is not None]
 
     def namespaces(self, prefix: str = "") -> list[str]:
-        names = self.r.smembers(self._k("namespaces"))
-        return sorted(n for n in names if n.startswith(prefix) and self.r.exists(self._k("d", n)))
+        tx = self._tx()
+        names = {n for n in self.r.smembers(self._k("namespaces")) if n.startswith(prefix)}
+        if tx is not None and tx.dirty:
+            names |= {n for n in tx.overlay if n.startswith(prefix)}
+
+            def changed(n: str) -> bool:
+                return n in tx.overlay or any(n.startswith(p) for p in tx.clears)
+            return sorted(n for n in names if (self._items_uncached(n) if changed(n) else self.r.exists(self._k("d", n))))
+        return sorted(n for n in names if self.r.exists(self._k("d", n)))
 
     def clear(self, prefix: str) -> None:
+        tx = self._tx()
+        if tx is not None:
+            self._tx_write(prefix)
+            tx.written.update(n for n in self.r.smembers(self._k("namespaces")) if n.startswith(prefix))
+            tx.clears.append(prefix)
+            for n in [n for n in tx.overlay if n.startswith(prefix)]:
+                del tx.overlay[n]
+            return
         names = [n for n in self.r.smembers(self._k("namespaces")) if n.startswith(prefix)]
         if not names:
             return
-        pipe = self.r.pipeline(transaction=True)
-        for n in names:
-            pipe.delete(self._k("d", n), self._k("o", n))
-            self._log(pipe, n, None)
-            pipe.srem(self._k("namespaces"), n)
-        pipe.execute()
+        with self._locked():
+            pipe = self.r.pipeline(transaction=True)
+            for n in names:
+                pipe.delete(self._k("d", n), self._k("o", n))
+                self._log(pipe, n, None)
+                pipe.srem(self._k("namespaces"), n)
+            pipe.execute()
         self._wrote()
 
     def journal_append(self, entry: Json) -> int:
@@ -1125,7 +1470,7 @@ class RedisStore(Store):
         last = int(self.r.incrby(self._k("jseq"), len(batch)))
         first = last - len(batch) + 1
         pipe = self.r.pipeline(transaction=False)
-        pipe.lpush(self._k("journal"), *[_dumps(dict(e, seq=first + i)) for i, e in enumerate(batch)])
+        pipe.lpush(self._k("journal"), *[_journal_dumps(dict(e, seq=first + i)) for i, e in enumerate(batch)])
         pipe.ltrim(self._k("journal"), 0, self.journal_size - 1)
         pipe.execute()
 

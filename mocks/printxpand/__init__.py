@@ -1,6 +1,7 @@
 """PrintXpand custom API: a Magento 2 extension's bulk REST endpoints behind Magento's OAuth 1.0a."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from mocks.core.api import Api, Tenant
@@ -11,6 +12,8 @@ class PrintXpand(Api):
     name = "printxpand"
     title = "PrintXpand custom API (Magento 2)"
     secret_fields = frozenset({"consumer_secret", "access_token_secret", "oauth_verifier", "oauth_token_secret"})
+    lenient_json_types = ()  # docs/printxpand.md: a content type other than JSON is a 400
+    bulk_items = re.compile(r"/body/(product|customer|category|order)/[^/]+")  # checked per item (run_batch)
 
     def blueprint(self):
         return routes.build()

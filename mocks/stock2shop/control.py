@@ -28,6 +28,7 @@ from flask import Blueprint, request
 
 from mocks.core import errors as E
 from mocks.core.chain.validate import parse_json
+from mocks.core.coerce import TRUE_WORDS, to_bool
 from mocks.core.http import json_response, sandbox
 from mocks.core.state import TenantState
 from mocks.stock2shop import models, seed
@@ -38,16 +39,12 @@ UNAUTHENTICATED_PER_SECOND = 1.0
 RATE_HEADER = "x-S2S-RateLimit"
 
 
-def _truthy(value: Any) -> bool:
-    return value is True or str(value).strip().lower() in ("1", "true", "yes", "on")
-
-
 def rate_settings(state: TenantState) -> dict[str, Any] | None:
     """The client's rate-limit settings, or None when limiting is off for it."""
     own = state.collection("settings").lookup("rate_limit")
     if own is not None:
         return own if own.get("enabled") else None
-    if _truthy(state.options.get("rate_limit", False)):
+    if to_bool(state.options.get("rate_limit", False), true=(*TRUE_WORDS, "on")):
         return {"enabled": True}
     return None
 

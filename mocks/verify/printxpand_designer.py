@@ -26,6 +26,7 @@ from jsonschema import Draft202012Validator
 from mocks.printxpand.contract import DESIGNER_REQUEST, DESIGNER_RESPONSE
 from mocks.printxpand.control import DESIGNER_BASE, USER_AGENT
 from mocks.verify import Finding, Session, curl_of
+from mocks.core.coerce import is_ascii_digits
 
 RESPONSE = Draft202012Validator(DESIGNER_RESPONSE)
 SUCCESS = Draft202012Validator({"$schema": DESIGNER_RESPONSE["$schema"], **DESIGNER_RESPONSE["$defs"]["success"]})
@@ -143,7 +144,7 @@ def add_arguments(parser: Any) -> None:
 
 
 def checks(args: Any) -> list[tuple[str, Callable[[], list[Finding]]]]:
-    pid: Any = int(args.product_id) if str(args.product_id).isdigit() else args.product_id
+    pid: Any = int(args.product_id) if is_ascii_digits(str(args.product_id)) else args.product_id
     endpoint = Endpoint(args.base_url, pid, args.timeout)
     return [
         ("documented payload", endpoint.check_documented_payload),

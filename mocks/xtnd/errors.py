@@ -67,7 +67,7 @@ def field_name(pointer: str) -> str:
         else [p for p in pointer.split("/") if p]
     out = ""
     for part in parts:
-        if re.fullmatch(r"\d+", part):
+        if re.fullmatch(r"\d+", part, re.ASCII):
             out += f"[{part}]"
         else:
             out += ("." if out else "") + part

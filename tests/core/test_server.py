@@ -143,7 +143,7 @@ def test_serve_prints_urls_and_credentials(tmp_path):
         while b"Demo credentials" not in out and time.time() < deadline:
             out += proc.stdout.readline()
         text = out.decode()
-        while "click2sync:" not in text and time.time() < deadline:
+        while "c2s-demo-key" not in text and time.time() < deadline:  # the credentials table
             text += proc.stdout.readline().decode()
         assert f"http://127.0.0.1:{port}/click2sync" in text
         assert "c2s-demo-key" in text

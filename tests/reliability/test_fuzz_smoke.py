@@ -17,3 +17,11 @@ def test_negative_cases_never_get_a_5xx():
     assert set(tally.cases) == set(fuzz.APIS), tally.cases
     assert sum(tally.cases.values()) >= min(cases, 128)
     assert not tally.failures, fuzz.summary(tally, 0)
+
+
+def test_poisoned_text_never_gets_a_5xx():
+    """Valid cases with one string poisoned: lone surrogates, bytes that are not UTF-8, NUL."""
+    tally = fuzz.run(cases=int(os.environ.get("FUZZ_SMOKE_CASES", "128")), seed=11, modes=("text",), log=None,
+                     max_seconds=60)
+    assert set(tally.cases) == set(fuzz.APIS), tally.cases
+    assert not tally.failures, fuzz.summary(tally, 0)

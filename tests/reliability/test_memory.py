@@ -122,7 +122,7 @@ def test_memory_is_flat_and_caches_are_bounded(tmp_path):
     journal = list(sb.store.journal(0))
     assert len(journal) <= JOURNAL, len(journal)
     assert client.get("/__sandbox/requests?limit=100000").json["total"] <= JOURNAL
-    assert len(sb.store.values(G.VIOLATIONS)) <= 100
+    assert len(sb.store.values(V.VIOLATIONS)) <= 100
     over = {name: v for name, v in bounded_caches(app).items() if v[0] > v[1]}
     assert not over, over
     growth_mb = (end - middle) / 1024

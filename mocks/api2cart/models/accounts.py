@@ -61,7 +61,7 @@ class Account:
         url = p.str("store_url")
         if url is None and cart_id not in NO_URL_CARTS:
             raise X.required("store_url")
-        if url is not None and not re.fullmatch(r"https?://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(:\d+)?(/\S*)?", url):
+        if url is not None and not re.fullmatch(r"https?://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(:\d+)?(/\S*)?", url, re.ASCII):
             raise X.A2CError(100, f"Incorrect store URL '{url}'. The store is not reachable.")
         creds: dict[str, Any] = {}
         bridge = cart_id in BRIDGE_CARTS
@@ -152,7 +152,7 @@ class Account:
         changes = 0
         new_url, new_key_ = p.str("new_store_url"), p.str("new_store_key")
         if new_url is not None:
-            if not re.fullmatch(r"https?://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(:\d+)?(/\S*)?", new_url):
+            if not re.fullmatch(r"https?://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(:\d+)?(/\S*)?", new_url, re.ASCII):
                 raise X.invalid("new_store_url")
             for other in self.stores.values():
                 if other["tenant"] != store["tenant"] and norm_url(other["url"]) == norm_url(new_url):

@@ -2,26 +2,27 @@
 / ``sort_direction`` and ``created_from`` and friends."""
 from __future__ import annotations
 
-import base64
 import json
 from typing import Any, Callable, Iterable
 
 from mocks.api2cart import errors as X
 from mocks.api2cart.models.params import Params, parse_date
+from mocks.core.coerce import is_ascii_digits
+from mocks.core.edge import issue_tag, read_tag
 
 MAX_COUNT = 250
 
 
 def encode_cursor(start: int, count: int) -> str:
-    raw = json.dumps({"s": start, "c": count}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return issue_tag({"s": start, "c": count}, "api2cart page cursor")
 
 
 def decode_cursor(tag: str) -> tuple[int, int]:
+    """A cursor this sandbox issued (edge.read_tag: forged or edited cursors are refused)."""
     try:
-        data = json.loads(base64.urlsafe_b64decode(tag + "=" * (-len(tag) % 4)))
-        start, count = int(data["s"]), int(data["c"])
-        if start < 0 or not 1 <= count <= MAX_COUNT:
+        data = read_tag(tag, "api2cart page cursor")
+        start, count = data["s"], data["c"]
+        if type(start) is not int or type(count) is not int or not 1 <= count <= MAX_COUNT:
             raise ValueError
         return start, count
     except (ValueError, KeyError, TypeError, json.JSONDecodeError, UnicodeDecodeError):
@@ -56,7 +57,7 @@ def page(items: list[dict[str, Any]], start: int, count: int) -> tuple[list[dict
 
 def id_key(item: dict[str, Any], field: str = "id") -> tuple[int, str]:
     value = str(item.get(field, ""))
-    return (int(value), value) if value.isdigit() else (1 << 62, value)
+    return (int(value), value) if is_ascii_digits(value) else (1 << 62, value)
 
 
 def sort_items(items: list[dict[str, Any]], p: Params, default: str, allowed: dict[str, Callable[[dict], Any]]) -> list[dict[str, Any]]:

@@ -38,6 +38,8 @@ class RequestContext:
     subpath: str = "/"                # the path after the prefix
     routed: bool = True               # False: no route matched (answered 404/405 in the API's shape)
     public: bool = False              # the route is marked @public: no authentication
+    passthrough: bool = False         # the route is marked @passthrough (the drift proxy): a request
+                                      # that breaks the contract is recorded, not refused
     # -- auth -----------------------------------------------------------------------------------
     tenant: str | None = None
     principal: Any = None             # what the API's authenticate found (a Stock2Shop user, an
@@ -51,6 +53,7 @@ class RequestContext:
     rule: str | int | None = None     # that rule's name (or index)
     fault: dict[str, Any] | None = None   # what was injected (journal)
     fault_injected: bool = False      # the answer is not the API's own (no response validation)
+    edge_refused: bool = False        # refused by mocks.core.edge before any operation (414/431/413)
     fault_no_answer: str | None = None    # timeout | reset | close: the client got no answer
     fault_after: tuple[dict[str, Any], Any] | None = None  # (action, rng) altering the real answer
     fault_hooks: dict[str, Any] | None = None

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Iterator
 
 from flask import Response, request
 
+from mocks.core import edge
 from mocks.core import journal as J
 from mocks.core.chain.context import RequestContext
 from mocks.core.chain.validate import redacted_path
@@ -25,21 +26,22 @@ def journal(gw: "Gateway", ctx: RequestContext, response: Response) -> None:
     assert api is not None
     req = request._get_current_object()  # type: ignore[attr-defined]  # bind the proxy once: every request
     extra = api.secret_fields
+    limit = gw.sandbox.config.journal_body_limit
     req_body = ""
     length = req.content_length
-    if length and length <= J.BODY_LIMIT * 4:
-        req_body = J.redact_text(req.get_data(cache=True).decode("utf-8", "replace"), extra)
+    if length and length <= limit * 4:
+        req_body = edge.scrub(J.redact_text(req.get_data(cache=True).decode("utf-8", "replace"), extra, limit))
     resp_body = ""
-    cut = J.BODY_LIMIT * 4  # decode only what the journal can keep (a UTF-8 char is at most 4 bytes)
+    cut = limit * 4  # decode only what the journal can keep (a UTF-8 char is at most 4 bytes)
     if ctx.journal_body is not None:
-        resp_body = J.redact_text(ctx.journal_body[:cut].decode("utf-8", "replace"), extra)
+        resp_body = J.redact_text(ctx.journal_body[:cut].decode("utf-8", "replace"), extra, limit)
     elif not response.is_streamed:
         raw = response.get_data()
         memo = gw.redacted.get(id(raw))
         if memo is not None and memo[0] is raw:  # the response cache's bytes, seen before
             resp_body = memo[1]
         else:
-            resp_body = J.redact_text(raw[:cut].decode("utf-8", "replace"), extra)
+            resp_body = J.redact_text(raw[:cut].decode("utf-8", "replace"), extra, limit)
             if raw is ctx.cached_body:
                 if len(gw.redacted) >= REDACTED_MEMO:
                     gw.redacted.pop(next(iter(gw.redacted)))

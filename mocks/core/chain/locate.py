@@ -35,3 +35,4 @@ def locate(gw: "Gateway", ctx: RequestContext) -> None:
     view = gw.app.view_functions.get(request.endpoint or "")
     ctx.routed = request.url_rule is not None
     ctx.public = bool(getattr(view, "sandbox_public", False))
+    ctx.passthrough = bool(getattr(view, "sandbox_passthrough", False))

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Response, request
 
+from mocks.core import edge
 from mocks.core import errors as E
 from mocks.core import journal as J
 from mocks.core.chain.context import RequestContext
@@ -28,12 +29,25 @@ VALID_BODY_CACHE = 4096
 def validate(gw: "Gateway", ctx: RequestContext) -> None:
     if not ctx.routed:
         return
+    if ctx.passthrough:  # forwarded as it is (the drift proxy): what breaks the contract is only recorded
+        try:
+            check_request(gw, ctx)
+        except E.SandboxError as exc:
+            if not isinstance(exc, E.ValidationFailed):  # a body that cannot be read: not recorded yet
+                record_violation(gw, ctx, "request", [{"pointer": "/body", "reason": exc.message}])
+        return
+    check_request(gw, ctx)
+
+
+def check_request(gw: "Gateway", ctx: RequestContext) -> None:
+    """Parameters and body against the contract; ValidationFailed (recorded) when they break it."""
     assert ctx.api is not None
     contract = gw.contracts[ctx.api.name]
     op = contract.match(request.method, ctx.subpath)
     ctx.operation = op
     if op is None:
         return
+    edge.check_query(request.environ.get("QUERY_STRING", ""))  # text the store cannot hold: 400
     problems = contract.validate_params(op, ctx.subpath, request.args, request.headers)
     if op.body_types and request.method in ("POST", "PUT", "PATCH", "DELETE"):
         problems += parse_body(ctx, contract, op)
@@ -51,17 +65,22 @@ def parse_body(ctx: RequestContext, contract: Contract, op: Any) -> list[dict[st
         return []
     if ctype not in op.body_types:
         json_declared = any(t.endswith("json") for t in op.body_types)
-        if not (json_declared and ctype in ("", "text/plain")):  # lenient like most JSON APIs
+        if not (json_declared and ctype in api_lenient_types(ctx)):  # lenient like most JSON APIs
             raise E.UnsupportedMediaType(
                 f"Content-Type {ctype or '(none)'} is not supported; use {', '.join(op.body_types)}")
         ctype = next(t for t in op.body_types if t.endswith("json"))
     if ctype.endswith("json"):
         ctx.body = parse_json(raw)
+        edge.check_text(ctx.body, ctx.api.bulk_items if ctx.api else None)  # text the store cannot hold: 400
         validator = op.body_types[ctype]
         return contract.validate_body(validator, ctx.body) if validator is not None else []
     if ctype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         ctx.body = request.form.to_dict(flat=True)
     return []
+
+
+def api_lenient_types(ctx: RequestContext) -> tuple[str, ...]:
+    return ctx.api.lenient_json_types if ctx.api is not None else ("", "text/plain")
 
 
 # -- responses ----------------------------------------------------------------------------------
@@ -70,7 +89,7 @@ def validate_response(gw: "Gateway", ctx: RequestContext, response: Response) ->
     op = ctx.operation
     if op is None:
         op = gw.contracts[ctx.api.name].match(request.method, ctx.subpath)
-    if op is None or ctx.fault_injected:
+    if op is None or ctx.fault_injected or ctx.edge_refused:  # (edge: refused before the operation)
         return
     documented, validator = op.response_validator(response.status_code, response.mimetype or "")
     problems: list[dict[str, str]] = []
@@ -131,10 +150,7 @@ def redacted_path(req: Any, extra: frozenset[str] = frozenset()) -> str:
 # -- strict JSON --------------------------------------------------------------------------------
 def parse_json(raw: bytes) -> Any:
     """Strict JSON: UTF-8 only, no NaN/Infinity, no duplicate keys, bounded nesting."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise E.MalformedBody(f"The request body is not valid UTF-8 (byte {exc.start})") from None
+    text = edge.decode_json_text(raw)  # bytes that are not UTF-8: a 400 naming the field (edge.check_text)
 
     def reject_constant(name: str) -> Any:
         raise E.MalformedBody(f"The request body contains {name}, which is not valid JSON")
@@ -151,7 +167,8 @@ def parse_json(raw: bytes) -> Any:
     if depth > 64:
         raise E.MalformedBody(f"The request body is nested {depth} levels deep (at most 64)")
     try:
-        return json.loads(text, parse_constant=reject_constant, object_pairs_hook=no_duplicates)
+        return json.loads(text, parse_constant=reject_constant, object_pairs_hook=no_duplicates,
+                          parse_float=edge.finite_float, parse_int=edge.bounded_int)
     except E.MalformedBody:
         raise
     except (ValueError, RecursionError) as exc:

@@ -12,12 +12,26 @@ HOP_HEADERS = frozenset({"host", "content-length", "connection", "keep-alive", "
                          "accept-encoding", "te", "upgrade"})
 
 
+_MAP_KEY = re.compile(r"^(\d+|[0-9a-fA-F-]{16,})$")
+
+
 def shape(value: Any) -> Any:
-    """The structure of a JSON value: keys and value types, not the values."""
+    """The structure of a JSON value: keys and value types, not the values (``replay`` and
+    ``diff`` compare answers by it). The items of a list are merged (a key only some records have
+    is still a key of the list); an object whose keys are all ids (``{"100001": 12.5}``) is a map,
+    ``{"<id>": shape of its values}``; ``"null"`` stands for a null (it matches any type)."""
     if isinstance(value, dict):
+        if value and all(_MAP_KEY.match(k) for k in value):
+            merged: Any = "null"
+            for v in value.values():
+                merged = merge(merged, shape(v))
+            return {"<id>": merged}
         return {k: shape(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [shape(value[0])] if value else []
+        merged = None
+        for v in value:
+            merged = shape(v) if merged is None else merge(merged, shape(v))
+        return [] if merged is None else [merged]
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, (int, float)):
@@ -25,6 +39,22 @@ def shape(value: Any) -> Any:
     if value is None:
         return "null"
     return "string"
+
+
+def merge(a: Any, b: Any) -> Any:
+    """One shape covering two: the union of keys; ``null`` gives way to a type."""
+    if a == "null":
+        return b
+    if b == "null":
+        return a
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = dict(a)
+        for k, v in b.items():
+            out[k] = merge(out[k], v) if k in out else v
+        return out
+    if isinstance(a, list) and isinstance(b, list):
+        return [merge(a[0], b[0])] if a and b else (a or b)
+    return a
 
 
 def body_shape(text: str | bytes | None) -> Any:
@@ -40,8 +70,16 @@ def body_shape(text: str | bytes | None) -> Any:
 
 
 def shape_diff(want: Any, got: Any, pointer: str = "") -> list[str]:
-    """Where two shapes differ (JSON pointers); an empty list means the same shape."""
+    """Where ``got`` differs from the recorded shape ``want`` (JSON pointers, ``*`` for list items):
+    ``/k: missing`` (recorded, not in ``got``), ``/k: unexpected`` (only in ``got``), ``/k: string !=
+    number`` (recorded type != got type). A null, an empty list and an empty object match anything."""
+    if want == "null" or got == "null":
+        return []
     if isinstance(want, dict) and isinstance(got, dict):
+        if not want or not got:  # an empty record or an empty map: data
+            return []
+        if "<id>" in want and "<id>" in got:
+            return shape_diff(want["<id>"], got["<id>"], f"{pointer}/<id>")
         out = []
         for key in want:
             if key not in got:
@@ -51,9 +89,7 @@ def shape_diff(want: Any, got: Any, pointer: str = "") -> list[str]:
         out += [f"{pointer}/{key}: unexpected" for key in got if key not in want]
         return out
     if isinstance(want, list) and isinstance(got, list):
-        if want and got:
-            return shape_diff(want[0], got[0], f"{pointer}/0")
-        return []  # an empty list matches a list of anything
+        return shape_diff(want[0], got[0], f"{pointer}/*") if want and got else []
     if want != got:
         def name(s: Any) -> str:
             return "object" if isinstance(s, dict) else "array" if isinstance(s, list) else str(s)
@@ -141,6 +177,27 @@ class Secrets:
         return node
 
 
+def prepare_request(entry: dict[str, Any], secrets: Secrets,
+                    context: dict[str, Any] | None = None) -> tuple[list[tuple[str, Any]], dict[str, str], bytes | None]:
+    """A journal entry's query, headers and body for sending again, with the redacted values filled
+    (``context``: extra fields that pick among several credentials; the entry's tenant always)."""
+    api = entry.get("api")
+    context = {**(context or {}), **({"tenant": entry["tenant"]} if entry.get("tenant") is not None else {})}
+    params = [(k, secrets.fill(api, k, v, context)) for k, v in (entry.get("query") or {}).items()]
+    headers = {k: str(secrets.fill(api, k, v, context))
+               for k, v in (entry.get("request", {}).get("headers") or {}).items() if k.lower() not in HOP_HEADERS}
+    body: Any = entry.get("request", {}).get("body") or None
+    if body:
+        try:
+            body = json.dumps(secrets.fill_json(api, json.loads(body), context))
+        except ValueError:
+            from urllib.parse import parse_qsl, urlencode
+            if "***" in body and "=" in body:
+                body = urlencode([(k, secrets.fill(api, k, v, context))
+                                  for k, v in parse_qsl(body, keep_blank_values=True)])
+    return params, headers, body.encode() if isinstance(body, str) else body
+
+
 def replay(data: dict[str, Any], target: str, *, reset: bool = True, overrides: dict[str, str] | None = None,
            timeout: float = 10.0, session: Any = None, log_line: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Re-run a recorded session against ``target``; returns ``{"requests": n, "differences": [...]}``."""
@@ -170,25 +227,12 @@ def replay(data: dict[str, Any], target: str, *, reset: bool = True, overrides: 
     count = 0
     for entry in data.get("requests", []):
         count += 1
-        api = entry.get("api")
-        context = {"tenant": entry["tenant"]} if entry.get("tenant") is not None else {}
-        params = [(k, secrets.fill(api, k, v, context)) for k, v in (entry.get("query") or {}).items()]
-        headers = {k: str(secrets.fill(api, k, v, context))
-                   for k, v in (entry.get("request", {}).get("headers") or {}).items() if k.lower() not in HOP_HEADERS}
-        body: Any = entry.get("request", {}).get("body") or None
-        if body:
-            try:
-                body = json.dumps(secrets.fill_json(api, json.loads(body), context))
-            except ValueError:
-                from urllib.parse import parse_qsl, urlencode
-                if "***" in body and "=" in body:
-                    body = urlencode([(k, secrets.fill(api, k, v, context))
-                                      for k, v in parse_qsl(body, keep_blank_values=True)])
+        params, headers, body = prepare_request(entry, secrets)
         got_status: int | None
         got_body: bytes = b""
         try:
             r = http.request(entry["method"], target + entry["path"], params=params, headers=headers,
-                             data=body.encode() if isinstance(body, str) else body, timeout=timeout)
+                             data=body, timeout=timeout)
             got_status, got_body = r.status_code, r.content
         except requests.RequestException as exc:
             got_status, got_body = None, b""

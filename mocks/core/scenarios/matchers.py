@@ -14,7 +14,7 @@ from flask import Request
 
 from mocks.core.chain.context import NO_BODY
 
-_PATH_TOKEN = re.compile(r"\.([A-Za-z_][\w-]*)|\[(-?\d+|\*)\]|\['([^']*)'\]|\[\"([^\"]*)\"\]|\.\*")
+_PATH_TOKEN = re.compile(r"\.([A-Za-z_][\w-]*)|\[(-?\d+|\*)\]|\['([^']*)'\]|\[\"([^\"]*)\"\]|\.\*", re.ASCII)
 
 
 def parse_path(expr: str) -> list[Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from mocks.core.edge import text_problem
 from mocks.core.scenarios.item_failures import ItemFailures
 from mocks.printxpand import errors as X
 
@@ -64,11 +65,17 @@ def injected_failure(index: int, item_id: Any, spec: Any) -> tuple[int, str] | N
     return (code if 100 <= code <= 599 else 400), failure.message
 
 
-def run_batch(items: list[tuple[Any, Callable[[], tuple[int, str]]]],
+def run_batch(items: list[tuple[Any, Callable[[], tuple[int, str]], Any]],
               failures: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], int]:
+    """Each (id, step, item as sent): one result per item. Text the store cannot hold fails its
+    own item with 400 (the edge left the items' text to the batch, ``Api.bulk_items``)."""
     results = []
-    for index, (item_id, step) in enumerate(items, start=1):
+    for index, (item_id, step, sent) in enumerate(items, start=1):
         try:
+            bad = text_problem(sent)
+            if bad is not None:
+                item_id = _MISSING if text_problem(item_id) else item_id
+                raise ItemError(400, f"Invalid value at {bad['pointer'] or '/'}: the text {bad['reason']}.")
             injected = injected_failure(index, item_id, failures)
             if injected is not None:
                 raise ItemError(*injected)

@@ -81,8 +81,8 @@ class Categories:
         return 200, CATEGORY_DELETED
 
     def create(self, body: Json, failures: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], int]:
-        return run_batch([(item.get("id") if isinstance(item, dict) else None, lambda item=item: self.save_one(item))
+        return run_batch([(item.get("id") if isinstance(item, dict) else None, lambda item=item: self.save_one(item), item)
                           for _, item in entries(body, "category")], failures)
 
     def delete(self, body: Json, failures: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], int]:
-        return run_batch([(raw, lambda raw=raw: self.delete_one(raw)) for raw in id_list(body, "category")], failures)
+        return run_batch([(raw, lambda raw=raw: self.delete_one(raw), raw) for raw in id_list(body, "category")], failures)

@@ -51,5 +51,5 @@ class Customers:
         return 200, CUSTOMER_CREATED
 
     def create(self, body: Json, failures: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], int]:
-        return run_batch([(item.get("id") if isinstance(item, dict) else None, lambda item=item: self.save_one(item))
+        return run_batch([(item.get("id") if isinstance(item, dict) else None, lambda item=item: self.save_one(item), item)
                           for _, item in entries(body, "customer")], failures)

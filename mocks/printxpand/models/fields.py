@@ -14,7 +14,7 @@ PRODUCT_TYPES = ("simple", "configurable")
 OPTION_GROUPS = {"field": "text", "area": "text", "file": "file", "drop_down": "select", "radio": "select",
                  "checkbox": "select", "multiple": "select", "date": "date", "date_time": "date", "time": "date"}
 PRICE_TYPES = ("fixed", "percent")
-_NUMBER = re.compile(r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*$")
+_NUMBER = re.compile(r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*$", re.ASCII)
 
 
 def id_text(value: Any) -> str | None:

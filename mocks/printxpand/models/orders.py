@@ -75,4 +75,4 @@ class Orders:
 
     def create(self, body: Json, failures: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], int]:
         return run_batch([(item.get("order_id") if isinstance(item, dict) else None,
-                           lambda item=item: self.save_one(item)) for _, item in entries(body, "order")], failures)
+                           lambda item=item: self.save_one(item), item) for _, item in entries(body, "order")], failures)

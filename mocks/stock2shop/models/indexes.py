@@ -9,6 +9,7 @@ import threading
 import weakref
 from typing import Any
 
+from mocks.core.coerce import is_ascii_digits
 from mocks.core.state import Collection, KeyIndex, TenantState
 from mocks.stock2shop import errors as X
 from mocks.stock2shop import search as S
@@ -121,6 +122,9 @@ _INDEXED: "weakref.WeakKeyDictionary[Any, dict[str, _Indexed]]" = weakref.WeakKe
 _DOC_LOCK = threading.Lock()
 
 
+INDEX_JOB = "index"  # the scheduler ref of a client's lagging index
+
+
 class IndexLag:
     """The Elasticsearch index trails the database by ``index_lag_seconds`` (default 0) on the
     sandbox clock, as the documents warn: a record written at t is found by queries, and shown in
@@ -152,14 +156,20 @@ class IndexLag:
         pkey = f"{collection}/{key}"
         self.pending.update(pkey, lambda cur: {**cur, "due": due} if cur else
                             {"collection": collection, "key": key, "due": due, "old": copy.deepcopy(old)})
+        self.state.due(INDEX_JOB, due, earliest=True)  # the scheduler catches the index up then
 
-    def catch_up(self) -> None:
+    def catch_up(self) -> float | None:
+        """Drop what the index has caught up with; returns when the next lagging write is due."""
         if self.pending.count() == 0:
-            return
+            return None
         now = self.state.now()
+        later = []
         for key, entry in self.pending.items():
             if entry["due"] <= now:
                 self.pending.delete(key)
+            else:
+                later.append(float(entry["due"]))
+        return min(later) if later else None
 
     def overrides(self, collection: str) -> dict[str, Any]:
         return {e["key"]: e["old"] for _, e in self.pending.items() if e["collection"] == collection}
@@ -220,7 +230,7 @@ def elastic_search(state: TenantState, collection: str, body: Any,
 
     The client's own filters are added as Stock2Shop adds them (``request.body`` shows them):
     ``client_id`` always, ``active: true`` on products, and a trade user's own ``customer_id`` on orders."""
-    client_id = int(state.tenant) if state.tenant.isdigit() else state.tenant
+    client_id = int(state.tenant) if is_ascii_digits(state.tenant) else state.tenant
     extra: list[dict[str, Any]] = [{"term": {"client_id": client_id}}]
     if collection == "products":
         extra.append({"term": {"active": True}})

@@ -77,7 +77,7 @@ def _aggregate(docs: list[Doc], aggs: Json) -> dict[str, Any]:
 
 _CALENDAR = {"minute": "m", "1m": "m", "hour": "h", "1h": "h", "day": "d", "1d": "d", "week": "w", "1w": "w",
              "month": "M", "1M": "M", "quarter": "q", "1q": "q", "year": "y", "1y": "y"}
-_FIXED = re.compile(r"^(\d+)(ms|s|m|h|d)$")
+_FIXED = re.compile(r"^(\d+)(ms|s|m|h|d)$", re.ASCII)
 _FIXED_UNIT = {"ms": 0.001, "s": 1, "m": 60, "h": 3_600, "d": 86_400}
 
 

@@ -37,10 +37,10 @@ def _min_should(spec: Any, count: int, default: int) -> int:
         raise SearchError("[minimum_should_match] must be an integer or a percentage")
     if isinstance(spec, int):
         n = spec
-    elif isinstance(spec, str) and re.fullmatch(r"-?\d+%", spec.strip()):
+    elif isinstance(spec, str) and re.fullmatch(r"-?\d+%", spec.strip(), re.ASCII):
         pct = int(spec.strip()[:-1])
         n = int(count * pct / 100) if pct >= 0 else count - int(count * -pct / 100)
-    elif isinstance(spec, str) and re.fullmatch(r"-?\d+", spec.strip()):
+    elif isinstance(spec, str) and re.fullmatch(r"-?\d+", spec.strip(), re.ASCII):
         n = int(spec)
     else:
         raise SearchError(f"[minimum_should_match] cannot parse {spec!r}")

@@ -9,7 +9,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from mocks.core.coerce import to_number
+from mocks.core.coerce import is_ascii_digits, to_number
 
 Json = Any
 _TOKEN = re.compile(r"[0-9a-z]+")
@@ -25,7 +25,7 @@ def tokens(value: Any) -> list[str]:
     return _TOKEN.findall(str(value).lower())
 
 
-_DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
+_DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$", re.ASCII)
 
 
 @lru_cache(maxsize=262_144)
@@ -48,14 +48,14 @@ def _parse_date_text(value: str) -> float | None:
 
 def parse_date(value: Any) -> float | None:
     """Epoch seconds of a date string (``2021-08-27 08:23:04``, ``2021-08-27``, ISO-8601), else None."""
-    if not isinstance(value, str) or len(value) < 10 or not value[:4].isdigit():
+    if not isinstance(value, str) or len(value) < 10 or not is_ascii_digits(value[:4]):
         return None
     return _parse_date_text(value)
 
 
 #: what ``now`` means in date math while a search runs (set by :func:`mocks.stock2shop.search.search`)
 _NOW: contextvars.ContextVar[float | None] = contextvars.ContextVar("s2s_search_now", default=None)
-_MATH = re.compile(r"([+-])(\d+)([yMwdhHms])")
+_MATH = re.compile(r"([+-])(\d+)([yMwdhHms])", re.ASCII)
 _UNIT = {"y": 365 * 86_400, "M": 30 * 86_400, "w": 7 * 86_400, "d": 86_400, "h": 3_600, "H": 3_600, "m": 60, "s": 1}
 
 
@@ -124,7 +124,7 @@ def _int_param(body: Json, name: str, default: int) -> int:
     value = body.get(name, default)
     if isinstance(value, bool):
         raise SearchError(f"[{name}] must be an integer")
-    if isinstance(value, str) and re.fullmatch(r"\s*\d+\s*", value):
+    if isinstance(value, str) and re.fullmatch(r"\s*\d+\s*", value, re.ASCII):
         value = int(value)
     if not isinstance(value, int) or value < 0:
         raise SearchError(f"[{name}] must be a non-negative integer")
