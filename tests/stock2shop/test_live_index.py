@@ -121,7 +121,8 @@ def test_one_write_to_10000_products_costs_the_next_search_a_constant(big):
     queue("ONE-WRITE")
     after = search(c, tok, body).json   # applies the queued product, then searches
     assert after["hits"]["total"] == first["hits"]["total"] + 1
-    assert after["system_products"][0]["source_product_code"] == "ONE-WRITE"
+    # written at the same sandbox second as WARM-UP: both lead the page (ties in document order)
+    assert "ONE-WRITE" in [p["source_product_code"] for p in after["system_products"][:2]]
     decoded = store.counters["decoded"] - before["decoded"]
     indexed = store.counters["indexed"] - before["indexed"]
     assert store.counters["loads"] - before["loads"] <= 3    # small namespaces only (queue, settings)
