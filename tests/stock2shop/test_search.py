@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.stock2shop.conftest import assert_error, login, search
+from tests.stock2shop.conftest import P, assert_error, login, search
 
 
 @pytest.fixture
@@ -230,3 +230,18 @@ def test_range_understands_now_on_the_sandbox_clock(c, tok, all_products):
 def test_result_window_is_limited_like_elasticsearch(c, tok):
     err = assert_error(search(c, tok, {"from": 9_995, "size": 10}), 400, "search_query_error")
     assert "Result window is too large" in err["message"]
+
+
+def test_channel_id_on_product_search_keeps_that_channels_products(c):
+    """The product-feed guide: a channel's consumer pages POST /v1/products/elastic_search?channel_id=..."""
+    tok = login(c, "admin")
+    body = {"size": 50, "from": 0}
+    every = c.post(f"{P}/v1/products/elastic_search?token={tok}", json=body).json
+    total = every["hits"]["total"]
+    on47 = c.post(f"{P}/v1/products/elastic_search?token={tok}&channel_id=47", json=body).json
+    assert 0 < on47["hits"]["total"] < total
+    assert all(any(ch["channel_id"] == "47" for ch in p["channels"]) for p in on47["system_products"])
+    linked = sum(1 for p in every["system_products"] if any(ch["channel_id"] == "47" for ch in p["channels"]))
+    assert total <= 50 and on47["hits"]["total"] == linked  # the fixture's catalogue fits one page
+    none = c.post(f"{P}/v1/products/elastic_search?token={tok}&channel_id=999999", json=body).json
+    assert none["hits"]["total"] == 0 and none["system_products"] == []
