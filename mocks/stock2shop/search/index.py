@@ -12,6 +12,7 @@ from typing import Any, Callable, Iterable
 from mocks.core.coerce import to_number
 from mocks.stock2shop.search.docs import Doc
 from mocks.stock2shop.search.query import _as_list, _range
+from mocks.stock2shop.search.sort import field_kind
 from mocks.stock2shop.search.values import Json
 
 class Unplannable(Exception):
@@ -66,6 +67,7 @@ class DocIndex:
         self._ranks: dict[str, list[int]] = {}
         self._inter: dict[tuple[int, ...], frozenset[int]] = {}
         self._prefix: dict[tuple[str, int], list[int]] = {}
+        self._kinds: dict[str, str | None] = {}
 
     def postings(self, field: str) -> dict[Any, list[int]]:
         hit = self._postings.get(field)
@@ -80,6 +82,12 @@ class DocIndex:
                             hit.setdefault(k, []).append(i)
             self._postings[field] = hit
         return hit
+
+    def kind(self, field: str) -> str | None:
+        """The field's mapping (``date``, ``number``, ``boolean``, ``keyword``; None: unmapped), once per field."""
+        if field not in self._kinds:
+            self._kinds[field] = field_kind(self.docs, field)
+        return self._kinds[field]
 
     def term_set(self, field: str, wanted: list[Any]) -> set[int] | frozenset[int]:
         post = self.postings(field)
