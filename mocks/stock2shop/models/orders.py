@@ -8,7 +8,7 @@ from mocks.core.state import TenantState
 from mocks.stock2shop import channel_orders as CO
 from mocks.stock2shop.models.formats import _num, money, s2s_time
 from mocks.stock2shop import errors as X
-from mocks.stock2shop.models.indexes import IndexLag, elastic_search
+from mocks.stock2shop.models.indexes import IndexLag, by_sku, elastic_search
 from mocks.stock2shop.models.sources import Catalogue
 
 def order_totals(line_items: list[dict[str, Any]], shipping: float = 0.0, rate: float = 15.0,
@@ -108,8 +108,10 @@ class Orders:
     def _variant_id(self, sku: str) -> int | None:
         if not sku:
             return None
-        for _, p in self.state.collection("products").items():
-            for v in p["variants"]:
+        products = self.state.collection("products")
+        for key in by_sku(products).get(sku):
+            p = products.get(key)
+            for v in (p or {}).get("variants") or ():
                 if v["sku"] == sku:
                     return v["id"]
         return None

@@ -11,12 +11,12 @@ import uuid
 from typing import Any
 
 from mocks.core.scenarios.item_failures import ItemFailures
-from mocks.core.state import TenantState
+from mocks.core.state import KeyIndex, TenantState
 from mocks.stock2shop import errors as X
 from mocks.stock2shop import search as S
 from mocks.stock2shop.models.formats import _bool, _num, s2s_time
 from mocks.stock2shop.models.images import Images, image_kind, image_record
-from mocks.stock2shop.models.indexes import IndexLag
+from mocks.stock2shop.models.indexes import IndexLag, by_source_code
 from mocks.stock2shop.models.orders import Orders
 from mocks.stock2shop.models.sources import Catalogue
 from mocks.stock2shop.models.users import require
@@ -76,6 +76,7 @@ class Queue:
             sources.append(_num(src, 0))
         for i, (entry, src) in enumerate(zip(entries, sources), 1):
             self._add("sync_product", entry, failure=injected_failure(failures, i), source_id=src)
+        self._apply_now()
         return len(entries)
 
     def queue_images(self, user: dict[str, Any], body: dict[str, Any], failures: dict[str, Any] | None = None,
@@ -94,6 +95,7 @@ class Queue:
         for i, (entry, kind) in enumerate(zip(entries, kinds), 1):
             self._add("sync_image", entry, failure=injected_failure(failures, i),
                       source_id=_num(entry["source"].get("source_id"), 0), image_kind=kind, image_base=image_base)
+        self._apply_now()
         return len(entries)
 
     def queue_order(self, user: dict[str, Any], client_id: int, channel_id: int, body: Any) -> dict[str, Any]:
@@ -107,6 +109,13 @@ class Queue:
         key = f"{client_id}-{channel_id}-0/{when:%Y-%m/%d/%H/%M/%S}-{item['id']}-sync_order.json"
         self.items.update(str(item["id"]), lambda old: {**old, "key": key} if old else old)
         return {"message": "order received", "queue_messages": [{"key": key, "message_id": item["message_id"]}]}
+
+    def _apply_now(self) -> None:
+        """With no queue delay, the writer applies what it queued before it answers: a read right
+        after sees the same (it would apply it first), but a reader no longer pays for every
+        writer's items (two clients queueing flat out made a third one's searches wait seconds)."""
+        if self.delay <= 0:
+            self.process_due()
 
     # reading -------------------------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:
@@ -173,7 +182,7 @@ class Queue:
         due = [i for _, i in self.items.items() if i["status"] == "pending" and i["due_ts"] <= now]
         if not due:
             return 0
-        index: dict[tuple[str, str], str] | None = None
+        index = by_source_code(self.products)
         done = 0
         for item in sorted(due, key=lambda i: i["id"]):
             # a worker would have applied the item when it fell due: that is its time of effect
@@ -181,9 +190,6 @@ class Queue:
             current = self.items.lookup(str(item["id"]))
             if current is None or current["status"] != "pending":
                 continue  # another worker took it
-            if index is None:
-                index = {(str(p.get("source_id")), str(p.get("source_product_code"))): k
-                         for k, p in self.products.items()}
             try:
                 if item["instruction"] == "sync_product":
                     result = self._apply_product(item, index)
@@ -212,7 +218,7 @@ class Queue:
         for key in finished[:max(0, len(finished) - self.keep)]:
             self.items.delete(key)
 
-    def _apply_product(self, item: dict[str, Any], index: dict[tuple[str, str], str]) -> dict[str, Any]:
+    def _apply_product(self, item: dict[str, Any], index: KeyIndex) -> dict[str, Any]:
         entry = item["payload"]
         source, data = entry["source"], entry["product"]
         source_id = item["source_id"]
@@ -221,7 +227,8 @@ class Queue:
         code = str(source["source_product_code"])
         now = getattr(self, "_at", None) or self.state.now()
         client_id = int(self.state.tenant)
-        key = index.get((str(source_id), code))
+        found = index.get((str(source_id), code))
+        key = found[-1] if found else None
         product = self.products.get(key) if key else None
         self._created = product is None
         if product is None:
@@ -276,16 +283,16 @@ class Queue:
                 current["value"], current["modified"] = value, s2s_time(now)
         product["modified"] = s2s_time(now)
         product["hash"] = product_hash(product)
-        IndexLag(self.state).before_write("products", str(product["id"]), self.products.lookup(str(product["id"])), now)
+        IndexLag(self.state).before_write("products", str(product["id"]), self.products.get(str(product["id"])), now)
         self.products.put(str(product["id"]), product)
-        index[(str(source_id), code)] = str(product["id"])
         return {"product_id": product["id"], "variant_ids": [v["id"] for v in product["variants"]],
                 "created": self._created}
 
-    def _apply_image(self, item: dict[str, Any], index: dict[tuple[str, str], str]) -> dict[str, Any]:
+    def _apply_image(self, item: dict[str, Any], index: KeyIndex) -> dict[str, Any]:
         entry = item["payload"]
         source, image = entry["source"], entry["image"]
-        key = index.get((str(item["source_id"]), str(source["source_product_code"])))
+        found = index.get((str(item["source_id"]), str(source["source_product_code"])))
+        key = found[-1] if found else None
         product = self.products.get(key) if key else None
         if product is None:
             raise _Failed(f"product {source['source_product_code']} (source {item['source_id']}) not found; "
@@ -325,7 +332,7 @@ class Queue:
                         v["image_id"] = existing["id"]
             result = {"product_id": product["id"], "image_id": existing["id"]}
         product["modified"] = s2s_time(now)
-        IndexLag(self.state).before_write("products", str(product["id"]), self.products.lookup(str(product["id"])), now)
+        IndexLag(self.state).before_write("products", str(product["id"]), self.products.get(str(product["id"])), now)
         self.products.put(str(product["id"]), product)
         return result
 

@@ -54,14 +54,19 @@ def field_kind(docs: Iterable[Doc], field: str) -> str | None:
     Stops at the first document holding a value."""
     for doc in docs:
         for v in doc.values(field, cache=False):
-            if is_date_field(field):
-                return "date"
-            if isinstance(v, bool):
-                return "boolean"
-            if isinstance(v, (int, float)):
-                return "number"
-            return "keyword"
+            return value_kind(field, v)
     return None
+
+
+def value_kind(field: str, value: Any) -> str:
+    """The mapping dynamic mapping gives a field from one value (dates by the field's name)."""
+    if is_date_field(field):
+        return "date"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    return "keyword"
 
 
 def check_sort_mapping(sort: list[tuple[str, bool, str, str | None]], kind: Callable[[str], str | None]) -> None:
