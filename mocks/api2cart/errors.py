@@ -8,8 +8,9 @@ rate limit, internal error...) onto the same codes.
 """
 from __future__ import annotations
 
+import ast
 import re
-from typing import Any
+from typing import Any, Iterable
 
 from mocks.core import errors as E
 from mocks.core.coerce import is_ascii_digits
@@ -120,6 +121,27 @@ _TYPE_WORDS = {"integer": "integer", "number": "decimal", "boolean": "boolean", 
                "array": "array", "object": "object"}
 
 
+def not_allowed(name: str, allowed: Iterable[Any]) -> A2CError:
+    """A value outside a parameter's set, worded as the sandbox's other enum refusals are
+    (``Parameter 'sort_direction' is not valid. Allowed values: asc, desc.``)."""
+    values = [str(v) for v in allowed]
+    if not values:
+        return invalid(name)
+    return A2CError(109, f"Parameter '{name}' is not valid. Allowed values: {', '.join(values)}.")
+
+
+def _enum_values(reason: str) -> list[Any]:
+    """The allowed values from a JSON Schema ``enum`` failure (``'x' is not one of ['a', 'b']``)."""
+    m = re.search(r"is not one of (\[.*\])\s*$", reason, re.S)
+    if m is None:
+        return []
+    try:
+        values = ast.literal_eval(m.group(1))
+    except (ValueError, SyntaxError):
+        return []
+    return list(values) if isinstance(values, (list, tuple)) else []
+
+
 def _param_name(pointer: str) -> str:
     parts = [p for p in pointer.split("/") if p and not is_ascii_digits(p)]
     if parts and parts[0] in ("query", "header", "path", "body"):
@@ -151,7 +173,7 @@ def validation_error(errors: list[dict[str, str]]) -> A2CError:
     if name in ("start", "count") and hint in ("integer", None):
         hint = "unsigned integer"
     if "is not one of" in reason:
-        return A2CError(109, f"Parameter '{name}' is not valid. {reason}")
+        return not_allowed(name, _enum_values(reason))
     return invalid(name, hint)
 
 

@@ -77,3 +77,46 @@ def test_methods_the_official_document_deprecates_are_deprecated_in_the_served_o
                   if isinstance(op, dict) and op.get("deprecated")}
     assert deprecated == {"/v1.1/cart.list.json", "/v1.1/order.find.json", "/v1.1/product.variant.info.json",
                           "/v1.1/product.variant.count.json", "/v1.1/product.variant.list.json"}
+
+
+# what the official SDK sends: query parameters as strings (start/count included when the caller
+# passes them), the keys in the x-api-key / x-store-key headers
+def test_count_zero_answers_the_total_and_an_empty_page(a2c):
+    total = a2c.ok("product.count", headers=True)["products_count"]
+    data = a2c.call("product.list", headers=True, start="0", count="0")
+    assert data["return_code"] == 0
+    assert data["result"]["products_count"] == total > 0 and data["result"]["product"] == []
+    assert data["pagination"] == {"previous": None, "next": None}  # no cursor loops on a zero page
+    assert a2c.ok("customer.list", headers=True, start="0", count="0")["customer"] == []
+    # a negative count is still the vendor's type error
+    assert "unsigned integer" in a2c.err(109, "product.list", headers=True, start="0", count="-1")
+
+
+def test_find_where_takes_the_entitys_fields_on_lists_counts_and_finds(a2c):
+    p = a2c.ok("product.info", headers=True, id="1", params="id,name,u_sku,u_model")
+    sku = p["u_sku"]
+    listed = a2c.ok("product.list", headers=True, find_value=sku.upper(), find_where="sku", params="id")["product"]
+    assert [x["id"] for x in listed] == ["1"]
+    assert a2c.ok("product.count", headers=True, find_value=sku, find_where="sku")["products_count"] == 1
+    assert a2c.ok("product.count", headers=True, find_value=sku, find_where="name,sku")["products_count"] == 1
+    # the official examples: product.list find_where=name, customer.list find_where=email
+    word = p["name"].split()[0]
+    assert a2c.ok("product.count", headers=True, find_value=word, find_where="name")["products_count"] >= 1
+    c = a2c.ok("customer.list", headers=True, count="1", params="id,email")["customer"][0]
+    assert [x["id"] for x in a2c.ok("customer.list", headers=True, find_value=c["email"], find_where="email",
+                                    params="id")["customer"]] == [c["id"]]
+    # the official category.count example sends find_where=email: categories have none, so nothing matches
+    assert a2c.ok("category.count", headers=True, find_value="Demo category 1", find_where="email")["categories_count"] == 0
+    assert a2c.ok("category.count", headers=True, find_value="", find_where="")["categories_count"] == \
+        a2c.ok("category.count", headers=True)["categories_count"]
+
+
+def test_enum_errors_name_the_allowed_values_in_the_vendors_words(a2c):
+    msg = a2c.err(109, "customer.add", "POST", headers=True,
+                  body={"email": "enum.check@example.com", "consents": [{"type": "fax", "status": "subscribed", "opt_in_level": "single_opt_in"}]})
+    assert msg == "Parameter 'type' is not valid. Allowed values: email, sms."
+    assert a2c.err(109, "product.list", headers=True, sort_direction="up") == \
+        "Parameter 'sort_direction' is not valid. Allowed values: asc, desc."
+    oid = a2c.ok("order.list", headers=True, count="1", params="order_id")["order"][0]["order_id"]
+    msg = a2c.err(109, "order.update", "PUT", headers=True, order_id=oid, order_status="teleported")
+    assert msg.startswith("Parameter 'order_status' is not valid. Allowed values: ") and "complete" in msg

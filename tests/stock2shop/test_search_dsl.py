@@ -280,3 +280,42 @@ def test_nested_on_a_path_that_is_not_nested_is_elasticsearchs_400(c):
     # ignore_unmapped, as in Elasticsearch, matches nothing instead
     r = search(c, tok, {"query": {"nested": {"path": "title", "ignore_unmapped": True, "query": {"match_all": {}}}}})
     assert r.status_code == 200 and r.json["hits"]["total"] == 0
+
+
+# bodies as elasticsearch-dsl's Search(...).to_dict() builds them: .sort("-modified") gives
+# [{"modified": {"order": "desc"}}], .sort({...}) passes the object through, .extra(search_after=[...])
+def test_sort_on_an_unmapped_field_is_elasticsearchs_400_unless_unmapped_type(c):
+    tok = login(c, "admin")
+    body = {"query": {"match_all": {}}, "sort": [{"no_such_field": {"order": "asc"}}, {"id": {"order": "asc"}}]}
+    err = assert_error(search(c, tok, body), 400, "search_query_error")
+    assert err["message"].endswith("query_shard_exception: No mapping found for [no_such_field] in order to sort on")
+    assert "[no_such_field]" in assert_error(search(c, tok, {"sort": ["no_such_field"]}), 400)["message"]
+    # with unmapped_type every document sorts as missing: the next key decides the order
+    body["sort"][0]["no_such_field"]["unmapped_type"] = "keyword"
+    r = search(c, tok, {**body, "size": 1000})
+    assert r.status_code == 200
+    ids = [int(h["_id"]) for h in r.json["hits"]["hits"]]
+    assert ids == sorted(ids) and len(ids) == r.json["hits"]["total"] > 1
+    # a mapped field (dates, numbers, a nested path's leaf) and the built-in keys sort as before
+    for key in ("-modified", "variants.sku", "_score", "_id"):
+        field, order = key.lstrip("-"), "desc" if key.startswith("-") else "asc"
+        assert search(c, tok, {"sort": [{field: {"order": order}}]}).status_code == 200
+
+
+def test_search_after_of_the_wrong_type_is_elasticsearchs_400(c):
+    tok = login(c, "admin")
+    sort = [{"modified": {"order": "desc"}}, {"id": {"order": "asc"}}]
+    first = search(c, tok, {"query": {"match_all": {}}, "sort": sort, "size": 2}).json["hits"]["hits"]
+    modified, id_ = first[-1]["sort"]
+    # the values a hit reports, and the same date as text, page on
+    for after in ([modified, id_], [str(modified), str(id_)], ["2021-08-27 08:23:04", id_]):
+        assert search(c, tok, {"sort": sort, "search_after": after, "size": 2}).status_code == 200
+    err = assert_error(search(c, tok, {"sort": sort, "search_after": ["last tuesday", id_]}), 400, "search_query_error")
+    assert "parse_exception: failed to parse date field [last tuesday]" in err["message"]
+    err = assert_error(search(c, tok, {"sort": sort, "search_after": [modified, "abc"]}), 400, "search_query_error")
+    assert "illegal_argument_exception: Failed to parse search_after value for field [id]." in err["message"]
+    # unmapped_type on a field the index does map still reads the value as the real mapping
+    typed = [{"modified": {"order": "desc", "unmapped_type": "date"}}, {"id": "asc"}]
+    assert_error(search(c, tok, {"sort": typed, "search_after": ["soon", id_]}), 400, "search_query_error")
+    # a keyword sort takes any scalar, as Elasticsearch turns it into text
+    assert search(c, tok, {"sort": [{"title.keyword": "asc"}, {"id": "asc"}], "search_after": [5, 1]}).status_code == 200

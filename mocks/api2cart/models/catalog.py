@@ -39,9 +39,7 @@ class Catalog(StoreBase):
             if name in p:
                 items = [i for i in items if i.get(name) == p.bool(name)]
         if "find_value" in p:
-            where = p.str("find_where", "name") or "name"
-            needle = (p.str("find_value") or "").lower()
-            items = [i for i in items if needle in str(i.get(where, "")).lower()]
+            items = self._search(items, p, "name")
         return date_filters(items, p, "created", "modified")
 
     def product_list(self, p: Params) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -128,8 +126,7 @@ class Catalog(StoreBase):
         if "avail" in p:
             items = [i for i in items if i.get("avail") == p.bool("avail")]
         if "find_value" in p:
-            where = p.str("find_where", "name") or "name"
-            items = [i for i in items if (p.str("find_value") or "").lower() in str(i.get(where, "")).lower()]
+            items = self._search(items, p, "name")
         return sorted(date_filters(items, p, "created", "modified"), key=id_key)
 
     def category_list(self, p: Params) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -238,8 +235,7 @@ class Catalog(StoreBase):
             since = p.int("since_id", 0) or 0
             items = [i for i in items if id_key(i)[0] > since]
         if "find_value" in p:
-            where = p.str("find_where", "email") or "email"
-            items = [i for i in items if (p.str("find_value") or "").lower() in str(i.get(where, "")).lower()]
+            items = self._search(items, p, "email")
         return date_filters(items, p, "created", "modified")
 
     def customer_list(self, p: Params) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -296,7 +292,7 @@ class Catalog(StoreBase):
         (default: the value as whole words, case-insensitive), ``regex``, or anything else for a
         case-insensitive substring match."""
         value = p.need("find_value")
-        where = [w.strip() for w in (p.str("find_where", default_where) or default_where).split(",") if w.strip()]
+        where = self._where(p, default_where)
         how = (p.str("find_params", "whole_words") or "whole_words").strip().lower()
         if how == "regex":
             try:
@@ -307,8 +303,25 @@ class Catalog(StoreBase):
             rx = re.compile(r"(?<!\w)" + re.escape(value) + r"(?!\w)", re.I)
         else:
             rx = re.compile(re.escape(value), re.I)
-        fields = {"sku": "u_sku", "model": "u_model"}
-        return sorted((i for i in items if any(rx.search(str(i.get(fields.get(w, w)) or "")) for w in where)), key=id_key)
+        return sorted((i for i in items if any(rx.search(str(i.get(w) or "")) for w in where)), key=id_key)
+
+    @staticmethod
+    def _where(p: Params, default_where: str) -> list[str]:
+        """``find_where``: a comma list of the entity's response fields (``sku``, ``model`` name the
+        stored ``u_sku``/``u_model``); empty -> the method's default. A field the entity does not
+        have matches nothing (the official category.count example sends ``find_where=email``)."""
+        names = [w.strip() for w in (p.str("find_where", default_where) or default_where).split(",") if w.strip()]
+        return [WHERE_FIELDS.get(w, w) for w in names or [default_where]]
+
+    def _search(self, items: list[dict[str, Any]], p: Params, default_where: str) -> list[dict[str, Any]]:
+        """The list and count methods' ``find_value``: a case-insensitive substring of any ``find_where`` field."""
+        needle = (p.str("find_value") or "").lower()
+        where = self._where(p, default_where)
+        return [i for i in items if any(needle in str(i.get(w) or "").lower() for w in where)]
+
+
+#: ``find_where`` names -> the stored fields behind them
+WHERE_FIELDS = {"sku": "u_sku", "model": "u_model"}
 
 
 # -- entity builders (seed and API share them) ------------------------------------------------

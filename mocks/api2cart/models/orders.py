@@ -117,7 +117,7 @@ class Orders(StoreBase):
     def order_add(self, p: Params) -> dict[str, Any]:
         status = resolve_status(p.need("order_status")) or p.need("order_status")
         if status not in ORDER_STATUSES:
-            raise X.A2CError(109, f"Parameter 'order_status' is not valid. Allowed values: {', '.join(ORDER_STATUSES)}.")
+            raise X.not_allowed("order_status", ORDER_STATUSES)
         email = p.need("customer_email")
         for name in ("bill_first_name", "bill_last_name", "bill_address_1", "bill_city", "bill_postcode",
                      "bill_state", "bill_country"):
@@ -176,7 +176,7 @@ class Orders(StoreBase):
         oid = p.need("order_id")
         status = resolve_status(p.str("order_status")) or p.str("order_status")
         if status is not None and status not in ORDER_STATUSES:
-            raise X.A2CError(109, f"Parameter 'order_status' is not valid. Allowed values: {', '.join(ORDER_STATUSES)}.")
+            raise X.not_allowed("order_status", ORDER_STATUSES)
         now = self.state.now()
         if "date_modified" in p:
             parse_date("date_modified", p.str("date_modified") or "")

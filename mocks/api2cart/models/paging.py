@@ -78,10 +78,10 @@ def sort_items(items: list[dict[str, Any]], p: Params, default: str, allowed: di
     if by not in allowed and SORT_ALIASES.get(by) in allowed:
         by = SORT_ALIASES[by]
     if by not in allowed:
-        raise X.A2CError(109, f"Parameter 'sort_by' is not valid. Allowed values: {', '.join(allowed)}.")
+        raise X.not_allowed("sort_by", allowed)
     direction = (p.str("sort_direction", "asc") or "asc").lower()
     if direction not in ("asc", "desc"):
-        raise X.A2CError(109, "Parameter 'sort_direction' is not valid. Allowed values: asc, desc.")
+        raise X.not_allowed("sort_direction", ("asc", "desc"))
     return sorted(items, key=allowed[by], reverse=direction == "desc")
 
 

@@ -68,8 +68,7 @@ class Returns(StoreBase):
                 if handling is None:
                     raise X.required("order_product_handling_status")
                 if handling not in BOL_HANDLING_STATUSES:
-                    raise X.A2CError(109, f"Parameter 'order_product_handling_status' is not valid. Allowed values: "
-                                          f"{', '.join(BOL_HANDLING_STATUSES)}.")
+                    raise X.not_allowed("order_product_handling_status", BOL_HANDLING_STATUSES)
                 extra["additional_fields"] = {"handling_status": handling}
                 text = (ep.str("order_product_reason") or ep.str("order_product_reason_id")
                         or (before.get("reason") or {}).get("name") or "")
@@ -251,5 +250,5 @@ def _lookup(name: str, value: str | None, table: dict[str, str]) -> dict[str, st
         raise X.required(name)
     key = value.strip().lower()
     if key not in table:
-        raise X.A2CError(109, f"Parameter '{name}' is not valid. Allowed values: {', '.join(table)}.")
+        raise X.not_allowed(name, table)
     return {"id": key, "name": table[key]}

@@ -12,7 +12,8 @@ from mocks.stock2shop.search.aggs import _aggregate
 from mocks.stock2shop.search.docs import _MISSING, Doc
 from mocks.stock2shop.search.index import DocIndex, Plan
 from mocks.stock2shop.search.query import compile_query
-from mocks.stock2shop.search.sort import _after_key, _doc_keys, _is_after, _order, _sort_tuple, parse_sort
+from mocks.stock2shop.search.sort import (_after_key, _doc_keys, _is_after, _order, _sort_tuple, check_after_value,
+                                          check_sort_mapping, field_kind, parse_sort_full)
 from mocks.stock2shop.search.source import parse_source
 from mocks.stock2shop.search.values import _NOW, Json, SearchError, _int_param
 
@@ -70,7 +71,16 @@ def _search(docs: list[Doc], body: Json, extra_filters: list[Json] | None,
                           f"[{MAX_RESULT_WINDOW}] but was [{start + size}]. See the scroll api for a more "
                           f"efficient way to request large data sets. This limit can be set by changing "
                           f"the [index.max_result_window] index level setting.")
-    sort = parse_sort(body.get("sort"))
+    full_sort = parse_sort_full(body.get("sort"))
+    sort = [(f, d, m) for f, d, m, _ in full_sort]
+    kinds: dict[str, str | None] = {}
+
+    def kind(field: str) -> str | None:  # the field's mapping, from the index when there is one
+        if field not in kinds:
+            kinds[field] = index.kind(field) if index is not None else field_kind(docs, field)
+        return kinds[field]
+
+    check_sort_mapping(full_sort, kind)
     source = parse_source(body.get("_source"))
     aggs = body.get("aggs", body.get("aggregations"))
     if aggs is not None and not isinstance(aggs, dict):
@@ -87,6 +97,8 @@ def _search(docs: list[Doc], body: Json, extra_filters: list[Json] | None,
             raise SearchError("[search_after] values must be scalars")
         if start > 0:
             raise SearchError("[from] parameter must be set to 0 when [search_after] is used")
+        for v, (f, _, _) in zip(after, sort):
+            check_after_value(v, f, kind(f))
         after_keys = [_after_key(v, f) for v, (f, _, _) in zip(after, sort)]
     by_field = [s for s in sort if s[0] != "_score"]
     needs_scores = not by_field or len(by_field) != len(sort)

@@ -12,6 +12,7 @@ from typing import Any, Callable, Iterable
 from mocks.core.coerce import to_number
 from mocks.stock2shop.search.docs import Doc
 from mocks.stock2shop.search.query import _as_list, _range
+from mocks.stock2shop.search.sort import value_kind
 from mocks.stock2shop.search.values import Json, sort_key
 
 class Unplannable(Exception):
@@ -308,6 +309,17 @@ class DocIndex:
                         post.setdefault(k, set()).add(i)
             col.post = post
         return col.post
+
+    def kind(self, field: str) -> str | None:
+        """The field's mapping (``date``, ``number``, ``boolean``, ``keyword``) from its column, as
+        dynamic mapping reads the first value; None when no live document has a value (unmapped)."""
+        col = self._column(field)
+        if len(col.missing) >= len(self.slot):
+            return None
+        for vals in col.vals:
+            if vals:
+                return value_kind(field, vals[0])
+        return None
 
     def term_set(self, field: str, wanted: list[Any]) -> set[int] | frozenset[int]:
         """The slots holding any of ``wanted`` (one term: the live posting set itself; read it,
