@@ -43,5 +43,14 @@ class StoreBase:
             raise X.not_found("Order", oid)
         return order
 
+    def _shipped(self, oid: str) -> dict[str, float]:
+        """order_product_id -> units the order's shipments carried."""
+        out: dict[str, float] = {}
+        for s in self.shipments.values():
+            if s["order_id"] == oid:
+                for item in s["items"]:
+                    out[item["order_product_id"]] = out.get(item["order_product_id"], 0) + float(item["quantity"] or 0)
+        return out
+
     def customer_by_email(self, email: str) -> dict[str, Any] | None:
         return next((c for c in self.customers.values() if c["email"].lower() == email.lower()), None)

@@ -202,14 +202,6 @@ class Orders(StoreBase):
 
 
     # -- shipments -----------------------------------------------------------------------------
-    def _shipped(self, oid: str) -> dict[str, float]:
-        out: dict[str, float] = {}
-        for s in self.shipments.values():
-            if s["order_id"] == oid:
-                for item in s["items"]:
-                    out[item["order_product_id"]] = out.get(item["order_product_id"], 0) + float(item["quantity"] or 0)
-        return out
-
     def shipment_add(self, p: Params) -> dict[str, Any]:
         oid = p.need("order_id")
         order = self._order(oid)
