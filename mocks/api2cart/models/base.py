@@ -25,6 +25,8 @@ class StoreBase:
         self.returns = state.collection("returns")
         self.webhooks = state.collection("webhooks")
         self.shipping = state.collection("shipping_services")
+        self.manufacturers = state.collection("manufacturers")
+        self.tax_classes = state.collection("tax_classes")
         self.events: list[tuple[str, str, dict[str, Any]]] = []
 
     def emit(self, entity: str, action: str, data: dict[str, Any]) -> None:

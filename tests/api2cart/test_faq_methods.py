@@ -1,0 +1,78 @@
+"""The write methods the FAQ's walkthroughs call (FAQ "Category/Customer/Product API methods"):
+customer.update and customer.delete, category.assign, product.manufacturer.add and product.tax.add,
+with the official parameters and result shapes, read back through the list/info methods."""
+from __future__ import annotations
+
+from tests.api2cart.conftest import WOO
+
+
+def test_customer_update_faq_example_and_delete(a2c):
+    c = a2c.on(WOO)
+    cid = c.ok("customer.add", "POST", body={"email": "john.smith@example.com", "first_name": "John",
+                                             "last_name": "Smith"})["customer_id"]
+    # the FAQ's example: {'id': 11, 'first_name': 'Jack', 'last_name': 'Smith'}
+    assert c.ok("customer.update", "PUT", body={"id": cid, "first_name": "Jack", "last_name": "Smith"}) == \
+        {"updated_items": 1}
+    got = c.ok("customer.info", id=cid, params="force_all")
+    assert (got["first_name"], got["last_name"], got["email"]) == ("Jack", "Smith", "john.smith@example.com")
+    c.ok("customer.update", "PUT", body={"id": cid, "email": "jack@example.com", "status": "disabled",
+                                         "news_letter_subscription": True, "birth_day": "2013-02-26 15:00:00"})
+    got = c.ok("customer.info", id=cid, params="force_all")
+    assert got["email"] == "jack@example.com" and got["status"] == "disabled" and got["news_letter_subscription"]
+    assert got["birth_day"]["value"].startswith("2013-02-26")
+    taken = c.ok("customer.list", count=1)["customer"][0]["email"]
+    c.err(113, "customer.update", "PUT", body={"id": cid, "email": taken})
+    c.err(109, "customer.update", "PUT", body={"id": cid, "email": "not-an-email"})
+    c.err(109, "customer.update", "PUT", body={"id": cid, "status": "sleeping"})
+    c.err(112, "customer.update", "PUT", body={"id": "999999", "first_name": "Nobody"})
+    c.err(114, "customer.update", "PUT", body={"first_name": "Nobody"})
+    assert c.ok("customer.info", id=cid, params="email")["email"] == "jack@example.com"  # refusals changed nothing
+    before = c.ok("customer.count")["customers_count"]
+    assert c.ok("customer.delete", "DELETE", id=cid) == {"delete_items": 1}
+    c.err(112, "customer.info", id=cid)
+    c.err(112, "customer.delete", "DELETE", id=cid)
+    assert c.ok("customer.count")["customers_count"] == before - 1
+
+
+def test_category_assign_faq_example(a2c):
+    c = a2c.on(WOO)
+    pid = c.ok("product.add", "POST", body={"name": "Tent", "model": "TENT-A", "description": "d",
+                                            "price": 99.9})["product_id"]
+    cat = c.ok("category.add", "POST", name="Winter camping")["category_id"]
+    # the FAQ's example: {'product_id': 69, 'category_id': 20}
+    assert c.ok("category.assign", "POST", product_id=pid, category_id=cat) == {}
+    assert cat in c.ok("product.info", id=pid, params="categories_ids")["categories_ids"]
+    assert pid in [p["id"] for p in c.ok("product.list", category_id=cat)["product"]]
+    c.ok("category.assign", "POST", product_id=pid, category_id=cat)  # again: no duplicate
+    assert c.ok("product.info", id=pid, params="categories_ids")["categories_ids"].count(cat) == 1
+    c.err(112, "category.assign", "POST", product_id=pid, category_id="999")
+    c.err(112, "category.assign", "POST", product_id="999999", category_id=cat)
+    c.err(114, "category.assign", "POST", product_id=pid)
+
+
+def test_product_manufacturer_add(a2c):
+    c = a2c.on(WOO)
+    one = c.ok("product.add", "POST", body={"name": "TV", "model": "TV-1", "description": "d", "price": 300})["product_id"]
+    two = c.ok("product.add", "POST", body={"name": "TV2", "model": "TV-2", "description": "d", "price": 400})["product_id"]
+    mid = c.ok("product.manufacturer.add", "POST", product_id=one, manufacturer="Samsung")["manufacturer_id"]
+    got = c.ok("product.info", id=one, params="u_brand,u_brand_id")
+    assert got["u_brand"] == "Samsung" and got["u_brand_id"] == mid
+    assert one in [p["id"] for p in c.ok("product.list", brand_name="Samsung")["product"]]
+    # the same manufacturer (any case) is reused, not created twice
+    assert c.ok("product.manufacturer.add", "POST", product_id=two, manufacturer="samsung")["manufacturer_id"] == mid
+    c.err(112, "product.manufacturer.add", "POST", product_id="999999", manufacturer="LG")
+    c.err(114, "product.manufacturer.add", "POST", product_id=one)
+
+
+def test_product_tax_add(a2c):
+    c = a2c.on(WOO)
+    pid = c.ok("product.add", "POST", body={"name": "Soap", "model": "SOAP-1", "description": "d", "price": 3})["product_id"]
+    tid = c.ok("product.tax.add", "POST", body={"product_id": pid, "name": "ECO-Tax",
+                                                "tax_rates": [{"name": "Eco", "type": "percent", "value": 5}]})["tax_class_id"]
+    assert c.ok("product.info", id=pid, params="tax_class_id")["tax_class_id"] == tid
+    c.err(113, "product.tax.add", "POST", body={"name": "eco-tax", "tax_rates": [{"value": 1}]})
+    c.err(109, "product.tax.add", "POST", body={"name": "Bad", "tax_rates": [{"type": "percent", "value": -1}]})
+    c.err(109, "product.tax.add", "POST", body={"name": "Bad", "tax_rates": [{"type": "compound", "value": 1}]})
+    c.err(112, "product.tax.add", "POST", body={"product_id": "999999", "name": "Other", "tax_rates": [{"value": 1}]})
+    # without a product the class is created on its own
+    assert c.ok("product.tax.add", "POST", body={"name": "VAT", "tax_rates": [{"value": 21}]})["tax_class_id"] != tid
