@@ -76,3 +76,70 @@ def test_product_tax_add(a2c):
     c.err(112, "product.tax.add", "POST", body={"product_id": "999999", "name": "Other", "tax_rates": [{"value": 1}]})
     # without a product the class is created on its own
     assert c.ok("product.tax.add", "POST", body={"name": "VAT", "tax_rates": [{"value": 21}]})["tax_class_id"] != tid
+
+
+def _product(c, model):
+    return c.ok("product.add", "POST", body={"name": model, "model": model, "description": "d", "price": 10})["product_id"]
+
+
+def test_product_image_add_and_update(a2c):
+    c = a2c.on(WOO)
+    pid = _product(c, "IMG-1")
+    got = c.ok("product.image.add", "POST", body={"product_id": pid, "type": "base", "image_name": "bag-gray.png",
+                                                  "url": "http://docs.api2cart.com/img/logo.png", "label": "This cool image"})
+    iid = got["id"]
+    assert got["image_path"].endswith("bag-gray.png")
+    image = c.ok("product.info", id=pid, params="images")["images"][0]
+    assert (image["id"], image["http_path"], image["alt"], image["type"]) == \
+        (iid, "http://docs.api2cart.com/img/logo.png", "This cool image", "base")
+    assert c.ok("product.image.add", "POST", body={"product_id": pid, "type": "additional", "image_name": "b.jpg",
+                                                   "content": "aGVsbG8="})["id"] != iid
+    assert c.ok("product.info", id=pid, params="images")["images"][1]["size"] == 5
+    assert c.ok("product.image.update", "PUT", product_id=pid, id=iid, label="New", position=3, hidden="true") == \
+        {"updated": "true"}
+    image = c.ok("product.info", id=pid, params="images")["images"][0]
+    assert (image["alt"], image["sort_order"], image["avail"]) == ("New", 3, False)
+    c.err(114, "product.image.add", "POST", body={"product_id": pid, "type": "base", "image_name": "x.png"})
+    c.err(109, "product.image.add", "POST", body={"product_id": pid, "type": "huge", "image_name": "x.png", "url": "http://x/y.png"})
+    c.err(109, "product.image.add", "POST", body={"product_id": pid, "type": "base", "image_name": "x.png", "content": "!!"})
+    c.err(112, "product.image.update", "PUT", product_id=pid, id="99999", label="x")
+    assert len(c.ok("product.info", id=pid, params="images")["images"]) == 2
+
+
+def test_product_options_add_assign_and_values(a2c):
+    c = a2c.on(WOO)
+    pid, other = _product(c, "OPT-1"), _product(c, "OPT-2")
+    got = c.ok("product.option.add", "POST", body={"product_id": pid, "name": "Color", "type": "option_type_select",
+                                                   "option_values": "green,black,yellow", "default_option_value": "green"})
+    oid, poid = got["option_id"], got["product_option_id"]
+    assert len(got["product_value_ids"].split(",")) == 3
+    opts = c.ok("product.info", id=pid, params="product_options")["product_options"]
+    assert [(o["id"], o["product_option_id"], o["name"]) for o in opts] == [(oid, poid, "Color")]
+    assert [(i["name"], i["is_default"]) for i in opts[0]["option_items"]] == [("green", True), ("black", False), ("yellow", False)]
+    # a new value reaches the product the option is assigned to
+    vid = c.ok("product.option.value.add", "POST", product_id=pid, option_id=oid, option_value="red")["option_value_id"]
+    assert "red" in [i["name"] for i in c.ok("product.info", id=pid, params="product_options")["product_options"][0]["option_items"]]
+    c.err(113, "product.option.value.add", "POST", product_id=pid, option_id=oid, option_value="Red")
+    # the option on another product, with two of its values; then one more value assigned
+    poid2 = c.ok("product.option.assign", "POST", product_id=other, option_id=oid, option_values="black,red")["product_option_id"]
+    c.err(113, "product.option.assign", "POST", product_id=other, option_id=oid)
+    c.err(112, "product.option.assign", "POST", product_id=pid, option_id="9999")
+    items = c.ok("product.info", id=other, params="product_options")["product_options"][0]["option_items"]
+    assert [i["name"] for i in items] == ["black", "red"]
+    green = next(i["id"] for i in opts[0]["option_items"] if i["name"] == "green")
+    assert c.ok("product.option.value.assign", "POST", product_option_id=poid2, option_value_id=green)["product_option_value_id"]
+    c.err(113, "product.option.value.assign", "POST", product_option_id=poid2, option_value_id=green)
+    c.err(112, "product.option.value.assign", "POST", product_option_id="9999", option_value_id=green)
+    # the product's own price and quantity of a value
+    assert c.ok("product.option.value.update", "PUT", product_id=other, option_id=oid, option_value_id=green,
+                price=99.9, quantity=6) == {"updated_items": 1}
+    item = next(i for i in c.ok("product.info", id=other, params="product_options")["product_options"][0]["option_items"]
+                if i["id"] == green)
+    assert (item["price"], item["quantity"]) == (99.9, 6)
+    c.err(109, "product.option.value.update", "PUT", product_id=other, option_id=oid, option_value_id=green, price=-1)
+    c.err(112, "product.option.value.update", "PUT", product_id=other, option_id=oid, option_value_id="9999", price=1)
+    c.err(109, "product.option.add", "POST", body={"name": "Size", "type": "option_type_wheel"})
+    # an option without a product: created, nothing assigned
+    got = c.ok("product.option.add", "POST", body={"name": "Size", "type": "option_type_radio",
+                                                   "values": [{"value": "S"}, {"value": "M", "is_default": True}]})
+    assert got["option_id"] and "product_option_id" not in got

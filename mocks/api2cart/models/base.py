@@ -5,9 +5,11 @@ webhook subscriptions) extend it and :class:`mocks.api2cart.models.StoreData` co
 ``events`` collects (entity, action, entity dict) for the webhooks the route then sends."""
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from mocks.api2cart import errors as X
+from mocks.api2cart.models.params import a2c_date, public
 from mocks.core.state import TenantState
 
 
@@ -37,6 +39,29 @@ class StoreBase:
         product = self.products.lookup(pid)
         if product is None:
             raise X.not_found("Product", pid)
+        return product
+
+    def _set_product(self, pid: str, **fields: Any) -> dict[str, Any]:
+        """Set product fields (a change stamps modified_at and is a product.update webhook)."""
+        now = self.state.now()
+        changed = []
+
+        def apply(old: dict[str, Any] | None) -> dict[str, Any] | None:
+            if old is None:
+                raise X.not_found("Product", pid)
+            if all(old.get(k) == v for k, v in fields.items()):
+                return old
+            new = copy.deepcopy(old)
+            new.update(fields)
+            new["modified_at"] = a2c_date(now)
+            new["_ts"]["modified"] = now
+            changed.append(True)
+            return new
+
+        product = self.products.update(pid, apply)
+        assert product is not None
+        if changed:
+            self.emit("product", "update", public(product))
         return product
 
     def _order(self, oid: str) -> dict[str, Any]:

@@ -167,29 +167,6 @@ class Catalog(StoreBase):
             self._set_product(pid, tax_class_id=tid)
         return {"tax_class_id": tid}
 
-    def _set_product(self, pid: str, **fields: Any) -> dict[str, Any]:
-        """Set product fields (a change stamps modified_at and is a product.update webhook)."""
-        now = self.state.now()
-        changed = []
-
-        def apply(old: dict[str, Any] | None) -> dict[str, Any] | None:
-            if old is None:
-                raise X.not_found("Product", pid)
-            if all(old.get(k) == v for k, v in fields.items()):
-                return old
-            new = copy.deepcopy(old)
-            new.update(fields)
-            new["modified_at"] = a2c_date(now)
-            new["_ts"]["modified"] = now
-            changed.append(True)
-            return new
-
-        product = self.products.update(pid, apply)
-        assert product is not None
-        if changed:
-            self.emit("product", "update", public(product))
-        return product
-
     def product_find(self, p: Params) -> dict[str, Any]:
         found = self._find(self.products.values(), p, "name")
         return {"product": [{"id": i["id"], "name": i.get("name") or "", "description": i.get("description") or "",
