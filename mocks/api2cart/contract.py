@@ -18,7 +18,10 @@ method, parameters, request body, result schema) with these additions, all the s
   response schema], so an error answer (``result: {}``) is documented too;
 - every operation documents 429 and 5XX (injected faults, the envelope with an error code);
 - query-parameter twins of the vendor's header security schemes (``api_key``/``store_key``);
-- OpenAPI ``links`` for the create -> read -> update -> delete flows (:data:`LINKS`).
+- OpenAPI ``links`` for the create -> read -> update -> delete flows (:data:`LINKS`);
+- the forms the FAQ documents where they differ from the official schema, accepted too
+  (:func:`faq_forms`: ``"verify": "false"`` as a string, ``hybris_websites`` as a JSON string,
+  the flat ``order_item_name_1`` form of ``order.add``).
 
 Component schemas reachable from those operations go to ``api2cart.schema.json`` under ``$defs``.
 ``tests/test_contracts.py`` checks that both files are what :func:`render` makes.
@@ -185,9 +188,10 @@ def build(official: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         found: set[str] = set()
         defs[name] = _rewrite(schemas[name], "#/$defs/", found)
         todo.extend(sorted(found - set(defs)))
+    faq_forms(defs)
     bundle = {"$schema": "https://json-schema.org/draft/2020-12/schema",
               "$id": "https://commerce-sandbox.invalid/schemas/api2cart/api2cart.schema.json",
-              "title": "API2Cart component schemas (the vendor's, unchanged)",
+              "title": "API2Cart component schemas (the vendor's; the FAQ's forms accepted too, see contract.faq_forms)",
               "$defs": dict(sorted(defs.items()))}
     document = {
         "openapi": "3.1.0",
@@ -213,6 +217,28 @@ def build(official: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         },
     }
     return document, bundle
+
+
+def faq_forms(defs: dict[str, Any]) -> None:
+    """Widen the vendor's schemas to the forms the FAQ's own examples send (docs/api2cart.md,
+    "Fidelity decisions"): both forms are accepted; the models read either."""
+    cart_add = defs["AccountCartAdd"]["properties"]
+    # FAQ: 'verify' => 'false' (a string); official: boolean
+    cart_add["verify"] = {"description": cart_add["verify"].get("description", ""), "default": True,
+                          "anyOf": [{"type": "boolean"}, {"type": "string", "enum": ["true", "false"]}]}
+    # FAQ: "hybris_websites is an array of objects in a JSON string"; official: an array
+    hybris = cart_add["hybris_websites"]
+    cart_add["hybris_websites"] = {"description": hybris.get("description", ""),
+                                   "anyOf": [{k: v for k, v in hybris.items() if k != "description"},
+                                             {"type": "string", "minLength": 2}]}
+    # FAQ: order_item_id_1, order_item_name_1, ... (the flat form); official: the order_item array
+    order_add = defs["OrderAdd"]
+    order_add["required"] = [r for r in order_add["required"] if r != "order_item"]
+    # FAQ: 'total_price' => '23.56' (a string); official: a number
+    total = order_add["properties"]["total_price"]
+    order_add["properties"]["total_price"] = {
+        "description": total.get("description", ""),
+        "anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$"}]}
 
 
 def render() -> dict[str, str]:

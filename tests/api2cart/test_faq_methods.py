@@ -3,6 +3,8 @@ customer.update and customer.delete, category.assign, product.manufacturer.add a
 with the official parameters and result shapes, read back through the list/info methods."""
 from __future__ import annotations
 
+import json
+
 from tests.api2cart.conftest import WOO
 
 
@@ -143,3 +145,55 @@ def test_product_options_add_assign_and_values(a2c):
     got = c.ok("product.option.add", "POST", body={"name": "Size", "type": "option_type_radio",
                                                    "values": [{"value": "S"}, {"value": "M", "is_default": True}]})
     assert got["option_id"] and "product_option_id" not in got
+
+
+# -- the forms the FAQ's examples send ----------------------------------------------------------
+FAQ_ORDER = {  # the FAQ's order.add example, as it is written
+    "customer_email": "adam.smith@example.com", "order_status": "Complete", "bill_first_name": "Adam",
+    "bill_last_name": "Smith", "bill_address_1": "Green str. 35", "bill_city": "Chicago", "bill_postcode": "12345",
+    "bill_state": "IL", "bill_country": "US", "total_price": "23.56", "order_item_id_1": 8,
+    "order_item_name_1": "Bag", "order_item_model_1": "bag_01", "order_item_price_1": 89, "order_item_quantity_1": 3,
+}
+
+
+def test_faq_order_add_flat_form_and_capitalised_statuses(a2c):
+    c = a2c.on(WOO)
+    oid = c.ok("order.add", "POST", body=FAQ_ORDER)["order_id"]
+    got = c.ok("order.info", id=oid, params="force_all")
+    assert got["status"]["id"] == "complete" and got["total"]["total"] == 23.56
+    item = got["order_products"][0]
+    assert (item["product_id"], item["name"], item["model"], item["price"], item["quantity"]) == ("8", "Bag", "bag_01", 89, 3)
+    two = c.ok("order.add", "POST", body={**FAQ_ORDER, "order_item_name_2": "Tent", "order_item_model_2": "tent",
+                                          "order_item_price_2": 5, "order_item_quantity_2": 1})["order_id"]
+    assert [i["name"] for i in c.ok("order.info", id=two, params="items")["order_products"]] == ["Bag", "Tent"]
+    # the FAQ's order.update example: 'order_status' => 'Pending'
+    assert c.ok("order.update", "PUT", order_id=oid, order_status="Pending", comment="Order comment") == {"updated_items": 1}
+    assert c.ok("order.info", id=oid, params="status")["status"]["id"] == "pending"
+    c.ok("order.update", "PUT", order_id=oid, order_status="On Hold")
+    assert oid in [o["id"] for o in c.ok("order.list", order_status="On Hold", count=250)["order"]]
+    c.err(109, "order.update", "PUT", order_id=oid, order_status="Lost")
+    no_items = {k: v for k, v in FAQ_ORDER.items() if not k.startswith("order_item_")}
+    c.err(114, "order.add", "POST", body=no_items)
+    c.err(114, "order.add", "POST", body={**no_items, "order_item_name_1": "Bag"})  # model, price... missing
+
+
+def test_faq_verify_false_as_a_string_and_hybris_websites_as_json(a2c):
+    c = a2c.on(WOO)
+    # the FAQ's account.cart.add example sends 'verify' => 'false' (a string)
+    body = {"cart_id": "Shopify", "store_url": "https://verify-string.myshopify.com", "verify": "false",
+            "shopify_access_token": "invalid-token"}
+    assert c.ok("account.cart.add", "POST", store_key=None, body=body)["store_key"]
+    c.err(103, "account.cart.add", "POST", store_key=None, body={**body, "verify": "true",
+                                                               "store_url": "https://verify-true.myshopify.com"})
+    c.err(109, "account.cart.add", "POST", store_key=None, body={**body, "verify": "maybe"})
+    # FAQ: "hybris_websites is an array of objects in a JSON string"; the official array works too
+    websites = [{"uid": "electronics", "url": "https://hybris.example.com", "storeIds": ["1"]}]
+    hybris = {"cart_id": "Hybris", "store_url": "https://hybris.example.com", "hybris_client_id": "client",
+              "hybris_client_secret": "secret", "hybris_username": "admin", "hybris_password": "pass"}
+    assert c.ok("account.cart.add", "POST", store_key=None, body={**hybris, "hybris_websites": json.dumps(websites)})["store_key"]
+    assert c.ok("account.cart.add", "POST", store_key=None, body={
+        **hybris, "store_url": "https://hybris2.example.com", "hybris_websites": websites})["store_key"]
+    c.err(109, "account.cart.add", "POST", store_key=None, body={
+        **hybris, "store_url": "https://hybris3.example.com", "hybris_websites": '[{"uid": "x"}]'})
+    c.err(109, "account.cart.add", "POST", store_key=None, body={
+        **hybris, "store_url": "https://hybris4.example.com", "hybris_websites": "not json"})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 import re
 from typing import Any, Iterable
 
@@ -74,6 +75,8 @@ class Account:
                 closest = max(sets, key=lambda s: sum(n in p for n in s))  # the set the caller began
                 raise X.required(next(n for n in closest if n not in p))
             prefix = _cred_prefix(cart_id)
+            if "hybris_websites" in p:
+                p.data["hybris_websites"] = hybris_websites(p.get("hybris_websites"))
             for name, value in p.data.items():
                 if prefix and name.startswith(prefix) and value not in (None, ""):
                     creds[name] = value
@@ -211,3 +214,23 @@ def cart_info(store: dict[str, Any], p: Params) -> dict[str, Any]:
     }
     return select(info, p.str("params"), p.str("exclude"), "store_name,store_url,db_prefix,name,url,version,"
                   "bridge_version,default_rounding_precision,db_prefix,stores_info,warehouses,shipping_zones")
+
+
+def hybris_websites(raw: Any) -> list[dict[str, Any]]:
+    """``hybris_websites``: the official array, or (FAQ) "an array of objects in a JSON string";
+    each object needs ``uid``, ``url`` and a non-empty ``storeIds`` list (109 otherwise)."""
+    value = raw
+    if isinstance(raw, str):
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            raise X.invalid("hybris_websites", "JSON array of {uid, url, storeIds}") from None
+    if isinstance(value, list) and len(value) == 1 and isinstance(value[0], str):  # ?hybris_websites=[...]
+        return hybris_websites(value[0])
+    ok = isinstance(value, list) and value and all(
+        isinstance(w, dict) and isinstance(w.get("uid"), str) and isinstance(w.get("url"), str)
+        and isinstance(w.get("storeIds"), list) and w["storeIds"] and all(isinstance(i, str) for i in w["storeIds"])
+        for w in value)
+    if not ok:
+        raise X.invalid("hybris_websites", "JSON array of {uid, url, storeIds}")
+    return value  # type: ignore[return-value]

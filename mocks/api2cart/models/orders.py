@@ -3,6 +3,7 @@ the order builders the seed shares and the address/country shapes."""
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 from mocks.api2cart import errors as X
@@ -17,6 +18,30 @@ SHIPMENT_DEFAULT = "id,order_id,items,tracking_numbers"
 ORDER_GROUPS = {"address": ("shipping_address", "billing_address"), "items": ("order_products",)}
 ORDER_STATUSES = {"pending": "Pending", "processing": "Processing", "shipped": "Shipped", "complete": "Complete",
                   "canceled": "Canceled", "refunded": "Refunded", "on_hold": "On Hold"}
+
+
+def order_status_id(value: str) -> str:
+    """An order status by id or by name, any case (FAQ examples send 'Complete', 'Pending');
+    109 listing the ids otherwise."""
+    key = value.strip().lower()
+    for sid, name in ORDER_STATUSES.items():
+        if key in (sid, name.lower()):
+            return sid
+    raise X.A2CError(109, f"Parameter 'order_status' is not valid. Allowed values: {', '.join(ORDER_STATUSES)}.")
+
+
+#: the order item fields of order.add's flat form (FAQ: order_item_name_1, order_item_price_1, ...)
+FLAT_ITEM = re.compile(r"(order_item_[a-z_]+?)_(\d+)")
+
+
+def flat_order_items(data: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """``order_item_<field>_<n>`` keys as the ``order_item`` array (ordered by n), None if there are none."""
+    rows: dict[int, dict[str, Any]] = {}
+    for key, value in data.items():
+        m = FLAT_ITEM.fullmatch(key)
+        if m:
+            rows.setdefault(int(m.group(2)), {})[m.group(1)] = value
+    return [rows[n] for n in sorted(rows)] or None
 
 
 def order_select(order: dict[str, Any], params: str | None, exclude: str | None) -> dict[str, Any]:
@@ -48,7 +73,8 @@ class Orders(StoreBase):
         if "customer_email" in p:
             items = [i for i in items if i["customer"]["email"].lower() == (p.str("customer_email") or "").lower()]
         if "order_status" in p:
-            items = [i for i in items if i["status"]["id"] == p.str("order_status")]
+            wanted_status = order_status_id(p.str("order_status") or "")
+            items = [i for i in items if i["status"]["id"] == wanted_status]
         statuses = p.get("order_status_ids")
         if statuses:
             wanted = statuses if isinstance(statuses, list) else str(statuses).split(",")
@@ -90,14 +116,12 @@ class Orders(StoreBase):
         return {"orders_count": len(self._order_filter(p))}
 
     def order_add(self, p: Params) -> dict[str, Any]:
-        status = p.need("order_status")
-        if status not in ORDER_STATUSES:
-            raise X.A2CError(109, f"Parameter 'order_status' is not valid. Allowed values: {', '.join(ORDER_STATUSES)}.")
+        status = order_status_id(p.need("order_status"))
         email = p.need("customer_email")
         for name in ("bill_first_name", "bill_last_name", "bill_address_1", "bill_city", "bill_postcode",
                      "bill_state", "bill_country"):
             p.need(name)
-        raw_items = p.get("order_item")
+        raw_items = p.get("order_item") if "order_item" in p else flat_order_items(p.data)
         if not isinstance(raw_items, list) or not raw_items:
             raise X.required("order_item")
         items = []
@@ -147,8 +171,8 @@ class Orders(StoreBase):
     def order_update(self, p: Params) -> dict[str, Any]:
         oid = p.need("order_id")
         status = p.str("order_status")
-        if status is not None and status not in ORDER_STATUSES:
-            raise X.A2CError(109, f"Parameter 'order_status' is not valid. Allowed values: {', '.join(ORDER_STATUSES)}.")
+        if status is not None:
+            status = order_status_id(status)
         now = self.state.now()
         if "date_modified" in p:
             parse_date("date_modified", p.str("date_modified") or "")
