@@ -61,9 +61,10 @@ def test_full_documented_product_with_meta_and_update(c):
     assert p["options"] == [{"name": "Size", "position": 1}] and p["meta"][0]["key"] == "foo"
     first_modified = p["modified"]
     # a second push updates the same product and variant, adds another variant
-    again = product("XYZ", title="Renamed", variants=[{"source_variant_code": "XYZ-XXL", "sku": "XYZ-XXL", "qty": 1},
-                                                      {"source_variant_code": "XYZ-S", "sku": "XYZ-S", "price": 5}])
-    c.post(f"{P}/v1/products/queue?token={tok}", json={"system_products": [again]})
+    # (one variant per product entry: the guide's rule; the product gains the second one)
+    again = [product("XYZ", title="Renamed", variants=[{"source_variant_code": "XYZ-XXL", "sku": "XYZ-XXL", "qty": 1}]),
+             product("XYZ", title="Renamed", variants={"source_variant_code": "XYZ-S", "sku": "XYZ-S", "price": 5})]
+    c.post(f"{P}/v1/products/queue?token={tok}", json={"system_products": again})
     advance(c, 10)
     p2 = find(c, tok, "XYZ")[0]
     assert p2["id"] == p["id"] and p2["title"] == "Renamed" and p2["modified"] > first_modified
@@ -250,3 +251,42 @@ def test_a_processed_image_item_keeps_its_outcome_not_its_bytes(s2s_factory):
     done = [v for _, v in app.extensions["sandbox"].store.items("stock2shop/21/queue") if v["instruction"] == "sync_image"]
     assert done[0]["status"] == "processed" and "payload" not in done[0]
     assert find(c, tok, "kb2")[0]["images"]  # the image itself lives with the product
+
+
+def test_each_product_must_contain_only_one_variant(c):
+    """The guide: "Each product must contain only one variant, in the future we will allow
+    multiple variants." Two in one entry: 400, nothing of the request is queued."""
+    tok = login(c, "admin")
+    before = summary(c, tok)["total"]
+    two = product("TWO", variants=[{"source_variant_code": "TWO-1", "sku": "TWO-1"},
+                                   {"source_variant_code": "TWO-2", "sku": "TWO-2"}])
+    r = c.post(f"{P}/v1/products/queue?token={tok}", json={"system_products": [product("OK1"), two]})
+    err = assert_error(r, 400)
+    assert "only one variant" in err["message"] and "system_products[1]" in err["message"]
+    assert summary(c, tok)["total"] == before
+    one = product("ONE", variants=[{"source_variant_code": "ONE-1", "sku": "ONE-1"}])  # a list of one is fine
+    assert c.post(f"{P}/v1/products/queue?token={tok}", json={"system_products": [one]}).status_code == 200
+
+
+def test_variant_option_without_product_options_fails_in_the_queue(c):
+    """The guide: "If the relationship between the product and variant is not correctly configure,
+    these products will be ignored": the documented full example's option1 without its options."""
+    tok = login(c, "admin")
+    bad = product("NOOPT", variants={"source_variant_code": "NOOPT-XXL", "sku": "NOOPT-XXL", "option1": "XXL",
+                                     "option2": None, "option3": None})
+    assert c.post(f"{P}/v1/products/queue?token={tok}", json={"system_products": [bad]}).status_code == 200
+    advance(c, 5)
+    assert find(c, tok, "NOOPT") == []
+    item = c.get(f"{P}/v1/queue/items?token={tok}&status=failed").json["system_queue_items"][0]
+    assert item["status"] == "failed" and "option1" in item["log_message"] and "no options" in item["log_message"]
+    # with the product's option it is applied; option2 needs a second option
+    good = product("NOOPT", options=[{"name": "Size", "position": "1"}],
+                   variants={"source_variant_code": "NOOPT-XXL", "sku": "NOOPT-XXL", "option1": "XXL"})
+    two = product("NOOPT", variants={"source_variant_code": "NOOPT-XL-R", "sku": "NOOPT-XL-R", "option1": "XL",
+                                     "option2": "Red"})
+    c.post(f"{P}/v1/products/queue?token={tok}", json={"system_products": [good, two]})
+    advance(c, 5)
+    got = find(c, tok, "NOOPT")
+    assert [v["option1"] for v in got[0]["variants"]] == ["XXL"]  # the stored product's one option counted
+    failed = c.get(f"{P}/v1/queue/items?token={tok}&status=failed").json["system_queue_items"][0]
+    assert "option2" in failed["log_message"] and "1 option(s)" in failed["log_message"]

@@ -65,7 +65,13 @@ class Queue:
         if any(e["product"].get("meta") for e in entries):
             require(user, "queue product meta")
         sources = []
-        for entry in entries:
+        for n, entry in enumerate(entries):
+            variants = entry["product"].get("variants")
+            if isinstance(variants, list) and len(variants) > 1:
+                # the guide: "Each product must contain only one variant, in the future we will
+                # allow multiple variants" (a product gains variants over several pushes)
+                raise X.BadPayload(f"system_products[{n}].product.variants: each product must contain only one "
+                                   f"variant ({len(variants)} given)")
             src = entry["source"].get("source_id", source_id)
             if src is None:
                 raise X.BadPayload("source.source_id (or the source_id query parameter) is required")
@@ -197,6 +203,7 @@ class Queue:
                        "body_html": "", "collection": "", "title": "", "product_type": "", "vendor": "",
                        "hash": "", "channels": [], "tags": "", "options": [], "meta": [], "images": [],
                        "variants": []}
+        _check_options(code, data, product)
         product["active"] = _bool(source.get("product_active"), True)
         for field in ("title", "body_html", "collection", "product_type", "vendor", "tags"):
             if field in data and data[field] is not None:
@@ -308,6 +315,20 @@ def injected_failure(spec: Any, position: int) -> str | None:
     if failure is None:
         return None
     return failure.message or f"injected failure (code {failure.code})"
+
+
+def _check_options(code: str, data: dict[str, Any], product: dict[str, Any]) -> None:
+    """The guide: "If the relationship between the product and variant is not correctly
+    configure[d], these products will be ignored": a variant's optionN needs the product's Nth
+    option (the options pushed now, else those stored); the item fails with the reason."""
+    options = data["options"] or [] if "options" in data else product.get("options") or []
+    variants = data.get("variants") or []
+    for v in (variants if isinstance(variants, list) else [variants]):
+        for n in (1, 2, 3):
+            if v.get(f"option{n}") not in (None, "") and len(options) < n:
+                have = f"{len(options)} option(s)" if options else "no options"
+                raise _Failed(f"product {code} ignored: variant {v.get('source_variant_code')} has option{n} "
+                              f"{str(v[f'option{n}'])!r} but the product has {have}")
 
 
 class _Failed(Exception):
