@@ -89,7 +89,7 @@ def test_image_before_its_product_fails_with_a_reason_and_can_be_requeued(c):
 def test_image_after_a_failed_product_fails_too(c):
     tok = login(c, "admin")
     bad = product("IMG4")
-    bad["source"]["source_id"] = 318      # another client's source: the product fails
+    bad["product"]["variants"][0]["option1"] = "XL"  # no product options: the product fails in the queue
     queue(c, tok, "products", [bad])
     queue(c, tok, "images", [image("IMG4", png())])
     failed = c.get(f"{P}/v1/queue/items?token={tok}&status=failed").json["system_queue_items"]

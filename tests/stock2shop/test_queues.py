@@ -95,15 +95,27 @@ def test_processing_is_lazy_on_read_after_the_delay(s2s_factory):
     assert len(find(c, tok, "LAZY")) == 1
 
 
-def test_unknown_source_fails_the_item_not_the_request(c):
+def test_unknown_source_is_refused_with_the_request_like_the_placeholder(c):
+    """The full example's "source_id": "{source_id}" is refused when posted (400); an unknown
+    numeric source is refused at the same point, naming it, and nothing of the request is queued."""
     tok = login(c, "admin")
-    r = c.post(f"{P}/v1/products/queue?token={tok}", json={"system_products": [product("BAD", source_id="318")]})
-    assert r.status_code == 200
+    before = summary(c, tok)["total"]
+    placeholder = c.post(f"{P}/v1/products/queue?token={tok}",
+                         json={"system_products": [product("BAD", source_id="{source_id}")]})
+    assert_error(placeholder, 400)
+    r = c.post(f"{P}/v1/products/queue?token={tok}",
+               json={"system_products": [product("GOOD"), product("BAD", source_id="318")]})
+    err = assert_error(r, 400, "invalid_payload")
+    assert "source 318" in err["message"] and "system_products[1]" in err["message"]
+    r = c.post(f"{P}/v1/products/queue?token=%s&source_id=318" % tok,
+               json={"system_products": [{**product("BAD"), "source": {"source_product_code": "BAD"}}]})
+    assert "source 318" in assert_error(r, 400, "invalid_payload")["message"]
+    img = {"system_images": [{"source": {"source_id": 318, "source_product_code": "keyboard"},
+                              "image": {"image_id": "a", "action": "I", "image": PNG}}]}
+    assert "source 318" in assert_error(c.post(f"{P}/v1/images/queue?token={tok}", json=img), 400)["message"]
     advance(c, 5)
-    assert find(c, tok, "BAD") == []
-    item = c.get(f"{P}/v1/queue/items?token={tok}&status=failed").json["system_queue_items"][0]
-    assert "source 318" in item["message"]
-    assert summary(c, tok)["instructions"][0]["failed"] == 1
+    assert find(c, tok, "BAD") == [] and find(c, tok, "GOOD") == []
+    assert summary(c, tok)["total"] == before
 
 
 def test_images_follow_their_products_fifo(c):

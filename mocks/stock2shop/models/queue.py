@@ -76,9 +76,19 @@ class Queue:
             if src is None:
                 raise X.BadPayload("source.source_id (or the source_id query parameter) is required")
             sources.append(_num(src, 0))
+        self._known_sources("system_products", sources)
         for i, (entry, src) in enumerate(zip(entries, sources), 1):
             self._add("sync_product", entry, failure=injected_failure(failures, i), source_id=src)
         return len(entries)
+
+    def _known_sources(self, key: str, sources: list[Any]) -> None:
+        """A source id the client does not have is refused with the request (400, nothing queued),
+        where a non-numeric one (the full example's "{source_id}" placeholder) is refused too."""
+        catalogue = Catalogue(self.state)
+        for n, src in enumerate(sources):
+            if catalogue.source(int(src)) is None:
+                raise X.BadPayload(f"{key}[{n}].source.source_id: source {int(src)} does not belong to client "
+                                   f"{self.state.tenant}")
 
     def queue_images(self, user: dict[str, Any], body: dict[str, Any], failures: dict[str, Any] | None = None,
                      image_base: str | None = None) -> int:
@@ -93,6 +103,7 @@ class Queue:
             if image.get("action", "I") == "I":
                 kind = image_kind(i, image.get("image"))
             kinds.append(kind)
+        self._known_sources("system_images", [_num(e["source"].get("source_id"), 0) for e in entries])
         for i, (entry, kind) in enumerate(zip(entries, kinds), 1):
             self._add("sync_image", entry, failure=injected_failure(failures, i),
                       source_id=_num(entry["source"].get("source_id"), 0), image_kind=kind, image_base=image_base)
