@@ -116,7 +116,7 @@ class OAuthSigned:
 # delete operation (the other paths share the verifier).
 signed = schemathesis.openapi.from_dict(documented())
 signed.app, signed.location = APP, "/printxpand/openapi.json"
-signed.config.generation.update(modes=[GenerationMode.POSITIVE], allow_extra_parameters=False)
+signed.config.generation.update(modes=[GenerationMode.POSITIVE], allow_extra_parameters=False, allow_x00=False)
 signed.config.checks.positive_data_acceptance.expected_statuses = ACCEPTED
 signed.auth()(OAuthSigned)
 

@@ -11,7 +11,7 @@ from typing import Any, Callable
 from flask import Flask
 
 from mocks import registry
-from mocks.core import control, edge, webhooks
+from mocks.core import control, edge
 from mocks.core.cache import ResponseCache
 from mocks.core.config import SandboxConfig
 from mocks.core.gateway import Gateway
@@ -62,6 +62,6 @@ def create_app(config: SandboxConfig | dict[str, Any] | None = None, store: Stor
         response.headers["X-Sandbox-Worker"] = str(os.getpid())
         return response
 
-    if cfg.background and not cfg.testing:
-        webhooks.start_sender(sandbox)
+    if cfg.runs_scheduler:
+        sandbox.scheduler.start()  # one per process; the lease picks the one that runs due work
     return app

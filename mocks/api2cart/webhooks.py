@@ -37,7 +37,7 @@ def deliver(sandbox: Any, account: dict[str, Any], store: dict[str, Any] | None,
     except ImportError:  # pragma: no cover - the core module is optional
         return 0
     sent = 0
-    clock = sandbox.clock.now()
+    clock = sandbox.clock.now("api2cart", store["tenant"])
     now = int(clock)
     # FAQ: platforms without native webhooks (e.g. Magento, OpenCart) are polled every 300 s, so a
     # delivery leaves at the next poll tick (ticks at multiples of 300 s of the sandbox clock).
@@ -67,13 +67,12 @@ def failed(sandbox: Any, stores: list[dict[str, Any]], p: M.Params) -> dict[str,
     from mocks.core import webhooks
 
     tenants = {s["tenant"] for s in stores}
-    since = sandbox.clock.now() - KEEP_FAILED_S
     rows = []
     for d in webhooks.listing(sandbox, api="api2cart", status="failed"):
         if d["tenant"] not in tenants:
             continue
         at = d["attempts"][-1]["at"] if d.get("attempts") else d["created_at"]
-        if at < since:
+        if at < sandbox.clock.now("api2cart", d["tenant"]) - KEEP_FAILED_S:  # the store's clock
             continue
         hook_id = str(d.get("headers", {}).get("X-Webhook-Id", "0"))
         payload = d.get("payload") if isinstance(d.get("payload"), dict) else {}

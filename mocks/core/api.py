@@ -112,6 +112,15 @@ class Api:
         """This API's entry in ``GET /__sandbox/credentials``."""
         return {}
 
+    def run_due(self, sandbox: "Sandbox", tenant: str, ref: str, now: float) -> float | None:
+        """Run one job of this API that fell due (:mod:`mocks.core.scheduler`, ``kind="api"``).
+
+        ``ref`` is what the API scheduled (``scheduler.schedule(sandbox, "api", name, tenant, ref,
+        at)``); ``now`` is the tenant's sandbox clock. Returns when the job is due next on that
+        clock, or None when it is done. Runs with no request, in whichever process holds the lease.
+        """
+        return None
+
     def after_request(self, request: "Request", response: Any) -> None:
         """Optional hook for headers every response of the API carries."""
 

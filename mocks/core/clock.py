@@ -1,49 +1,202 @@
-"""The sandbox clock: real time plus an offset that the control plane can advance.
+"""Sandbox clocks: real time moved by the control plane, globally, per API or per tenant.
 
-The offset lives in the store, so every worker agrees on the time. Everything that expires,
-lags or retries reads the time from here, never from ``time.time()``.
+Scopes nest: the global clock, an API's clock, one tenant's clock of that API. A scope that was
+never touched follows its parent. A touched scope stores ``{"offset": s, "frozen": t|None}``:
+
+* running: its time is its parent's time plus ``offset`` (so a global advance moves every API
+  and tenant that is not frozen, and an API's advance adds to the global one);
+* frozen: its time is ``frozen`` and stands still, whatever the parent does, until it is
+  advanced, set, or unfrozen (it then runs on from where it stood).
+
+The scopes live in the store (``__sandbox__/clock``), so every worker and host agrees on the
+time. Everything in the sandbox that expires, lags or retries reads its time from here
+(``TenantState.now()`` is the clock of its API and tenant); only checks against the real world
+(OAuth 1.0a timestamps, leases) read ``time.time()``.
 """
 from __future__ import annotations
 
 import datetime as dt
+import math
 import time
+from typing import Any
 
 from mocks.core import cache as _cache
 from mocks.core.store import Store
 
-_NS = "__sandbox__/meta"
-_KEY = "clock_offset"
+NS = "__sandbox__/clock"
+#: the latest time a clock may be set to (year 9999); the earliest is the epoch
+MAX_TIME = 253_402_300_799.0
+
+
+def scope_key(api: str | None = None, tenant: str | None = None) -> str:
+    """``""`` (global), ``"xtnd"`` (one API) or ``"xtnd/<tenant>"`` (one tenant of one API)."""
+    if tenant is not None and not api:
+        raise ValueError("a tenant's clock needs its api")
+    return "" if not api else (api if tenant is None else f"{api}/{tenant}")
+
+
+def iso(ts: float) -> str:
+    return dt.datetime.fromtimestamp(ts, tz=dt.timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def parse_time(value: Any) -> float:
+    """Epoch seconds from a number or an ISO 8601 date-time (a zoneless one is UTC)."""
+    if isinstance(value, bool):
+        raise ValueError("not a time")
+    if isinstance(value, (int, float)):
+        ts = float(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        try:
+            ts = float(text)
+        except ValueError:
+            parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=dt.timezone.utc)
+            ts = parsed.timestamp()
+    else:
+        raise ValueError("not a time")
+    if not math.isfinite(ts) or ts < 0 or ts > MAX_TIME:
+        raise ValueError("out of range")
+    return ts
 
 
 class Clock:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def offset(self) -> float:
-        value = self.store.lookup(_NS, _KEY)
-        return float(value or 0.0)
+    # -- reading -------------------------------------------------------------------------------
+    def _chain(self, api: str | None, tenant: str | None) -> list[str]:
+        if not api:
+            return [""]
+        return ["", api] if tenant is None else ["", api, f"{api}/{tenant}"]
 
-    def now(self) -> float:
-        """Seconds since the epoch on the sandbox clock."""
+    def read(self, api: str | None = None, tenant: str | None = None, real: float | None = None) -> tuple[float, bool]:
+        """(time, frozen) of a scope (``real``: the real time to start from, default now)."""
         _cache.note_clock()  # an answer that reads the time is never served from the cache
-        return time.time() + self.offset()
+        t, frozen = (time.time() if real is None else real), False
+        scopes = self.store.items(NS)
+        if not scopes:
+            return t, False
+        docs = dict(scopes) if len(scopes) > 1 else {scopes[0][0]: scopes[0][1]}
+        for key in self._chain(api, tenant):
+            doc = docs.get(key)
+            if doc is None:
+                continue
+            if doc.get("frozen") is not None:
+                t, frozen = float(doc["frozen"]), True
+            else:
+                t += float(doc.get("offset", 0.0))
+        return t, frozen
 
-    def utcnow(self) -> dt.datetime:
-        return dt.datetime.fromtimestamp(self.now(), tz=dt.timezone.utc)
+    def now(self, api: str | None = None, tenant: str | None = None) -> float:
+        """Seconds since the epoch on the clock of a scope (the global one by default)."""
+        return self.read(api, tenant)[0]
 
-    def advance(self, seconds: float) -> float:
-        if seconds < 0:
+    def offset(self, api: str | None = None, tenant: str | None = None) -> float:
+        """How far a scope's clock is from real time (seconds; 0.0 exactly when never moved)."""
+        real = time.time()
+        return self.read(api, tenant, real)[0] - real
+
+    def utcnow(self, api: str | None = None, tenant: str | None = None) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.now(api, tenant), tz=dt.timezone.utc)
+
+    def version(self) -> int:
+        """Changes whenever any clock is moved (the scheduler watches it)."""
+        return self.store.version(NS)
+
+    def _parent(self, key: str) -> tuple[str | None, str | None]:
+        if not key:
+            return None, None
+        api, _, tenant = key.partition("/")
+        return (None, None) if not tenant else (api, None)
+
+    def _parent_now(self, key: str) -> float:
+        if not key:
+            return time.time()
+        api, tenant = self._parent(key)
+        return self.now(api, tenant)
+
+    # -- moving ----------------------------------------------------------------------------------
+    def advance(self, seconds: float, api: str | None = None, tenant: str | None = None) -> float:
+        if not seconds >= 0 or not math.isfinite(seconds):
             raise ValueError("the sandbox clock only moves forward")
-        self.store.update(_NS, _KEY, lambda old: float(old or 0.0) + seconds)
-        return self.now()
+        key = scope_key(api, tenant)
 
-    def reset(self) -> None:
-        self.store.delete(_NS, _KEY)
+        def move(old: dict[str, Any] | None) -> dict[str, Any]:
+            doc = dict(old or {"offset": 0.0, "frozen": None})
+            if doc.get("frozen") is not None:
+                doc["frozen"] = float(doc["frozen"]) + seconds
+            else:
+                doc["offset"] = float(doc.get("offset", 0.0)) + seconds
+            return doc
 
-    def describe(self) -> dict:
-        now = self.now()
+        self.store.update(NS, key, move)
+        return self.now(api, tenant)
+
+    def set(self, when: float, api: str | None = None, tenant: str | None = None) -> float:
+        """Make a scope's time ``when`` (it keeps running from there unless frozen)."""
+        key = scope_key(api, tenant)
+        parent = self._parent_now(key)
+
+        def put(old: dict[str, Any] | None) -> dict[str, Any]:
+            doc = dict(old or {"offset": 0.0, "frozen": None})
+            if doc.get("frozen") is not None:
+                doc["frozen"] = when
+            else:
+                doc["offset"] = when - parent
+            return doc
+
+        self.store.update(NS, key, put)
+        return self.now(api, tenant)
+
+    def freeze(self, frozen: bool, api: str | None = None, tenant: str | None = None) -> float:
+        """Stop a scope's clock where it stands (``True``) or let it run on from there (``False``)."""
+        key = scope_key(api, tenant)
+        own = self.store.lookup(NS, key) or {}
+        if frozen == (own.get("frozen") is not None):
+            return self.now(api, tenant)  # already so (a scope inside a frozen one stays frozen with it)
+        current = self.now(api, tenant)
+        parent = self._parent_now(key)
+
+        def put(old: dict[str, Any] | None) -> dict[str, Any]:
+            doc = dict(old or {"offset": 0.0, "frozen": None})
+            if frozen:
+                doc["frozen"] = current
+            else:
+                doc["offset"], doc["frozen"] = (float(doc["frozen"]) if doc.get("frozen") is not None else current) - parent, None
+            return doc
+
+        self.store.update(NS, key, put)
+        return self.now(api, tenant)
+
+    def reset(self, api: str | None = None, tenant: str | None = None) -> None:
+        """Drop the settings of a scope and of every scope inside it (all of them by default)."""
+        if not api:
+            self.store.clear(NS)
+            return
+        key = scope_key(api, tenant)
+        for name, _ in list(self.store.items(NS)):
+            if name == key or (tenant is None and name.startswith(api + "/")):
+                self.store.delete(NS, name)
+
+    def scopes(self) -> list[dict[str, Any]]:
+        out = []
+        for key, doc in self.store.items(NS):
+            api, _, tenant = key.partition("/")
+            out.append({"api": api or None, "tenant": tenant or None, "offset_seconds": doc.get("offset", 0.0),
+                        "frozen": doc.get("frozen") is not None})
+        return out
+
+    def describe(self, api: str | None = None, tenant: str | None = None) -> dict[str, Any]:
+        real = time.time()
+        now, frozen = self.read(api, tenant, real)
         return {
             "now": now,
-            "iso": dt.datetime.fromtimestamp(now, tz=dt.timezone.utc).isoformat().replace("+00:00", "Z"),
-            "offset_seconds": self.offset(),
+            "iso": iso(now),
+            "offset_seconds": now - real,
+            "frozen": frozen,
+            "api": api,
+            "tenant": tenant,
+            "scopes": self.scopes(),
         }

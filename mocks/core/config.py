@@ -21,7 +21,9 @@ class SandboxConfig:
     scenarios: list[str] = field(default_factory=list)
     options: dict[str, dict[str, Any]] = field(default_factory=dict)   # per-API seed/behaviour options
     testing: bool = False
-    background: bool = True               # background threads (webhook sender); off in tests
+    background: bool = True               # background threads (the scheduler); off in tests
+    scheduler: bool | None = None         # run due work on its own (mocks.core.scheduler); None: when
+                                          # background and not testing (serving); True: in tests too
 
     @classmethod
     def coerce(cls, value: "SandboxConfig | dict[str, Any] | None") -> "SandboxConfig":
@@ -34,6 +36,10 @@ class SandboxConfig:
         if unknown:
             raise ValueError(f"unknown sandbox config keys: {sorted(unknown)}")
         return cls(**value)
+
+    @property
+    def runs_scheduler(self) -> bool:
+        return self.scheduler if self.scheduler is not None else (self.background and not self.testing)
 
     def api_options(self, api: str) -> dict[str, Any]:
         return self.options.get(api, {})

@@ -46,6 +46,18 @@ def guard() -> None:
         raise E.Forbidden("the control plane answers loopback clients only; start with --admin-token to open it")
 
 
+CLOCK_KEYS = frozenset({"advance_seconds", "seconds", "now", "freeze", "api", "tenant"})
+CLOCK_ACCEPTS = ("accepted: advance_seconds (a number >= 0), now (epoch seconds or an ISO 8601 date-time: "
+                 "set the time), freeze (true: stop the clock, false: let it run), and optionally api and "
+                 "tenant to move one API's or one tenant's clock only")
+
+
+def _run_due(sb: Any) -> None:
+    """After a clock move: run what fell due at once (the scheduler's own claimed run), so the
+    answer already reflects it and a test needs no thread."""
+    sb.scheduler.run_due()
+
+
 def build() -> Blueprint:
     bp = Blueprint("sandbox_control", __name__)
 
@@ -161,28 +173,83 @@ def build() -> Blueprint:
         return json_response({"api": api, "tenant": tenant, "collection": collection, "added": added,
                               "skipped": [i for i in ids if i not in fresh]}, status=201 if added else 200)
 
+    def _clock_scope(args: dict[str, Any]) -> tuple[str | None, str | None]:
+        sb = sandbox()
+        api, tenant = args.get("api") or None, args.get("tenant") or None
+        if api is not None and (not isinstance(api, str) or api not in sb.apis):
+            raise E.NotFound(f"unknown api {api!r}; mounted: {', '.join(sb.apis)}")
+        if tenant is not None:
+            if api is None:
+                raise E.BadRequest("a tenant's clock needs its api: send \"api\" with \"tenant\"")
+            if str(tenant) not in sb.tenants(api):
+                raise E.NotFound(f"unknown tenant {tenant!r} of {api}; GET /__sandbox/tenants/{api} lists them")
+            tenant = str(tenant)
+        return api, tenant
+
     @bp.get("/clock")
     def clock():
-        return json_response(sandbox().clock.describe())
+        api, tenant = _clock_scope(request.args.to_dict())
+        return json_response(sandbox().clock.describe(api, tenant))
 
     @bp.post("/clock")
-    def advance_clock():
+    def move_clock():
         args = {**request.args.to_dict(), **_args_json()}
-        try:
-            seconds = float(args.get("advance_seconds", args.get("seconds", 0)))
-        except (TypeError, ValueError):
-            raise E.BadRequest("advance_seconds must be a number") from None
-        if seconds < 0 or seconds != seconds or seconds == float("inf"):
-            raise E.BadRequest("advance_seconds must be a finite number >= 0 (the clock only moves forward)")
+        unknown = sorted(set(args) - CLOCK_KEYS)
+        if unknown:
+            raise E.BadRequest(f"unknown clock key(s) {', '.join(unknown)}; {CLOCK_ACCEPTS}")
+        api, tenant = _clock_scope(args)
+        seconds = 0.0
+        if "advance_seconds" in args or "seconds" in args:
+            raw = args.get("advance_seconds", args.get("seconds"))
+            try:
+                if isinstance(raw, bool):
+                    raise ValueError
+                seconds = float(raw)
+            except (TypeError, ValueError):
+                raise E.BadRequest(f"advance_seconds must be a number; {CLOCK_ACCEPTS}") from None
+            if not seconds >= 0 or seconds == float("inf"):
+                raise E.BadRequest("advance_seconds must be a finite number >= 0 (the clock only moves forward; "
+                                   "set an earlier time with \"now\")")
+        when = None
+        if "now" in args:
+            from mocks.core.clock import parse_time
+            try:
+                when = parse_time(args["now"])
+            except (TypeError, ValueError):
+                raise E.BadRequest("now must be epoch seconds or an ISO 8601 date-time between 1970 and 9999; "
+                                   + CLOCK_ACCEPTS) from None
+        freeze = args.get("freeze")
+        if isinstance(freeze, str) and freeze.lower() in ("true", "false", "1", "0"):
+            freeze = freeze.lower() in ("true", "1")
+        if freeze is not None and not isinstance(freeze, bool):
+            raise E.BadRequest(f"freeze must be true or false; {CLOCK_ACCEPTS}")
         sb = sandbox()
-        sb.clock.advance(seconds)
-        for api in sb.apis.values():
-            tick = getattr(api, "on_clock", None)
-            if tick is not None:
-                tick(sb)
-        from mocks.core import webhooks
-        webhooks.deliver_due(sb)
-        return json_response(sb.clock.describe())
+        if when is not None:
+            sb.clock.set(when, api, tenant)
+        if seconds:
+            sb.clock.advance(seconds, api, tenant)
+        if freeze is not None:
+            sb.clock.freeze(freeze, api, tenant)
+        _run_due(sb)
+        return json_response(sb.clock.describe(api, tenant))
+
+    @bp.delete("/clock")
+    def reset_clock():
+        args = {**request.args.to_dict(), **_args_json()}
+        unknown = sorted(set(args) - {"api", "tenant"})
+        if unknown:
+            raise E.BadRequest(f"unknown clock key(s) {', '.join(unknown)}; DELETE takes api and tenant")
+        api, tenant = _clock_scope(args)
+        sb = sandbox()
+        sb.clock.reset(api, tenant)
+        return json_response(sb.clock.describe(api, tenant))
+
+    @bp.get("/scheduler")
+    def scheduler_():
+        from mocks.core import scheduler as S
+        sb = sandbox()
+        return json_response({**sb.scheduler.describe(),
+                              "due": S.pending(sb, request.args.get("api"), request.args.get("tenant"))[:500]})
 
     @bp.get("/webhooks")
     def webhooks_():

@@ -12,6 +12,8 @@ from typing import Any, Callable
 from mocks.core.api import Api, Tenant
 from mocks.core.clock import Clock
 from mocks.core.config import SandboxConfig
+from mocks.core import webhooks  # noqa: F401  (registers the scheduler's "webhook" handler)
+from mocks.core.scheduler import Scheduler
 from mocks.core.seed import seeded
 from mocks.core.state import TenantState
 from mocks.core.store import Store, open_store
@@ -27,6 +29,7 @@ class Sandbox:
         self.config = config
         self.store = store or open_store(config.state, config.journal_size)
         self.clock = Clock(self.store)
+        self.scheduler = Scheduler(self)  # its thread is started by create_app when serving
         self.apis: dict[str, Api] = {api.name: api for api in apis}
         self._tenant_cache: dict[str, tuple[int, dict[str, Tenant]]] = {}
         self._lock = threading.Lock()
@@ -95,6 +98,8 @@ class Sandbox:
             if tenant is None:
                 self.store.clear(f"{name}/")
                 self.store.clear(f"{TENANTS}/{name}")
+                if api is not None:
+                    self.clock.reset(name)
                 for key, _ in list(self.store.items(SEEDED)):
                     if key.startswith(f"{name}/"):
                         self.store.delete(SEEDED, key)
@@ -105,6 +110,7 @@ class Sandbox:
             else:
                 self.store.clear(f"{name}/{tenant}/")
                 self.store.delete(SEEDED, f"{name}/{tenant}")
+                self.clock.reset(name, tenant)
                 known = self.tenants(name).get(tenant)
                 if known is not None and known.seeded:
                     self.seed_tenant(name, tenant)

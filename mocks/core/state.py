@@ -80,5 +80,13 @@ class TenantState:
         last = self.store.incr(ns(self.api, self.tenant, "__sequences__"), sequence, count)
         return range(start + last - count, start + last)
 
+    def due(self, ref: str, at: float, earliest: bool = False) -> None:
+        """Ask for ``Api.run_due(sandbox, tenant, ref, now)`` once this tenant's clock reaches ``at``
+        (a timer of :mod:`mocks.core.scheduler`; ``earliest``: keep an earlier time already set).
+        Models use this for work that happens later on its own: queues, order moves, index lag."""
+        from mocks.core import scheduler
+        scheduler.schedule_in(self.store, "api", self.api, self.tenant, ref, at, earliest=earliest)
+
     def now(self) -> float:
-        return self.clock.now()
+        """This tenant's sandbox clock (global, then API, then tenant scope: mocks.core.clock)."""
+        return self.clock.now(self.api, self.tenant)

@@ -3,11 +3,14 @@
 A delivery is a JSON document in the store (``__sandbox__/webhooks``), so it survives a restart
 and every worker sees it. Lifecycle: ``pending`` -> ``sending`` (claimed atomically by one
 worker) -> ``delivered`` | ``pending`` again with ``next_attempt_at`` pushed back
-(exponential backoff: 1, 2, 4, 8, 16 s on the sandbox clock) -> ``failed`` after
-``MAX_ATTEMPTS``. Every attempt is recorded (time, HTTP status or error, duration).
+(exponential backoff: 1, 2, 4, 8, 16 s on the clock of the delivery's API and tenant) ->
+``failed`` after ``MAX_ATTEMPTS``. Every attempt is recorded (time, HTTP status or error,
+duration) on the delivery and as an ``"direction": "outbound"`` entry in the request journal.
 
-Sending happens in a daemon thread per process (``start_sender``) and synchronously through
-:func:`deliver_due` (tests, and ``POST /__sandbox/clock`` after the clock moves).
+Sending is driven by the scheduler (:mod:`mocks.core.scheduler`): each pending delivery has a
+``"webhook"`` timer at its ``next_attempt_at``; the lease holder sends it when it falls due, with
+no client request. :func:`deliver_due` sends what is due synchronously (tests, the console's
+"deliver now", ``POST /__sandbox/webhooks/deliver``).
 
 Signing: by default ``X-Sandbox-Signature: sha256=<hex HMAC-SHA256 of the body>`` when a secret
 is given; an API passes its own ``sign(body, secret) -> headers`` to match the real service.
@@ -20,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import threading
 import time
 import uuid
@@ -28,7 +30,8 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import requests
 
-from mocks.core import outbound
+from mocks.core import journal as J
+from mocks.core import outbound, scheduler
 
 if TYPE_CHECKING:  # pragma: no cover
     from mocks.core.sandbox import Sandbox
@@ -86,12 +89,12 @@ def default_signer(body: bytes, secret: str) -> dict[str, str]:
 def enqueue(sandbox: "Sandbox", api: str, tenant: str, url: str, event: str, payload: Any, *,
             secret: str | None = None, sign: Signer | None = None, headers: dict[str, str] | None = None,
             signer_name: str | None = None, delay: float = 0.0) -> dict[str, Any]:
-    """Queue one delivery; it is sent at once by the sender thread (or ``deliver_due``), or
-    ``delay`` seconds later on the sandbox clock (e.g. an API that polls the platform)."""
+    """Queue one delivery; the scheduler sends it at once, or ``delay`` seconds later on the
+    clock of ``api``/``tenant`` (e.g. an API that polls the platform)."""
     if sign is not None:
         signer_name = signer_name or f"{api}:{getattr(sign, '__qualname__', 'signer')}"
         register_signer(signer_name, sign)
-    now = sandbox.clock.now()
+    now = sandbox.clock.now(api, tenant)
     delivery = {
         "id": uuid.UUID(int=sandbox.store.incr("__sandbox__/meta", "webhook_seq") | (1 << 64)).hex,
         "seq": sandbox.store.incr("__sandbox__/meta", "webhook_order"),
@@ -100,8 +103,8 @@ def enqueue(sandbox: "Sandbox", api: str, tenant: str, url: str, event: str, pay
         "status": "pending", "created_at": now, "next_attempt_at": now + max(0.0, float(delay)), "attempts": [],
     }
     sandbox.store.put(NS, delivery["id"], delivery)
+    scheduler.schedule(sandbox, KIND, api, tenant, delivery["id"], delivery["next_attempt_at"], order=delivery["seq"])
     _trim(sandbox)
-    _WAKE.set()
     return public_view(delivery)
 
 
@@ -159,13 +162,14 @@ def attempt(sandbox: "Sandbox", delivery: dict[str, Any]) -> dict[str, Any]:
                "X-Sandbox-Event": delivery["event"], "X-Sandbox-Delivery": delivery["id"],
                **delivery.get("headers", {}), **signature_headers(delivery, body)}
     started = time.perf_counter()
-    record: dict[str, Any] = {"at": sandbox.clock.now()}
+    record: dict[str, Any] = {"at": sandbox.clock.now(delivery["api"], delivery["tenant"])}
     injected = _take_failure(sandbox, delivery)
     for hook in ([] if injected else FAULTS):
         injected = hook(delivery)
         if injected:
             break
     refused = None
+    answer = ""
     if injected:
         record.update(injected, injected_fault=True)
     else:
@@ -173,6 +177,7 @@ def attempt(sandbox: "Sandbox", delivery: dict[str, Any]) -> dict[str, Any]:
             # allow-list (loopback + the operator's hosts), no redirects: mocks.core.outbound
             resp = outbound.post(sandbox, delivery["url"], data=body, headers=headers, timeout=TIMEOUT_S)
             record["status"] = resp.status_code
+            answer = resp.text[:J.BODY_LIMIT] if resp.content else ""
         except outbound.OutboundRefused as exc:
             refused = record["error"] = exc.reason
             record["refused"] = True
@@ -186,33 +191,64 @@ def attempt(sandbox: "Sandbox", delivery: dict[str, Any]) -> dict[str, Any]:
     elif refused or len(attempts) >= MAX_ATTEMPTS:  # a refused host stays refused: no retries
         status, next_at = "failed", None
     else:
-        status, next_at = "pending", sandbox.clock.now() + 2 ** (len(attempts) - 1)
+        status, next_at = "pending", sandbox.clock.now(delivery["api"], delivery["tenant"]) + 2 ** (len(attempts) - 1)
     updated = {**delivery, "status": status, "attempts": attempts, "next_attempt_at": next_at,
                "signature_headers": {k: v for k, v in headers.items() if "ignature" in k}}
     sandbox.store.put(NS, delivery["id"], updated)
+    _journal(sandbox, delivery, headers, body, record, answer)
+    _COUNT.attempts = getattr(_COUNT, "attempts", 0) + 1
     return updated
 
 
-def deliver_due(sandbox: "Sandbox") -> int:
-    """Send every delivery that is due on the sandbox clock; returns how many were attempted."""
-    now = sandbox.clock.now()
-    sent = 0
-    for key, value in list(sandbox.store.items(NS)):
-        if not _due(value, now):
-            continue
-        claimed = _claim(sandbox, key, now)
+def _journal(sandbox: "Sandbox", delivery: dict[str, Any], headers: dict[str, str], body: bytes,
+             record: dict[str, Any], answer: str) -> None:
+    """The attempt as a journal entry (``direction: outbound``): the console shows it as it happens."""
+    status = record.get("status")
+    sandbox.store.journal_append({
+        "time": record["at"], "direction": "outbound", "api": delivery["api"], "tenant": delivery["tenant"],
+        "method": "POST", "path": delivery["url"], "query": {}, "status": status,
+        "duration_ms": record["duration_ms"], "event": delivery["event"], "webhook": delivery["id"],
+        "attempt": len(delivery.get("attempts", [])) + 1,
+        "request": {"headers": J.redact_pairs(headers.items()), "body": J.redact_text(body.decode("utf-8", "replace"))},
+        "response": {"headers": {}, "body": J.redact_text(answer) if answer else record.get("error", "")},
+        "scenario": None, "rule": None, "fault": "webhook_failure" if record.get("injected_fault") else None,
+        "violations": [],
+    })
+
+
+KIND = "webhook"
+_COUNT = threading.local()  # attempts made by this thread (deliver_due counts its own)
+
+
+def run_job(sandbox: "Sandbox", api: str, tenant: str, ref: str, now: float) -> float | None:
+    """The scheduler's handler of a ``"webhook"`` timer: send the delivery if it is due.
+
+    Returns when to look at it again (its next attempt, or when a claim left by a dead worker
+    goes stale), or None once it is delivered or failed."""
+    value = sandbox.store.lookup(NS, ref)
+    if value is None:
+        return None
+    if _due(value, now):
+        claimed = _claim(sandbox, ref, now)
         if claimed is not None:
-            attempt(sandbox, claimed)
-            sent += 1
-    return sent
+            value = attempt(sandbox, claimed)
+        else:
+            value = sandbox.store.get(NS, ref) or {"status": "gone"}
+    if value["status"] == "pending":
+        return float(value["next_attempt_at"])
+    if value["status"] == "sending":
+        return float(value.get("claimed_at") or now) + STALE_S
+    return None
 
 
-def recover(sandbox: "Sandbox", stale_after: float = STALE_S) -> None:
-    """After a crash: deliveries left ``sending`` by a dead worker go back to ``pending``."""
-    now = sandbox.clock.now()
-    for key, value in list(sandbox.store.items(NS)):
-        if value["status"] == "sending" and now - value.get("claimed_at", 0) > stale_after:
-            sandbox.store.update(NS, key, lambda old: old and {**old, "status": "pending"})
+scheduler.register(KIND, run_job)
+
+
+def deliver_due(sandbox: "Sandbox") -> int:
+    """Send every delivery that is due now, synchronously; returns how many were attempted."""
+    before = getattr(_COUNT, "attempts", 0)
+    sandbox.scheduler.run_due({KIND})
+    return getattr(_COUNT, "attempts", 0) - before
 
 
 def public_view(delivery: dict[str, Any]) -> dict[str, Any]:
@@ -229,30 +265,3 @@ def listing(sandbox: "Sandbox", api: str | None = None, tenant: str | None = Non
             and (not status or v["status"] == status)]
     rows.sort(key=lambda v: v["seq"], reverse=True)
     return [public_view(v) for v in rows]
-
-
-# -- background sender -----------------------------------------------------------------------------
-_WAKE = threading.Event()
-_STARTED: set[tuple[int, int]] = set()
-_LOCK = threading.Lock()
-
-
-def start_sender(sandbox: "Sandbox", interval: float = 0.5) -> None:
-    """One daemon thread per process and sandbox, polling for due deliveries."""
-    with _LOCK:
-        key = (os.getpid(), id(sandbox))
-        if key in _STARTED:
-            return
-        _STARTED.add(key)
-
-    def run() -> None:
-        recover(sandbox)
-        while True:
-            _WAKE.wait(interval)
-            _WAKE.clear()
-            try:
-                deliver_due(sandbox)
-            except Exception:  # never let the sender die; the next round retries
-                time.sleep(interval)
-
-    threading.Thread(target=run, name="webhook-sender", daemon=True).start()

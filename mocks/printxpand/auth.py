@@ -7,8 +7,11 @@
   dropped, query removed); it is built from the URL the request reached, so a client signs
   ``http://<host>/printxpand/rest/V1/...`` exactly as it calls it.
 * HMAC-SHA1 and HMAC-SHA256 (Magento's two); anything else: "Signature method %1 is not supported".
-* Timestamps more than 600 s away from the sandbox clock are rejected; each nonce is accepted
-  once per consumer (kept in the store, so every worker sees it).
+* Timestamps more than 600 s away from real time are rejected, as Magento checks them against
+  its server's clock: moving the sandbox clock (``POST /__sandbox/clock``) never breaks a
+  correctly signed request. Each nonce is accepted once per consumer while it is remembered: for
+  that same window (at least 600 s, at most 1,200 s; kept in the store, so every worker sees it),
+  after which a replay is rejected by its timestamp anyway. Memory stays bounded.
 * Token flow: request token (signed with the consumer secret) -> access token (signed with the
   request token secret, carrying the consumer's ``oauth_verifier``) -> resource calls.
 * "Integration as bearer": an access token may also be sent as ``Authorization: Bearer <token>``.
@@ -22,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,13 +33,20 @@ from oauthlib.common import Request as OAuthRequest
 from oauthlib.oauth1.rfc5849 import signature as sig
 
 from mocks.core.coerce import is_ascii_digits
+from mocks.core.store import ns
 from mocks.printxpand import errors as X
 
 MAX_SKEW = 600  # seconds; Magento's Nonce\Generator::TIME_DEVIATION
 REQUIRED = ("oauth_consumer_key", "oauth_signature", "oauth_signature_method", "oauth_nonce", "oauth_timestamp")
 VERIFIERS = {"HMAC-SHA1": sig.verify_hmac_sha1, "HMAC-SHA256": sig.verify_hmac_sha256}
 TOKENS = "__oauth_tokens"
-NONCES = "__oauth_nonces"
+NONCES = "__oauth_nonces"     # one collection per window of real time: "__oauth_nonces:<n>"
+NONCE_BUCKET = "__oauth_nonce_window"
+
+
+def real_time() -> float:
+    """The real world's time (what Magento compares oauth_timestamp with)."""
+    return time.time()
 REVOKED = "__oauth_revoked"
 
 
@@ -185,7 +196,7 @@ class Verifier:
         if consumer is None:
             raise X.unknown_consumer()
         stamp = oauth["oauth_timestamp"]
-        if not is_ascii_digits(stamp) or abs(int(stamp) - self.sandbox.clock.now()) > MAX_SKEW:
+        if not is_ascii_digits(stamp) or abs(int(stamp) - real_time()) > MAX_SKEW:  # real time, never the sandbox clock
             raise X.bad_timestamp()
         token_secret = ""
         record: dict[str, Any] | None = None
@@ -217,10 +228,30 @@ class Verifier:
             good = False
         if not good:
             raise X.signature_invalid()
-        nonces = self.sandbox.state(self.api_name, consumer.tenant).collection(NONCES)
-        if not nonces.add(oauth["oauth_nonce"], {"timestamp": int(stamp), "seen": self.sandbox.clock.now()}):
+        if not self.remember_nonce(consumer.tenant, oauth["oauth_nonce"], int(stamp)):
             raise X.nonce_used(consumer.id)
         return consumer, record
+
+    def remember_nonce(self, tenant: str, nonce: str, stamp: int) -> bool:
+        """Record a nonce; False if the consumer used it within the window. Nonces live in one
+        collection per MAX_SKEW of real time; the current and the previous one are checked, older
+        ones are dropped whole (cost per request: two lookups, one add)."""
+        state = self.sandbox.state(self.api_name, tenant)
+        real = real_time()
+        window = int(real // MAX_SKEW)
+        if nonce in state.collection(f"{NONCES}:{window - 1}"):
+            return False
+        if not state.collection(f"{NONCES}:{window}").add(nonce, {"timestamp": stamp, "seen": real}):
+            return False
+        marker = state.collection(NONCE_BUCKET)
+        if marker.lookup("current") != window:
+            marker.put("current", window)
+            prefix = ns(self.api_name, tenant, NONCES)
+            for name in self.sandbox.store.namespaces(prefix):
+                _, _, suffix = name[len(prefix):].partition(":")
+                if not suffix.lstrip("-").isdigit() or int(suffix) < window - 1:
+                    self.sandbox.store.clear(name)
+        return True
 
     # -- the token endpoints ------------------------------------------------------------------
     def issue_request_token(self, request: Any) -> dict[str, str]:

@@ -3,8 +3,9 @@ product and image queues) and the v2-queue order endpoint, mounted at ``/stock2s
 
 Every request but ``POST /v1/users/authenticate`` and ``GET /v1/users/valid_token/{token}`` carries
 ``token=`` in the query string. A token belongs to one user of one client; the tenant is the
-client (``str(client_id)``). Queued work is applied when the sandbox clock moves (``on_clock``)
-and lazily on reads, once ``queue_delay_seconds`` have passed.
+client (``str(client_id)``). Queued work is applied by the scheduler once ``queue_delay_seconds``
+have passed on the client's sandbox clock, with no client request (``run_due``); the search index
+catches up with lagging writes the same way.
 """
 from __future__ import annotations
 
@@ -62,9 +63,17 @@ class Stock2Shop(Api):
     def seed(self, state, ctx) -> None:
         seed.seed(state, ctx)
 
-    def on_clock(self, sandbox) -> None:
-        for tenant in sandbox.tenants(self.name):
-            models.Queue(sandbox.state(self.name, tenant)).process_due()
+    def run_due(self, sandbox, tenant, ref, now):
+        """The scheduler's call: apply the client's queue items that fell due (``"queue"``), or let
+        the search index catch up with lagging writes (``"index"``). Returns when it is due next."""
+        state = sandbox.state(self.name, tenant)
+        if ref == models.QUEUE_JOB:
+            queue = models.Queue(state)
+            queue.process_due()
+            return queue.next_due()
+        if ref == models.INDEX_JOB:
+            return models.IndexLag(state).catch_up()
+        return None
 
     # -- scenario engine hooks (mocks.core.scenarios.engine) ---------------------
     def expire_credentials(self, sandbox, tenant, request) -> Any:

@@ -20,7 +20,6 @@ def _user() -> dict:
 def _search(collection: str, action: str):
     M.require(_user(), action)
     st = state()
-    M.Queue(st).process_due()
     return json_response(M.elastic_search(st, collection, body({}) or {}, _user()))
 
 

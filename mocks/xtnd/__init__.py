@@ -9,6 +9,7 @@ from typing import Any
 from mocks.core.api import Api, Tenant
 from mocks.xtnd import control, errors, routes, seed, webhooks
 from mocks.xtnd.models import Orders
+from mocks.xtnd.models.orders import ORDER_JOB
 
 DEMO_KEYS = ("xtnd-demo-key", "xtnd-demo-key-2")
 #: a key that reaches the first tenant but may only read (answers 403 on writes)
@@ -78,10 +79,13 @@ class Xtnd(Api):
                 "tenant": first.id, "readonly_key": first.credentials.get("readonly_key"),
                 "keys": [{"api_key": t.credentials["api_key"], "tenant": t.id} for t in tenants]}
 
-    def on_clock(self, sandbox) -> None:
-        """Move every order whose time in its status is up, in every tenant."""
-        for tenant in sandbox.tenants(self.name).values():
-            Orders(sandbox.state(self.name, tenant.id), webhooks.emitter(sandbox, tenant.id)).tick()
+    def run_due(self, sandbox, tenant, ref, now):
+        """The scheduler's call when an order's time in its status is up: it moves on (and its
+        webhooks are queued) with no client request. Returns when it is due next."""
+        if not ref.startswith(ORDER_JOB):
+            return None
+        orders = Orders(sandbox.state(self.name, tenant), webhooks.emitter(sandbox, tenant))
+        return orders.tick_one(ref[len(ORDER_JOB):])[1]
 
     def scenario_action(self, sandbox, tenant, spec):
         """``api_action: {name: advance_orders, status?: picked, includeSeeded?: false}``: the ERP

@@ -69,9 +69,7 @@ def models(kind: type) -> Any:
     t = tenant()
     sb = sandbox()
     state = sb.state(API, t)
-    emit = emitter(sb, t)
-    Orders(state, emit).tick()  # what fell due happens first, as for API requests
-    return kind(state, emit)
+    return kind(state, emitter(sb, t))
 
 
 def build() -> Blueprint:
@@ -95,7 +93,9 @@ def build() -> Blueprint:
     @bp.put("/availability")
     def availability():
         data = checked("availability")
-        return json_response(models(Availability).set(data["itemNumber"], data["warehouse"], data))
+        answer = models(Availability).set(data["itemNumber"], data["warehouse"], data)
+        models(Orders).retry_waiting(answer["itemNumber"], answer["warehouse"])  # the ERP reserves as stock arrives
+        return json_response(answer)
 
     @bp.patch("/products/<number>")
     def product(number: str):

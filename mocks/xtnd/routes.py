@@ -145,10 +145,6 @@ def delete_webhook(id: str):
 
 def dispatch(rest: str) -> Response:
     method = "GET" if request.method == "HEAD" else request.method
-    if method != "OPTIONS":
-        # Time passes on its own too (the sandbox clock is wall time plus the advanced offset):
-        # moves that fell due since the last tick happen before the request is answered.
-        Orders(state(), emit()).tick()
     path = "/" + rest
     api = contract()
     op = api.match(method, path) if method != "OPTIONS" else None

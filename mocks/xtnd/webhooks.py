@@ -44,14 +44,23 @@ def envelope(trigger: str, hook: dict[str, Any], occurred: str, data: dict[str, 
             "data": data}
 
 
+class Emitter:
+    """The models' line out: ``emit(trigger, data)`` queues one signed delivery per subscriber."""
+
+    def __init__(self, sandbox: "Sandbox", tenant: str) -> None:
+        self.sandbox = sandbox
+        self.tenant = tenant
+        self.state = sandbox.state(API, tenant)
+        self.hooks = Webhooks(self.state)
+
+    def __call__(self, trigger: str, data: dict[str, Any]) -> None:
+        for hook in self.hooks.subscribers(trigger, data.get("warehouse")):
+            payload = envelope(trigger, hook, iso(self.state.now()), data)
+            webhooks.enqueue(self.sandbox, API, self.tenant, hook["callbackUrl"], trigger, payload,
+                             secret=hook["secret"], signer_name=SIGNER,
+                             headers={TRIGGER_HEADER: trigger, WEBHOOK_ID_HEADER: hook["id"]})
+
+
+
 def emitter(sandbox: "Sandbox", tenant: str) -> Emit:
-    state = sandbox.state(API, tenant)
-    hooks = Webhooks(state)
-
-    def emit(trigger: str, data: dict[str, Any]) -> None:
-        for hook in hooks.subscribers(trigger, data.get("warehouse")):
-            payload = envelope(trigger, hook, iso(state.now()), data)
-            webhooks.enqueue(sandbox, API, tenant, hook["callbackUrl"], trigger, payload, secret=hook["secret"],
-                             signer_name=SIGNER, headers={TRIGGER_HEADER: trigger, WEBHOOK_ID_HEADER: hook["id"]})
-
-    return emit
+    return Emitter(sandbox, tenant)

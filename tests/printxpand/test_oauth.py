@@ -131,12 +131,35 @@ def test_stale_or_future_timestamp(call, offset):
     magento_error(r, 401, "Incorrect timestamp value in the oauth_timestamp parameter", [])
 
 
-def test_timestamp_follows_the_sandbox_clock(client, call, creds):
-    signed_now = prepare("POST", "/printxpand" + CREATE, oauth1(creds), ONE)
-    assert client.post("/__sandbox/clock", json={"advance_seconds": 900}).status_code == 200
-    magento_error(send(client, signed_now), 401, "Incorrect timestamp value in the oauth_timestamp parameter")
-    r = call("POST", CREATE, ONE, timestamp=str(int(time.time()) + 900))
-    assert r.status_code == 200
+@pytest.mark.parametrize("scope", [{}, {"api": "printxpand"}])
+def test_timestamps_are_checked_against_real_time_whatever_the_sandbox_clock(client, call, scope):
+    """Magento checks oauth_timestamp against its server's clock: moving the sandbox clock (two
+    hours, globally or for PrintXpand) never breaks a correctly signed request."""
+    assert client.post("/__sandbox/clock", json={"advance_seconds": 7200, **scope}).status_code == 200
+    assert call("POST", CREATE, ONE).status_code == 200
+    r = call("POST", CREATE, ONE, timestamp=str(int(time.time()) + 7200))   # signed with the sandbox time
+    magento_error(r, 401, "Incorrect timestamp value in the oauth_timestamp parameter", [])
+    assert client.post("/__sandbox/clock", json={"now": "2031-01-01T00:00:00Z", **scope}).status_code == 200
+    assert call("POST", CREATE, ONE).status_code == 200
+
+
+def test_nonces_are_remembered_for_the_timestamp_window_only(app, client, creds, monkeypatch):
+    from mocks.printxpand import auth as oauth
+
+    real = time.time()
+    prepared = prepare("POST", "/printxpand" + CREATE, oauth1(creds, nonce="window-nonce"), ONE)
+    assert send(client, prepared).status_code == 200
+    monkeypatch.setattr(oauth, "real_time", lambda: real + oauth.MAX_SKEW)   # the next window
+    again = prepare("POST", "/printxpand" + CREATE, oauth1(creds, nonce="window-nonce",
+                                                          timestamp=str(int(real + oauth.MAX_SKEW))), ONE)
+    magento_error(send(client, again), 401, "The nonce is already being used by the consumer with ID %1",
+                  [creds["consumer_id"]])
+    later = real + 3 * oauth.MAX_SKEW   # two windows on: forgotten, and the old windows are dropped
+    monkeypatch.setattr(oauth, "real_time", lambda: later)
+    fresh = prepare("POST", "/printxpand" + CREATE, oauth1(creds, nonce="window-nonce", timestamp=str(int(later))), ONE)
+    assert send(client, fresh).status_code == 200
+    store = app.extensions["sandbox"].store
+    assert len([n for n in store.namespaces("printxpand/") if oauth.NONCES in n]) == 1
 
 
 def test_bearer_integration_token(client, creds):

@@ -243,15 +243,20 @@ def test_printxpand_stale_and_future_oauth_timestamps_on_every_route(app_factory
     assert r.status_code == 404
 
 
-def test_sandbox_clock_moves_printxpand_timestamps_too(app_factory):
-    """A signature made at wall-clock time stops passing once the sandbox clock is moved a day on."""
+def test_the_sandbox_clock_never_moves_printxpand_timestamps(app_factory):
+    """OAuth timestamps are checked against real time, as Magento does: a signature made at
+    wall-clock time keeps passing once the sandbox clock is moved a day on, and one made with the
+    sandbox's time is rejected."""
     app = app_factory(apis=["printxpand"])
     client = app.test_client()
     who = client.get("/__sandbox/credentials").json["printxpand"]["consumers"][0]
-    now = int(app.extensions["sandbox"].clock.now())
+    now = int(time.time())
     client.post("/__sandbox/clock", json={"advance_seconds": 86_400})
+    r = px_signed(client, "POST", "/printxpand/rest/V1/product/delete/", who, body={"product": ["999999"]},
+                  timestamp=str(now))
+    assert r.status_code == 404                                   # authenticated: the product is unknown
     px_rejected()(px_signed(client, "POST", "/printxpand/rest/V1/product/delete/", who,
-                            body={"product": ["1"]}, timestamp=str(now)))
+                            body={"product": ["1"]}, timestamp=str(now + 86_400)))
 
 
 # -- another tenant's credentials -------------------------------------------------------------

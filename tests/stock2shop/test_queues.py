@@ -1,6 +1,12 @@
-"""Product, image and order queues: stored as queued, applied FIFO when the sandbox clock moves
-(on_clock) or lazily on read once queue_delay_seconds have passed."""
+"""Product, image and order queues: stored as queued, applied FIFO by the scheduler once
+queue_delay_seconds have passed on the client's clock (and before the client's next request is
+answered, or a clock move through the control plane)."""
 from __future__ import annotations
+
+import json
+import time
+
+import pytest
 
 from tests.stock2shop.conftest import P, advance, assert_error, login, search
 
@@ -302,3 +308,34 @@ def test_variant_option_without_product_options_fails_in_the_queue(c):
     assert [v["option1"] for v in got[0]["variants"]] == ["XXL"]  # the stored product's one option counted
     failed = c.get(f"{P}/v1/queue/items?token={tok}&status=failed").json["system_queue_items"][0]
     assert "option2" in failed["log_message"] and "1 option(s)" in failed["log_message"]
+
+
+@pytest.mark.parametrize("lag", [0, 0.4])
+def test_a_queued_product_becomes_searchable_with_no_client_request(app_factory, lag):
+    """The scheduler applies the queue when the delay has passed (and the index catches up after
+    the lag) on its own: the store shows it before any further request is made."""
+    from mocks.stock2shop import models as M
+
+    app = app_factory(apis=["stock2shop"], scheduler=True, options={"stock2shop": {
+        "products": 10, "orders": 2, "customers": 2, "queue_delay_seconds": 0.4, "index_lag_seconds": lag}})
+    sb = app.extensions["sandbox"]
+    try:
+        c = app.test_client()
+        tok = login(c, "admin")
+        r = c.post(f"{P}/v1/products/queue?token={tok}&source_id=57", json={"system_products": [product("SCHED")]})
+        assert r.status_code == 200
+        queue = sb.state("stock2shop", "21").collection("queue")
+        assert [i["status"] for i in queue.values() if "SCHED" in json.dumps(i)] == ["pending"]
+        deadline = time.time() + 10
+        while time.time() < deadline and not [i for i in queue.values() if i["status"] == "processed"]:
+            time.sleep(0.02)
+        assert [i["status"] for i in queue.values()] == ["processed"]       # applied with no request
+        lagging = M.IndexLag(sb.state("stock2shop", "21")).pending
+        while time.time() < deadline and lagging.count():
+            time.sleep(0.02)
+        assert lagging.count() == 0                                          # the index caught up by itself
+        assert [p["title"] for p in find(c, tok, "SCHED")] == ["Example"]
+        hits = search(c, tok, {"query": {"term": {"source_product_code": "SCHED"}}}).json["hits"]["hits"]
+        assert [h["_source"]["source_product_code"] for h in hits] == ["SCHED"]
+    finally:
+        sb.scheduler.stop()

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -249,12 +250,33 @@ def test_the_lifecycle_on_the_sqlite_store(app_factory, tmp_path):
     assert order(xc)["rows"][0]["price"] == 19.9
 
 
-def test_due_moves_are_applied_before_the_next_request(xapp, xc, monkeypatch):
-    xc.post(V1 + "/CustomerOrders", headers=KEY, json=new_order(rows=ONE_ROW))
-    clock = xapp.extensions["sandbox"].clock
-    real_now = clock.now
-    monkeypatch.setattr(clock, "now", lambda: real_now() + 61)  # a minute of wall time, no clock advance
-    assert order(xc)["status"] == "reserved"
+def test_an_order_moves_on_by_itself_and_each_event_arrives_as_it_happens(app_factory):
+    """With the scheduler running and steps of a fraction of a second, an order walks its
+    lifecycle and its webhooks reach a local receiver with no client request after the create."""
+    from tests.xtnd.test_webhooks import Receiver, subscribe
+
+    app = app_factory(apis=["xtnd"], scheduler=True, options={"xtnd": {"lifecycle": 0.4}})
+    receiver = Receiver()
+    try:
+        xc = app.test_client()
+        subscribe(xc, receiver.url, triggers=["OrderCreated", "OrderReserved", "OrderPicked", "OrderDeliveryDataChanged"])
+        assert xc.post(V1 + "/CustomerOrders", headers=KEY, json=new_order(rows=ONE_ROW)).status_code == 201
+        seen = app.extensions["sandbox"].store.journal()[-1]["seq"]
+        deadline = time.time() + 10
+        arrivals: dict[str, float] = {}
+        while len(arrivals) < 4 and time.time() < deadline:
+            for trigger in receiver.triggers():
+                arrivals.setdefault(trigger, time.time())
+            time.sleep(0.02)
+        assert list(arrivals) == ["OrderCreated", "OrderReserved", "OrderPicked", "OrderDeliveryDataChanged"]
+        span = arrivals["OrderDeliveryDataChanged"] - arrivals["OrderReserved"]
+        assert span > 0.4, arrivals                                # two steps of 0.4 s, not all at once
+        later = [e for e in app.extensions["sandbox"].store.journal(seen)]
+        assert later and all(e.get("direction") == "outbound" for e in later)   # no client request since
+        assert order(xc)["status"] == "delivered"
+    finally:
+        app.extensions["sandbox"].scheduler.stop()
+        receiver.close()
 
 
 def test_sandbox_operation_answers_have_the_api_shapes(xc):

@@ -197,12 +197,14 @@
     const fault = e.scenario ? el("span", { class: "tag fault" }, e.scenario + (e.rule !== null && e.rule !== undefined ? " / " + e.rule : "")) : null;
     const viol = e.violations && e.violations.length ? el("span", { class: "tag violation" }, e.violations.length + " violation" + (e.violations.length > 1 ? "s" : "")) : null;
     const query = e.query && Object.keys(e.query).length ? "?" + new URLSearchParams(e.query).toString() : "";
+    // a webhook the sandbox sent on its own (the scheduler), not a request it answered
+    const outbound = e.direction === "outbound" ? el("span", { class: "tag" }, "sent: " + (e.event || "webhook") + (e.attempt > 1 ? " #" + e.attempt : "")) : null;
     const tr = el("tr", { dataset: { seq: e.seq }, onclick: () => selectEntry(e.seq) },
       el("td", {}, e.seq), el("td", {}, time(e.time)), el("td", {}, e.api), el("td", {}, tenantCell(e.tenant)),
       el("td", {}, e.method), el("td", { class: "path" }, e.path + query),
       el("td", { class: statusClass(e.status) }, e.status === null || e.status === undefined ? "no answer" : e.status),
       el("td", {}, e.duration_ms !== undefined ? Math.round(e.duration_ms) : ""),
-      el("td", {}, fault, " ", viol));
+      el("td", {}, outbound, " ", fault, " ", viol));
     if (state.selected === e.seq) tr.classList.add("selected");
     return tr;
   }
@@ -248,6 +250,8 @@
   const SKIP_HEADERS = new Set(["host", "content-length", "connection", "accept-encoding", "user-agent", "accept"]);
   function curlFor(e) {
     const query = e.query && Object.keys(e.query).length ? "?" + new URLSearchParams(e.query).toString() : "";
+    // a webhook the sandbox sent on its own (the scheduler), not a request it answered
+    const outbound = e.direction === "outbound" ? el("span", { class: "tag" }, "sent: " + (e.event || "webhook") + (e.attempt > 1 ? " #" + e.attempt : "")) : null;
     const url = location.origin + e.path + query;
     const parts = ["curl", "-sS"];
     if (e.method !== "GET" || (e.request && e.request.body)) parts.push("-X", e.method);
@@ -301,6 +305,8 @@
     }
     $("#detail-curl").textContent = curlFor(e);
     const query = e.query && Object.keys(e.query).length ? "?" + new URLSearchParams(e.query).toString() : "";
+    // a webhook the sandbox sent on its own (the scheduler), not a request it answered
+    const outbound = e.direction === "outbound" ? el("span", { class: "tag" }, "sent: " + (e.event || "webhook") + (e.attempt > 1 ? " #" + e.attempt : "")) : null;
     $("#detail-request").textContent = `${e.method} ${e.path}${query}\n${headerBlock(e.request && e.request.headers)}\n\n${pretty(e.request && e.request.body)}`;
     $("#detail-response").textContent = `${e.status === null || e.status === undefined ? "(no answer)" : e.status}\n${headerBlock(e.response && e.response.headers)}\n\n${pretty(e.response && e.response.body)}`;
   }

@@ -38,6 +38,9 @@ _DOC_CACHES: "weakref.WeakKeyDictionary[Any, dict[str, S.DocCache]]" = weakref.W
 _DOC_LOCK = threading.Lock()
 
 
+INDEX_JOB = "index"  # the scheduler ref of a client's lagging index
+
+
 class IndexLag:
     """The Elasticsearch index trails the database by ``index_lag_seconds`` (default 0) on the
     sandbox clock, as the documents warn: a record written at t is found by queries, and shown in
@@ -69,14 +72,20 @@ class IndexLag:
         pkey = f"{collection}/{key}"
         self.pending.update(pkey, lambda cur: {**cur, "due": due} if cur else
                             {"collection": collection, "key": key, "due": due, "old": copy.deepcopy(old)})
+        self.state.due(INDEX_JOB, due, earliest=True)  # the scheduler catches the index up then
 
-    def catch_up(self) -> None:
+    def catch_up(self) -> float | None:
+        """Drop what the index has caught up with; returns when the next lagging write is due."""
         if self.pending.count() == 0:
-            return
+            return None
         now = self.state.now()
+        later = []
         for key, entry in self.pending.items():
             if entry["due"] <= now:
                 self.pending.delete(key)
+            else:
+                later.append(float(entry["due"]))
+        return min(later) if later else None
 
     def overrides(self, collection: str) -> dict[str, Any]:
         return {e["key"]: e["old"] for _, e in self.pending.items() if e["collection"] == collection}

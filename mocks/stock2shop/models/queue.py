@@ -1,6 +1,7 @@
 """The Stock2Shop queue: products, images and orders are queued, then applied FIFO once due
-(created + queue_delay_seconds), at the next read or clock move; finished items are kept up to
-``queue_keep`` per client."""
+(created + queue_delay_seconds on the client's sandbox clock) by the scheduler, with no client
+request (one timer per client, ``state.due("queue", ...)``, run through ``Stock2Shop.run_due``);
+finished items are kept up to ``queue_keep`` per client."""
 from __future__ import annotations
 
 import datetime as dt
@@ -20,7 +21,8 @@ from mocks.stock2shop.models.orders import Orders
 from mocks.stock2shop.models.sources import Catalogue
 from mocks.stock2shop.models.users import require
 
-DEFAULT_QUEUE_DELAY = 0  # processed at the next read or clock move; the index lag is separate
+DEFAULT_QUEUE_DELAY = 0  # processed as soon as the scheduler gets to it; the index lag is separate
+QUEUE_JOB = "queue"      # the scheduler ref of a client's queue
 DEFAULT_QUEUE_KEEP = 2_000  # finished queue items kept per client (--option stock2shop.queue_keep)
 
 
@@ -55,6 +57,8 @@ class Queue:
         if failure is not None:
             item.update(status="failed", message=failure, processed=s2s_time(now))
         self.items.put(str(item_id), item)
+        if item["status"] == "pending":
+            self.state.due(QUEUE_JOB, item["due_ts"], earliest=True)
         return item
 
     # enqueue -------------------------------------------------------------------------------------
@@ -123,7 +127,6 @@ class Queue:
 
     # reading -------------------------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:
-        self.process_due()
         counts: dict[str, dict[str, int]] = {}
         for _, item in self.items.items():
             row = counts.setdefault(item["instruction"], {"pending": 0, "processed": 0, "failed": 0})
@@ -133,13 +136,11 @@ class Queue:
         return {"system_queue_summary": {"total": sum(r["count"] for r in rows), "instructions": rows}}
 
     def listing(self, status: str | None, instruction: str | None, limit: int) -> dict[str, Any]:
-        self.process_due()
         rows = [public_item(i) for _, i in self.items.items()
                 if (status is None or i["status"] == status) and (instruction is None or i["instruction"] == instruction)]
         return {"system_queue_items": rows[-limit:][::-1], "total": len(rows)}
 
     def one(self, ref: str) -> dict[str, Any]:
-        self.process_due()
         item = self.items.lookup(ref)
         if item is None:
             item = next((i for _, i in self.items.items() if i["message_id"] == ref), None)
@@ -151,6 +152,11 @@ class Queue:
     def process_due(self) -> int:
         with S.no_gc():  # applying reads whole collections (decoded afresh after a write)
             return self._process_due()
+
+    def next_due(self) -> float | None:
+        """When the oldest pending item falls due (the client's clock), or None: the queue is empty."""
+        pending = [float(i["due_ts"]) for _, i in self.items.items() if i["status"] == "pending"]
+        return min(pending) if pending else None
 
     def _process_due(self) -> int:
         now = self.state.now()

@@ -1,5 +1,11 @@
 """XTND customer orders and their lifecycle: created, reserved, picked, delivered (or cancelled),
-moved on by the sandbox clock or by hand, reserving and releasing stock as they go."""
+moved on by the sandbox clock or by hand, reserving and releasing stock as they go.
+
+An order's ``_due`` is when it moves on (the tenant's sandbox clock). Whenever it is set, the
+model asks for a scheduler timer (``state.due("order:<NUMBER>", at)``); the scheduler calls
+:meth:`Orders.tick_one` then (through ``Xtnd.run_due``), with no client request: the order moves
+and its webhook is sent as it happens.
+"""
 from __future__ import annotations
 
 import copy
@@ -20,6 +26,10 @@ TERMINAL = {"delivered", "cancelled"}
 CANCELLABLE = {"created", "reserved"}
 #: seconds an order stays in a status before the clock moves it on (options: ``lifecycle``)
 DEFAULT_LIFECYCLE = {"created": 60, "reserved": 1800, "picked": 3600}
+#: the scheduler ref of an order's next move: "order:<ORDERNUMBER>"
+ORDER_JOB = "order:"
+#: an order short of stock tries to reserve again this often (seconds on the sandbox clock)
+STOCK_RETRY_S = 5.0
 #: the trigger of each order move (delivery is a change of the delivery data: tracking number, rows)
 MOVE_TRIGGERS = {"reserved": "OrderReserved", "picked": "OrderPicked", "delivered": "OrderDeliveryDataChanged",
                  "cancelled": "OrderCancelled"}
@@ -31,6 +41,8 @@ class Orders:
         self.emit = emit or (lambda event, payload: None)
         self.orders = state.collection("orders")
         lifecycle = state.options.get("lifecycle") or {}
+        if isinstance(lifecycle, (int, float)) and not isinstance(lifecycle, bool):  # one number: every step
+            lifecycle = dict.fromkeys(DEFAULT_LIFECYCLE, lifecycle)
         self.lifecycle = {**DEFAULT_LIFECYCLE, **lifecycle}
 
     def get(self, number: str) -> dict[str, Any]:
@@ -104,6 +116,7 @@ class Orders:
         if not self.orders.add(key, doc):
             raise X.Invalid("orderNumber", f"customer order {number} already exists")
         self.emit("OrderCreated", event_payload(doc, None))
+        self.state.due(ORDER_JOB + key, doc["_due"])
         return public(doc)
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -186,19 +199,41 @@ class Orders:
 
     def tick(self) -> int:
         """Move every order whose time in its status is up (the sandbox clock); returns moves."""
+        return sum(self.tick_one(key)[0] for key, _ in self.orders.items())
+
+    def retry_waiting(self, item: str, warehouse: str) -> list[str]:
+        """Stock arrived: orders in ``warehouse`` waiting to reserve ``item`` try again now."""
         now = self.state.now()
-        moves = 0
+
+        def waiting(doc: dict[str, Any] | None) -> bool:
+            return bool(doc and doc["status"] == "created" and doc.get("_due") is not None and doc["_due"] > now
+                        and doc["warehouse"] == warehouse and any(r["itemNumber"] == item for r in doc["rows"]))
+
+        retried = []
         for key, doc in self.orders.items():
-            guard = 0
-            while doc.get("_due") is not None and doc["_due"] <= now and doc["status"] not in TERMINAL and guard < 4:
-                guard += 1
-                nxt = FLOW[FLOW.index(doc["status"]) + 1]
-                moved = self._move(key, nxt, at=doc["_due"])
-                if moved.get("status") != nxt:
-                    break  # waiting for stock; tried again on the next tick
+            if waiting(doc):
+                self.orders.update(key, lambda old: {**old, "_due": now} if waiting(old) else old)
+                self.state.due(ORDER_JOB + key, now)
+                retried.append(key)
+        return retried
+
+    def tick_one(self, key: str) -> tuple[int, float | None]:
+        """Move one order as far as its time is up: (moves, when it is due next or None)."""
+        now = self.state.now()
+        doc = self.orders.lookup(key)
+        moves = guard = 0
+        while doc and doc.get("_due") is not None and doc["_due"] <= now and doc["status"] not in TERMINAL and guard < 4:
+            guard += 1
+            nxt = FLOW[FLOW.index(doc["status"]) + 1]
+            moved = self._move(key, nxt, at=doc["_due"])
+            if moved.get("status") != nxt:
                 doc = moved
-                moves += 1
-        return moves
+                break  # waiting for stock (due again STOCK_RETRY_S later), or moved meanwhile
+            doc = moved
+            moves += 1
+        if not doc or doc["status"] in TERMINAL or doc.get("_due") is None:
+            return moves, None
+        return moves, float(doc["_due"])
 
     def _move(self, number: str, to: str, at: float | None = None, frm: str | None = None) -> dict[str, Any]:
         now = self.state.now()
@@ -215,7 +250,7 @@ class Orders:
             doc = copy.deepcopy(old)
             if to == "reserved":
                 if any(stock.available(r["itemNumber"], doc["warehouse"]) < r["quantity"] for r in doc["rows"]):
-                    doc["_due"] = None if doc.get("_held") else now  # waits for stock
+                    doc["_due"] = None if doc.get("_held") else now + STOCK_RETRY_S  # waits for stock
                     result.update(doc)
                     return doc
                 for r in doc["rows"]:
@@ -245,6 +280,8 @@ class Orders:
             return doc
 
         doc = self.orders.update(number, apply)
+        if result and doc is not None and doc.get("_due") is not None:
+            self.state.due(ORDER_JOB + number, doc["_due"])
         if not result or doc is None or doc["status"] != to:
             return doc or {}
         previous = doc["_previous"]
