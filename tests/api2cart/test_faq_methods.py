@@ -197,3 +197,16 @@ def test_faq_verify_false_as_a_string_and_hybris_websites_as_json(a2c):
         **hybris, "store_url": "https://hybris3.example.com", "hybris_websites": '[{"uid": "x"}]'})
     c.err(109, "account.cart.add", "POST", store_key=None, body={
         **hybris, "store_url": "https://hybris4.example.com", "hybris_websites": "not json"})
+
+
+def test_force_all_includes_additional_and_custom_fields(a2c):
+    """params=force_all answers the entity's additional_fields and custom_fields ({} when it has
+    none); a plain field list does not."""
+    c = a2c.on(WOO)
+    for method, key in (("product.info", None), ("category.info", None), ("customer.info", None)):
+        got = c.ok(method, id="1", params="force_all")
+        assert isinstance(got["additional_fields"], dict) and isinstance(got["custom_fields"], dict), method
+        assert "custom_fields" not in c.ok(method, id="1", params="id,name")
+    order = c.ok("order.list", params="force_all", count=1)["order"][0]
+    assert order["additional_fields"]["return_status"] and order["custom_fields"] == {}
+    assert "custom_fields" not in c.ok("product.list", params="force_all", exclude="custom_fields", count=1)["product"][0]

@@ -148,7 +148,7 @@ class Account:
         carts = [{"id": s["id"], "url": s["url"], "store_key": s["store_key"], "cart_id": s["cart_id"],
                   "custom_label": s.get("custom_label", ""), "bridge_version": s.get("bridge_version", ""),
                   "total_calls": str(s.get("total_calls", 0))} for s in stores]
-        carts = [select(c, p.str("params", "force_all"), p.str("exclude"), "force_all") for c in carts]
+        carts = [select(c, p.str("params", "force_all"), p.str("exclude"), "force_all", extras=()) for c in carts]
         return {"carts_count": len(carts), "carts": carts}
 
     def update_config(self, store: dict[str, Any], p: Params) -> dict[str, Any]:
@@ -212,7 +212,7 @@ def cart_info(store: dict[str, Any], p: Params) -> dict[str, Any]:
         }],
         "warehouses": [], "shipping_zones": [],
     }
-    return select(info, p.str("params"), p.str("exclude"), "store_name,store_url,db_prefix,name,url,version,"
+    return select(info, p.str("params"), p.str("exclude"), extras=(), default="store_name,store_url,db_prefix,name,url,version,"
                   "bridge_version,default_rounding_precision,db_prefix,stores_info,warehouses,shipping_zones")
 
 
