@@ -60,11 +60,32 @@ def method(name: str, http: str = "GET", scope: str = "store") -> Callable[[Hand
 def _account_cart_add(c: Ctx) -> Any:
     from mocks.core.api import Tenant
     cart_ids = supported_cart_ids()
+    url = c.p.str("store_url")
+    if url and _held_by_another_account(c, url):
+        # FAQ: "API2Cart already has a store with the same URL. If you don't see it in your profile,
+        # please contact us."
+        raise X.A2CError(8, f"API2Cart already has a store with the same URL '{url}'. If you don't see it in "
+                            "your profile, please contact us.")
     store = M.Account(c.account_state).add(c.p, c.account["api_key"], cart_ids)
     c.sandbox.register_tenant("api2cart", Tenant(store["tenant"], {
         "kind": "store", "api_key": c.account["api_key"], "store_key": store["store_key"],
         "cart_id": store["cart_id"], "store_url": store["url"]}, seeded=False))
     return {"store_key": store["store_key"]}
+
+
+def _held_by_another_account(c: Ctx, url: str) -> bool:
+    """A connected store of another API key has this URL (its store still in that account)."""
+    wanted = M.norm_url(url)
+    for tenant in c.sandbox.tenants("api2cart").values():
+        cred = tenant.credentials
+        if cred.get("kind") != "store" or cred.get("api_key") == c.account["api_key"]:
+            continue
+        if not cred.get("store_url") or M.norm_url(cred["store_url"]) != wanted:
+            continue
+        owner = M.Account(c.sandbox.state("api2cart", M.account_tenant_id(cred["api_key"])))
+        if owner.by_key(cred["store_key"]) is not None:
+            return True
+    return False
 
 
 @method("account.cart.list", "GET", "account")

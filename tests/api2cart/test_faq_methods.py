@@ -210,3 +210,41 @@ def test_force_all_includes_additional_and_custom_fields(a2c):
     order = c.ok("order.list", params="force_all", count=1)["order"][0]
     assert order["additional_fields"]["return_status"] and order["custom_fields"] == {}
     assert "custom_fields" not in c.ok("product.list", params="force_all", exclude="custom_fields", count=1)["product"][0]
+
+
+# -- connecting stores as the FAQ says ----------------------------------------------------------
+def test_ebay_faq_credentials_and_environment_region_values(a2c):
+    c = a2c.on(WOO)
+    faq_ebay = {"cart_id": "EBay", "ebay_client_id": "a9psel85v1wy5faeyjw03y0r", "ebay_client_secret": "gmz3iz45x2",
+                "ebay_refresh_token": "v^1.1#i-refresh", "ebay_environment": "Sandbox", "ebay_site_id": 0}
+    assert c.ok("account.cart.add", "POST", store_key=None, body=faq_ebay)["store_key"]  # no ebay_runame
+    msg = c.err(109, "account.cart.add", "POST", store_key=None, body={**faq_ebay, "ebay_environment": "staging",
+                                                                      "ebay_refresh_token": "other"})
+    assert "ebay_environment" in msg and "production" in msg
+    c.err(114, "account.cart.add", "POST", store_key=None, body={k: v for k, v in faq_ebay.items()
+                                                                 if k != "ebay_environment"})
+    amazon = {"cart_id": "AmazonSP", "amazon_sp_client_id": "id", "amazon_sp_client_secret": "s",
+              "amazon_sp_refresh_token": "Atzr|x", "amazon_sp_aws_region": "eu-west-1", "amazon_seller_id": "13P636B2M1N4WR"}
+    assert c.ok("account.cart.add", "POST", store_key=None, body=amazon)["store_key"]
+    assert "us-west-2" in c.err(109, "account.cart.add", "POST", store_key=None, body={
+        **amazon, "amazon_sp_aws_region": "eu-central-1", "amazon_seller_id": "OTHER"})
+    c.err(109, "account.cart.add", "POST", store_key=None, body={**amazon, "amazon_seller_id": "X2",
+                                                                 "amazon_sp_api_environment": "test"})
+    walmart = {"cart_id": "Walmart", "walmart_client_id": "cid", "walmart_client_secret": "sec"}
+    assert c.ok("account.cart.add", "POST", store_key=None, body={**walmart, "walmart_environment": ""})["store_key"]
+    c.err(109, "account.cart.add", "POST", store_key=None, body={**walmart, "walmart_client_id": "c2",
+                                                                 "walmart_region": "uk"})
+
+
+def test_a_store_url_another_account_holds_is_refused(a2c):
+    from tests.api2cart.conftest import SECOND_KEY
+    c = a2c.on(WOO)
+    body = {"cart_id": "Shopify", "store_url": "https://second-account.myshopify.com", "shopify_access_token": "shpat_x"}
+    msg = c.err(8, "account.cart.add", "POST", store_key=None, body=body)  # the second account's demo store
+    assert "same URL" in msg
+    new = {**body, "store_url": "https://shared-later.myshopify.com"}
+    key = c.ok("account.cart.add", "POST", store_key=None, body=new)["store_key"]
+    other = a2c.on(None)
+    assert other.call("account.cart.add", "POST", api_key=SECOND_KEY, store_key=None, body=new)["return_code"] == 8
+    c.on(key).ok("cart.delete", "DELETE")  # once it is gone, the other account may connect it
+    assert other.call("account.cart.add", "POST", api_key=SECOND_KEY, store_key=None, body=new)["return_code"] == 0

@@ -10,7 +10,8 @@ from typing import Any, Iterable
 
 from mocks.api2cart import errors as X
 from mocks.api2cart.models.params import Params, parse_date, select
-from mocks.api2cart.models.platforms import (API_CARTS, BRIDGE_CARTS, BRIDGE_VERSION, CURRENCY, NO_URL_CARTS,
+from mocks.api2cart.models.platforms import (API_CARTS, BRIDGE_CARTS, BRIDGE_VERSION, CONNECT_VALUES, CURRENCY,
+                                             NO_URL_CARTS,
                                              VERSIONS, _cred_names, _cred_prefix, cart_name)
 from mocks.core.state import TenantState
 
@@ -74,6 +75,10 @@ class Account:
             if not any(all(n in p for n in s) for s in sets):
                 closest = max(sets, key=lambda s: sum(n in p for n in s))  # the set the caller began
                 raise X.required(next(n for n in closest if n not in p))
+            for name, allowed in CONNECT_VALUES.items():
+                value = p.str(name)
+                if value is not None and value.strip().lower() not in allowed:
+                    raise X.A2CError(109, f"Parameter '{name}' is not valid. Allowed values: {', '.join(allowed)}.")
             prefix = _cred_prefix(cart_id)
             if "hybris_websites" in p:
                 p.data["hybris_websites"] = hybris_websites(p.get("hybris_websites"))
