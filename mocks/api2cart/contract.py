@@ -21,7 +21,8 @@ method, parameters, request body, result schema) with these additions, all the s
 - OpenAPI ``links`` for the create -> read -> update -> delete flows (:data:`LINKS`);
 - the forms the FAQ documents where they differ from the official schema, accepted too
   (:func:`faq_forms`: ``"verify": "false"`` as a string, ``hybris_websites`` as a JSON string,
-  the flat ``order_item_name_1`` form of ``order.add``).
+  the flat ``order_item_name_1`` form of ``order.add``, Amazon SP-API's ``product.add`` offer
+  without name/model/description).
 
 Component schemas reachable from those operations go to ``api2cart.schema.json`` under ``$defs``.
 ``tests/test_contracts.py`` checks that both files are what :func:`render` makes.
@@ -232,6 +233,9 @@ def faq_forms(defs: dict[str, Any]) -> None:
                                    "anyOf": [{k: v for k, v in hybris.items() if k != "description"},
                                              {"type": "string", "minLength": 2}]}
     # FAQ: order_item_id_1, order_item_name_1, ... (the flat form); official: the order_item array
+    # FAQ (Amazon SP-API product.add): sku, price, quantity and an identifier are the required
+    # parameters there; the other platforms' name/model/description are the model's check
+    defs["ProductAdd"]["required"] = [r for r in defs["ProductAdd"]["required"] if r == "price"]
     order_add = defs["OrderAdd"]
     order_add["required"] = [r for r in order_add["required"] if r != "order_item"]
     # FAQ: 'total_price' => '23.56' (a string); official: a number

@@ -248,3 +248,28 @@ def test_a_store_url_another_account_holds_is_refused(a2c):
     assert other.call("account.cart.add", "POST", api_key=SECOND_KEY, store_key=None, body=new)["return_code"] == 8
     c.on(key).ok("cart.delete", "DELETE")  # once it is gone, the other account may connect it
     assert other.call("account.cart.add", "POST", api_key=SECOND_KEY, store_key=None, body=new)["return_code"] == 0
+
+
+def test_amazon_sp_minimal_offer_and_its_refusals(a2c):
+    """FAQ, "Parameters supported in the product.add method for Amazon SP-API": sku, price,
+    quantity and one identifier; "Only integer values are supported"; category_id/product_type
+    are not needed for a product the catalog has."""
+    c = a2c.on(WOO)
+    key = c.ok("account.cart.add", "POST", store_key=None, body={
+        "cart_id": "AmazonSP", "amazon_sp_client_id": "id", "amazon_sp_client_secret": "s",
+        "amazon_sp_refresh_token": "Atzr|offer", "amazon_sp_aws_region": "us-east-1",
+        "amazon_seller_id": "OFFERS1"})["store_key"]
+    amz = c.on(key)
+    offer = {"sku": "bag_01", "price": 99.9, "quantity": 0, "asin": "B07PXGQC1Q"}
+    pid = amz.ok("product.add", "POST", body=offer)["product_id"]
+    got = amz.ok("product.info", id=pid, params="force_all")
+    assert (got["u_sku"], got["price"], got["quantity"]) == ("bag_01", 99.9, 0)
+    assert got["additional_fields"]["asin"] == "B07PXGQC1Q"
+    assert amz.ok("product.add", "POST", body={"sku": "bag_02", "price": 5, "quantity": 3, "ean": "4006381333931"})
+    assert "sku" in amz.err(114, "product.add", "POST", body={k: v for k, v in offer.items() if k != "sku"})
+    assert "asin" in amz.err(114, "product.add", "POST", body={"sku": "bag_03", "price": 5, "quantity": 1})
+    assert "integer" in amz.err(109, "product.add", "POST", body={**offer, "sku": "bag_04", "quantity": 1.5})
+    amz.err(114, "product.add", "POST", body={"sku": "bag_05", "price": 5, "asin": "B0"})  # quantity
+    assert amz.ok("product.count")["products_count"] == 2
+    # elsewhere the usual parameters stay required
+    c.err(114, "product.add", "POST", body=offer)

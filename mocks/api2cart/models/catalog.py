@@ -67,6 +67,8 @@ class Catalog(StoreBase):
         return {"products_count": len(self._product_filter(p))}
 
     def product_add(self, p: Params) -> dict[str, Any]:
+        if self.cart_id == "AmazonSP":
+            p = _amazon_offer(p)
         for name in ("name", "model", "description", "price"):
             p.need(name)
         sku = p.str("sku") or p.str("model") or ""
@@ -428,6 +430,36 @@ class Catalog(StoreBase):
         return sorted((i for i in items if any(rx.search(str(i.get(fields.get(w, w)) or "")) for w in where)), key=id_key)
 
 
+#: FAQ, "Parameters supported in the product.add method for Amazon SP-API": one of these is required
+AMAZON_IDENTIFIERS = ("asin", "ean", "gtin", "upc")
+
+
+def _amazon_offer(p: Params) -> Params:
+    """Amazon SP-API's product.add (FAQ): ``sku``, ``price`` and ``quantity`` (an integer, zero
+    allowed) are required with one of ``asin``/``ean``/``gtin``/``upc``; ``category_id`` and
+    ``product_type`` are never required here (every identifier is taken as one the Amazon catalog
+    has, so the offer attaches to it). The name, model and description the other platforms need
+    come from the SKU (Amazon fills them from the catalog)."""
+    sku = p.need("sku")
+    p.need("price")
+    if "quantity" not in p:
+        raise X.required("quantity")
+    qty = p.num("quantity")
+    if qty is None or qty < 0 or qty != int(qty):
+        raise X.A2CError(109, "Parameter 'quantity' is not valid. Only integer values are supported on Amazon SP-API.")
+    ident = next((n for n in AMAZON_IDENTIFIERS if n in p), None)
+    if ident is None:
+        raise X.A2CError(114, f"One of the parameters {', '.join(AMAZON_IDENTIFIERS)} is required for Amazon SP-API")
+    data = {**p.data, "quantity": int(qty)}
+    data.setdefault("name", sku)
+    data.setdefault("model", sku)
+    data.setdefault("description", "")
+    out = Params(data)
+    if not out.str("description"):
+        out.data["description"] = f"Amazon offer {sku} ({ident} {p.str(ident)})"
+    return out
+
+
 # -- entity builders (seed and API share them) ------------------------------------------------
 def new_product(pid: str, now: float, *, name: str | None, model: str | None, sku: str, description: str | None,
                 price: float | None, categories: list[str]) -> dict[str, Any]:
@@ -472,6 +504,8 @@ def _apply_product_fields(product: dict[str, Any], p: Params) -> None:
     for src, dst in _PRODUCT_BOOLS.items():
         if src in p:
             product[dst] = p.bool(src)
+    if "asin" in p:  # Amazon's identifier: the entity has no field of its own for it
+        product["additional_fields"] = {**(product.get("additional_fields") or {}), "asin": p.str("asin")}
     if "increase_quantity" in p:
         product["quantity"] = float(product.get("quantity") or 0) + (p.num("increase_quantity") or 0)
     if "reduce_quantity" in p:
