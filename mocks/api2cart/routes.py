@@ -186,7 +186,6 @@ for _name, _http, _fn in [
     ("return.reason.list", "GET", lambda c: c.data.return_reasons()),
     ("return.status.list", "GET", lambda c: c.data.return_status_list()),
     ("return.action.list", "GET", lambda c: c.data.return_action_list()),
-    ("webhook.create", "POST", lambda c: c.data.webhook_create(c.p)),
     ("webhook.list", "GET", lambda c: c.data.webhook_list(c.p)),
     ("webhook.count", "GET", lambda c: c.data.webhook_count(c.p)),
     ("webhook.update", "PUT", lambda c: c.data.webhook_update(c.p)),
@@ -196,9 +195,17 @@ for _name, _http, _fn in [
     method(_name, _http)(_fn)
 
 
+@method("webhook.create", "POST")
+def _webhook_create(c: Ctx) -> Any:
+    assert c.store is not None
+    M.require_connection(c.store, "webhooks", c.method)
+    return c.data.webhook_create(c.p)
+
+
 @method("basket.live_shipping_service.create", "POST")
 def _shipping_create(c: Ctx) -> Any:
     assert c.store is not None
+    M.require_connection(c.store, "live shipping", c.method)
     return SH.create(c.sandbox, c.data, c.store, c.account["api_key"], c.p)
 
 

@@ -273,3 +273,21 @@ def test_amazon_sp_minimal_offer_and_its_refusals(a2c):
     assert amz.ok("product.count")["products_count"] == 2
     # elsewhere the usual parameters stay required
     c.err(114, "product.add", "POST", body=offer)
+
+
+def test_refusals_depend_on_how_the_store_is_connected(a2c):
+    """FAQ: "shopify_shared_secret - is needed to work with Live Shipping Rates or Webhooks";
+    Squarespace webhooks need the second (OAuth) way of connecting."""
+    c = a2c.on(WOO)
+    key = c.ok("account.cart.add", "POST", store_key=None, body={
+        "cart_id": "Shopify", "store_url": "https://no-secret.myshopify.com", "shopify_access_token": "shpat_n"})["store_key"]
+    s = c.on(key)
+    hook = {"entity": "order", "action": "add", "callback": "https://example.com/hook"}
+    assert "shopify_shared_secret" in s.err(115, "webhook.create", "POST", body=hook)
+    s.err(115, "basket.live_shipping_service.create", "POST", name="Rates", callback="https://example.com/rates")
+    assert s.ok("webhook.list")["webhook"] == []  # nothing was created
+    s.ok("account.config.update", "PUT", shopify_shared_secret="ss_1")
+    assert s.ok("webhook.create", "POST", body=hook)["id"]
+    sq = {"cart_id": "Squarespace", "store_url": "https://sq.example.com", "squarespace_api_key": "k"}
+    sqs = c.on(c.ok("account.cart.add", "POST", store_key=None, body=sq)["store_key"])
+    sqs.err(115, "webhook.create", "POST", body=hook)

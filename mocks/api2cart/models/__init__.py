@@ -26,7 +26,7 @@ the API package uses (``from mocks.api2cart import models as M``).
 from __future__ import annotations
 
 from mocks.api2cart.models.accounts import (Account, account_tenant_id, cart_info, new_key, norm_url,
-                                            store_tenant_id)
+                                            require_connection, store_tenant_id)
 from mocks.api2cart.models.base import StoreBase
 from mocks.api2cart.models.catalog import (Catalog, Variants, new_category, new_customer, new_product)
 from mocks.api2cart.models.options import ProductExtras
@@ -53,6 +53,6 @@ __all__ = [
     "Variants", "WEBHOOK_EVENTS", "a2c_date", "account_tenant_id", "all_cart_ids", "apply_response_fields",
     "cart_info", "cart_name", "country_obj", "id_key", "new_category", "new_customer", "new_key", "new_order",
     "new_product", "norm_url", "order_item", "order_select", "page", "parse_date", "parse_response_fields",
-    "plain_date", "public", "return_statuses", "select", "store_tenant_id", "supported_carts",
+    "plain_date", "public", "require_connection", "return_statuses", "select", "store_tenant_id", "supported_carts",
     "supported_platforms", "webhook_events", "window",
 ]

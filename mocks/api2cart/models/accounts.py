@@ -239,3 +239,24 @@ def hybris_websites(raw: Any) -> list[dict[str, Any]]:
     if not ok:
         raise X.invalid("hybris_websites", "JSON array of {uid, url, storeIds}")
     return value  # type: ignore[return-value]
+
+
+#: (cart_id, feature) -> credentials the store must have been connected with (FAQ: Shopify's
+#: "shopify_shared_secret - is needed to work with Live Shipping Rates or Webhooks"; Squarespace:
+#: "If you plan to use webhooks on Squarespace, please connect using the second method")
+CONNECTION_NEEDS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("Shopify", "webhooks"): ("shopify_shared_secret",),
+    ("Shopify", "live shipping"): ("shopify_shared_secret",),
+    ("Squarespace", "webhooks"): ("squarespace_client_id", "squarespace_secret", "squarespace_access_token",
+                                  "squarespace_refresh_token"),
+}
+
+
+def require_connection(store: dict[str, Any], feature: str, method: str) -> None:
+    """115 when the store was connected without what ``feature`` needs on its platform."""
+    needs = CONNECTION_NEEDS.get((store["cart_id"], feature), ())
+    creds = store.get("credentials") or {}
+    missing = [n for n in needs if not creds.get(n)]
+    if missing:
+        raise X.A2CError(115, f"Method '{method}' is not supported by the cart '{store['cart_id']}' as this store is "
+                              f"connected: {feature} need {', '.join(missing)} (account.config.update can add it)")
