@@ -49,9 +49,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help='extra WireMock options, e.g. "--no-request-journal" (default: none, its defaults)')
     p.add_argument("--python-load", action="store_true", help="use the Python load generator, not wrk")
     p.add_argument("--out", type=Path, default=OUT_DIR, help="where results.json and results.md go")
-    p.add_argument("--figures", default="stock2shop_search,printxpand_bulk",
-                   help="in-process figures run after the peers, each in its own process "
-                        "(bench/stock2shop_search.py, bench/printxpand_bulk.py); '' for none")
+    p.add_argument("--figures", default="stock2shop_search,printxpand_bulk,state_scale",
+                   help="figures run after the peers, each in its own process (bench/stock2shop_search.py, "
+                        "bench/printxpand_bulk.py in-process; bench/state_scale.py: a real server at "
+                        "--s2s-products per client, and writers against a searcher); '' for none")
+    p.add_argument("--state-duration", type=float, default=60.0,
+                   help="seconds of each writers-against-a-searcher run of the state_scale figure (default 60)")
     p.add_argument("--s2s-products", type=int, default=100_000,
                    help="catalogue size for the Stock2Shop search figure (default 100,000)")
     args = p.parse_args(argv)
@@ -231,11 +234,13 @@ def run_figures(args: argparse.Namespace) -> dict[str, Any]:
         cmd = [sys.executable, "-m", f"bench.{name}"]
         if name == "stock2shop_search":
             cmd += ["--products", str(args.s2s_products), "--out", str(target)]
+        elif name == "state_scale":
+            cmd += ["--products", str(args.s2s_products), "--duration", str(args.state_duration), "--out", str(target)]
         else:  # writes its own bench/{name}.json
             target = ROOT / "bench" / f"{name}.json"
         log(f"figure {name}: {' '.join(cmd[2:])}")
         started = time.time()
-        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=1800)
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=3600)
         try:
             out[name] = json.loads(target.read_text())
         except (OSError, ValueError):

@@ -68,7 +68,7 @@ def markdown(results: dict[str, Any]) -> str:
 
 
 def _figures(figures: dict[str, Any]) -> list[str]:
-    """The in-process per-API figures (bench/stock2shop_search.py, bench/printxpand_bulk.py)."""
+    """The per-API figures (bench/stock2shop_search.py, bench/printxpand_bulk.py, bench/state_scale.py)."""
     if not figures:
         return []
     lines = ["", "In-process figures (each in its own process):", ""]
@@ -87,6 +87,31 @@ def _figures(figures: dict[str, Any]) -> list[str]:
                 f"whole catalogue paged by modified in {_f(paging.get('seconds'), '{:.1f}')} s "
                 f"({paging.get('requests')} requests, target < 60 s); RSS {_f(rss.get('peak'), '{:.0f}')} MB peak "
                 f"(target < 300 MB per worker).")
+    st = figures.get("state_scale")
+    if st:
+        if "error" in st:
+            lines.append(f"- State at scale: failed: {st['error'][:200]}")
+        sc = st.get("scale")
+        if sc:
+            after = sc.get("first_search_after_a_write_ms_per_worker") or {}
+            lines.append(
+                f"- Server, SQLite, {sc.get('workers')} workers, {sc.get('products_per_client', 0):,} products per client: "
+                f"first search answered {_f(sc.get('start_to_first_search_s'), '{:.1f}')} s after start (target < 20); "
+                f"RSS per worker {sc.get('rss_per_worker_mb_after_searching')} MB (target < 300); search p95 "
+                f"{_f(sc.get('search_ms', {}).get('p95'), '{:.1f}')} ms (target < 50); first search after a write "
+                f"{_f(max(after.values(), default=None), '{:.0f}')} ms (target < 50); paging by modified "
+                f"{_f(sc.get('paging', {}).get('seconds'), '{:.1f}')} s (target < 30).")
+        for key in ("contention-default", "contention-big"):
+            r = st.get(key)
+            if r:
+                lines.append(
+                    f"- Two writers queueing flat out, one search every 0.5 s for {r.get('duration_s')} s "
+                    f"({r.get('products_per_client')} products per client): search p95 "
+                    f"{_f(r.get('search_ms', {}).get('p95'), '{:.0f}')} ms, max {_f(r.get('search_ms', {}).get('max'), '{:.0f}')} ms, "
+                    f"{r.get('over_1s')} over 1 s, {r.get('timeouts')} timeouts (targets < 100 ms, 0, 0).")
+        load = st.get("machine", {}).get("loadavg")
+        if load:
+            lines.append(f"  (load average when it started: {', '.join(f'{x:.1f}' for x in load)} on {st['machine'].get('cpus')} CPUs)")
     px = figures.get("printxpand_bulk")
     if px:
         if "error" in px:

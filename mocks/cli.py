@@ -573,12 +573,10 @@ def serve_plan(args: argparse.Namespace) -> tuple[int, int]:
     return workers, args.threads or DEFAULT_THREADS
 
 
-def prepare_serve(args: argparse.Namespace, config: SandboxConfig) -> Any:
-    """Check everything that can be checked, then build and seed the master app (raises CannotStart)."""
-    import sqlite3
-
+def prepare_serve(args: argparse.Namespace, config: SandboxConfig) -> str:
+    """Check everything that can be checked, then seed the state and install the run's scenarios;
+    returns the banner ("" with --quiet). Raises CannotStart."""
     from mocks import resources
-    from mocks.app import create_app
     from mocks.core import scenarios as S
 
     for folder in args.scenarios_dir:
@@ -593,12 +591,62 @@ def prepare_serve(args: argparse.Namespace, config: SandboxConfig) -> Any:
         print(f"note: {line}", file=sys.stderr)
     check_port(args.host, args.port)
     check_state(config.state)
+    if config.state != "memory" and hasattr(os, "fork"):
+        # On a shared backend this runs in a child process: the master, which every worker is
+        # forked from, then never holds the seeding's garbage (hundreds of MB at 100,000 products).
+        return _in_child(lambda: _prepare_state(args, config))
+    return _prepare_state(args, config)
+
+
+def _prepare_state(args: argparse.Namespace, config: SandboxConfig) -> str:
+    """Seed (once: workers sharing the store never race to seed it), install the scenarios."""
+    import sqlite3
+
+    from mocks.app import create_app
+
     try:
-        return seed_with_progress(create_app, dataclasses.replace(config, background=False), args.quiet)
+        app = seed_with_progress(create_app, dataclasses.replace(config, background=False), args.quiet)
     except (ValueError, OSError, sqlite3.Error) as exc:
         raise CannotStart(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
     except Exception as exc:  # noqa: BLE001 - a Redis that went away, ...: one line, never a traceback
         raise CannotStart(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
+    host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+    text = "" if args.quiet else banner(app, f"http://{host}:{args.port}")
+    # Scenarios belong to this run: drop what a previous run left in the state, start --scenario afresh.
+    app.extensions["gateway"].faults.install(config.scenarios, fresh=True)
+    app.extensions["sandbox"].store.close()
+    return text
+
+
+def _in_child(work: Any) -> str:
+    """``work()`` (returning text) in a forked child; its text, or its CannotStart raised here."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child's coverage is not collected
+        os.close(read)
+        status, message = 0, ""
+        try:
+            message = work()
+        except CannotStart as exc:
+            status, message = 2, str(exc)
+        except BaseException as exc:  # noqa: BLE001 - reported by the parent in one line
+            status, message = 2, f"{type(exc).__name__}: {exc}"
+        finally:
+            data = message.encode("utf-8", "replace")
+            while data:
+                data = data[os.write(write, data):]
+            os.close(write)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(status)
+    os.close(write)
+    with os.fdopen(read, "rb") as fh:
+        message = fh.read().decode("utf-8", "replace")
+    _, status = os.waitpid(pid, 0)
+    if status:
+        raise CannotStart(message.splitlines()[0] if message else
+                          f"seeding stopped (status {os.waitstatus_to_exitcode(status)})")
+    return message
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -610,17 +658,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     try:
         workers, threads = serve_plan(args)
-        # Seed once in the master so that workers sharing the store never race to seed it.
-        master_app = prepare_serve(args, config)
+        text = prepare_serve(args, config)
     except CannotStart as exc:
         print(f"commerce-sandbox serve: {exc}", file=sys.stderr)
         return 2
-    host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
-    text = None if args.quiet else banner(master_app, f"http://{host}:{args.port}")
-    # Scenarios belong to this run: drop what a previous run left in the state, start --scenario afresh.
-    master_app.extensions["gateway"].faults.install(config.scenarios, fresh=True)
-    master_app.extensions["sandbox"].store.close()
-    del master_app
 
     class Server(BaseApplication):
         def load_config(self) -> None:

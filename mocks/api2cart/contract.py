@@ -12,6 +12,7 @@ copied verbatim).
 For every method the sandbox emulates (:data:`METHODS`), the operation is taken unchanged (HTTP
 method, parameters, request body, result schema) with these additions, all the sandbox's own:
 
+- ``deprecated: true`` where the vendor marks a method deprecated;
 - paths are ``/v1.1/{method}.json`` (the vendor's server URL ends in ``/v1.1``);
 - ``start``/``count`` get ``minimum: 0`` (the vendor answers 109 "unsigned integer" below 0);
 - the 200 answer is ``allOf`` [the sandbox envelope (``envelope.schema.json``), the vendor's
@@ -144,6 +145,8 @@ def build(official: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         op = copy.deepcopy(official["paths"][f"/{name}.json"][http])
         new: dict[str, Any] = {"operationId": op["operationId"], "summary": op.get("summary", name),
                                "tags": op.get("tags", []), "description": op.get("description", "")}
+        if op.get("deprecated"):  # the vendor's mark, kept (cart.list, order.find, product.variant.info/list/count)
+            new["deprecated"] = True
         vendor_security = op.get("security") or [{"ApiKeyAuth": [], "StoreKeyAuth": []}]
         new["security"] = STORE_SECURITY if any("StoreKeyAuth" in s for s in vendor_security) else ACCOUNT_SECURITY
         params = []

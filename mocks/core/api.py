@@ -72,6 +72,9 @@ class Api:
     #: JSON pointers (a regex) of a bulk body's items: each item's text is checked by the API
     #: itself (``mocks.core.edge.text_problem``), so one bad item fails only itself
     bulk_items: "re.Pattern[str] | None" = None
+    #: the directory holding ``{name}/openapi.yaml`` when it is not the package's ``schemas/``
+    #: (an API that lives outside ``mocks/``: a plugin, ``tests/test_sixth_api.py``); None: the package's
+    schemas_root: str | None = None
 
     @property
     def prefix(self) -> str:

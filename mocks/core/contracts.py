@@ -248,6 +248,19 @@ class Contract:
     def path_allowed_methods(self, path: str) -> list[str]:
         return sorted({op.method for op in self.operations if op.regex.match(path)})
 
+    def canonical_query(self, op: Operation, query: Any) -> Any:
+        """For a case-insensitive API (XTND: ASP.NET binds query names without case), ``query``
+        with every name that matches a declared query parameter's without case renamed to the
+        declared spelling (``itemnumbers`` -> ``itemNumbers``); values keep their order. Unchanged
+        (the same object) for other APIs or when every name is already spelled as declared."""
+        if not self.case_insensitive:
+            return query
+        declared = {p.name.lower(): p.name for p in op.params if p.location == "query"}
+        if all(declared.get(k.lower(), k) == k for k in query.keys()):
+            return query
+        pairs = [(declared.get(k.lower(), k), v) for k, v in query.items(multi=True)]
+        return type(query)(pairs)
+
     def validate_params(self, op: Operation, path: str, query: Any, headers: Any) -> list[dict[str, str]]:
         """Errors as [{"pointer", "reason"}]; ``query`` is a MultiDict, ``headers`` case-insensitive."""
         errors: list[dict[str, str]] = []

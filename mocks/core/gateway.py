@@ -84,7 +84,7 @@ class Gateway:
         self.app.register_blueprint(api.blueprint(), url_prefix=prefix or None, name=name)
         self.mounts[name] = (api, prefix)
         if api.name not in self.contracts:
-            self.contracts[api.name] = load_contract(api.name, api.case_insensitive_paths)
+            self.contracts[api.name] = load_contract(api.name, api.case_insensitive_paths, api.schemas_root)
         contract = self.contracts[api.name]
 
         @public

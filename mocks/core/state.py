@@ -4,10 +4,79 @@ Models take a :class:`TenantState` and never touch Flask or the raw store.
 """
 from __future__ import annotations
 
+import threading
+import weakref
 from typing import Any, Callable
 
 from mocks.core.clock import Clock
 from mocks.core.store import Json, Store, ns
+
+
+class KeyIndex:
+    """A per-process map from values computed from each document (``fn(doc)``: an iterable of
+    hashable values) to the keys holding them, kept up to date through the store's change log:
+    built once by streaming the collection (nothing kept but the map), then each write re-reads
+    only the documents it changed. For look-ups such as "the product with this source code" or
+    "the variant with this SKU" that would otherwise walk the whole collection."""
+
+    def __init__(self, store: Store, namespace: str, fn: Callable[[Json], Any], fields: list[str] | None = None) -> None:
+        self.store = store
+        self.namespace = namespace
+        self.fn = fn
+        self.fields = fields   # top-level fields fn reads: the first build reads only those
+        self.lock = threading.Lock()
+        self.seq = -1
+        self.by_key: dict[str, tuple[Any, ...]] = {}
+        self.keys: dict[Any, dict[str, None]] = {}
+
+    def _set(self, key: str, doc: Json | None) -> None:
+        for old in self.by_key.pop(key, ()):
+            bucket = self.keys.get(old)
+            if bucket is not None:
+                bucket.pop(key, None)
+                if not bucket:
+                    del self.keys[old]
+        values = () if doc is None else tuple(dict.fromkeys(self.fn(doc) or ()))
+        if values:
+            self.by_key[key] = values
+            for value in values:
+                self.keys.setdefault(value, {})[key] = None
+
+    def _fresh(self) -> None:
+        store = self.store
+        with self.lock:
+            seq = store.applied()  # syncs the change log; what is read from here on is newer
+            changed = None if self.seq < 0 else store.changes_after(self.namespace, self.seq)
+            if changed is None:
+                self.by_key, self.keys = {}, {}
+                if self.fields:  # only the fields fn reads (SQLite reads them without decoding)
+                    for key, _, values in store.scan_columns(self.namespace, self.fields, _top_level):
+                        self._set(key, {f: v[0] for f, v in zip(self.fields, values) if v})
+                else:
+                    for key, raw in store.scan(self.namespace):
+                        self._set(key, store.loads(raw))
+                store.counters["indexed"] += len(self.by_key)
+            elif changed:
+                rows = store.get_rows(self.namespace, changed)
+                for key in changed:
+                    row = rows.get(key)
+                    self._set(key, None if row is None else row[1])
+                store.counters["indexed"] += len(changed)
+            self.seq = max(self.seq, seq)
+
+    def get(self, value: Any) -> list[str]:
+        """The keys whose document maps to ``value``, in the order they were indexed."""
+        self._fresh()
+        return list(self.keys.get(value, ()))
+
+
+def _top_level(doc: Json, field: str) -> list[Any]:
+    value = doc.get(field) if isinstance(doc, dict) else None
+    return [] if value is None else [value]
+
+
+_KEY_INDEXES: "weakref.WeakKeyDictionary[Store, dict[tuple[str, str], KeyIndex]]" = weakref.WeakKeyDictionary()
+_KEY_INDEXES_LOCK = threading.Lock()
 
 
 class Collection:
@@ -52,6 +121,21 @@ class Collection:
 
     def count(self) -> int:
         return self.store.count(self.namespace)
+
+    def key_index(self, name: str, fn: Callable[[Json], Any], fields: list[str] | None = None) -> KeyIndex:
+        """This process's :class:`KeyIndex` called ``name`` over the collection (one per name:
+        the same ``fn`` every time). ``fields``: the top-level fields ``fn`` reads (scalars),
+        if that is all it reads."""
+        with _KEY_INDEXES_LOCK:
+            per_store = _KEY_INDEXES.setdefault(self.store, {})
+            hit = per_store.get((self.namespace, name))
+            if hit is None:
+                hit = per_store[(self.namespace, name)] = KeyIndex(self.store, self.namespace, fn, fields)
+        return hit
+
+    def get_many(self, keys: list[str]) -> dict[str, Json]:
+        """Private copies of the documents of those keys that exist, in one round trip."""
+        return self.store.get_many(self.namespace, [str(k) for k in keys])
 
     def __contains__(self, key: object) -> bool:
         return self.lookup(str(key)) is not None

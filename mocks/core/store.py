@@ -37,6 +37,7 @@ import gc
 import json
 import logging
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -140,6 +141,28 @@ def ns(api: str, tenant: str, collection: str) -> str:
     return f"{api}/{tenant}/{collection}"
 
 
+class _NsCache:
+    """One namespace decoded in this process: key -> (order, value) in store order, as of the
+    change ``seq`` it was last brought up to date with."""
+
+    __slots__ = ("seq", "rows", "top", "list", "lock")
+
+    def __init__(self, seq: int, rows: dict[str, tuple[int, Json]]) -> None:
+        self.seq = seq
+        self.rows = rows
+        self.top = max((o for o, _ in rows.values()), default=0)   # the highest insert order held
+        self.list: list[tuple[str, Json]] | None = None
+        self.lock = threading.Lock()
+
+
+#: per namespace, how many changes this process remembers (beyond: its caches rebuild)
+NS_LOG_KEEP = 20_000
+#: how many changes a backend keeps in its shared change log (a process further behind rebuilds)
+CHANGE_LOG_KEEP = 100_000
+#: a write of more keys than this logs "the whole namespace changed" (a bulk seed) instead
+BULK_CHANGE = 512
+
+
 class Store:
     """The interface every backend implements (see the module docstring)."""
 
@@ -147,20 +170,36 @@ class Store:
 
     def __init__(self, journal_size: int = 10_000) -> None:
         self.journal_size = journal_size
-        self._cache: dict[str, tuple[int, list[tuple[str, Json]], dict[str, Json]]] = {}
+        self._cache: dict[str, _NsCache] = {}
         self._cache_lock = threading.Lock()
-        # Namespace versions, tagged with the global version they were read under (see version()).
-        self._vmap: tuple[int, dict[str, int]] = (-1, {})
         self._tl = threading.local()
+        # the change log as this process has applied it (see _sync)
+        self._sync_lock = threading.Lock()
+        self._applied: int | None = None     # the last change seq applied here
+        self._floor = 0                      # changes at or before this are unknown here
+        self._ns_logs: dict[str, deque[tuple[int, str | None]]] = {}
+        self._ns_floor: dict[str, int] = {}
+        #: work done by this process's caches: documents decoded ("decoded"), whole namespaces
+        #: read ("loads"), documents (re)indexed by search indexes ("indexed"). Tests count them.
+        self.counters: dict[str, int] = {"decoded": 0, "loads": 0, "indexed": 0}
 
     # -- documents -------------------------------------------------------------
     def get(self, namespace: str, key: str) -> Json | None:
         raise NotImplementedError
 
+    def get_many(self, namespace: str, keys: Iterable[str]) -> dict[str, Json]:
+        """Private copies of the values of those keys that exist (one round trip)."""
+        if _cache.tracking():
+            self.version(namespace)
+        rows = self._rows(namespace, list(dict.fromkeys(keys)))
+        self.counters["decoded"] += len(rows)
+        return {k: _loads(raw) for k, (_, raw) in rows.items()}
+
     def put(self, namespace: str, key: str, value: Json) -> None:
         self.put_many(namespace, [(key, value)])
 
     def put_many(self, namespace: str, items: Iterable[tuple[str, Json]]) -> None:
+        """Insert or replace many keys in one transaction (how seeds write)."""
         raise NotImplementedError
 
     def add(self, namespace: str, key: str, value: Json) -> bool:
@@ -183,38 +222,36 @@ class Store:
         """Atomic counter; returns the new value."""
         return int(self.update(namespace, key, lambda old: int(old or 0) + amount))
 
+    # -- versions and the change log ---------------------------------------------
     def version(self, namespace: str) -> int:
-        """A number that changes whenever the namespace changes.
+        """A number that changes whenever the namespace changes (the seq of its last change).
 
-        Every write also bumps one global version. A request reads the global version once
-        (``begin_request``) and, while it is unchanged, takes namespace versions from a
-        per-process map instead of asking the backend for each: one round trip per request
-        instead of one per namespace. A write by this thread drops its snapshot, so it reads
-        its own writes; outside a request every call reads the global version afresh.
+        Every write appends to the backend's change log (key by key; a bulk write or a clear
+        as "the whole namespace"). A request reads the log's head once (``begin_request``) and
+        applies what is new to this process's view of it (:meth:`_sync`); while the head is
+        unchanged the namespace versions come from that view, without a round trip. A write
+        by this thread drops the snapshot, so it reads its own writes; outside a request
+        every call reads the head afresh.
         """
-        tl = self._tl
-        tx = getattr(tl, "tx", None)
+        tx = getattr(self._tl, "tx", None)
         if tx is not None and tx.dirty:  # uncommitted versions stay out of the shared map
             v = self._tx_version(tx, namespace)
             _cache.note_read(namespace, v)
             return v
-        snap = getattr(tl, "snap", None)
-        if snap is None:
-            snap = self._global_version()
-            if getattr(tl, "active", False):
-                tl.snap = snap
-        tag, versions = self._vmap
-        if tag == snap:
-            v = versions.get(namespace)
-            if v is None:
-                v = versions[namespace] = self._ns_version(namespace)  # read after snap: never older
-        else:
-            v = self._ns_version(namespace)
-            if snap > tag:
-                self._vmap = (snap, {namespace: v})
+        self._head()
+        log = self._ns_logs.get(namespace)
+        v = log[-1][0] if log else max(self._floor, self._ns_floor.get(namespace, 0))
         _cache.note_read(namespace, v)
         return v
 
+    def _head(self) -> None:
+        """Read the change log's head (once per request) and apply what is new here."""
+        tl = self._tl
+        if getattr(tl, "snap", None) is None:
+            snap = self._global_version()
+            self._sync(snap)
+            if getattr(tl, "active", False):
+                tl.snap = snap
     # -- transactions ------------------------------------------------------------
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
@@ -272,60 +309,219 @@ class Store:
         return self._ns_version(namespace)
 
     def _global_version(self) -> int:
+        """The seq of the newest change in the backend's change log."""
         raise NotImplementedError
 
-    def _ns_version(self, namespace: str) -> int:
+    def _changes_since(self, seq: int) -> list[tuple[int, str, str | None]] | None:
+        """(seq, namespace, key) of every change after ``seq``, oldest first; key None: the
+        whole namespace. None if the log no longer reaches back that far."""
+        raise NotImplementedError
+
+    def _sync(self, head: int) -> None:
+        """Bring this process's change log up to ``head`` (cost: the changes since last time)."""
+        if self._applied is not None and head <= self._applied:
+            return
+        with self._sync_lock:
+            applied = self._applied
+            if applied is not None and head <= applied:
+                return
+            if applied is None:  # first look: nothing here was read before it
+                self._applied = self._floor = head
+                return
+            changes = self._changes_since(applied)
+            if changes is None:  # too far behind: every cache of this process starts again
+                self._ns_logs.clear()
+                self._ns_floor.clear()
+                self._applied = self._floor = max(head, applied + 1)
+                return
+            logs = self._ns_logs
+            for seq, namespace, key in changes:
+                log = logs.get(namespace)
+                if log is None:
+                    log = logs[namespace] = deque()
+                log.append((seq, key))
+                if len(log) > NS_LOG_KEEP:
+                    self._ns_floor[namespace] = log.popleft()[0]
+                applied = max(applied, seq)
+            self._applied = max(applied, head)
+
+    def applied(self) -> int:
+        """This process's position in the change log: record it *before* reading data that a
+        structure is built from, then pass it to :meth:`changes_after` to bring it up to date."""
+        self._head()
+        return self._applied or 0
+
+    def changes_after(self, namespace: str, since: int) -> list[str] | None:
+        """Keys of ``namespace`` changed after ``since`` (each once, oldest first), as far as
+        this process has synced (call :meth:`version` first); None if it cannot tell (the
+        namespace was cleared, or written in bulk, or the log does not reach back): rebuild."""
+        with self._sync_lock:
+            if since < self._floor or since < self._ns_floor.get(namespace, 0):
+                return None
+            log = self._ns_logs.get(namespace)
+            if not log:
+                return []
+            out: list[str] = []
+            for seq, key in reversed(log):
+                if seq <= since:
+                    break
+                if key is None:
+                    return None
+                out.append(key)
+        out.reverse()
+        return list(dict.fromkeys(out))
+
+    # -- backend reads -------------------------------------------------------------
+    def _rows(self, namespace: str, keys: list[str]) -> dict[str, tuple[int, str]]:
+        """key -> (insert order, stored JSON) for those of ``keys`` that exist."""
+        raise NotImplementedError
+
+    def _scan(self, namespace: str) -> Iterator[tuple[str, int, str]]:
+        """(key, insert order, stored JSON) of the whole namespace in order (streamed)."""
+        raise NotImplementedError
+
+    def _count(self, namespace: str) -> int:
         raise NotImplementedError
 
     def _items_uncached(self, namespace: str) -> list[tuple[str, Json]]:
-        raise NotImplementedError
+        """The namespace as this thread sees it (inside a transaction: with its own writes)."""
+        return [(k, _loads(raw)) for k, _, raw in self._scan(namespace)]
 
+    def scan(self, namespace: str) -> Iterator[tuple[str, str]]:
+        """(key, stored JSON) of every document in order, streamed and not kept: for building a
+        per-process structure (a search index) without holding the decoded collection."""
+        for key, _, raw in self._scan(namespace):
+            yield key, raw
+
+    def get_rows(self, namespace: str, keys: Iterable[str]) -> dict[str, tuple[int, Json]]:
+        """key -> (insert order, private copy of the value) for those of ``keys`` that exist:
+        what a structure kept up to date by :meth:`changes_after` re-reads (one round trip)."""
+        rows = self._rows(namespace, list(dict.fromkeys(keys)))
+        self.counters["decoded"] += len(rows)
+        return {k: (order, _loads(raw)) for k, (order, raw) in rows.items()}
+
+    def scan_columns(self, namespace: str, fields: list[str],
+                     extract: Callable[[Json, str], list[Any]]) -> Iterator[tuple[str, int, list[list[Any]]]]:
+        """(key, insert order, [values of each field]) of every document, in order, streamed:
+        what a per-process column index is built from without keeping the documents.
+        ``extract(doc, field)`` gives a field's values. The base decodes each document (counted);
+        SQLite answers top-level fields itself (``json_extract``) and decodes only documents
+        where such a field holds an array or object."""
+        for key, order, raw in self._scan(namespace):
+            doc = self.loads(raw)
+            yield key, order, [extract(doc, f) for f in fields]
+
+    def loads(self, raw: str) -> Json:
+        """Decode a stored document (counted in ``counters["decoded"]``)."""
+        self.counters["decoded"] += 1
+        return _loads(raw)
+
+    # -- the per-process decoded cache ---------------------------------------------
     def items(self, namespace: str) -> list[tuple[str, Json]]:
         """All (key, value) pairs in insertion order.
 
         The returned values are shared with the per-process cache: treat them as read-only
         (``get`` returns a private copy for read-modify-write).
         """
-        return self._cached(namespace)[0]
+        c = self._cached(namespace)
+        out = c.list
+        if out is None:
+            with c.lock:
+                out = c.list
+                if out is None:
+                    out = c.list = [(k, v) for k, (_, v) in c.rows.items()]
+        return out
 
     def lookup(self, namespace: str, key: str) -> Json | None:
         """Read-only cached single read (shares objects with :meth:`items`)."""
-        return self._cached(namespace)[1].get(key)
+        hit = self._cached(namespace).rows.get(key)
+        return None if hit is None else hit[1]
 
-    def _cached(self, namespace: str) -> tuple[list[tuple[str, Json]], dict[str, Json]]:
-        version = self.version(namespace)
+    def _cached(self, namespace: str) -> _NsCache:
+        """This process's decoded copy of a namespace, brought up to date by re-reading only the
+        keys changed since it was last used (a full read only the first time, after a bulk
+        write or a clear, or when the process fell too far behind the change log)."""
+        version = self.version(namespace)  # syncs the change log
         tx = self._tx()
         if tx is not None and namespace in tx.written:  # uncommitted: a cache of this thread's own
             hit = tx.cache.get(namespace)
             if hit is None or hit[0] != version:
                 items = self._items_uncached(namespace)
-                hit = tx.cache[namespace] = (version, items, dict(items))
-            return hit[1], hit[2]
-        hit = self._cache.get(namespace)
-        if hit is not None and hit[0] == version:
-            return hit[1], hit[2]
+                hit = tx.cache[namespace] = (version, _NsCache(-1, {k: (i, v) for i, (k, v) in enumerate(items)}))
+            return hit[1]
+        c = self._cache.get(namespace)
+        if c is not None:
+            keys = self.changes_after(namespace, c.seq)
+            if keys is None:
+                c = None
+            elif keys:
+                c = self._refresh(c, namespace)
+        if c is None:
+            c = self._load(namespace)
+        return c
+
+    def _refresh(self, c: _NsCache, namespace: str) -> _NsCache | None:
+        with c.lock:
+            seq = self._applied or 0
+            keys = self.changes_after(namespace, c.seq)
+            if keys is None:
+                return None
+            if not keys:
+                return c
+            rows = self._rows(namespace, keys)
+            self.counters["decoded"] += len(rows)
+            fresh = sorted((order, key, _loads(raw)) for key, (order, raw) in rows.items())
+            table = c.rows
+            for key in keys:
+                if key not in rows:
+                    table.pop(key, None)
+            for order, key, value in fresh:
+                old = table.get(key)
+                if old is not None and old[0] == order:
+                    table[key] = (order, value)   # an update keeps its place
+                    continue
+                if order < c.top:  # inserted before something held already (a race): read afresh
+                    return None
+                table.pop(key, None)
+                table[key] = (order, value)
+                c.top = order
+            c.seq = max(c.seq, seq)
+            c.list = None
+        return c
+
+    def _load(self, namespace: str) -> _NsCache:
+        seq = self.applied()
         # Decoding a big namespace allocates a few objects per value; the cyclic collector would
         # walk the whole growing heap many times meanwhile (3-4x slower at 30k documents).
         paused = gc.isenabled()
         gc.disable()
         try:
-            items = self._items_uncached(namespace)
-            index = dict(items)
+            rows = {key: (order, _loads(raw)) for key, order, raw in self._scan(namespace)}
         finally:
             if paused:
                 gc.enable()
+        self.counters["decoded"] += len(rows)
+        self.counters["loads"] += 1
+        c = _NsCache(seq, rows)
         with self._cache_lock:
             if len(self._cache) > 512:  # bounded: drop the oldest namespaces
                 for old in list(self._cache)[:128]:
                     self._cache.pop(old, None)
-            self._cache[namespace] = (version, items, index)
-        return items, index
+            held = self._cache.get(namespace)
+            if held is None or held.seq <= seq:
+                self._cache[namespace] = c
+        return c
 
     def values(self, namespace: str) -> list[Json]:
         return [v for _, v in self.items(namespace)]
 
     def count(self, namespace: str) -> int:
-        return len(self.items(namespace))
+        c = self._cache.get(namespace)
+        if c is not None:
+            return len(self._cached(namespace).rows)
+        if _cache.tracking():
+            self.version(namespace)
+        return self._count(namespace)
 
     def namespaces(self, prefix: str = "") -> list[str]:
         raise NotImplementedError
@@ -363,14 +559,49 @@ class MemoryStore(Store):
     def __init__(self, journal_size: int = 10_000) -> None:
         super().__init__(journal_size)
         self._data: dict[str, OrderedDict[str, str]] = {}
+        self._orders: dict[str, dict[str, int]] = {}   # insert order of every key
+        self._order = 0
         self._versions: dict[str, int] = {}
+        self._seq = 0
+        self._changes: deque[tuple[int, str, str | None]] = deque(maxlen=CHANGE_LOG_KEEP)
         self._lock = threading.RLock()
         self._journal: deque[Json] = deque(maxlen=journal_size)
         self._journal_seq = 0
 
-    def _bump(self, namespace: str) -> None:
-        self._versions[namespace] = self._versions.get(namespace, 0) + 1
-        _cache.note_write()
+    def _bump(self, namespace: str, keys: list[str] | None = None) -> None:
+        """Log a change of ``keys`` (None: the whole namespace). Under ``self._lock``."""
+        self._seq += 1
+        if keys is None or len(keys) > BULK_CHANGE:
+            self._changes.append((self._seq, namespace, None))
+        else:
+            self._changes.extend((self._seq, namespace, k) for k in keys)
+        self._versions[namespace] = self._seq
+        self._wrote()
+
+    def _place(self, namespace: str, key: str) -> None:
+        orders = self._orders.setdefault(namespace, {})
+        if key not in orders:
+            self._order += 1
+            orders[key] = self._order
+
+    def _global_version(self) -> int:
+        return self._seq
+
+    def _changes_since(self, seq: int) -> list[tuple[int, str, str | None]] | None:
+        with self._lock:
+            log = self._changes
+            if len(log) == log.maxlen and log[0][0] > seq:  # the oldest were dropped
+                return None
+            out = []
+            for change in reversed(log):
+                if change[0] <= seq:
+                    break
+                out.append(change)
+        out.reverse()
+        return out
+
+    def _ns_version(self, namespace: str) -> int:
+        return self._versions.get(namespace, 0)
 
     def _note(self, namespace: str, keys: Iterable[str], bucket: OrderedDict[str, str], deleting: bool = False) -> None:
         """Inside a transaction: remember what ``keys`` held, to put it back on rollback.
@@ -425,7 +656,8 @@ class MemoryStore(Store):
             self._note(namespace, [k for k, _ in encoded], bucket)
             for k, raw in encoded:
                 bucket[k] = raw
-            self._bump(namespace)
+                self._place(namespace, k)
+            self._bump(namespace, [k for k, _ in encoded])
 
     def add(self, namespace: str, key: str, value: Json) -> bool:
         with self._lock:
@@ -435,7 +667,8 @@ class MemoryStore(Store):
             raw = _dumps(value)
             self._note(namespace, [key], bucket)
             bucket[key] = raw
-            self._bump(namespace)
+            self._place(namespace, key)
+            self._bump(namespace, [key])
             return True
 
     def delete(self, namespace: str, key: str) -> bool:
@@ -445,7 +678,8 @@ class MemoryStore(Store):
                 return False
             self._note(namespace, [key], bucket, deleting=True)
             del bucket[key]
-            self._bump(namespace)
+            self._orders.get(namespace, {}).pop(key, None)
+            self._bump(namespace, [key])
             return True
 
     def update(self, namespace: str, key: str, fn: Updater) -> Json | None:
@@ -457,20 +691,27 @@ class MemoryStore(Store):
             self._note(namespace, [key], bucket, deleting=new is None)
             if encoded is None:
                 bucket.pop(key, None)
+                self._orders.get(namespace, {}).pop(key, None)
             else:
                 bucket[key] = encoded
-            self._bump(namespace)
+                self._place(namespace, key)
+            self._bump(namespace, [key])
             return new
 
-    def version(self, namespace: str) -> int:
-        v = self._versions.get(namespace, 0)
-        _cache.note_read(namespace, v)
-        return v
-
-    def _items_uncached(self, namespace: str) -> list[tuple[str, Json]]:
+    def _rows(self, namespace: str, keys: list[str]) -> dict[str, tuple[int, str]]:
         with self._lock:
-            pairs = list(self._data.get(namespace, {}).items())
-        return [(k, _loads(raw)) for k, raw in pairs]
+            bucket = self._data.get(namespace, {})
+            orders = self._orders.get(namespace, {})
+            return {k: (orders.get(k, 0), bucket[k]) for k in keys if k in bucket}
+
+    def _scan(self, namespace: str) -> Iterator[tuple[str, int, str]]:
+        with self._lock:
+            orders = self._orders.get(namespace, {})
+            rows = [(k, orders.get(k, 0), raw) for k, raw in self._data.get(namespace, {}).items()]
+        return iter(rows)
+
+    def _count(self, namespace: str) -> int:
+        return len(self._data.get(namespace, ()))
 
     def namespaces(self, prefix: str = "") -> list[str]:
         return sorted(n for n, b in self._data.items() if n.startswith(prefix) and b)
@@ -480,6 +721,7 @@ class MemoryStore(Store):
             for name in [n for n in self._data if n.startswith(prefix)]:
                 self._note(name, list(self._data[name]), self._data[name], deleting=True)
                 del self._data[name]
+                self._orders.pop(name, None)
                 self._bump(name)
 
     def journal_append(self, entry: Json) -> int:
@@ -505,6 +747,7 @@ class MemoryStore(Store):
         a namespace's version sees the change."""
         with self._lock:
             saved = {name: OrderedDict(bucket) for name, bucket in self._data.items()}
+            orders = {name: dict(keys) for name, keys in self._orders.items()}
             clean = dict(self._versions)
             journal, seq = list(self._journal), self._journal_seq
 
@@ -515,8 +758,10 @@ class MemoryStore(Store):
                         continue
                     if name in saved:
                         self._data[name] = OrderedDict(saved[name])
+                        self._orders[name] = dict(orders.get(name, {}))
                     else:
                         self._data.pop(name, None)
+                        self._orders.pop(name, None)
                     self._bump(name)
                     clean[name] = self._versions[name]
                 self._journal = deque(journal, maxlen=self._journal.maxlen)
@@ -544,6 +789,10 @@ class SqliteStore(Store):
         UNIQUE (ns, key)
     );
     CREATE TABLE IF NOT EXISTS versions (ns TEXT PRIMARY KEY, v INTEGER NOT NULL);
+    CREATE INDEX IF NOT EXISTS kv_order ON kv (ns, seq);
+    -- the change log: one row per key written (key NULL: the whole namespace), trimmed to the
+    -- newest CHANGE_LOG_KEEP; every process applies the rows after its last one
+    CREATE TABLE IF NOT EXISTS changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, ns TEXT NOT NULL, key TEXT);
     """
     # The journal lives in a file of its own (``state.requests.db`` next to ``state.db``). It is
     # most of what is written (a few KB per request); in the data file, under constant read load
@@ -586,6 +835,7 @@ class SqliteStore(Store):
         if conn is None or self._local.pid != os.getpid():  # never share a connection across fork
             conn = self._open(self.path)
             self._local.conn, self._local.jconn, self._local.pid = conn, None, os.getpid()
+            self._local.lconn = None
         return conn
 
     def _jconn(self) -> sqlite3.Connection:
@@ -648,11 +898,17 @@ class SqliteStore(Store):
             conn.execute("ROLLBACK")
 
     @staticmethod
-    def _bump(db: sqlite3.Connection, namespace: str) -> None:
-        db.executemany(  # the namespace's version and the global one ("")
-            "INSERT INTO versions(ns, v) VALUES (?, 1) ON CONFLICT(ns) DO UPDATE SET v = v + 1",
-            ((namespace,), ("",)),
-        )
+    def _bump(db: sqlite3.Connection, namespace: str, keys: list[str] | None = None) -> None:
+        """Log a change of ``keys`` (None: the whole namespace) in the write's transaction."""
+        if keys is None or len(keys) > BULK_CHANGE:
+            db.execute("INSERT INTO changes(ns, key) VALUES (?, NULL)", (namespace,))
+        else:
+            db.executemany("INSERT INTO changes(ns, key) VALUES (?, ?)", [(namespace, k) for k in keys])
+        seq = db.execute("SELECT last_insert_rowid()").fetchone()[0]
+        db.execute("INSERT INTO versions(ns, v) VALUES (?, ?) ON CONFLICT(ns) DO UPDATE SET v = excluded.v",
+                    (namespace, seq))
+        if seq % 1024 < len(keys or ()) + 1:  # now and then: the log keeps its newest rows only
+            db.execute("DELETE FROM changes WHERE seq <= ?", (seq - CHANGE_LOG_KEEP,))
 
     def get(self, namespace: str, key: str) -> Json | None:
         if _cache.tracking():
@@ -662,13 +918,15 @@ class SqliteStore(Store):
 
     def put_many(self, namespace: str, items: Iterable[tuple[str, Json]]) -> None:
         rows = [(namespace, k, _dumps(v)) for k, v in items]
+        if not rows:
+            return
         with self._write(namespace) as db:
             db.executemany(
                 "INSERT INTO kv(ns, key, value) VALUES (?, ?, ?) "
                 "ON CONFLICT(ns, key) DO UPDATE SET value = excluded.value",
                 rows,
             )
-            self._bump(db, namespace)
+            self._bump(db, namespace, [k for _, k, _ in rows])
 
     def add(self, namespace: str, key: str, value: Json) -> bool:
         with self._write(namespace) as db:
@@ -677,14 +935,14 @@ class SqliteStore(Store):
                 (namespace, key, _dumps(value)),
             )
             if cur.rowcount:
-                self._bump(db, namespace)
+                self._bump(db, namespace, [key])
             return bool(cur.rowcount)
 
     def delete(self, namespace: str, key: str) -> bool:
         with self._write(namespace) as db:
             cur = db.execute("DELETE FROM kv WHERE ns=? AND key=?", (namespace, key))
             if cur.rowcount:
-                self._bump(db, namespace)
+                self._bump(db, namespace, [key])
             return bool(cur.rowcount)
 
     def update(self, namespace: str, key: str, fn: Updater) -> Json | None:
@@ -699,19 +957,98 @@ class SqliteStore(Store):
                     "ON CONFLICT(ns, key) DO UPDATE SET value = excluded.value",
                     (namespace, key, _dumps(new)),
                 )
-            self._bump(db, namespace)
+            self._bump(db, namespace, [key])
             return new
 
     def _ns_version(self, namespace: str) -> int:
         row = self._conn().execute("SELECT v FROM versions WHERE ns=?", (namespace,)).fetchone()
         return row[0] if row else 0
 
+    def _lconn(self) -> sqlite3.Connection:
+        """This thread's connection for reading the change log: never inside a write's
+        transaction, so a process only ever applies committed changes."""
+        self._conn()
+        conn = getattr(self._local, "lconn", None)
+        if conn is None:
+            conn = self._local.lconn = self._open(self.path)
+        return conn
+
     def _global_version(self) -> int:
-        return self._ns_version("")
+        # AUTOINCREMENT's own counter: a one-row look-up, updated in the writing transaction
+        row = self._lconn().execute("SELECT seq FROM sqlite_sequence WHERE name = 'changes'").fetchone()
+        return row[0] if row else 0
+
+    def _changes_since(self, seq: int) -> list[tuple[int, str, str | None]] | None:
+        conn = self._lconn()
+        conn.execute("BEGIN")  # one snapshot for both reads
+        try:
+            low = conn.execute("SELECT min(seq) FROM changes").fetchone()[0]
+            rows = conn.execute("SELECT seq, ns, key FROM changes WHERE seq > ? ORDER BY seq", (seq,)).fetchall()
+        finally:
+            conn.execute("COMMIT")
+        if low is not None and low > seq + 1:  # rows after ours were trimmed away
+            return None
+        return rows
+
+    def _rows(self, namespace: str, keys: list[str]) -> dict[str, tuple[int, str]]:
+        out: dict[str, tuple[int, str]] = {}
+        conn = self._conn()
+        for i in range(0, len(keys), 500):
+            part = keys[i:i + 500]
+            marks = ",".join("?" * len(part))
+            for key, order, raw in conn.execute(
+                    f"SELECT key, seq, value FROM kv WHERE ns=? AND key IN ({marks})", (namespace, *part)):
+                out[key] = (order, raw)
+        return out
+
+    def _scan(self, namespace: str) -> Iterator[tuple[str, int, str]]:
+        # its own connection: the rows stream while this thread's connection is used for others
+        conn = self._open(self.path)
+        try:
+            yield from conn.execute("SELECT key, seq, value FROM kv WHERE ns=? ORDER BY seq", (namespace,))
+        finally:
+            conn.close()
+
+    def _count(self, namespace: str) -> int:
+        return self._conn().execute("SELECT count(*) FROM kv WHERE ns=?", (namespace,)).fetchone()[0]
 
     def _items_uncached(self, namespace: str) -> list[tuple[str, Json]]:
+        # this thread's connection: inside a transaction it sees the transaction's own writes
         rows = self._conn().execute("SELECT key, value FROM kv WHERE ns=? ORDER BY seq", (namespace,)).fetchall()
         return [(k, _loads(v)) for k, v in rows]
+
+    _SIMPLE_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+    def scan_columns(self, namespace: str, fields: list[str],
+                     extract: Callable[[Json, str], list[Any]]) -> Iterator[tuple[str, int, list[list[Any]]]]:
+        simple = [bool(self._SIMPLE_FIELD.match(f)) for f in fields]
+        if not all(simple):
+            yield from super().scan_columns(namespace, fields, extract)
+            return
+        # SQLite reads the columns out of the stored JSON: nothing is decoded in Python unless a
+        # field holds an array or an object (its values are then extracted from the document)
+        cols = ", ".join(f"json_type(value, '$.{f}'), json_extract(value, '$.{f}')" for f in fields)
+        conn = self._open(self.path)
+        try:
+            for row in conn.execute(f"SELECT key, seq, value, {cols} FROM kv WHERE ns=? ORDER BY seq", (namespace,)):
+                key, order, raw = row[0], row[1], row[2]
+                out: list[list[Any]] = []
+                doc = None
+                for i, field in enumerate(fields):
+                    kind, value = row[3 + 2 * i], row[4 + 2 * i]
+                    if kind is None or kind == "null":
+                        out.append([])
+                    elif kind == "true" or kind == "false":
+                        out.append([kind == "true"])
+                    elif kind in ("array", "object"):
+                        if doc is None:
+                            doc = self.loads(raw)
+                        out.append(extract(doc, field))
+                    else:
+                        out.append([value])
+                yield key, order, out
+        finally:
+            conn.close()
 
     def namespaces(self, prefix: str = "") -> list[str]:
         rows = self._conn().execute(
@@ -766,7 +1103,7 @@ class SqliteStore(Store):
         return self._conn().execute("PRAGMA integrity_check").fetchone()[0]
 
     def close(self) -> None:
-        for name in ("conn", "jconn"):
+        for name in ("conn", "jconn", "lconn"):
             conn = getattr(self._local, name, None)
             if conn is not None:
                 conn.close()
@@ -778,8 +1115,13 @@ class RedisStore(Store):
     """State in Redis, shared by workers on any number of hosts.
 
     Layout under ``prefix``: ``d:{ns}`` hash key->json, ``o:{ns}`` sorted set key->insert order,
-    ``v:{ns}`` version counter, ``namespaces`` set, ``journal`` list (newest first), ``jseq``,
-    ``lock`` the write lock.
+    ``v:{ns}`` the seq of the namespace's last change, ``namespaces`` set, ``journal`` list
+    (newest first), ``jseq``; the change log: ``v:`` its head (the global version), ``chlog``
+    a sorted set of ``seq\x1fns\x1fkey`` members scored by seq (key ``\x1e``: the whole
+    namespace), ``chfloor`` the seq up to which it was trimmed. A script appends to the log in
+    the same MULTI/EXEC as the write, so a change is logged exactly when it is visible.
+
+        ``lock`` the write lock.
 
     Every write takes the write lock (``SET NX PX`` with a token, released by a script that
     checks the token). A transaction takes it at its first write and keeps it to the end; its
@@ -790,6 +1132,20 @@ class RedisStore(Store):
     kind = "redis"
 
     _UPDATE_RETRIES = 1000
+    _LOG = r"""
+    local seq = redis.call('INCR', KEYS[1])
+    redis.call('SET', KEYS[3], seq)
+    if #ARGV == 1 then
+      redis.call('ZADD', KEYS[2], seq, seq .. '\31' .. ARGV[1] .. '\31\30')
+    else
+      for i = 2, #ARGV do redis.call('ZADD', KEYS[2], seq, seq .. '\31' .. ARGV[1] .. '\31' .. ARGV[i]) end
+    end
+    if seq % 1024 == 0 then
+      redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', seq - tonumber(KEYS[5]))
+      redis.call('SET', KEYS[4], seq - tonumber(KEYS[5]))
+    end
+    return seq
+    """
     LOCK_MS = 5_000         # a lock whose holder died (kill -9) frees itself after this long
     LOCK_WAIT = 60.0        # a writer waits at most this long for the lock
     _UNLOCK = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
@@ -802,6 +1158,7 @@ class RedisStore(Store):
         self.prefix = prefix
         self.r = redis.Redis.from_url(url, decode_responses=True)
         self._redis = redis
+        self._log_script = self.r.register_script(self._LOG)
         self._unlock = self.r.register_script(self._UNLOCK)
         self._journal_buffer = JournalBuffer(self._write_journal)
 
@@ -883,7 +1240,7 @@ class RedisStore(Store):
             pipe.multi()
             for n in names:
                 pipe.delete(self._k("d", n), self._k("o", n))
-                pipe.incr(self._k("v", n))
+                self._log(pipe, n, None)
                 pipe.srem(self._k("namespaces"), n)
             for namespace, pending in tx.overlay.items():
                 puts = {k: raw for k, raw in pending.items() if raw is not None}
@@ -896,8 +1253,7 @@ class RedisStore(Store):
                     pipe.zadd(self._k("o", namespace), {k: seq + i + 1 for i, k in enumerate(puts)}, nx=True)
                     pipe.sadd(self._k("namespaces"), namespace)
                     seq += len(puts)
-                pipe.incr(self._k("v", namespace))
-            pipe.incr(self._k("v"))
+                self._log(pipe, namespace, list(pending))
             pipe.execute()
         finally:
             self._unlock(keys=[self._k("lock")], args=[tx.token])
@@ -911,9 +1267,15 @@ class RedisStore(Store):
         seq_base = self.r.incrby(self._k("oseq"), len(items)) - len(items)
         pipe.hset(self._k("d", namespace), mapping=dict(items))
         pipe.zadd(self._k("o", namespace), {k: seq_base + i + 1 for i, (k, _) in enumerate(items)}, nx=True)
-        pipe.incr(self._k("v", namespace))
-        pipe.incr(self._k("v"))
+        self._log(pipe, namespace, [k for k, _ in items])
         pipe.sadd(self._k("namespaces"), namespace)
+
+    def _log(self, pipe: Any, namespace: str, keys: list[str] | None) -> None:
+        """Queue the change-log entry of a write in its MULTI (keys None: the whole namespace)."""
+        whole = keys is None or len(keys) > BULK_CHANGE
+        self._log_script(keys=[self._k("v"), self._k("chlog"), self._k("v", namespace), self._k("chfloor"),
+                               str(CHANGE_LOG_KEEP)],
+                         args=[namespace] if whole else [namespace, *keys], client=pipe)
 
     def get(self, namespace: str, key: str) -> Json | None:
         if _cache.tracking():
@@ -952,8 +1314,7 @@ class RedisStore(Store):
             pipe = self.r.pipeline(transaction=True)
             seq = self.r.incr(self._k("oseq"))
             pipe.zadd(self._k("o", namespace), {key: seq}, nx=True)
-            pipe.incr(self._k("v", namespace))
-            pipe.incr(self._k("v"))
+            self._log(pipe, namespace, [key])
             pipe.sadd(self._k("namespaces"), namespace)
             pipe.execute()
         self._wrote()
@@ -971,8 +1332,7 @@ class RedisStore(Store):
             pipe = self.r.pipeline(transaction=True)
             pipe.hdel(self._k("d", namespace), key)
             pipe.zrem(self._k("o", namespace), key)
-            pipe.incr(self._k("v", namespace))
-            pipe.incr(self._k("v"))
+            self._log(pipe, namespace, [key])
             removed = pipe.execute()[0]
         self._wrote()
         return bool(removed)
@@ -997,8 +1357,7 @@ class RedisStore(Store):
                         if new is None:
                             pipe.hdel(dkey, key)
                             pipe.zrem(self._k("o", namespace), key)
-                            pipe.incr(self._k("v", namespace))
-                            pipe.incr(self._k("v"))
+                            self._log(pipe, namespace, [key])
                         else:
                             self._write_pipe(pipe, namespace, [(key, _dumps(new))])
                         pipe.execute()
@@ -1017,6 +1376,43 @@ class RedisStore(Store):
     def _global_version(self) -> int:
         return self._ns_version("")
 
+    def _changes_since(self, seq: int) -> list[tuple[int, str, str | None]] | None:
+        pipe = self.r.pipeline(transaction=True)
+        pipe.get(self._k("chfloor"))
+        pipe.zrangebyscore(self._k("chlog"), f"({seq}", "+inf")
+        floor, members = pipe.execute()
+        if floor is not None and int(floor) > seq:
+            return None
+        out = []
+        for member in members:
+            at, namespace, key = member.split("\x1f", 2)
+            out.append((int(at), namespace, None if key == "\x1e" else key))
+        out.sort(key=lambda c: c[0])
+        return out
+
+    def _rows(self, namespace: str, keys: list[str]) -> dict[str, tuple[int, str]]:
+        if not keys:
+            return {}
+        pipe = self.r.pipeline(transaction=True)
+        pipe.hmget(self._k("d", namespace), keys)
+        pipe.zmscore(self._k("o", namespace), keys)
+        raws, orders = pipe.execute()
+        return {k: (int(o or 0), raw) for k, raw, o in zip(keys, raws, orders) if raw is not None}
+
+    def _scan(self, namespace: str) -> Iterator[tuple[str, int, str]]:
+        start, step = 0, 2000
+        while True:
+            part = self.r.zrange(self._k("o", namespace), start, start + step - 1, withscores=True)
+            if not part:
+                return
+            raws = self.r.hmget(self._k("d", namespace), [k for k, _ in part])
+            for (key, order), raw in zip(part, raws):
+                if raw is not None:
+                    yield key, int(order), raw
+            start += step
+
+    def _count(self, namespace: str) -> int:
+        return int(self.r.hlen(self._k("d", namespace)))
     def _items_uncached(self, namespace: str) -> list[tuple[str, Json]]:
         tx = self._tx()
         cleared = tx is not None and any(namespace.startswith(p) for p in tx.clears)
@@ -1061,9 +1457,8 @@ class RedisStore(Store):
             pipe = self.r.pipeline(transaction=True)
             for n in names:
                 pipe.delete(self._k("d", n), self._k("o", n))
-                pipe.incr(self._k("v", n))
+                self._log(pipe, n, None)
                 pipe.srem(self._k("namespaces"), n)
-            pipe.incr(self._k("v"))
             pipe.execute()
         self._wrote()
 

@@ -85,6 +85,11 @@ class ImageTooLarge(E.PayloadTooLarge):
                          f"{2 * 1024 * 1024} bytes (2 MB)", code="image_too_large")
 
 
+class OrderNotFound(E.NotFound):
+    def __init__(self, order_id: Any) -> None:
+        super().__init__(f"order {order_id} not found", code="order_not_found")
+
+
 class ImageNotFound(E.NotFound):
     def __init__(self, name: str) -> None:
         super().__init__(f"image {name} not found", code="image_not_found")

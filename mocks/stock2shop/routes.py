@@ -20,7 +20,8 @@ def _user() -> dict:
 def _search(collection: str, action: str):
     M.require(_user(), action)
     st = state()
-    return json_response(M.elastic_search(st, collection, body({}) or {}, _user()))
+    return json_response(M.elastic_search(st, collection, body({}) or {}, _user(),
+                                          channel_id=request.args.get("channel_id", type=int)))
 
 
 def build() -> Blueprint:
@@ -74,6 +75,20 @@ def build() -> Blueprint:
     def search_orders():
         return _search("orders", "read orders")
 
+    @bp.get("/v1/orders/search")
+    def orders_search():
+        M.require(_user(), "read orders")
+        st = state()
+        args = request.args
+        return json_response(M.Orders(st).search(_user(), args.get("status"), args.get("limit", 50, type=int),
+                                                 args.get("offset", 0, type=int)))
+
+    @bp.get("/v1/orders/<ref>")
+    def order_one(ref: str):
+        M.require(_user(), "read orders")
+        st = state()
+        return json_response(M.Orders(st).one(_user(), ref))
+
     @bp.post("/v1/customers/elastic_search")
     def search_customers():
         return _search("customers", "read customers")
@@ -103,10 +118,19 @@ def build() -> Blueprint:
         return json_response(M.Queue(state()).summary())
 
     @bp.get("/v1/queue/items")
+    @bp.post("/v1/queue/items")  # Stock2Shop's clients POST the query string with an empty body
     def queue_items():
         M.require(_user(), "read the queue")
-        return json_response(M.Queue(state()).listing(request.args.get("status"), request.args.get("instruction"),
-                                                      request.args.get("limit", 100, type=int)))
+        args = request.args
+        return json_response(M.Queue(state()).listing(args.get("status"), args.get("instruction"),
+                                                      args.get("limit", 100, type=int),
+                                                      source_id=args.get("source_id", type=int),
+                                                      offset=args.get("offset", 0, type=int)))
+
+    @bp.put("/v1/queue/reset/<ref>")
+    def queue_reset(ref: str):
+        M.require(_user(), "queue products")
+        return json_response(M.Queue(state()).reset(ref))
 
     @bp.get("/v1/queue/items/<ref>")
     def queue_item(ref: str):

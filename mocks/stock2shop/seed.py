@@ -156,10 +156,13 @@ NOUNS = ["Keyboard", "Mouse", "Cable", "Speaker", "Headset", "Monitor", "Router"
 SIZES = ["S", "M", "L", "XL", "XXL"]
 
 
+_DIGIT = {str(d): d for d in range(10)}
+
+
 def ean13(rng: Any) -> str:
-    digits = [int(ch) for ch in f"{rng.randrange(10 ** 12):012d}"]
-    check = (10 - sum(d * (3 if i % 2 else 1) for i, d in enumerate(digits)) % 10) % 10
-    return "".join(map(str, digits)) + str(check)
+    text = f"{rng.randrange(10 ** 12):012d}"
+    total = sum(map(_DIGIT.__getitem__, text[0::2])) + 3 * sum(map(_DIGIT.__getitem__, text[1::2]))
+    return f"{text}{(10 - total % 10) % 10}"
 
 
 def seed(state: TenantState, ctx: SeedContext) -> None:

@@ -74,9 +74,10 @@ def test_customer_examples(call, client, creds):
     r = call("POST", "/rest/V1/customer/create/", {"customer": {
         "1001": {"id": "1001", "first_name": "Jessica", "last_name": "vincent", "email": "jessica.v@gmail.com"},
         "1002": {"id": "1002", "first_name": "Streak", "last_name": "Styris", "email": "streakstyris@10@gmail.com"}}})
-    # 1001 reuses jessica.v@gmail.com, which 123456 took above: like Magento, a second customer with it fails
-    assert items(r)[0]["message"] == "A customer with the same email address already exists in an associated website."
-    assert items(r)[1] == {"id": "1002", "code": 200, "status": "success", "message": "Customer Updated successfully!"}
+    # 1001 reuses jessica.v@gmail.com, which this API gave 123456 above: the document answers "created"
+    # (only a storefront account's address clashes: docs/printxpand.md, Fidelity decisions)
+    assert items(r)[0] == {"id": "1001", "code": "200", "status": "success", "message": "Customer created successfully!"}
+    assert items(r)[1] == {"id": "1002", "code": "200", "status": "success", "message": "Customer Updated successfully!"}
 
     r = call("POST", "/rest/V1/customer/create/", {"customer": {
         "123456": {"id": "123456", "first_name": "Veronica", "last_name": "Saddik", "email": "veronica.seddik32@gmail.com"},
@@ -89,7 +90,7 @@ def test_customer_examples(call, client, creds):
     stored = data(client, "customers", creds["tenant"])
     # "The 'first name' and 'last name' will only be updated": the email stays
     assert stored["123456"]["first_name"] == "Veronica" and stored["123456"]["email"] == "jessica.v@gmail.com"
-    assert "1234516" not in stored and "1001" not in stored
+    assert "1234516" not in stored and stored["1001"]["email"] == "jessica.v@gmail.com"
 
 
 def test_multiple_customers_on_a_fresh_store(call):
@@ -119,7 +120,8 @@ def test_category_examples(call, client, creds):
         "102": {"id": "102", "name": "Apparel", "parent_id": 0, "status": 1},
         "103": {"id": "103", "name": "Mens", "parent_id": "102", "status": 1}}})
     assert r.status_code == 200
-    assert items(r) == [ok("101", "Category Updated successfully!"), ok("102", "Category Updated successfully!"),
+    # the document: 101 (this API's own, created above) "created", 102 (the store's before) "updated"
+    assert items(r) == [ok("101", "Category created successfully!"), ok("102", "Category Updated successfully!"),
                         ok("103", "Category created successfully!")]
     assert data(client, "categories", creds["tenant"])["103"]["parent_id"] == "102"
 
@@ -136,9 +138,11 @@ def test_category_examples(call, client, creds):
     assert r.status_code == 200
     assert items(r) == [ok("1001", "Category Deleted successfully!"), ok("1002", "Category Deleted successfully!")]
 
+    # the document deletes 1001 again and prints success: a category the store had is gone either way;
+    # 1003 it never had
     r = call("POST", "/rest/V1/category/delete/", {"category": [1001, 1003]})
-    assert r.status_code == 404
-    assert items(r) == [{"id": 1001, "code": 404, "status": "error", "message": "Category Id is not Found!"},
+    assert r.status_code == 201
+    assert items(r) == [{"id": 1001, "code": 200, "status": "success", "message": "Category Deleted successfully!"},
                         {"id": 1003, "code": 404, "status": "error", "message": "Category Id is not Found!"}]
     stored = data(client, "categories", creds["tenant"])
     assert not {"101", "1001", "1002", "10001"} & set(stored) and "103" in stored

@@ -114,20 +114,20 @@ def test_tier_prices_and_images_are_stored_as_sent(call, client, creds):
 
 
 # -- sync category first ---------------------------------------------------------------------------
-def test_a_product_in_a_category_that_does_not_exist_fails_clearly(call, client, creds):
+def test_a_product_in_a_category_that_does_not_exist_is_saved_but_not_assigned_to_it(call, client, creds):
+    """The document: "sync category first either product is not assigned in the category"."""
     r = call("POST", "/rest/V1/product/create/", {"product": {
         "a": simple("61020", category_id="102,777,778"), "b": simple("61021", category_ids="102, 1001")}})
-    bad, good = items(r)
-    assert bad == {"id": "61020", "code": 404, "status": "error", "message": (
-        "Category Id 777,778 is not Found! Please sync category first: a product cannot be assigned to a "
-        "category that does not exist.")}
-    assert good["code"] == 200
+    assert items(r) == [
+        {"id": "61020", "code": "200", "status": "success", "message": "Product Created Successfully!"},
+        {"id": "61021", "code": "200", "status": "success", "message": "Product Created Successfully!"}]
     stored = products(client, creds["tenant"])
-    assert "61020" not in stored and stored["61021"]["category_ids"] == ["102", "1001"]
-    # after the category is synced, the same product goes in
+    assert stored["61020"]["category_ids"] == ["102"] and stored["61021"]["category_ids"] == ["102", "1001"]
+    # after the categories are synced, sending the product again assigns it
     call("POST", "/rest/V1/category/create/", {"category": {"777": {"id": "777", "name": "New"},
                                                             "778": {"id": "778", "name": "Newer", "parent_id": "777"}}})
-    assert one(call, simple("61020", category_id="102,777,778"))["message"] == "Product Created Successfully!"
+    assert one(call, simple("61020", category_id="102,777,778"))["message"] == "Product Updated Successfully!"
+    assert products(client, creds["tenant"])["61020"]["category_ids"] == ["102", "777", "778"]
 
 
 # -- configurable variations -------------------------------------------------------------------------

@@ -38,7 +38,7 @@ def test_root_mount_signs_the_unprefixed_url(app_factory):
     creds = client.get("/__sandbox/credentials").json["printxpand"]
     r = send(client, prepare("POST", "/rest/V1/product/delete/", oauth1(creds), {"product": ["10002"]}))
     assert r.status_code == 200, r.get_data(as_text=True)
-    r = send(client, prepare("POST", "/printxpand/rest/V1/product/delete/", oauth1(creds), {"product": ["10002"]}))
+    r = send(client, prepare("POST", "/printxpand/rest/V1/product/delete/", oauth1(creds), {"product": ["99999999"]}))
     assert r.status_code == 404 and items(r)[0]["message"] == "Product Id is Not Found!"
     r = send(client, prepare("POST", "/oauth/token/request", OAuth1(creds["consumer_key"], creds["consumer_secret"])))
     assert r.status_code == 200

@@ -310,6 +310,62 @@ def test_variant_option_without_product_options_fails_in_the_queue(c):
     assert "option2" in failed["log_message"] and "1 option(s)" in failed["log_message"]
 
 
+# -- the queue as Stock2Shop's own clients read it (issue #19) ------------------------------------------
+
+def test_client_posts_queue_items_with_empty_body_and_reads_log_message_then_resets(s2s_factory):
+    c = s2s_factory(queue_delay_seconds=0).test_client()
+    tok = login(c, "admin")
+    # a variant option the product lacks: applying fails, with a log message (an unknown source is
+    # refused when posted: test_unknown_source_is_refused_with_the_request_like_the_placeholder)
+    bad = product("BAD", variants={"source_variant_code": "BAD", "sku": "BAD", "option1": "XL"})
+    assert c.post(f"{P}/v1/products/queue?token={tok}",
+                  json={"system_products": [bad, product("NEW1")]}).status_code == 200
+    url = (f"{P}/v1/queue/items?token={tok}&source_id=57&limit=50&mode=non-blocking"
+           f"&search_mode=products&instruction=add_product&status=failed")
+    r = c.post(url, data=b"")  # exactly as the client sends it: POST, query string, empty body
+    assert r.status_code == 200, r.json
+    items = r.json["system_items"]
+    assert len(items) == 1 and items[0]["status"] == "failed"
+    assert "ignored" in items[0]["log_message"]
+    assert items[0]["client_instruction"] == "add_product"
+    assert r.json["system_queue_items"] == items  # today's name stays as an alias
+    assert c.get(url).json["system_items"] == items  # and the GET form answers the same
+    # the source filter keeps one source's items
+    assert c.post(f"{P}/v1/queue/items?token={tok}&source_id=999&status=failed", data=b"").json["total"] == 0
+    # the product that was created reads as add_product; queued again, it is an update_product
+    c.post(f"{P}/v1/products/queue?token={tok}", json={"system_products": [product("NEW1", title="Again")]})
+    upd = c.post(f"{P}/v1/queue/items?token={tok}&instruction=update_product&status=processed", data=b"").json
+    assert upd["total"] == 1 and upd["system_items"][0]["client_instruction"] == "update_product"
+    # reset: the failed item goes back to pending and is tried again (failing again: still no options)
+    item_id = items[0]["id"]
+    r = c.put(f"{P}/v1/queue/reset/{item_id}?token={tok}", data=b"")
+    assert r.status_code == 200 and r.json["system_queue_item"]["status"] == "pending"
+    again = c.get(f"{P}/v1/queue/items/{item_id}?token={tok}").json["system_queue_item"]
+    assert again["status"] == "failed" and again["log_message"]
+    # a processed item cannot be reset; an unknown one is a 404 in the API's shape
+    done = upd["system_items"][0]["id"]
+    assert_error(c.put(f"{P}/v1/queue/reset/{done}?token={tok}"), 400, "invalid_payload")
+    assert_error(c.put(f"{P}/v1/queue/reset/424242?token={tok}"), 404, "queue_item_not_found")
+    # unknown instruction: the API's 400, not a 500
+    assert c.post(f"{P}/v1/queue/items?token={tok}&instruction=fly", data=b"").status_code == 400
+
+
+def test_reset_brings_back_a_failed_image_with_its_bytes(s2s_factory):
+    c = s2s_factory(queue_delay_seconds=0).test_client()
+    tok = login(c, "admin")
+    img = {"source": {"source_id": "57", "source_product_code": "LATER"},
+           "image": {"image": PNG, "image_id": "i1", "action": "I"}}
+    assert c.post(f"{P}/v1/images/queue?token={tok}", json={"system_images": [img]}).status_code == 200
+    failed = c.post(f"{P}/v1/queue/items?token={tok}&status=failed&instruction=add_image", data=b"").json
+    assert failed["total"] == 1
+    c.post(f"{P}/v1/products/queue?token={tok}", json={"system_products": [product("LATER")]})
+    c.get(f"{P}/v1/queue/summary?token={tok}")
+    r = c.put(f"{P}/v1/queue/reset/{failed['system_items'][0]['id']}?token={tok}")
+    assert r.status_code == 200
+    item = c.get(f"{P}/v1/queue/items/{failed['system_items'][0]['id']}?token={tok}").json["system_queue_item"]
+    assert item["status"] == "processed" and item["result"]["image_id"]
+
+
 @pytest.mark.parametrize("lag", [0, 0.4])
 def test_a_queued_product_becomes_searchable_with_no_client_request(app_factory, lag):
     """The scheduler applies the queue when the delay has passed (and the index catches up after

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.stock2shop.conftest import assert_error, login, search
+from tests.stock2shop.conftest import P, assert_error, login, search
 
 
 @pytest.fixture
@@ -253,3 +253,18 @@ def test_request_body_appends_the_client_filters_to_the_clients_own_filter_list(
     other = search(c, tok, {"query": {"term": {"source_product_code": "x"}}}).json["request"]["body"]["query"]
     assert other == {"bool": {"must": [{"term": {"source_product_code": "x"}}],
                               "filter": [{"term": {"client_id": 21}}, {"term": {"active": True}}]}}
+
+
+def test_channel_id_on_product_search_keeps_that_channels_products(c):
+    """The product-feed guide: a channel's consumer pages POST /v1/products/elastic_search?channel_id=..."""
+    tok = login(c, "admin")
+    body = {"size": 50, "from": 0}
+    every = c.post(f"{P}/v1/products/elastic_search?token={tok}", json=body).json
+    total = every["hits"]["total"]
+    on47 = c.post(f"{P}/v1/products/elastic_search?token={tok}&channel_id=47", json=body).json
+    assert 0 < on47["hits"]["total"] < total
+    assert all(any(ch["channel_id"] == "47" for ch in p["channels"]) for p in on47["system_products"])
+    linked = sum(1 for p in every["system_products"] if any(ch["channel_id"] == "47" for ch in p["channels"]))
+    assert total <= 50 and on47["hits"]["total"] == linked  # the fixture's catalogue fits one page
+    none = c.post(f"{P}/v1/products/elastic_search?token={tok}&channel_id=999999", json=body).json
+    assert none["hits"]["total"] == 0 and none["system_products"] == []

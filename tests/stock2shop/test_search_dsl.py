@@ -196,3 +196,87 @@ def test_search_after_on_the_general_path_with_a_text_query(c):
         got += [h["_id"] for h in hits]
         after = hits[-1]["sort"]
     assert got == want and "62777" not in got and len(got) > 6
+
+
+# -- aggregations as the elasticsearch DSL library builds them (issue #19) --------------------------
+
+def test_min_max_on_dates_answer_epoch_millis_and_value_as_string(c):
+    import datetime as dt
+    tok = login(c, "admin")
+    r = search(c, tok, {"size": 1000, "aggs": {"first": {"min": {"field": "created"}},
+                                               "last": {"max": {"field": "modified", "format": "dd/MM/yyyy"}}}})
+    assert r.status_code == 200, r.json
+    aggs, docs = r.json["aggregations"], r.json["system_products"]
+    first = min(p["created"] for p in docs)
+    when = dt.datetime.strptime(first, "%Y-%m-%d %H:%M:%S").replace(tzinfo=dt.timezone.utc)
+    assert aggs["first"] == {"value": when.timestamp() * 1000, "value_as_string": first}
+    last = dt.datetime.strptime(max(p["modified"] for p in docs), "%Y-%m-%d %H:%M:%S")
+    assert aggs["last"]["value_as_string"] == last.strftime("%d/%m/%Y")
+
+
+def test_date_histogram_format_filter_and_top_hits(c):
+    tok = login(c, "admin")
+    body = {"size": 0, "aggs": {
+        "per_month": {"date_histogram": {"field": "created", "calendar_interval": "month", "format": "yyyy-MM",
+                                         "min_doc_count": 1}},
+        "cheap": {"filter": {"range": {"variants.price": {"lt": 100}}},
+                  "aggs": {"newest": {"top_hits": {"size": 2, "sort": [{"id": {"order": "desc"}}],
+                                                   "_source": ["id", "title"]}}}}}}
+    r = search(c, tok, body)
+    assert r.status_code == 200, r.json
+    aggs = r.json["aggregations"]
+    assert all(len(b["key_as_string"]) == 7 and b["key_as_string"][4] == "-" for b in aggs["per_month"]["buckets"])
+    every = search(c, tok, {"size": 1000}).json["system_products"]
+    cheap = sorted((p["id"] for p in every if any(v["price"] < 100 for v in p["variants"])), reverse=True)
+    assert aggs["cheap"]["doc_count"] == len(cheap)
+    hits = aggs["cheap"]["newest"]["hits"]
+    assert hits["total"] == len(cheap) and [h["_source"]["id"] for h in hits["hits"]] == cheap[:2]
+    assert set(hits["hits"][0]["_source"]) == {"id", "title"}
+
+
+def test_hourly_fixed_interval_over_the_catalogue_is_allowed(c):
+    tok = login(c, "admin")
+    # every bucket between the first and the last counts, empty ones too, as in Elasticsearch
+    r = search(c, tok, {"size": 0, "aggs": {"h": {"date_histogram": {"field": "created", "fixed_interval": "1d"}}}})
+    assert r.status_code == 200, r.json
+    span = search(c, tok, {"size": 0, "aggs": {"lo": {"min": {"field": "modified"}},
+                                                "hi": {"max": {"field": "modified"}}}}).json["aggregations"]
+    minutes = int((span["hi"]["value"] - span["lo"]["value"]) / 60_000)
+    step = max(1, -(-minutes // 30_000))  # about 30,000 buckets
+    r = search(c, tok, {"size": 0, "aggs": {"h": {"date_histogram": {"field": "modified",
+                                                                     "fixed_interval": f"{step}m"}}}})
+    assert r.status_code == 200, r.json
+    assert 10_000 < len(r.json["aggregations"]["h"]["buckets"]) <= 65_536  # above the former 10,000 refusal
+    assert sum(b["doc_count"] for b in r.json["aggregations"]["h"]["buckets"]) == r.json["hits"]["total"]
+    r = search(c, tok, {"size": 0, "aggs": {"h": {"date_histogram": {"field": "created", "fixed_interval": "1h"}}}})
+    assert r.status_code == 200 or "65536" in r.json["error"]["message"]
+    r = search(c, tok, {"size": 0, "aggs": {"s": {"date_histogram": {"field": "created", "fixed_interval": "1s"}}}})
+    assert r.status_code == 400 and "too many buckets" in r.json["error"]["message"].lower()
+
+
+def test_date_ranges_parse_as_elasticsearch_does(c):
+    tok = login(c, "admin")
+    every = search(c, tok, {"size": 1000}).json["hits"]["total"]
+    # format dd/MM/yyyy (ignored before: 0 hits); a date far in the past keeps everything
+    r = search(c, tok, {"query": {"range": {"created": {"gte": "01/01/2000", "format": "dd/MM/yyyy"}}}})
+    assert r.status_code == 200 and r.json["hits"]["total"] == every
+    r = search(c, tok, {"query": {"range": {"created": {"lt": "01/01/2000", "format": "dd/MM/yyyy"}}}})
+    assert r.status_code == 200 and r.json["hits"]["total"] == 0
+    r = search(c, tok, {"query": {"range": {"modified": {"gte": 946684800000, "format": "epoch_millis"}}}})
+    assert r.json["hits"]["total"] == every
+    # an unparsable date is a 400 with Elasticsearch's type and reason
+    for bad in ({"created": {"gte": "yesterday"}}, {"created": {"gte": "2021-31-02", "format": "dd/MM/yyyy"}}):
+        err = assert_error(search(c, tok, {"query": {"range": bad}}), 400, "search_query_error")
+        assert "parse_exception" in err["message"] and "failed to parse date field" in err["message"]
+
+
+def test_nested_on_a_path_that_is_not_nested_is_elasticsearchs_400(c):
+    tok = login(c, "admin")
+    ok = search(c, tok, {"query": {"nested": {"path": "variants", "query": {"range": {"variants.qty": {"gte": 0}}}}}})
+    assert ok.status_code == 200 and ok.json["hits"]["total"] > 0
+    err = assert_error(search(c, tok, {"query": {"nested": {"path": "title", "query": {"match_all": {}}}}}),
+                       400, "search_query_error")
+    assert "query_shard_exception" in err["message"] and "is not of nested type" in err["message"]
+    # ignore_unmapped, as in Elasticsearch, matches nothing instead
+    r = search(c, tok, {"query": {"nested": {"path": "title", "ignore_unmapped": True, "query": {"match_all": {}}}}})
+    assert r.status_code == 200 and r.json["hits"]["total"] == 0

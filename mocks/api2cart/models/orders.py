@@ -19,15 +19,29 @@ ORDER_GROUPS = {"address": ("shipping_address", "billing_address"), "items": ("o
 ORDER_STATUSES = {"pending": "Pending", "processing": "Processing", "shipped": "Shipped", "complete": "Complete",
                   "canceled": "Canceled", "refunded": "Refunded", "on_hold": "On Hold"}
 
+#: names the vendor's examples and the carts use for the sandbox's statuses (one status set for every
+#: platform: docs/api2cart.md); matched without case, spaces, dashes or a "wc-" prefix
+STATUS_SYNONYMS = {"completed": "complete", "cancelled": "canceled", "onhold": "on_hold", "hold": "on_hold",
+                   "fulfilled": "complete", "closed": "complete", "new": "pending", "pendingpayment": "pending",
+                   "inprogress": "processing", "refund": "refunded"}
 
-def order_status_id(value: str) -> str:
-    """An order status by id or by name, any case (FAQ examples send 'Complete', 'Pending');
-    109 listing the ids otherwise."""
+
+def resolve_status(value: str | None) -> str | None:
+    """The sandbox status id for an order status as a client sends it: the id itself, its name
+    ("Complete"), or the vendor's example and the carts' names ("Completed", "wc-completed",
+    "Cancelled", "On hold"); None when it is none of them."""
+    if value is None:
+        return None
+    if value in ORDER_STATUSES:
+        return value
     key = value.strip().lower()
+    if key.startswith("wc-"):
+        key = key[3:]
+    key = key.replace(" ", "").replace("-", "").replace("_", "")
     for sid, name in ORDER_STATUSES.items():
-        if key in (sid, name.lower()):
+        if key in (sid.replace("_", ""), name.lower().replace(" ", "")):
             return sid
-    raise X.A2CError(109, f"Parameter 'order_status' is not valid. Allowed values: {', '.join(ORDER_STATUSES)}.")
+    return STATUS_SYNONYMS.get(key)
 
 
 #: the order item fields of order.add's flat form (FAQ: order_item_name_1, order_item_price_1, ...)
@@ -73,7 +87,7 @@ class Orders(StoreBase):
         if "customer_email" in p:
             items = [i for i in items if i["customer"]["email"].lower() == (p.str("customer_email") or "").lower()]
         if "order_status" in p:
-            wanted_status = order_status_id(p.str("order_status") or "")
+            wanted_status = resolve_status(p.str("order_status")) or p.str("order_status")
             items = [i for i in items if i["status"]["id"] == wanted_status]
         statuses = p.get("order_status_ids")
         if statuses:
@@ -116,7 +130,9 @@ class Orders(StoreBase):
         return {"orders_count": len(self._order_filter(p))}
 
     def order_add(self, p: Params) -> dict[str, Any]:
-        status = order_status_id(p.need("order_status"))
+        status = resolve_status(p.need("order_status")) or p.need("order_status")
+        if status not in ORDER_STATUSES:
+            raise X.A2CError(109, f"Parameter 'order_status' is not valid. Allowed values: {', '.join(ORDER_STATUSES)}.")
         email = p.need("customer_email")
         for name in ("bill_first_name", "bill_last_name", "bill_address_1", "bill_city", "bill_postcode",
                      "bill_state", "bill_country"):
@@ -130,7 +146,7 @@ class Orders(StoreBase):
                 raise X.invalid("order_item", "array of objects")
             ip = Params(raw)
             name = ip.need("order_item_name")
-            model = ip.need("order_item_model")
+            model = ip.str("order_item_model")  # optional in the official OrderAdd
             price = ip.num("order_item_price")
             qty = ip.int("order_item_quantity")
             if price is None:
@@ -138,8 +154,11 @@ class Orders(StoreBase):
             if not qty:
                 raise X.required("order_item_quantity")
             product_id = ip.str("order_item_id")
-            if product_id is not None and self.products.lookup(product_id) is None:
+            ordered = self.products.lookup(product_id) if product_id is not None else None
+            if product_id is not None and ordered is None:
                 raise X.not_found("Product", product_id)
+            if model is None:  # without one, the ordered product's own model (as the cart records the line)
+                model = str((ordered or {}).get("u_model") or "")
             tax = ip.num("order_item_tax", 0.0) or 0.0
             items.append(order_item(str(n), product_id, name, model, price, qty, tax,
                                     ip.num("order_item_weight"), ip.str("order_item_variant_id")))
@@ -170,9 +189,9 @@ class Orders(StoreBase):
 
     def order_update(self, p: Params) -> dict[str, Any]:
         oid = p.need("order_id")
-        status = p.str("order_status")
-        if status is not None:
-            status = order_status_id(status)
+        status = resolve_status(p.str("order_status")) or p.str("order_status")
+        if status is not None and status not in ORDER_STATUSES:
+            raise X.A2CError(109, f"Parameter 'order_status' is not valid. Allowed values: {', '.join(ORDER_STATUSES)}.")
         now = self.state.now()
         if "date_modified" in p:
             parse_date("date_modified", p.str("date_modified") or "")

@@ -29,17 +29,26 @@ def decode_cursor(tag: str) -> tuple[int, int]:
         raise X.invalid("page_cursor") from None
 
 
-CURSOR_COMPANIONS = {"page_cursor", "params", "exclude", "response_fields", "store_id", "lang_id", "currency_id"}
+CURSOR_COMPANIONS = {"page_cursor", "count", "params", "exclude", "response_fields", "store_id", "lang_id",
+                     "currency_id"}
 
 
 def window(p: Params, default_count: int = 10) -> tuple[int, int]:
-    """(start, count) from start/count or page_cursor; count above 250 -> 111."""
+    """(start, count) from start/count or page_cursor; count above 250 -> 111. ``count`` is a page
+    size, not a filter: with a cursor it sets the size of the page the cursor starts (the official
+    SDK's paging loops send both)."""
     cursor = p.str("page_cursor")
     if cursor is not None:
         others = sorted(k for k in p.data if k not in CURSOR_COMPANIONS and k in p)
         if others:  # the vendor: page_cursor "can't be used with any other filtering parameter"
             raise X.A2CError(109, f"Parameter 'page_cursor' can't be used with other filtering parameters ({others[0]}).")
-        return decode_cursor(cursor)
+        start, count = decode_cursor(cursor)
+        size = p.int("count")
+        if size is not None:
+            if size > MAX_COUNT:
+                raise X.too_many(MAX_COUNT)
+            count = size
+        return start, count
     start = p.int("start", 0) or 0
     count = p.int("count", default_count)
     assert count is not None
@@ -60,8 +69,14 @@ def id_key(item: dict[str, Any], field: str = "id") -> tuple[int, str]:
     return (int(value), value) if is_ascii_digits(value) else (1 << 62, value)
 
 
+#: the official document's own example for ``sort_by`` (product.list, customer.list): the record's id
+SORT_ALIASES = {"value_id": "id"}
+
+
 def sort_items(items: list[dict[str, Any]], p: Params, default: str, allowed: dict[str, Callable[[dict], Any]]) -> list[dict[str, Any]]:
     by = p.str("sort_by", default) or default
+    if by not in allowed and SORT_ALIASES.get(by) in allowed:
+        by = SORT_ALIASES[by]
     if by not in allowed:
         raise X.A2CError(109, f"Parameter 'sort_by' is not valid. Allowed values: {', '.join(allowed)}.")
     direction = (p.str("sort_direction", "asc") or "asc").lower()

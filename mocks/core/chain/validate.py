@@ -48,6 +48,9 @@ def check_request(gw: "Gateway", ctx: RequestContext) -> None:
     if op is None:
         return
     edge.check_query(request.environ.get("QUERY_STRING", ""))  # text the store cannot hold: 400
+    canonical = contract.canonical_query(op, request.args)
+    if canonical is not request.args:  # a case-insensitive API: the route reads the declared names
+        request.args = canonical
     problems = contract.validate_params(op, ctx.subpath, request.args, request.headers)
     if op.body_types and request.method in ("POST", "PUT", "PATCH", "DELETE"):
         problems += parse_body(ctx, contract, op)

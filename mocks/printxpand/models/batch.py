@@ -109,3 +109,22 @@ def id_list(body: Json, root: str) -> list[Any]:
     if len(value) > MAX_ITEMS:
         raise X.too_many(root, len(value), MAX_ITEMS)
     return value
+
+
+class Tombstones:
+    """The ids of a kind (``categories``, ``products``) that this store has deleted. Deleting one
+    again answers the documented success (it is gone either way: the document's examples delete
+    the same ids twice and print success both times); an id the store never had is "not Found".
+    Saving the id again forgets it."""
+
+    def __init__(self, state: Any, kind: str) -> None:
+        self.deleted = state.collection(f"deleted_{kind}")
+
+    def remember(self, key: str) -> None:
+        self.deleted.put(key, {"id": key})
+
+    def known(self, key: str) -> bool:
+        return self.deleted.lookup(key) is not None
+
+    def forget(self, key: str) -> None:
+        self.deleted.delete(key)

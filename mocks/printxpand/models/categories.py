@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from mocks.core.state import TenantState
-from mocks.printxpand.models.batch import ItemError, Json, entries, id_list, run_batch
+from mocks.printxpand.models.batch import ItemError, Json, Tombstones, entries, id_list, run_batch
 from mocks.printxpand.models.fields import flag, id_text, scalar, text
 from mocks.printxpand.models.messages import (CATEGORY_BAD, CATEGORY_CREATED, CATEGORY_DELETED,
                                               CATEGORY_NOT_FOUND, CATEGORY_UPDATED)
@@ -39,11 +39,15 @@ class Categories:
         record = {**(existing or {}), "id": cid, "name": name, "parent_id": parent or "0", "status": status,
                   "updated_at": now}
         if existing is None:
-            record["created_at"] = now
+            record.update(created_at=now, origin="api")
             self.categories.put(cid, record)
+            Tombstones(self.state, "categories").forget(cid)
             return 200, CATEGORY_CREATED
         self.categories.put(cid, record)
-        return 200, CATEGORY_UPDATED
+        # the document's own answers: a category the store had before the integration (made in the
+        # admin: the seed's) is "updated"; one this API created is saved again and answered
+        # "created" (docs/printxpand.md, Fidelity decisions)
+        return 200, CATEGORY_CREATED if existing.get("origin") == "api" else CATEGORY_UPDATED
 
     def ancestors(self, cid: str) -> list[str]:
         out: list[str] = []
@@ -68,11 +72,15 @@ class Categories:
 
     def delete_one(self, raw: Any) -> tuple[int, str]:
         cid = id_text(raw)
+        tombstones = Tombstones(self.state, "categories")
+        if cid is not None and self.categories.lookup(cid) is None and tombstones.known(cid):
+            return 200, CATEGORY_DELETED  # deleted before: gone either way
         if cid is None or self.categories.lookup(cid) is None:
             raise ItemError(404, CATEGORY_NOT_FOUND)
         gone = self.subtree(cid)  # Magento deletes a category with its children
         for key in gone:
             self.categories.delete(key)
+            tombstones.remember(key)
         gone_set = set(gone)
         for pid, product in self.products.items():
             if gone_set.intersection(product.get("category_ids", [])):

@@ -30,7 +30,5 @@ PRODUCT_BAD_DESIGNER = "Please pass vaild enable_product_designer: 0 or 1."
 PRODUCT_BAD_TIER_PRICE = ('Please pass vaild tier_price: a list of {"price": "<decimal>", "qty": "<number>"} '
                           "with a price of 0 or more and a qty above 0.")
 PRODUCT_BAD_IMAGES = 'Please pass vaild images: a list of {"src": "<full path or URL of the image>"}.'
-PRODUCT_CATEGORY_MISSING = ("Category Id %s is not Found! Please sync category first: a product cannot be "
-                            "assigned to a category that does not exist.")
 CUSTOMER_BAD_FIELD = "Please pass valid customer data: %s must be a string."
 ORDER_FIELDS_HINT = " (missing or invalid: %s)"

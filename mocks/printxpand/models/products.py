@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from mocks.core.state import TenantState
-from mocks.printxpand.models.batch import ItemError, Json, entries, id_list, run_batch
+from mocks.printxpand.models.batch import ItemError, Json, Tombstones, entries, id_list, run_batch
 from mocks.printxpand.models.fields import (PRODUCT_TYPES, check_custom_options, check_images,
                                             check_tier_prices, flag, id_text, number_or_blank, scalar,
                                             split_ids, text)
 from mocks.printxpand.models.messages import (PRODUCT_BAD, PRODUCT_BAD_DESIGNER, PRODUCT_BAD_PRICE,
                                               PRODUCT_BAD_SPECIAL_PRICE, PRODUCT_BAD_STATUS,
-                                              PRODUCT_BAD_VARIATIONS, PRODUCT_CATEGORY_MISSING,
+                                              PRODUCT_BAD_VARIATIONS,
                                               PRODUCT_CREATED, PRODUCT_DELETED, PRODUCT_NOT_FOUND,
                                               PRODUCT_UPDATED)
 
@@ -23,21 +23,19 @@ class Products:
         self.categories = state.collection("categories")
 
     def categories_of(self, item: dict[str, Any]) -> list[str]:
-        """The product's categories, all of which must exist.
+        """The product's categories that the store has.
 
-        The document: "sync category first either product is not assigned in the category". A
-        product naming a category the store does not have fails in its own result with a message
-        that says so (nothing is half-assigned), so an integration learns to sync categories first.
+        The document: "sync category first either product is not assigned in the category": sync
+        the categories first, or else the product is not assigned to them. The product itself is
+        saved (with the documented success message) and assigned to the categories that exist; a
+        category the store does not have is left out (docs/printxpand.md, Fidelity decisions).
         The table names ``category_ids``, the examples send ``category_id``; both are read.
         """
         raw = item.get("category_ids", item.get("category_id", ""))
         if raw is not None and not scalar(raw) and not (isinstance(raw, list) and all(scalar(v) for v in raw)):
             raise ItemError(404, "Please pass vaild category_ids: category ids separated by commas.")
         wanted = list(dict.fromkeys(split_ids(raw)))
-        missing = [c for c in wanted if id_text(c) is None or self.categories.lookup(c) is None]
-        if missing:
-            raise ItemError(404, PRODUCT_CATEGORY_MISSING % ",".join(missing))
-        return wanted
+        return [c for c in wanted if id_text(c) is not None and self.categories.lookup(c) is not None]
 
     @staticmethod
     def check_prices(item: dict[str, Any]) -> None:
@@ -119,13 +117,17 @@ class Products:
             "attribute_names": text(item.get("attribute_names")), "variations": variations, "updated_at": now,
         }
         self.products.put(pid, record)
+        Tombstones(self.state, "products").forget(pid)
         if existing is None:
             return 200, PRODUCT_CREATED
         return 200, PRODUCT_UPDATED
 
     def delete_one(self, raw: Any) -> tuple[int, str]:
         pid = id_text(raw)
-        if pid is None or not self.products.delete(pid):
+        gone = Tombstones(self.state, "products")
+        if pid is not None and self.products.delete(pid):
+            gone.remember(pid)
+        elif pid is None or not gone.known(pid):
             raise ItemError(404, PRODUCT_NOT_FOUND)
         return 200, PRODUCT_DELETED
 

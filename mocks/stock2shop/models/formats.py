@@ -3,6 +3,8 @@ boolean reading of queued payloads."""
 from __future__ import annotations
 
 import datetime as dt
+import math
+from functools import lru_cache
 from typing import Any
 
 from mocks.core.coerce import TRUE_WORDS, finite, to_bool, to_number
@@ -10,9 +12,21 @@ from mocks.core.coerce import TRUE_WORDS, finite, to_bool, to_number
 #: what a queued payload's yes/no field reads as yes (the usual words and "y"; anything else is no)
 _YES = (*TRUE_WORDS, "y")
 
+
+@lru_cache(maxsize=8_192)
+def _s2s_day(days: int) -> str:
+    return (_EPOCH + dt.timedelta(days=days)).strftime("%Y-%m-%d")
+
+
+_EPOCH = dt.date(1970, 1, 1)
+
+
 def s2s_time(ts: float) -> str:
-    """Products and orders: ``2021-01-05 08:25:04``."""
-    return dt.datetime.fromtimestamp(ts, tz=dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    """Products and orders: ``2021-01-05 08:25:04`` (what ``datetime.strftime`` gives, a few
+    times faster: seeding 100,000 products formats half a million of them)."""
+    whole = ts if type(ts) is int else math.floor(round(ts, 6))  # datetime rounds to microseconds
+    days, secs = divmod(whole, 86_400)
+    return f"{_s2s_day(days)} {secs // 3_600:02d}:{secs // 60 % 60:02d}:{secs % 60:02d}"
 
 
 def user_time(ts: float) -> str:

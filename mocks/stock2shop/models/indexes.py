@@ -10,7 +10,7 @@ import weakref
 from typing import Any
 
 from mocks.core.coerce import is_ascii_digits
-from mocks.core.state import TenantState
+from mocks.core.state import Collection, KeyIndex, TenantState
 from mocks.stock2shop import errors as X
 from mocks.stock2shop import search as S
 
@@ -20,21 +20,105 @@ INDEXES = {"products": "products--------2020-09-02-08-31-08", "orders": "orders-
            "customers": "customers--------2020-09-02-08-31-08"}
 
 
+#: fields every live index reads in its first pass (what connectors filter and sort on)
+WARM_FIELDS = {"products": ["modified", "active", "source_id", "client_id", "id"],
+               "orders": ["modified", "created", "client_id", "customer_id", "channel_id", "id"],
+               "customers": ["modified", "client_id", "active", "id"]}
+_LAST = 1 << 62  # the insert order of a document only the index lag knows of: after every other
+
+
+class _Loader(S.DocLoader):
+    """Reads one collection's documents from the store, with the index lag's older versions in
+    place of the live ones (``overrides``: key -> the indexed version, None: not indexed yet)."""
+
+    def __init__(self, store: Any, namespace: str) -> None:
+        self.store = store
+        self.namespace = namespace
+        self.overrides: dict[str, Any] = {}
+
+    def scan(self, fields: list[str]) -> Any:
+        overrides = self.overrides
+        for key, order, values in self.store.scan_columns(self.namespace, fields, S.field_values):
+            if key in overrides:
+                old = overrides[key]
+                if old is None:
+                    continue
+                values = [S.field_values(old, f) for f in fields]
+            yield key, order, values
+
+    def fetch(self, keys: list[str]) -> dict[str, Any]:
+        overrides = self.overrides
+        out = self.store.get_many(self.namespace, [k for k in keys if k not in overrides])
+        for k in keys:
+            if overrides.get(k) is not None:
+                out[k] = overrides[k]
+        return out
+
+
 class _Indexed:
-    """The searchable documents of one collection and their :class:`search.DocIndex`, valid for one
-    version of the collection's namespace and of the index-lag namespace."""
+    """The live :class:`search.DocIndex` of one collection in this process, as of change ``seq``
+    of the store's change log (its own writes and the index-lag namespace's)."""
 
-    __slots__ = ("versions", "docs", "index", "lagging")
+    def __init__(self, store: Any, namespace: str, pending: str, collection: str) -> None:
+        self.store = store
+        self.namespace = namespace
+        self.pending = pending
+        self.collection = collection
+        self.loader = _Loader(store, namespace)
+        self.index = S.DocIndex(loader=self.loader)
+        self.seq = -1
+        self.lagging = False
 
-    def __init__(self, versions: tuple[int, int], docs: list[S.Doc], lagging: bool) -> None:
-        self.versions = versions
-        self.docs = docs
-        self.index = S.DocIndex(docs)
-        self.lagging = lagging
+    @property
+    def docs(self) -> list[S.Doc]:
+        """Every document (fetched: for tests and small collections)."""
+        return self.index.all_docs()
+
+    def refresh(self, lag: "IndexLag") -> None:
+        """Apply the changes since the last refresh, document by document (under ``index.lock``)."""
+        store = self.store
+        seq = store.applied()
+        overrides = lag.overrides(self.collection)
+        keys = None if self.seq < 0 else store.changes_after(self.namespace, self.seq)
+        pkeys = None if self.seq < 0 else store.changes_after(self.pending, self.seq)
+        if keys is None or pkeys is None:
+            self._build(overrides)
+        else:
+            prefix = self.collection + "/"
+            changed = list(dict.fromkeys(keys + [p[len(prefix):] for p in pkeys if p.startswith(prefix)]))
+            if changed:
+                self.loader.overrides = overrides
+                index = self.index
+                rows = store.get_rows(self.namespace, changed)
+                for key in sorted(changed, key=lambda k: rows[k][0] if k in rows else _LAST):
+                    row = rows.get(key)
+                    if key in overrides:
+                        held = index.slot.get(key)
+                        order = index.orders[held] if held is not None else (row[0] if row else _LAST)
+                        index.apply(key, order, overrides[key])
+                    else:
+                        index.apply(key, row[0] if row else 0, row[1] if row else None)
+                store.counters["indexed"] += len(changed)
+        self.seq = max(self.seq, seq)
+        self.lagging = bool(overrides)
+
+    def _build(self, overrides: dict[str, Any]) -> None:
+        self.loader.overrides = overrides
+        index = S.DocIndex(loader=self.loader)
+        with S.no_gc():
+            index.ensure(WARM_FIELDS.get(self.collection, []))
+            for key, old in overrides.items():  # indexed versions of records deleted since
+                if old is not None and key not in index.slot:
+                    index.apply(key, _LAST, old)
+        self.store.counters["indexed"] += len(index)
+        if len(index) >= FREEZE_AT:
+            # a large index was just built (millions of small objects): move everything alive to the
+            # permanent generation, so the cyclic GC stops walking it on every later collection.
+            gc.freeze()
+        self.index = index
 
 
 _INDEXED: "weakref.WeakKeyDictionary[Any, dict[str, _Indexed]]" = weakref.WeakKeyDictionary()
-_DOC_CACHES: "weakref.WeakKeyDictionary[Any, dict[str, S.DocCache]]" = weakref.WeakKeyDictionary()
 _DOC_LOCK = threading.Lock()
 
 
@@ -91,37 +175,53 @@ class IndexLag:
         return {e["key"]: e["old"] for _, e in self.pending.items() if e["collection"] == collection}
 
 
+def _source_code(product: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(str(product.get("source_id")), str(product.get("source_product_code")))]
+
+
+def _skus(product: dict[str, Any]) -> list[str]:
+    return [str(v["sku"]) for v in product.get("variants") or () if isinstance(v, dict) and v.get("sku")]
+
+
+def by_source_code(products: Collection) -> KeyIndex:
+    """Product keys by (source_id, source_product_code), kept up to date (see :class:`KeyIndex`)."""
+    return products.key_index("source_code", _source_code, ["source_id", "source_product_code"])
+
+
+def by_sku(products: Collection) -> KeyIndex:
+    """Product keys by variant SKU, kept up to date (see :class:`KeyIndex`)."""
+    return products.key_index("sku", _skus)
+
+
 def _indexed(state: TenantState, collection: str) -> _Indexed:
+    """The collection's live index, brought up to date (the caller holds ``index.lock`` while it
+    searches; this takes it too, so call it inside that block)."""
     coll = state.collection(collection)
     lag = IndexLag(state)
     lag.catch_up()
     store = state.store
-    versions = (store.version(coll.namespace), store.version(lag.pending.namespace))
     with _DOC_LOCK:
         per_store = _INDEXED.setdefault(store, {})
         hit = per_store.get(coll.namespace)
-        if hit is not None and hit.versions == versions:
-            return hit
-        caches = _DOC_CACHES.setdefault(store, {})
-        cache = caches.get(coll.namespace)
-        if cache is None:
-            cache = caches[coll.namespace] = S.DocCache()
-    with S.no_gc():  # the store decodes the whole collection here after a write: millions of objects
-        items = coll.items()
-        overrides = lag.overrides(collection) if versions[1] else {}
-        if overrides:
-            items = [(k, overrides.get(k, v)) for k, v in items if overrides.get(k, v) is not None]
-        indexed = _Indexed(versions, cache.docs(items), bool(overrides))
-        if len(items) >= FREEZE_AT:
-            # A large collection was just decoded (millions of objects): move everything alive to the
-            # permanent generation, so the cyclic GC stops walking it on every later collection.
-            # Measured with 100,000 products: a search answer through the app took ~107 ms while the
-            # collector kept promoting the decoded documents, ~10 ms after the freeze. Decoded JSON
-            # holds no reference cycles, so reference counting still frees it when it is replaced.
-            gc.freeze()
+        if hit is None:
+            hit = per_store[coll.namespace] = _Indexed(store, coll.namespace, lag.pending.namespace, collection)
+    hit.refresh(lag)
+    return hit
+
+
+_LOCKS: dict[tuple[int, str], threading.RLock] = {}
+
+
+def _lock_for(state: TenantState, collection: str) -> threading.RLock:
+    """One lock per collection index in this process: a search and the refresh before it see one
+    version of the index (another thread's refresh waits for them, and they for it: a few
+    documents' work, never a rebuild on a write)."""
+    key = (id(state.store), state.collection(collection).namespace)
     with _DOC_LOCK:
-        _INDEXED.setdefault(store, {})[coll.namespace] = indexed
-    return indexed
+        lock = _LOCKS.get(key)
+        if lock is None:
+            lock = _LOCKS[key] = threading.RLock()
+    return lock
 
 
 def echo_query(query: Any, extra: list[dict[str, Any]]) -> dict[str, Any]:
@@ -138,21 +238,28 @@ def echo_query(query: Any, extra: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def elastic_search(state: TenantState, collection: str, body: Any,
-                   user: dict[str, Any] | None = None) -> dict[str, Any]:
+                   user: dict[str, Any] | None = None, channel_id: int | None = None) -> dict[str, Any]:
     """Run a search; the response in the documents' shape (``system_{collection}`` = live records).
 
     The client's own filters are added as Stock2Shop adds them (``request.body`` shows them):
-    ``client_id`` always, ``active: true`` on products, and a trade user's own ``customer_id`` on orders."""
+    ``client_id`` always, ``active: true`` on products, and a trade user's own ``customer_id`` on orders.
+    ``channel_id`` (the query parameter the product-feed guide tells a channel's consumer to send)
+    keeps the products linked to that channel (``channels[].channel_id``), or that channel's orders."""
     client_id = int(state.tenant) if is_ascii_digits(state.tenant) else state.tenant
     extra: list[dict[str, Any]] = [{"term": {"client_id": client_id}}]
     if collection == "products":
         extra.append({"term": {"active": True}})
     if collection == "orders" and user is not None and user["role"] == "trade":
         extra.append({"term": {"customer_id": user.get("customer_id") or 0}})
-    indexed = _indexed(state, collection)
+    if channel_id is not None and collection == "products":
+        extra.append({"term": {"channels.channel_id": str(channel_id)}})
+    elif channel_id is not None and collection == "orders":
+        extra.append({"term": {"channel_id": channel_id}})
     try:
-        # client_id holds for every document of the tenant: shown in request.body, not evaluated
-        result = S.search(indexed.docs, body, extra_filters=extra[1:], now=state.now(), index=indexed.index)
+        with _lock_for(state, collection):
+            indexed = _indexed(state, collection)
+            # client_id holds for every document of the tenant: shown in request.body, not evaluated
+            result = S.search(None, body, extra_filters=extra[1:], now=state.now(), index=indexed.index)
     except S.SearchError as exc:
         raise X.BadSearch(str(exc)) from None
     except (TypeError, ValueError, KeyError, AttributeError, OverflowError) as exc:
@@ -182,9 +289,8 @@ def elastic_search(state: TenantState, collection: str, body: Any,
         response["aggregations"] = result["aggregations"]
     response["request"] = {"url": f"{ES_BASE}/{collection}/_search", "method": "POST", "body": internal}
     if indexed.lagging:  # the index may be behind: the live records, as Stock2Shop reads them from its database
-        coll = state.collection(collection)
-        live = [coll.lookup(doc.id) for doc, _, _ in result["hits"]]
-        response[f"system_{collection}"] = [r for r in live if r is not None]
+        found = state.collection(collection).get_many([doc.id for doc, _, _ in result["hits"]])
+        response[f"system_{collection}"] = [found[doc.id] for doc, _, _ in result["hits"] if doc.id in found]
     else:
         response[f"system_{collection}"] = [doc.source for doc, _, _ in result["hits"]]
     response["took_s2s"] = response["took"] + 1

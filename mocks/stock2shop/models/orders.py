@@ -7,7 +7,8 @@ from typing import Any
 from mocks.core.state import TenantState
 from mocks.stock2shop import channel_orders as CO
 from mocks.stock2shop.models.formats import _num, money, s2s_time
-from mocks.stock2shop.models.indexes import IndexLag
+from mocks.stock2shop import errors as X
+from mocks.stock2shop.models.indexes import IndexLag, by_sku, elastic_search
 from mocks.stock2shop.models.sources import Catalogue
 
 def order_totals(line_items: list[dict[str, Any]], shipping: float = 0.0, rate: float = 15.0,
@@ -53,6 +54,22 @@ class Orders:
         self.orders = state.collection("orders")
         self.customers = state.collection("customers")
 
+    # reading (GET /v1/orders/{id}, GET /v1/orders/search) -------------------------------------
+    def one(self, user: dict[str, Any], ref: str) -> dict[str, Any]:
+        """One order of the client; a trade user sees only their own customer's orders (as search)."""
+        order = self.orders.lookup(ref) if ref.isdigit() else None
+        if order is None or (user.get("role") == "trade" and order.get("customer_id") != (user.get("customer_id") or 0)):
+            raise X.OrderNotFound(ref)
+        return {"system_order": order}
+
+    def search(self, user: dict[str, Any], status: str | None, limit: int, offset: int) -> dict[str, Any]:
+        """Newest first, optionally one status: the same index (and the same trade-user filter) as
+        POST /v1/orders/elastic_search, so its cost is the page's, not the catalogue's."""
+        query: dict[str, Any] = {"term": {"status": status}} if status else {"match_all": {}}
+        found = elastic_search(self.state, "orders", {"query": query, "from": offset, "size": limit,
+                                                      "sort": [{"id": "desc"}]}, user)
+        return {"system_orders": found["system_orders"], "total": found["hits"]["total"]}
+
     def from_channel(self, channel_id: int, payload: Any, queue_id: int, at: float | None = None) -> dict[str, Any]:
         """Turn a channel's order payload into a Stock2Shop order (``channel_orders`` maps Shopify and
         WooCommerce webhooks field by field; anything else gives a minimal order); the same
@@ -91,8 +108,10 @@ class Orders:
     def _variant_id(self, sku: str) -> int | None:
         if not sku:
             return None
-        for _, p in self.state.collection("products").items():
-            for v in p["variants"]:
+        products = self.state.collection("products")
+        for key in by_sku(products).get(sku):
+            p = products.get(key)
+            for v in (p or {}).get("variants") or ():
                 if v["sku"] == sku:
                     return v["id"]
         return None

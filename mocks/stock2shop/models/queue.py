@@ -11,12 +11,12 @@ import uuid
 from typing import Any
 
 from mocks.core.scenarios.item_failures import ItemFailures
-from mocks.core.state import TenantState
+from mocks.core.state import KeyIndex, TenantState
 from mocks.stock2shop import errors as X
 from mocks.stock2shop import search as S
 from mocks.stock2shop.models.formats import _bool, _num, s2s_time
 from mocks.stock2shop.models.images import Images, image_kind, image_record
-from mocks.stock2shop.models.indexes import IndexLag
+from mocks.stock2shop.models.indexes import IndexLag, by_source_code
 from mocks.stock2shop.models.orders import Orders
 from mocks.stock2shop.models.sources import Catalogue
 from mocks.stock2shop.models.users import require
@@ -83,6 +83,7 @@ class Queue:
         self._known_sources("system_products", sources)
         for i, (entry, src) in enumerate(zip(entries, sources), 1):
             self._add("sync_product", entry, failure=injected_failure(failures, i), source_id=src)
+        self._apply_now()
         return len(entries)
 
     def _known_sources(self, key: str, sources: list[Any]) -> None:
@@ -111,6 +112,7 @@ class Queue:
         for i, (entry, kind) in enumerate(zip(entries, kinds), 1):
             self._add("sync_image", entry, failure=injected_failure(failures, i),
                       source_id=_num(entry["source"].get("source_id"), 0), image_kind=kind, image_base=image_base)
+        self._apply_now()
         return len(entries)
 
     def queue_order(self, user: dict[str, Any], client_id: int, channel_id: int, body: Any) -> dict[str, Any]:
@@ -125,6 +127,13 @@ class Queue:
         self.items.update(str(item["id"]), lambda old: {**old, "key": key} if old else old)
         return {"message": "order received", "queue_messages": [{"key": key, "message_id": item["message_id"]}]}
 
+    def _apply_now(self) -> None:
+        """With no queue delay, the writer applies what it queued before it answers: a read right
+        after sees the same (it would apply it first), but a reader no longer pays for every
+        writer's items (two clients queueing flat out made a third one's searches wait seconds)."""
+        if self.delay <= 0:
+            self.process_due()
+
     # reading -------------------------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:
         counts: dict[str, dict[str, int]] = {}
@@ -135,18 +144,45 @@ class Queue:
                 for k, v in sorted(counts.items())]
         return {"system_queue_summary": {"total": sum(r["count"] for r in rows), "instructions": rows}}
 
-    def listing(self, status: str | None, instruction: str | None, limit: int) -> dict[str, Any]:
-        rows = [public_item(i) for _, i in self.items.items()
-                if (status is None or i["status"] == status) and (instruction is None or i["instruction"] == instruction)]
-        return {"system_queue_items": rows[-limit:][::-1], "total": len(rows)}
+    def listing(self, status: str | None, instruction: str | None, limit: int,
+                source_id: int | None = None, offset: int = 0) -> dict[str, Any]:
+        """Newest first. ``instruction`` is ours (sync_product, sync_image, sync_order) or the one
+        Stock2Shop's clients filter on (add_product, update_product, add_image, add_order: see
+        ``client_instruction``); ``source_id`` keeps one source's items. The rows are answered under
+        both ``system_items`` (the clients' name) and ``system_queue_items`` (the sandbox's first one)."""
+        rows = [i for _, i in self.items.items()
+                if (status is None or i["status"] == status)
+                and (instruction is None or instruction in (i["instruction"], client_instruction(i)))
+                and (source_id is None or i.get("source_id") == source_id)]
+        page = rows[::-1][offset:offset + limit]
+        out = [public_item(i) for i in page]
+        return {"system_items": out, "system_queue_items": out, "total": len(rows)}
 
-    def one(self, ref: str) -> dict[str, Any]:
+    def reset(self, ref: str) -> dict[str, Any]:
+        """PUT /v1/queue/reset/{id}: a failed item goes back to pending (due now) and the scheduler
+        tries it again; a pending item stays pending. A processed item has nothing to retry."""
+        item = self._find(ref)
+        if item["status"] == "processed":
+            raise X.BadPayload(f"queue item {item['id']} is processed; only failed items can be reset")
+        if item.get("payload") is None:
+            raise X.BadPayload(f"queue item {item['id']} no longer holds its payload and cannot be reset")
+        now = self.state.now()
+        self.items.update(str(item["id"]), lambda old: {**old, "status": "pending", "message": None,
+                                                        "processed": None, "result": None,
+                                                        "due_ts": now} if old else old)
+        self.state.due(QUEUE_JOB, now, earliest=True)  # the scheduler tries it again
+        return {"system_queue_item": public_item(self.items.get(str(item["id"])))}
+
+    def _find(self, ref: str) -> dict[str, Any]:
         item = self.items.lookup(ref)
         if item is None:
-            item = next((i for _, i in self.items.items() if i["message_id"] == ref), None)
+            item = next((i for _, i in self.items.items() if i["message_id"] == ref or i.get("key") == ref), None)
         if item is None:
             raise X.QueueItemNotFound(ref)
-        return {"system_queue_item": public_item(item)}
+        return item
+
+    def one(self, ref: str) -> dict[str, Any]:
+        return {"system_queue_item": public_item(self._find(ref))}
 
     # processing ----------------------------------------------------------------------------------
     def process_due(self) -> int:
@@ -163,7 +199,7 @@ class Queue:
         due = [i for _, i in self.items.items() if i["status"] == "pending" and i["due_ts"] <= now]
         if not due:
             return 0
-        index: dict[tuple[str, str], str] | None = None
+        index = by_source_code(self.products)
         done = 0
         for item in sorted(due, key=lambda i: i["id"]):
             # a worker would have applied the item when it fell due: that is its time of effect
@@ -171,9 +207,6 @@ class Queue:
             current = self.items.lookup(str(item["id"]))
             if current is None or current["status"] != "pending":
                 continue  # another worker took it
-            if index is None:
-                index = {(str(p.get("source_id")), str(p.get("source_product_code"))): k
-                         for k, p in self.products.items()}
             try:
                 if item["instruction"] == "sync_product":
                     result = self._apply_product(item, index)
@@ -185,7 +218,7 @@ class Queue:
             except _Failed as exc:
                 result, status, message = None, "failed", str(exc)
             self.items.update(str(item["id"]), lambda old, r=result, st=status, m=message: {
-                **_without_payload(old), "status": st, "message": m, "result": r,
+                **_without_payload(old, st), "status": st, "message": m, "result": r,
                 "processed": s2s_time(now)} if old else old)
             done += 1
         self._trim()
@@ -202,7 +235,7 @@ class Queue:
         for key in finished[:max(0, len(finished) - self.keep)]:
             self.items.delete(key)
 
-    def _apply_product(self, item: dict[str, Any], index: dict[tuple[str, str], str]) -> dict[str, Any]:
+    def _apply_product(self, item: dict[str, Any], index: KeyIndex) -> dict[str, Any]:
         entry = item["payload"]
         source, data = entry["source"], entry["product"]
         source_id = item["source_id"]
@@ -211,8 +244,10 @@ class Queue:
         code = str(source["source_product_code"])
         now = getattr(self, "_at", None) or self.state.now()
         client_id = int(self.state.tenant)
-        key = index.get((str(source_id), code))
+        found = index.get((str(source_id), code))
+        key = found[-1] if found else None
         product = self.products.get(key) if key else None
+        self._created = product is None
         if product is None:
             pid = self.state.next_id("product", 70_000)
             product = {"id": pid, "created": s2s_time(now), "active": True, "source_product_code": code,
@@ -266,15 +301,16 @@ class Queue:
                 current["value"], current["modified"] = value, s2s_time(now)
         product["modified"] = s2s_time(now)
         product["hash"] = product_hash(product)
-        IndexLag(self.state).before_write("products", str(product["id"]), self.products.lookup(str(product["id"])), now)
+        IndexLag(self.state).before_write("products", str(product["id"]), self.products.get(str(product["id"])), now)
         self.products.put(str(product["id"]), product)
-        index[(str(source_id), code)] = str(product["id"])
-        return {"product_id": product["id"], "variant_ids": [v["id"] for v in product["variants"]]}
+        return {"product_id": product["id"], "variant_ids": [v["id"] for v in product["variants"]],
+                "created": self._created}
 
-    def _apply_image(self, item: dict[str, Any], index: dict[tuple[str, str], str]) -> dict[str, Any]:
+    def _apply_image(self, item: dict[str, Any], index: KeyIndex) -> dict[str, Any]:
         entry = item["payload"]
         source, image = entry["source"], entry["image"]
-        key = index.get((str(item["source_id"]), str(source["source_product_code"])))
+        found = index.get((str(item["source_id"]), str(source["source_product_code"])))
+        key = found[-1] if found else None
         product = self.products.get(key) if key else None
         if product is None:
             raise _Failed(f"product {source['source_product_code']} (source {item['source_id']}) not found; "
@@ -314,7 +350,7 @@ class Queue:
                         v["image_id"] = existing["id"]
             result = {"product_id": product["id"], "image_id": existing["id"]}
         product["modified"] = s2s_time(now)
-        IndexLag(self.state).before_write("products", str(product["id"]), self.products.lookup(str(product["id"])), now)
+        IndexLag(self.state).before_write("products", str(product["id"]), self.products.get(str(product["id"])), now)
         self.products.put(str(product["id"]), product)
         return result
 
@@ -352,18 +388,33 @@ class _Failed(Exception):
     """A queue item that cannot be applied (recorded on the item, never an HTTP error)."""
 
 
-def _without_payload(item: dict[str, Any]) -> dict[str, Any]:
+def _without_payload(item: dict[str, Any], status: str) -> dict[str, Any]:
     """A finished item no longer needs what was queued (an image's base64 is up to 2.7 MB; the
-    applied image lives with its product): keep the outcome, drop the bytes."""
-    if item.get("instruction") == "sync_image":
+    applied image lives with its product): keep the outcome, drop the bytes. A failed image keeps
+    them, so PUT /v1/queue/reset/{id} can try it again."""
+    if item.get("instruction") == "sync_image" and status == "processed":
         return {k: v for k, v in item.items() if k != "payload"}
     return item
+
+
+CLIENT_INSTRUCTIONS = {"sync_image": "add_image", "sync_order": "add_order"}
+
+
+def client_instruction(item: dict[str, Any]) -> str:
+    """The instruction as Stock2Shop's own queue names it (clients filter on it): a product that was
+    created is add_product, one that existed is update_product; a pending product is add_product
+    until it is applied (the queue only learns which it is then: fidelity decisions)."""
+    if item.get("instruction") == "sync_product":
+        result = item.get("result") or {}
+        return "update_product" if result.get("created") is False else "add_product"
+    return CLIENT_INSTRUCTIONS.get(str(item.get("instruction")), str(item.get("instruction")))
 
 
 def public_item(item: dict[str, Any]) -> dict[str, Any]:
     out = {k: item.get(k) for k in ("id", "instruction", "status", "created", "processed", "message",
                                     "client_id", "message_id", "result")}
     out["log_message"] = item.get("message") if item.get("status") == "failed" else None
+    out["client_instruction"] = client_instruction(item)
     for k in ("key", "source_id", "channel_id"):
         if k in item:
             out[k] = item[k]

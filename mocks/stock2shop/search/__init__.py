@@ -32,7 +32,7 @@ Modules, by topic:
 """
 from mocks.stock2shop.search.docs import Doc, DocCache, extract, flatten
 from mocks.stock2shop.search.engine import MAX_RESULT_WINDOW, SEARCH_KEYS, no_gc, search
-from mocks.stock2shop.search.index import DocIndex, Plan, Unplannable
+from mocks.stock2shop.search.index import DocIndex, DocLoader, Plan, Unplannable, field_values
 from mocks.stock2shop.search.query import Matcher, compile_query
 from mocks.stock2shop.search.sort import parse_sort
 from mocks.stock2shop.search.source import filter_source, parse_source
@@ -40,7 +40,7 @@ from mocks.stock2shop.search.values import (Json, SearchError, date_math, parse_
                                             sort_value, tokens)
 
 __all__ = [
-    "MAX_RESULT_WINDOW", "SEARCH_KEYS", "Doc", "DocCache", "DocIndex", "Json", "Matcher", "Plan", "SearchError",
-    "Unplannable", "compile_query", "date_math", "extract", "filter_source", "flatten", "no_gc", "parse_date",
+    "MAX_RESULT_WINDOW", "SEARCH_KEYS", "Doc", "DocCache", "DocIndex", "DocLoader", "Json", "Matcher", "Plan", "SearchError",
+    "Unplannable", "compile_query", "date_math", "extract", "field_values", "filter_source", "flatten", "no_gc", "parse_date",
     "parse_sort", "parse_source", "same_value", "search", "sort_key", "sort_value", "tokens",
 ]

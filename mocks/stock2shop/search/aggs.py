@@ -1,5 +1,7 @@
 """Aggregations: ``terms`` (with sub-aggregations), ``date_histogram`` (calendar and fixed
-intervals, UTC) and the metrics ``min``, ``max``, ``avg``, ``sum``, ``value_count``, ``cardinality``."""
+intervals, UTC, ``format``), ``filter`` (with sub-aggregations), ``top_hits`` and the metrics
+``min``, ``max``, ``avg``, ``sum``, ``value_count``, ``cardinality`` (``min``/``max`` of a date
+field: epoch milliseconds and ``value_as_string``, as Elasticsearch answers)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,9 +10,27 @@ from typing import Any
 
 from mocks.core.coerce import to_number
 from mocks.stock2shop.search.docs import Doc
-from mocks.stock2shop.search.values import Json, SearchError, _int_param, parse_date, sort_key
+from mocks.stock2shop.search.query import compile_query
+from mocks.stock2shop.search.values import Json, SearchError, _int_param, java_to_strftime, parse_date, sort_key
 
 _AGG_METRICS = ("min", "max", "avg", "sum", "value_count", "cardinality")
+MAX_BUCKETS = 65_536  # Elasticsearch's search.max_buckets
+DATE_FORMAT = "yyyy-MM-dd HH:mm:ss"  # how Stock2Shop's date fields are written (and answered back)
+def format_date(ms: int, fmt: str | None) -> str:
+    """Epoch milliseconds in an Elasticsearch date ``format`` (Java letters, ``'quoted'`` text,
+    ``epoch_millis``, ``epoch_second``, the ``strict_date_optional_time`` family); the
+    default is the fields' own ``yyyy-MM-dd HH:mm:ss``."""
+    fmt = (fmt or DATE_FORMAT).split("||")[0]
+    when = dt.datetime.fromtimestamp(ms / 1000, tz=dt.timezone.utc)
+    if fmt == "epoch_millis":
+        return str(ms)
+    if fmt == "epoch_second":
+        return str(ms // 1000)
+    if fmt in ("strict_date_optional_time", "date_optional_time", "strict_date_time", "date_time"):
+        return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+    if fmt in ("strict_date", "date", "yyyy-MM-dd"):
+        return when.strftime("%Y-%m-%d")
+    return when.strftime(java_to_strftime(fmt)).replace("{ms}", f"{ms % 1000:03d}")
 
 
 def _aggregate(docs: list[Doc], aggs: Json) -> dict[str, Any]:
@@ -26,6 +46,14 @@ def _aggregate(docs: list[Doc], aggs: Json) -> dict[str, Any]:
             raise SearchError(f"aggregation [{name}] must have exactly one type")
         kind = kinds[0]
         params = spec[kind]
+        if kind == "filter":
+            matcher = compile_query(params)
+            members = [doc for doc in docs if matcher(doc) is not None]
+            out[name] = {"doc_count": len(members), **(_aggregate(members, sub) if sub else {})}
+            continue
+        if kind == "top_hits":
+            out[name] = _top_hits(docs, name, params, sub)
+            continue
         if not isinstance(params, dict) or not isinstance(params.get("field"), str):
             raise SearchError(f"aggregation [{name}] of type [{kind}] requires [field]")
         field = params["field"]
@@ -59,6 +87,11 @@ def _aggregate(docs: list[Doc], aggs: Json) -> dict[str, Any]:
                 out[name] = {"value": len(raw)}
             elif kind == "cardinality":
                 out[name] = {"value": len({str(v) for v in raw})}
+            elif kind in ("min", "max") and raw and all(parse_date(v) is not None for v in raw):
+                # a date field: epoch milliseconds and value_as_string, as Elasticsearch answers
+                stamps = [int(round(parse_date(v) * 1000)) for v in raw]  # type: ignore[operator]
+                ms = min(stamps) if kind == "min" else max(stamps)
+                out[name] = {"value": float(ms), "value_as_string": format_date(ms, params.get("format"))}
             else:
                 nums = [n for n in (to_number(v) for v in raw) if n is not None]
                 if kind == "min":
@@ -147,21 +180,50 @@ def _date_histogram(docs: list[Doc], name: str, field: str, params: dict[str, An
     starts = sorted(groups)
     if min_count == 0 and starts:  # Elasticsearch fills the empty buckets between the first and the last
         filled, cur = [], starts[0]
-        while cur <= starts[-1] and len(filled) < 10_000:
+        while cur <= starts[-1] and len(filled) <= MAX_BUCKETS:
             filled.append(cur)
             cur = _bucket_next(cur, unit) if unit else cur + step
-        if len(filled) >= 10_000:
-            raise SearchError(f"[date_histogram] aggregation [{name}] would create too many buckets")
+        if len(filled) > MAX_BUCKETS:
+            raise SearchError(f"Trying to create too many buckets. Must be less than or equal to: [{MAX_BUCKETS}] "
+                              f"but was [{len(filled)}]. This limit can be set by changing the "
+                              "[search.max_buckets] cluster level setting.")
         starts = filled
     buckets = []
     for start in starts:
         members = groups.get(start, [])
         if len(members) < min_count:
             continue
-        bucket: dict[str, Any] = {
-            "key_as_string": dt.datetime.fromtimestamp(start, tz=dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
-            "key": int(start * 1000), "doc_count": len(members)}
+        key = int(start * 1000)
+        bucket: dict[str, Any] = {"key_as_string": format_date(key, params.get("format")), "key": key,
+                                  "doc_count": len(members)}
         if sub:
             bucket.update(_aggregate(members, sub))
         buckets.append(bucket)
     return {"buckets": buckets}
+
+
+def _top_hits(docs: list[Doc], name: str, params: Any, sub: Any) -> dict[str, Any]:
+    """The bucket's first ``size`` documents (default 3; ``from``), in id order unless ``sort``
+    names one field; ``_source`` false or a list of fields."""
+    if not isinstance(params, dict):
+        raise SearchError(f"[top_hits] aggregation [{name}] must be an object")
+    if sub:
+        raise SearchError(f"Aggregator [{name}] of type [top_hits] cannot accept sub-aggregations")
+    size, start = _int_param(params, "size", 3), _int_param(params, "from", 0)
+    ordered = list(docs)
+    sort = params.get("sort")
+    if sort:
+        first = sort[0] if isinstance(sort, list) else sort
+        field, order = (first, "asc") if isinstance(first, str) else next(iter(first.items()))
+        order = order.get("order", "asc") if isinstance(order, dict) else order
+        ordered.sort(key=lambda d: sort_key(next(iter(d.values(field)), None)), reverse=order == "desc")
+    source = params.get("_source", True)
+    hits = []
+    for doc in ordered[start:start + size]:
+        hit: dict[str, Any] = {"_id": str(doc.id), "_score": None if sort else 1.0}
+        if source is True:
+            hit["_source"] = doc.source
+        elif isinstance(source, list):
+            hit["_source"] = {k: doc.source[k] for k in source if isinstance(k, str) and k in doc.source}
+        hits.append(hit)
+    return {"hits": {"total": len(docs), "max_score": None if sort else (1.0 if docs else None), "hits": hits}}

@@ -21,13 +21,14 @@ SEARCH_KEYS = {"query", "from", "size", "sort", "aggs", "aggregations", "_source
                "search_after"}
 
 
-def search(docs: list[Doc], body: Json, *, extra_filters: list[Json] | None = None,
+def search(docs: list[Doc] | None, body: Json, *, extra_filters: list[Json] | None = None,
            now: float | None = None, index: DocIndex | None = None) -> dict[str, Any]:
     """Evaluate a search body; returns {total, max_score, hits: [(doc, score, sort)], aggregations,
     source: True/False/(includes, excludes)}.
 
     ``now`` (epoch seconds) is what ``"now"`` means in range bounds (the sandbox clock); ``index``,
-    a :class:`DocIndex` over the same ``docs``, answers term/range/sort without visiting every document."""
+    a :class:`DocIndex` over the same ``docs``, answers term/range/sort without visiting every document
+    (given an index, ``docs`` may be None: the index hands out the documents it needs)."""
     token = _NOW.set(now)
     try:
         with no_gc():
@@ -105,7 +106,10 @@ def _search(docs: list[Doc], body: Json, extra_filters: list[Json] | None,
         return _search_indexed(index, plan, sort, start, size, after_keys, source)  # type: ignore[arg-type]
 
     cand = index.members(plan) if index is not None and plan is not None else None
-    if cand is None:
+    if index is not None:
+        slots = index.live() if cand is None else cand
+        pool = list(zip(slots, index.docs_at(slots)))
+    elif cand is None:
         pool = list(enumerate(docs))
     else:
         pool = [(i, docs[i]) for i in cand]
@@ -138,7 +142,6 @@ def _search_indexed(index: DocIndex, plan: Plan, sort: list[tuple[str, bool, str
     """Sorted by a single-valued field: walk its order inside the plan's range on that field (if
     any), keep the documents the other constraints allow, stop once the page is full (plus every
     document tied with the last on the first key, which the other keys then order)."""
-    docs = index.docs
     field, desc, missing = sort[0]
     keys, positions, lacking = index.sorted_by(field)  # type: ignore[misc]
     total = index.count(plan)
@@ -173,7 +176,7 @@ def _search_indexed(index: DocIndex, plan: Plan, sort: list[tuple[str, bool, str
         if missing != "_first":
             chunk.extend(lack)
     # the chunk, ordered exactly as the general path orders it
-    pairs = [(docs[i], 1.0) for i in sorted(chunk)]
+    pairs = [(doc, 1.0) for doc in index.docs_at(sorted(chunk))]
     ordered = _order(pairs, sort)
     if after_keys is not None:
         ordered = [(d, s) for d, s in ordered if _is_after(_doc_keys(d, s, sort), after_keys, sort)]

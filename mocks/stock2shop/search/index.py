@@ -1,18 +1,18 @@
-"""The index and the planner: :class:`DocIndex` keeps, per field, postings, the sort order and
-prefix counts over one version of a collection; :meth:`DocIndex.plan` turns the exact part of a
+"""The index and the planner: :class:`DocIndex` keeps, per field, postings and the sort order
+over a collection, kept up to date document by document; :meth:`DocIndex.plan` turns the exact part of a
 query (``term``/``terms``/``range`` conjunctions) into a :class:`Plan` of position sets and ranges
 in a field's order. What it cannot answer exactly is evaluated document by document on the
 candidates left."""
 from __future__ import annotations
 
+import threading
 from bisect import bisect_left, bisect_right
-from itertools import accumulate
 from typing import Any, Callable, Iterable
 
 from mocks.core.coerce import to_number
 from mocks.stock2shop.search.docs import Doc
 from mocks.stock2shop.search.query import _as_list, _range
-from mocks.stock2shop.search.values import Json
+from mocks.stock2shop.search.values import Json, sort_key
 
 class Unplannable(Exception):
     pass
@@ -51,39 +51,271 @@ def _wanted_keys(value: Any) -> list[Any]:
     return keys
 
 
+class _Column:
+    """One field over every slot: its values, and (built on first use, then kept up to date)
+    its postings (normalised term -> slots) and its sort order (keys ascending, slots in that
+    order, ties by slot, i.e. document order) when no document holds more than one value."""
+
+    __slots__ = ("vals", "post", "keys", "positions", "skey", "multi", "missing")
+
+    def __init__(self) -> None:
+        self.vals: list[tuple[Any, ...]] = []       # slot -> values (() for none or a free slot)
+        self.post: dict[Any, set[int]] | None = None
+        self.keys: list[Any] | None = None
+        self.positions: list[int] | None = None
+        self.skey: list[Any] | None = None         # slot -> its sort key (None: not exactly one value)
+        self.multi = 0                              # slots holding more than one value
+        self.missing: set[int] = set()              # live slots without a value
+
+
+_EMPTY: tuple[Any, ...] = ()
+
+
+def field_values(source: Json, field: str) -> list[Any]:
+    """A field's values in a document, as a query sees them (:meth:`Doc.values`)."""
+    return Doc("", source).values(field, cache=False)
+
+
+class DocLoader:
+    """Where a :class:`DocIndex` reads documents from (a live index over a store collection):
+    ``scan(fields)`` -> (key, order, [values per field]) of every document in order;
+    ``fetch(keys)`` -> {key: source} of those that exist."""
+
+    def scan(self, fields: list[str]) -> Iterable[tuple[str, int, list[list[Any]]]]:
+        raise NotImplementedError
+
+    def fetch(self, keys: list[str]) -> dict[str, Json]:
+        raise NotImplementedError
+
+
 class DocIndex:
-    """Per-field postings and sort orders over one list of documents (rebuilt when the list changes).
+    """Per-field postings and sort orders over a collection's documents, by slot.
 
-    Built lazily, per field, the first time a query needs it; a store version bump makes the caller
-    build a new one. Only exact answers are planned: a clause it cannot answer exactly is evaluated
-    document by document on the candidates the other clauses left."""
+    A slot is a document's place: slots grow in document order, an update keeps its slot, a
+    deleted document frees its slot for good (a document added again gets a new one, at the
+    end, as the store orders it). Columns are built lazily, per field, the first time a query
+    needs them, and then kept up to date by :meth:`apply`, one changed document at a time:
+    a write costs work in proportion to what it changed. What depends on the whole collection
+    (unions of term sets, intersections) is derived lazily and dropped on a change.
 
-    def __init__(self, docs: list[Doc]) -> None:
-        self.docs = docs
-        self._postings: dict[str, dict[Any, list[int]]] = {}
-        self._sorted: dict[str, tuple[list[Any], list[int], list[int]] | None] = {}
+    Two ways to build one: over a list of :class:`Doc` (static; what tests compare against), or
+    over a :class:`DocLoader` (live): the index then keeps only the columns, and the documents'
+    sources are fetched when they are hits or must be evaluated (a few thousand stay cached).
+    Only exact answers are planned: a clause it cannot answer exactly is evaluated document by
+    document on the candidates the other clauses left. Callers serialise use with ``lock``."""
+
+    DOC_CACHE = 5_000  # documents kept decoded by a live index (small collections: all of them)
+
+    def __init__(self, docs: list[Doc] | None = None, loader: DocLoader | None = None) -> None:
+        self.lock = threading.RLock()
+        self.loader = loader
+        self.ids: list[str | None] = []            # slot -> key (None: free)
+        self.orders: list[int] = []                # slot -> the store's insert order
+        self.slot: dict[str, int] = {}
+        self._docs: dict[int, Doc] = {}             # slot -> Doc (all of them when static)
+        self._cols: dict[str, _Column] = {}
+        self.changes = 0                           # documents applied since built
+        self._clear_derived()
+        if docs is not None:
+            for i, doc in enumerate(docs):
+                self.ids.append(doc.id)
+                self.orders.append(i)
+                self.slot[doc.id] = i
+                self._docs[i] = doc
+            self._loaded = True
+        else:
+            self._loaded = False
+
+    def _clear_derived(self) -> None:
         self._sets: dict[tuple[str, Any], frozenset[int]] = {}
-        self._ranks: dict[str, list[int]] = {}
         self._inter: dict[tuple[int, ...], frozenset[int]] = {}
-        self._prefix: dict[tuple[str, int], list[int]] = {}
+        self._missing: dict[str, list[int]] = {}
+        self._live: list[int] | None = None
 
-    def postings(self, field: str) -> dict[Any, list[int]]:
-        hit = self._postings.get(field)
-        if hit is None:
-            hit = {}
-            for i, doc in enumerate(self.docs):
-                seen = set()
-                for v in doc.values(field, cache=False):
+    # -- documents ---------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.slot)
+
+    def live(self) -> list[int]:
+        """Every live slot, in document order."""
+        if self._live is None:
+            self._live = [i for i, k in enumerate(self.ids) if k is not None]
+        return self._live
+
+    def docs_at(self, slots: Iterable[int]) -> list[Doc]:
+        """The documents in those slots (a live index fetches the ones it does not hold, in
+        batches; beyond ``DOC_CACHE`` they are this call's only)."""
+        slots = list(slots)
+        cache = self._docs
+        if self.loader is None:
+            return [cache[i] for i in slots]
+        want = [i for i in dict.fromkeys(slots) if i not in cache]
+        fetched: dict[int, Doc] = {}
+        for part in range(0, len(want), 1000):
+            chunk = want[part:part + 1000]
+            found = self.loader.fetch([self.ids[i] for i in chunk])  # type: ignore[misc]
+            for i in chunk:
+                key = self.ids[i]
+                doc = fetched[i] = Doc(key, found.get(key))  # type: ignore[arg-type]
+                if len(cache) < self.DOC_CACHE:
+                    cache[i] = doc
+        return [cache.get(i) or fetched[i] for i in slots]
+
+    def all_docs(self) -> list[Doc]:
+        return self.docs_at(self.live())
+
+    # -- building and keeping up to date ------------------------------------------------------
+    def _column(self, field: str) -> _Column:
+        col = self._cols.get(field)
+        if col is None:
+            self.ensure([field])
+            col = self._cols[field]
+        return col
+
+    def ensure(self, fields: list[str]) -> None:
+        """Build the columns of these fields (one pass over the documents for all of them)."""
+        todo = [f for f in dict.fromkeys(fields) if f not in self._cols]
+        if not todo and self._loaded:
+            return
+        cols = {f: _Column() for f in todo}
+        n = len(self.ids)
+        for col in cols.values():
+            col.vals = [_EMPTY] * n
+        if self.loader is None:
+            for i, key in enumerate(self.ids):
+                if key is None:
+                    continue
+                doc = self._docs[i]
+                for f, col in cols.items():
+                    col.vals[i] = tuple(doc.values(f, cache=False))
+        else:
+            first = not self._loaded
+            simple = [f for f in todo if "." not in f]
+            groups = [simple, [f for f in todo if "." in f]] if todo else [[]]
+            for group in groups:
+                if not group and not first:
+                    continue
+                for key, order, values in self.loader.scan(group):
+                    if first:
+                        i = len(self.ids)
+                        self.ids.append(key)
+                        self.orders.append(order)
+                        self.slot[key] = i
+                        for col in cols.values():
+                            col.vals.append(_EMPTY)
+                    else:
+                        i = self.slot.get(key, -1)
+                        if i < 0:
+                            continue  # written since: apply() adds it with every column
+                    for f, v in zip(group, values):
+                        cols[f].vals[i] = tuple(v)
+                first = False
+            self._loaded = True
+        for f, col in cols.items():
+            col.missing = {i for i, k in enumerate(self.ids) if k is not None and not col.vals[i]}
+            col.multi = sum(1 for v in col.vals if len(v) > 1)
+            self._cols[f] = col
+        self._clear_derived()
+
+    def apply(self, key: str, order: int, source: Json | None) -> None:
+        """One document changed (``source`` None: it is gone): its slot and every built column
+        are updated; nothing else is visited."""
+        self.changes += 1
+        self._clear_derived()
+        i = self.slot.get(key, -1)
+        if i >= 0 and (source is None or self.orders[i] != order):
+            self._unset(i)
+            self.ids[i] = None
+            del self.slot[key]
+            self._docs.pop(i, None)
+            i = -1
+        if source is None:
+            return
+        fresh = i < 0
+        if fresh:
+            i = len(self.ids)
+            self.ids.append(key)
+            self.orders.append(order)
+            self.slot[key] = i
+            for col in self._cols.values():
+                col.vals.append(_EMPTY)
+                if col.skey is not None:
+                    col.skey.append(None)
+        else:
+            self._docs.pop(i, None)
+        doc = Doc(key, source)
+        for f, col in self._cols.items():
+            new = tuple(doc.values(f, cache=False))
+            if fresh or new != col.vals[i]:
+                self._unset_one(col, i)
+                self._set_one(col, i, new)
+
+    def _unset(self, i: int) -> None:
+        for col in self._cols.values():
+            self._unset_one(col, i)
+            col.missing.discard(i)
+
+    @staticmethod
+    def _unset_one(col: _Column, i: int) -> None:
+        old = col.vals[i]
+        col.missing.discard(i)
+        if len(old) > 1:
+            col.multi -= 1
+        if col.post is not None:
+            for k in {k for v in old for k in _norm_keys(v)}:
+                bucket = col.post.get(k)
+                if bucket is not None:
+                    bucket.discard(i)
+                    if not bucket:
+                        del col.post[k]
+        if col.keys is not None and len(old) == 1:
+            k = sort_key(old[0])
+            lo, hi = bisect_left(col.keys, k), bisect_right(col.keys, k)
+            j = bisect_left(col.positions, i, lo, hi)  # type: ignore[arg-type]
+            if j < hi and col.positions[j] == i:  # type: ignore[index]
+                del col.keys[j]
+                del col.positions[j]  # type: ignore[union-attr]
+            col.skey[i] = None  # type: ignore[index]
+        col.vals[i] = _EMPTY
+
+    @staticmethod
+    def _set_one(col: _Column, i: int, new: tuple[Any, ...]) -> None:
+        col.vals[i] = new
+        if not new:
+            col.missing.add(i)
+            return
+        if len(new) > 1:
+            col.multi += 1
+        if col.post is not None:
+            for k in {k for v in new for k in _norm_keys(v)}:
+                col.post.setdefault(k, set()).add(i)
+        if col.keys is not None and len(new) == 1:
+            k = sort_key(new[0])
+            lo, hi = bisect_left(col.keys, k), bisect_right(col.keys, k)
+            j = bisect_left(col.positions, i, lo, hi)  # type: ignore[arg-type]
+            col.keys.insert(j, k)
+            col.positions.insert(j, i)  # type: ignore[union-attr]
+            col.skey[i] = k  # type: ignore[index]
+
+    # -- per-field structures ------------------------------------------------------------------
+    def postings(self, field: str) -> dict[Any, set[int]]:
+        col = self._column(field)
+        if col.post is None:
+            post: dict[Any, set[int]] = {}
+            for i, vals in enumerate(col.vals):
+                for v in vals:
                     for k in _norm_keys(v):
-                        if k not in seen:
-                            seen.add(k)
-                            hit.setdefault(k, []).append(i)
-            self._postings[field] = hit
-        return hit
+                        post.setdefault(k, set()).add(i)
+            col.post = post
+        return col.post
 
     def term_set(self, field: str, wanted: list[Any]) -> set[int] | frozenset[int]:
+        """The slots holding any of ``wanted`` (one term: the live posting set itself; read it,
+        never change it)."""
         post = self.postings(field)
         keys = tuple(sorted({k for w in wanted for k in _wanted_keys(w)}, key=repr))
+        if len(keys) == 1:
+            return post.get(keys[0]) or frozenset()
         cached = self._sets.get((field, keys))
         if cached is None:
             out: set[int] = set()
@@ -92,49 +324,32 @@ class DocIndex:
             if len(self._sets) > 4_096:  # many distinct terms queried: start again
                 self._sets.clear()
                 self._inter.clear()
-                self._prefix.clear()
             cached = self._sets[(field, keys)] = frozenset(out)
         return cached
 
     def sorted_by(self, field: str) -> tuple[list[Any], list[int], list[int]] | None:
-        """(keys ascending, doc positions in that order, positions without a value) for a field
-        that holds at most one value per document; None for a multi-valued field."""
-        if field in self._sorted:
-            return self._sorted[field]
-        pairs = []
-        missing = []
-        result: tuple[list[Any], list[int], list[int]] | None = None
-        for i, doc in enumerate(self.docs):
-            keys = doc.keys_once(field)
-            if not keys:
-                missing.append(i)
-            elif len(keys) > 1:
-                break
-            else:
-                pairs.append((keys[0], i))
-        else:
-            pairs.sort(key=lambda p: p[0])  # stable: ties keep document order
-            result = ([k for k, _ in pairs], [i for _, i in pairs], missing)
-        self._sorted[field] = result
-        return result
-
-    def rank(self, field: str) -> list[int]:
-        """Position in ``sorted_by(field)`` order of every document (-1: no value)."""
-        hit = self._ranks.get(field)
-        if hit is None:
-            _, positions, _ = self.sorted_by(field)  # type: ignore[misc]
-            hit = [-1] * len(self.docs)
-            for r, i in enumerate(positions):
-                hit[i] = r
-            self._ranks[field] = hit
-        return hit
+        """(keys ascending, slots in that order, live slots without a value) for a field that
+        holds at most one value per document; None for a multi-valued field."""
+        col = self._column(field)
+        if col.multi:
+            return None
+        if col.keys is None:
+            col.skey = [sort_key(v[0]) if len(v) == 1 else None for v in col.vals]
+            pairs = sorted((k, i) for i, k in enumerate(col.skey) if k is not None)
+            col.keys = [k for k, _ in pairs]
+            col.positions = [i for _, i in pairs]
+        missing = self._missing.get(field)
+        if missing is None:
+            missing = self._missing[field] = sorted(col.missing)
+        return col.keys, col.positions, missing  # type: ignore[return-value]
 
     def intersect(self, sets: list[Any]) -> Any:
-        """One set for several (cached for the index's own frozensets, e.g. active ∩ source_id)."""
+        """One set for several (cached until the next change: every set comes from :meth:`term_set`
+        and lives in the index, so ids stay unique meanwhile), e.g. active ∩ source_id."""
         if len(sets) == 1:
             return sets[0]
-        if all(isinstance(x, frozenset) for x in sets):
-            key = tuple(sorted(id(x) for x in sets))  # the sets live in self._sets: ids stay unique
+        if all(isinstance(x, (set, frozenset)) for x in sets):
+            key = tuple(sorted(id(x) for x in sets))
             hit = self._inter.get(key)
             if hit is None:
                 ordered = sorted(sets, key=len)
@@ -223,15 +438,32 @@ class DocIndex:
     def _checks(self, plan: "Plan", skip_set: Any = None, skip_field: str | None = None) -> Callable[[int], bool]:
         sets = [x for x in plan.sets if x is not skip_set]
         one = self.intersect(sets) if sets else None
-        ranges = [(self.rank(f), lo, hi) for f, (lo, hi) in plan.ranges.items() if f != skip_field]
+        ranges = []
+        for f, (lo, hi) in plan.ranges.items():
+            if f == skip_field:
+                continue
+            if lo >= hi:
+                return lambda i: False
+            col = self._cols[f]
+            # a planned range covers whole groups of equal keys: a slot is in it iff its key is
+            ranges.append((col.skey, col.keys[lo], col.keys[hi - 1]))  # type: ignore[index]
         if one is None and not ranges:
             return lambda i: True
         if not ranges:
             return one.__contains__
         if one is None and len(ranges) == 1:
-            rk, lo, hi = ranges[0]
-            return lambda i: lo <= rk[i] < hi
-        return lambda i: (one is None or i in one) and all(lo <= rk[i] < hi for rk, lo, hi in ranges)
+            sk, klo, khi = ranges[0]
+            return lambda i: sk[i] is not None and klo <= sk[i] <= khi
+
+        def ok(i: int) -> bool:
+            if one is not None and i not in one:
+                return False
+            for sk, klo, khi in ranges:
+                k = sk[i]
+                if k is None or not klo <= k <= khi:
+                    return False
+            return True
+        return ok
 
     def _candidates(self, plan: "Plan") -> Iterable[int] | None:
         if not plan.sets and not plan.ranges:
@@ -255,28 +487,9 @@ class DocIndex:
         found = self._candidates(plan)
         return None if found is None else sorted(found)
 
-    def prefix(self, field: str, members: frozenset[int]) -> list[int]:
-        """prefix[r]: how many of the first r documents in ``field`` order are in ``members``."""
-        key = (field, id(members))
-        hit = self._prefix.get(key)
-        if hit is None:
-            positions = self.sorted_by(field)[1]  # type: ignore[index]
-            hit = [0, *accumulate(1 if i in members else 0 for i in positions)]
-            if len(self._prefix) > 64:
-                self._prefix.clear()
-            self._prefix[key] = hit
-        return hit
-
     def count(self, plan: "Plan") -> int:
-        if len(plan.ranges) == 1 and plan.sets:
-            # one range and any number of (cached) term sets: two look-ups in a prefix count
-            one = self.intersect(plan.sets)
-            if isinstance(one, frozenset):
-                (field, (lo, hi)), = plan.ranges.items()
-                pre = self.prefix(field, one)
-                return pre[hi] - pre[lo] if hi > lo else 0
         found = self._candidates(plan)
-        return len(self.docs) if found is None else len(found)  # type: ignore[arg-type]
+        return len(self.slot) if found is None else len(found)  # type: ignore[arg-type]
 
 
 class Plan:

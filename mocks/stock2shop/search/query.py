@@ -10,7 +10,8 @@ import re
 from typing import Any, Callable
 
 from mocks.stock2shop.search.docs import Doc
-from mocks.stock2shop.search.values import Json, SearchError, date_math, same_value, sort_key, tokens
+from mocks.stock2shop.search.values import (Json, SearchError, date_math, parse_bound_date, same_value, sort_key,
+                                            tokens)
 
 Matcher = Callable[[Doc], "float | None"]   # None: no match; a float: the match's score
 
@@ -162,6 +163,9 @@ def _range(body: Json) -> Matcher:
     unknown = set(params) - {"gt", "gte", "lt", "lte", "format", "boost", "time_zone"}
     if unknown:
         raise SearchError(f"[range] does not support [{sorted(unknown)[0]}]")
+    fmt = params.get("format")
+    if fmt is not None and (not isinstance(fmt, str) or not fmt):
+        raise SearchError("[range] [format] must be a date format string")
     checks: list[tuple[str, tuple[int, Any]]] = []
     for op, bound in bounds.items():
         if isinstance(bound, (dict, list)) or bound is None:
@@ -169,7 +173,8 @@ def _range(body: Json) -> Matcher:
         if isinstance(bound, str) and bound.startswith("now"):
             checks.append((op, (0, date_math(bound) * 1000)))
             continue
-        checks.append((op, sort_key(bound)))
+        ms = parse_bound_date(field, bound, fmt)  # a date field or a format: Elasticsearch's date parsing
+        checks.append((op, (0, ms) if ms is not None else sort_key(bound)))
     boost = float(params.get("boost", 1.0))
 
     def ok(key: tuple[int, Any]) -> bool:
@@ -341,10 +346,17 @@ def _ids(body: Json) -> Matcher:
     return lambda doc: 1.0 if str(doc.id) in ids else None
 
 
+#: the lists of objects Stock2Shop's indexes map as ``nested`` (products, orders, customers)
+NESTED_PATHS = frozenset({"variants", "images", "meta", "options", "channels", "price_tiers", "qty_availability",
+                          "line_items", "sources", "addresses", "fulfillments", "shipping_lines", "segments"})
+
+
 def _nested(body: Json) -> Matcher:
     if not isinstance(body, dict) or not isinstance(body.get("path"), str) or "query" not in body:
         raise SearchError("[nested] requires [path] and [query]")
     path = body["path"]
+    if path.rsplit(".", 1)[-1] not in NESTED_PATHS and not body.get("ignore_unmapped"):
+        raise SearchError(f"query_shard_exception: [nested] nested object under path [{path}] is not of nested type")
     inner = compile_query(body["query"])
 
     def run(doc: Doc) -> float | None:

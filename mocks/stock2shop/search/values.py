@@ -129,3 +129,74 @@ def _int_param(body: Json, name: str, default: int) -> int:
     if not isinstance(value, int) or value < 0:
         raise SearchError(f"[{name}] must be a non-negative integer")
     return value
+
+
+#: Java date pattern letters (Elasticsearch's ``format``) -> strftime, longest first
+_JAVA = [("yyyy", "%Y"), ("uuuu", "%Y"), ("yy", "%y"), ("MMMM", "%B"), ("MMM", "%b"), ("MM", "%m"), ("dd", "%d"),
+         ("HH", "%H"), ("hh", "%I"), ("mm", "%M"), ("ss", "%S"), ("SSS", "{ms}"), ("EEEE", "%A"), ("EEE", "%a"),
+         ("a", "%p"), ("XXX", "+00:00"), ("Z", "+0000"), ("X", "Z")]
+
+
+
+
+def java_to_strftime(fmt: str) -> str:
+    """An Elasticsearch (Java) date pattern as a strftime/strptime pattern (``'quoted'`` text kept;
+    ``SSS`` becomes ``{ms}`` for the caller); an unknown letter is Elasticsearch's error."""
+    out, i = [], 0
+    while i < len(fmt):
+        if fmt[i] == "'":
+            end = fmt.find("'", i + 1)
+            end = len(fmt) if end < 0 else end
+            out.append(fmt[i + 1:end].replace("%", "%%"))
+            i = end + 1
+            continue
+        for java, py in _JAVA:
+            if fmt.startswith(java, i):
+                out.append(py)
+                i += len(java)
+                break
+        else:
+            if fmt[i].isalpha():
+                raise SearchError(f"illegal_argument_exception: Invalid format: [{fmt}]: Unknown pattern letter: {fmt[i]}")
+            out.append(fmt[i].replace("%", "%%"))
+            i += 1
+    return "".join(out)
+
+
+#: fields Stock2Shop maps as dates (the documents' ``created``/``modified`` and their kin)
+DATE_SUFFIXES = ("_date", "_at", "_time")
+
+
+def is_date_field(field: str) -> bool:
+    last = field.rsplit(".", 1)[-1]
+    return last in ("created", "modified", "date", "timestamp") or last.endswith(DATE_SUFFIXES)
+
+
+def parse_bound_date(field: str, value: Any, fmt: str | None) -> float | None:
+    """A range bound on a date field, in epoch milliseconds: with ``format`` (Java letters, or
+    ``epoch_millis``/``epoch_second``, ``||``-separated alternatives) or the default formats; None
+    when it is not a date field and no format is given. An unparsable value is Elasticsearch's 400."""
+    if fmt is None and not is_date_field(field):
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)  # epoch milliseconds, as Elasticsearch reads a number for a date
+    text = str(value)
+    for one in (fmt or "strict_date_optional_time||epoch_millis").split("||"):
+        if one == "epoch_millis" and is_ascii_digits(text.lstrip("-")):
+            return float(text)
+        if one == "epoch_second" and is_ascii_digits(text.lstrip("-")):
+            return float(text) * 1000
+        if one in ("strict_date_optional_time", "date_optional_time", "yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd"):
+            ts = parse_date(text)
+            if ts is not None:
+                return ts * 1000
+            continue
+        if one in ("epoch_millis", "epoch_second"):
+            continue
+        try:
+            when = dt.datetime.strptime(text, java_to_strftime(one).replace("{ms}", "%f"))
+        except ValueError:
+            continue
+        return when.replace(tzinfo=dt.timezone.utc).timestamp() * 1000
+    raise SearchError(f"parse_exception: failed to parse date field [{text}] with format "
+                      f"[{fmt or 'strict_date_optional_time||epoch_millis'}]")
