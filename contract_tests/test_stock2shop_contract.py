@@ -15,7 +15,8 @@ Stock2Shop specifics:
   the search operations only (a 500 or a shape violation still fails);
 * ``POST /v1/products/queue`` and ``/v1/images/queue`` answer 400 ``invalid_payload`` when neither
   ``source.source_id`` nor the ``source_id`` query parameter is given (a rule across body and
-  query the schema cannot state), and 413 for an image above 2 MB decoded; accepted likewise.
+  query the schema cannot state), for a source the client does not have, for more than one
+  variant in a product entry, and 413 for an image above 2 MB decoded; accepted likewise.
 
 Shared set-up: contract_tests/conftest.py.
 """

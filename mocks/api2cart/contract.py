@@ -19,7 +19,11 @@ method, parameters, request body, result schema) with these additions, all the s
   response schema], so an error answer (``result: {}``) is documented too;
 - every operation documents 429 and 5XX (injected faults, the envelope with an error code);
 - query-parameter twins of the vendor's header security schemes (``api_key``/``store_key``);
-- OpenAPI ``links`` for the create -> read -> update -> delete flows (:data:`LINKS`).
+- OpenAPI ``links`` for the create -> read -> update -> delete flows (:data:`LINKS`);
+- the forms the FAQ documents where they differ from the official schema, accepted too
+  (:func:`faq_forms`: ``"verify": "false"`` as a string, ``hybris_websites`` as a JSON string,
+  the flat ``order_item_name_1`` form of ``order.add``, Amazon SP-API's ``product.add`` offer
+  without name/model/description).
 
 Component schemas reachable from those operations go to ``api2cart.schema.json`` under ``$defs``.
 ``tests/test_contracts.py`` checks that both files are what :func:`render` makes.
@@ -49,12 +53,15 @@ METHODS = [
     "account.config.update",
     "cart.info", "cart.list", "cart.delete",
     "product.list", "product.info", "product.count", "product.find", "product.add", "product.update",
-    "product.delete",
+    "product.delete", "product.manufacturer.add", "product.tax.add", "product.image.add", "product.image.update",
+    "product.option.add", "product.option.assign", "product.option.value.add", "product.option.value.assign",
+    "product.option.value.update",
     "product.variant.add", "product.variant.list", "product.variant.info", "product.variant.count",
     "product.variant.update", "product.variant.delete",
     "category.list", "category.info", "category.count", "category.find", "category.add", "category.update",
-    "category.delete",
-    "customer.list", "customer.info", "customer.count", "customer.find", "customer.add",
+    "category.delete", "category.assign",
+    "customer.list", "customer.info", "customer.count", "customer.find", "customer.add", "customer.update",
+    "customer.delete",
     "order.list", "order.info", "order.count", "order.find", "order.add", "order.update", "order.status.list",
     "order.shipment.list", "order.shipment.add",
     "order.return.add", "order.return.update", "order.return.delete",
@@ -85,6 +92,13 @@ LINKS: list[tuple[str, str, str, dict[str, str]]] = [
     ("category.add", "CategoryUpdate", "category.update", {"id": "$response.body#/result/category_id"}),
     ("category.add", "CategoryDelete", "category.delete", {"id": "$response.body#/result/category_id"}),
     ("customer.add", "CustomerInfo", "customer.info", {"id": "$response.body#/result/customer_id"}),
+    ("customer.add", "CustomerUpdate", "customer.update", {"body.id": "$response.body#/result/customer_id"}),
+    ("customer.add", "CustomerDelete", "customer.delete", {"id": "$response.body#/result/customer_id"}),
+    ("product.image.add", "ProductImageUpdate", "product.image.update",
+     {"id": "$response.body#/result/id", "product_id": "$request.body#/product_id"}),
+    ("product.option.value.add", "ProductOptionValueUpdate", "product.option.value.update",
+     {"option_value_id": "$response.body#/result/option_value_id", "product_id": "$request.query.product_id",
+      "option_id": "$request.query.option_id"}),
     ("order.add", "OrderInfo", "order.info", {"id": "$response.body#/result/order_id"}),
     ("order.add", "OrderUpdate", "order.update", {"order_id": "$response.body#/result/order_id"}),
     ("order.add", "OrderShipmentList", "order.shipment.list", {"order_id": "$response.body#/result/order_id"}),
@@ -185,9 +199,10 @@ def build(official: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         found: set[str] = set()
         defs[name] = _rewrite(schemas[name], "#/$defs/", found)
         todo.extend(sorted(found - set(defs)))
+    faq_forms(defs)
     bundle = {"$schema": "https://json-schema.org/draft/2020-12/schema",
               "$id": "https://commerce-sandbox.invalid/schemas/api2cart/api2cart.schema.json",
-              "title": "API2Cart component schemas (the vendor's, unchanged)",
+              "title": "API2Cart component schemas (the vendor's; the FAQ's forms accepted too, see contract.faq_forms)",
               "$defs": dict(sorted(defs.items()))}
     document = {
         "openapi": "3.1.0",
@@ -213,6 +228,31 @@ def build(official: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         },
     }
     return document, bundle
+
+
+def faq_forms(defs: dict[str, Any]) -> None:
+    """Widen the vendor's schemas to the forms the FAQ's own examples send (docs/api2cart.md,
+    "Fidelity decisions"): both forms are accepted; the models read either."""
+    cart_add = defs["AccountCartAdd"]["properties"]
+    # FAQ: 'verify' => 'false' (a string); official: boolean
+    cart_add["verify"] = {"description": cart_add["verify"].get("description", ""), "default": True,
+                          "anyOf": [{"type": "boolean"}, {"type": "string", "enum": ["true", "false"]}]}
+    # FAQ: "hybris_websites is an array of objects in a JSON string"; official: an array
+    hybris = cart_add["hybris_websites"]
+    cart_add["hybris_websites"] = {"description": hybris.get("description", ""),
+                                   "anyOf": [{k: v for k, v in hybris.items() if k != "description"},
+                                             {"type": "string", "minLength": 2}]}
+    # FAQ: order_item_id_1, order_item_name_1, ... (the flat form); official: the order_item array
+    # FAQ (Amazon SP-API product.add): sku, price, quantity and an identifier are the required
+    # parameters there; the other platforms' name/model/description are the model's check
+    defs["ProductAdd"]["required"] = [r for r in defs["ProductAdd"]["required"] if r == "price"]
+    order_add = defs["OrderAdd"]
+    order_add["required"] = [r for r in order_add["required"] if r != "order_item"]
+    # FAQ: 'total_price' => '23.56' (a string); official: a number
+    total = order_add["properties"]["total_price"]
+    order_add["properties"]["total_price"] = {
+        "description": total.get("description", ""),
+        "anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$"}]}
 
 
 def render() -> dict[str, str]:

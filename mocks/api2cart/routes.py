@@ -60,11 +60,32 @@ def method(name: str, http: str = "GET", scope: str = "store") -> Callable[[Hand
 def _account_cart_add(c: Ctx) -> Any:
     from mocks.core.api import Tenant
     cart_ids = supported_cart_ids()
+    url = c.p.str("store_url")
+    if url and _held_by_another_account(c, url):
+        # FAQ: "API2Cart already has a store with the same URL. If you don't see it in your profile,
+        # please contact us."
+        raise X.A2CError(8, f"API2Cart already has a store with the same URL '{url}'. If you don't see it in "
+                            "your profile, please contact us.")
     store = M.Account(c.account_state).add(c.p, c.account["api_key"], cart_ids)
     c.sandbox.register_tenant("api2cart", Tenant(store["tenant"], {
         "kind": "store", "api_key": c.account["api_key"], "store_key": store["store_key"],
         "cart_id": store["cart_id"], "store_url": store["url"]}, seeded=False))
     return {"store_key": store["store_key"]}
+
+
+def _held_by_another_account(c: Ctx, url: str) -> bool:
+    """A connected store of another API key has this URL (its store still in that account)."""
+    wanted = M.norm_url(url)
+    for tenant in c.sandbox.tenants("api2cart").values():
+        cred = tenant.credentials
+        if cred.get("kind") != "store" or cred.get("api_key") == c.account["api_key"]:
+            continue
+        if not cred.get("store_url") or M.norm_url(cred["store_url"]) != wanted:
+            continue
+        owner = M.Account(c.sandbox.state("api2cart", M.account_tenant_id(cred["api_key"])))
+        if owner.by_key(cred["store_key"]) is not None:
+            return True
+    return False
 
 
 @method("account.cart.list", "GET", "account")
@@ -135,6 +156,18 @@ for _name, _http, _fn in [
     ("customer.count", "GET", lambda c: c.data.customer_count(c.p)),
     ("customer.find", "GET", lambda c: c.data.customer_find(c.p)),
     ("customer.add", "POST", lambda c: c.data.customer_add(c.p)),
+    ("customer.update", "PUT", lambda c: c.data.customer_update(c.p)),
+    ("customer.delete", "DELETE", lambda c: c.data.customer_delete(c.p)),
+    ("category.assign", "POST", lambda c: c.data.category_assign(c.p)),
+    ("product.manufacturer.add", "POST", lambda c: c.data.manufacturer_add(c.p)),
+    ("product.tax.add", "POST", lambda c: c.data.tax_add(c.p)),
+    ("product.image.add", "POST", lambda c: c.data.image_add(c.p)),
+    ("product.image.update", "PUT", lambda c: c.data.image_update(c.p)),
+    ("product.option.add", "POST", lambda c: c.data.option_add(c.p)),
+    ("product.option.assign", "POST", lambda c: c.data.option_assign(c.p)),
+    ("product.option.value.add", "POST", lambda c: c.data.option_value_add(c.p)),
+    ("product.option.value.assign", "POST", lambda c: c.data.option_value_assign(c.p)),
+    ("product.option.value.update", "PUT", lambda c: c.data.option_value_update(c.p)),
     ("order.list", "GET", lambda c: c.data.order_list(c.p)),
     ("order.info", "GET", lambda c: c.data.order_info(c.p)),
     ("order.count", "GET", lambda c: c.data.order_count(c.p)),
@@ -153,7 +186,6 @@ for _name, _http, _fn in [
     ("return.reason.list", "GET", lambda c: c.data.return_reasons()),
     ("return.status.list", "GET", lambda c: c.data.return_status_list()),
     ("return.action.list", "GET", lambda c: c.data.return_action_list()),
-    ("webhook.create", "POST", lambda c: c.data.webhook_create(c.p)),
     ("webhook.list", "GET", lambda c: c.data.webhook_list(c.p)),
     ("webhook.count", "GET", lambda c: c.data.webhook_count(c.p)),
     ("webhook.update", "PUT", lambda c: c.data.webhook_update(c.p)),
@@ -163,9 +195,17 @@ for _name, _http, _fn in [
     method(_name, _http)(_fn)
 
 
+@method("webhook.create", "POST")
+def _webhook_create(c: Ctx) -> Any:
+    assert c.store is not None
+    M.require_connection(c.store, "webhooks", c.method)
+    return c.data.webhook_create(c.p)
+
+
 @method("basket.live_shipping_service.create", "POST")
 def _shipping_create(c: Ctx) -> Any:
     assert c.store is not None
+    M.require_connection(c.store, "live shipping", c.method)
     return SH.create(c.sandbox, c.data, c.store, c.account["api_key"], c.p)
 
 

@@ -17,7 +17,8 @@ from mocks.core.state import TenantState
 ACCOUNTS: list[dict[str, Any]] = [
     {"api_key": M.new_key("api2cart-demo-account-1"), "label": "demo", "stores": [
         {"cart_id": "Shopify", "url": "https://demo-outfitters.myshopify.com", "label": "Demo Shopify",
-         "credentials": {"shopify_access_token": "shpat_demo0000000000000000000000000"}},
+         "credentials": {"shopify_access_token": "shpat_demo0000000000000000000000000",
+                         "shopify_shared_secret": "demo-shared-secret-0"}},
         {"cart_id": "Woocommerce", "url": "https://woo.demo-outfitters.example.com", "label": "Demo WooCommerce",
          "credentials": {}},
         {"cart_id": "Magento1212", "url": "https://magento2.demo-outfitters.example.com", "label": "Demo Magento 2",
@@ -30,7 +31,8 @@ ACCOUNTS: list[dict[str, Any]] = [
     ]},
     {"api_key": M.new_key("api2cart-demo-account-2"), "label": "second", "stores": [
         {"cart_id": "Shopify", "url": "https://second-account.myshopify.com", "label": "Second account Shopify",
-         "credentials": {"shopify_access_token": "shpat_demo1111111111111111111111111"}},
+         "credentials": {"shopify_access_token": "shpat_demo1111111111111111111111111",
+                         "shopify_shared_secret": "demo-shared-secret-1"}},
         {"cart_id": "Woocommerce", "url": "https://woo.second-account.example.com", "label": "Second account WooCommerce",
          "credentials": {}},
     ]},

@@ -53,7 +53,7 @@ def unknown_method(env: Any) -> dict[str, Any]:
 
 def duplicate_return(env: Any) -> dict[str, Any]:
     c = env.a2c.on(WOO)
-    oid = c.ok("order.add", "POST", body=ORDER)["order_id"]
+    oid = c.ok("order.add", "POST", body={**ORDER, "order_status": "complete"})["order_id"]
     body = {"order_id": oid, "return_status_id": "pending", "return_action_id": "refund", "return_reason_id": "defective",
             "order_products": [{"order_product_id": "1", "order_product_quantity": 3, "order_product_reason_id": "defective",
                                 "order_product_action_id": "refund"}]}

@@ -3,7 +3,9 @@ and the orders' additional_fields.return_status."""
 from __future__ import annotations
 
 from tests.api2cart.conftest import BOL, SHOPIFY, WOO
-from tests.api2cart.test_catalog_orders import ORDER
+from tests.api2cart.test_catalog_orders import ORDER as PENDING_ORDER
+
+ORDER = {**PENDING_ORDER, "order_status": "complete"}  # FAQ: "Only shipped goods can be returned"
 
 
 def product(opid="1", qty=1, **extra):

@@ -16,7 +16,8 @@ from tests.api2cart.test_catalog_orders import ORDER
 
 # -- returns --------------------------------------------------------------------------------------
 def new_order(a2c, **kw):
-    return a2c.ok("order.add", "POST", body={**ORDER, **kw})["order_id"]
+    """A complete order (FAQ: "Only shipped goods can be returned")."""
+    return a2c.ok("order.add", "POST", body={**ORDER, "order_status": "complete", **kw})["order_id"]
 
 
 def test_return_round_trip(a2c):
@@ -43,6 +44,35 @@ def test_return_round_trip(a2c):
     assert a2c.ok("order.return.delete", "DELETE", return_id=rid, order_id=oid) == {"deleted": True}
     a2c.err(112, "return.info", id=rid)
     a2c.err(112, "order.return.delete", "DELETE", return_id=rid, order_id=oid)
+
+
+def test_only_shipped_goods_can_be_returned(a2c):
+    """FAQ: "Only shipped goods can be returned." Pending, processing and canceled orders are refused;
+    an order's shipments make their units returnable; shipped/complete orders return everything."""
+    a2c = a2c.on(WOO)
+
+    def ret(oid, qty=1):
+        return {"order_id": oid, "return_status_id": "pending", "return_action_id": "refund",
+                "return_reason_id": "defective", "order_products": [
+                    {"order_product_id": "1", "order_product_quantity": qty, "order_product_reason_id": "defective",
+                     "order_product_action_id": "refund"}]}
+
+    for status in ("pending", "processing", "canceled"):
+        oid = new_order(a2c, order_status=status)
+        msg = a2c.err(109, "order.return.add", "POST", body=ret(oid))
+        assert "Only shipped goods can be returned" in msg and status in msg
+        assert a2c.ok("return.count", order_ids=oid) == {"returns_count": 0}
+        assert a2c.ok("order.info", id=oid)["additional_fields"]["return_status"] == "no_return"
+    oid = new_order(a2c, order_status="processing")
+    a2c.ok("order.shipment.add", "POST", body={"order_id": oid, "items": [{"order_product_id": "1", "quantity": 1}]})
+    assert a2c.ok("order.info", id=oid, params="status")["status"]["id"] == "processing"  # 1 of 3 shipped
+    a2c.err(109, "order.return.add", "POST", body=ret(oid, 2))  # only one unit has shipped
+    rid = a2c.ok("order.return.add", "POST", body=ret(oid, 1))["return_id"]
+    a2c.err(109, "order.return.update", "PUT", body={"return_id": rid, "order_products": ret(oid, 2)["order_products"]})
+    a2c.ok("order.shipment.add", "POST", body={"order_id": oid})  # the rest: the order is now shipped
+    assert a2c.ok("order.return.update", "PUT", body={"return_id": rid, "order_products": ret(oid, 3)["order_products"]})
+    for status in ("shipped", "complete"):
+        a2c.ok("order.return.add", "POST", body=ret(new_order(a2c, order_status=status), 3))
 
 
 def test_return_validation(a2c):
@@ -99,7 +129,7 @@ def test_webhook_deliveries_are_real_and_signed(app, a2c):
                                                "fields": "id,price"})
         a2c.ok("webhook.create", "POST", body={"entity": "order", "action": "update", "callback": rx.url + "/off",
                                                "active": False})
-        oid = new_order(a2c)
+        oid = new_order(a2c, order_status="pending")
         a2c.ok("product.update", "PUT", body={"id": "1", "price": 12.5})
         a2c.ok("order.update", "PUT", order_id=oid, order_status="shipped")  # inactive hook: nothing sent
         a2c.ok("product.update", "PUT", body={"id": "1", "price": 13}, store_key=WOO)  # other store: nothing sent

@@ -22,10 +22,10 @@ def png(w: int = 3, h: int = 2) -> bytes:
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64 + b"\xff\xd9"
 
 
-def product(code: str) -> dict:
+def product(code: str, n: int = 1) -> dict:
+    """One variant per entry (the guide: "Each product must contain only one variant")."""
     return {"source": {"source_id": 57, "source_product_code": code},
-            "product": {"title": code, "variants": [{"source_variant_code": code + "-1", "sku": code + "-1"},
-                                                    {"source_variant_code": code + "-2", "sku": code + "-2"}]}}
+            "product": {"title": code, "variants": [{"source_variant_code": f"{code}-{n}", "sku": f"{code}-{n}"}]}}
 
 
 def image(code: str, data: bytes | str, image_id: str = "a", variant: str | None = None, **extra) -> dict:
@@ -46,7 +46,7 @@ def find(c, tok, code):
 
 def test_product_then_images_in_one_fifo_and_the_files_are_served(c):
     tok = login(c, "admin")
-    assert queue(c, tok, "products", [product("IMG1")]).status_code == 200
+    assert queue(c, tok, "products", [product("IMG1"), product("IMG1", 2)]).status_code == 200
     r = queue(c, tok, "images", [image("IMG1", png(), "a", "IMG1-2"), image("IMG1", JPEG, "b", meta={"main_image": "true"})])
     assert r.json == {"system_images": {"sync_image": 2}}
     p = find(c, tok, "IMG1")[0]
@@ -89,7 +89,7 @@ def test_image_before_its_product_fails_with_a_reason_and_can_be_requeued(c):
 def test_image_after_a_failed_product_fails_too(c):
     tok = login(c, "admin")
     bad = product("IMG4")
-    bad["source"]["source_id"] = 318      # another client's source: the product fails
+    bad["product"]["variants"][0]["option1"] = "XL"  # no product options: the product fails in the queue
     queue(c, tok, "products", [bad])
     queue(c, tok, "images", [image("IMG4", png())])
     failed = c.get(f"{P}/v1/queue/items?token={tok}&status=failed").json["system_queue_items"]

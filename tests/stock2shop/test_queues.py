@@ -67,9 +67,10 @@ def test_full_documented_product_with_meta_and_update(c):
     assert p["options"] == [{"name": "Size", "position": 1}] and p["meta"][0]["key"] == "foo"
     first_modified = p["modified"]
     # a second push updates the same product and variant, adds another variant
-    again = product("XYZ", title="Renamed", variants=[{"source_variant_code": "XYZ-XXL", "sku": "XYZ-XXL", "qty": 1},
-                                                      {"source_variant_code": "XYZ-S", "sku": "XYZ-S", "price": 5}])
-    c.post(f"{P}/v1/products/queue?token={tok}", json={"system_products": [again]})
+    # (one variant per product entry: the guide's rule; the product gains the second one)
+    again = [product("XYZ", title="Renamed", variants=[{"source_variant_code": "XYZ-XXL", "sku": "XYZ-XXL", "qty": 1}]),
+             product("XYZ", title="Renamed", variants={"source_variant_code": "XYZ-S", "sku": "XYZ-S", "price": 5})]
+    c.post(f"{P}/v1/products/queue?token={tok}", json={"system_products": again})
     advance(c, 10)
     p2 = find(c, tok, "XYZ")[0]
     assert p2["id"] == p["id"] and p2["title"] == "Renamed" and p2["modified"] > first_modified
@@ -100,15 +101,27 @@ def test_processing_is_lazy_on_read_after_the_delay(s2s_factory):
     assert len(find(c, tok, "LAZY")) == 1
 
 
-def test_unknown_source_fails_the_item_not_the_request(c):
+def test_unknown_source_is_refused_with_the_request_like_the_placeholder(c):
+    """The full example's "source_id": "{source_id}" is refused when posted (400); an unknown
+    numeric source is refused at the same point, naming it, and nothing of the request is queued."""
     tok = login(c, "admin")
-    r = c.post(f"{P}/v1/products/queue?token={tok}", json={"system_products": [product("BAD", source_id="318")]})
-    assert r.status_code == 200
+    before = summary(c, tok)["total"]
+    placeholder = c.post(f"{P}/v1/products/queue?token={tok}",
+                         json={"system_products": [product("BAD", source_id="{source_id}")]})
+    assert_error(placeholder, 400)
+    r = c.post(f"{P}/v1/products/queue?token={tok}",
+               json={"system_products": [product("GOOD"), product("BAD", source_id="318")]})
+    err = assert_error(r, 400, "invalid_payload")
+    assert "source 318" in err["message"] and "system_products[1]" in err["message"]
+    r = c.post(f"{P}/v1/products/queue?token=%s&source_id=318" % tok,
+               json={"system_products": [{**product("BAD"), "source": {"source_product_code": "BAD"}}]})
+    assert "source 318" in assert_error(r, 400, "invalid_payload")["message"]
+    img = {"system_images": [{"source": {"source_id": 318, "source_product_code": "keyboard"},
+                              "image": {"image_id": "a", "action": "I", "image": PNG}}]}
+    assert "source 318" in assert_error(c.post(f"{P}/v1/images/queue?token={tok}", json=img), 400)["message"]
     advance(c, 5)
-    assert find(c, tok, "BAD") == []
-    item = c.get(f"{P}/v1/queue/items?token={tok}&status=failed").json["system_queue_items"][0]
-    assert "source 318" in item["message"]
-    assert summary(c, tok)["instructions"][0]["failed"] == 1
+    assert find(c, tok, "BAD") == [] and find(c, tok, "GOOD") == []
+    assert summary(c, tok)["total"] == before
 
 
 def test_images_follow_their_products_fifo(c):
@@ -258,31 +271,72 @@ def test_a_processed_image_item_keeps_its_outcome_not_its_bytes(s2s_factory):
     assert find(c, tok, "kb2")[0]["images"]  # the image itself lives with the product
 
 
+def test_each_product_must_contain_only_one_variant(c):
+    """The guide: "Each product must contain only one variant, in the future we will allow
+    multiple variants." Two in one entry: 400, nothing of the request is queued."""
+    tok = login(c, "admin")
+    before = summary(c, tok)["total"]
+    two = product("TWO", variants=[{"source_variant_code": "TWO-1", "sku": "TWO-1"},
+                                   {"source_variant_code": "TWO-2", "sku": "TWO-2"}])
+    r = c.post(f"{P}/v1/products/queue?token={tok}", json={"system_products": [product("OK1"), two]})
+    err = assert_error(r, 400)
+    assert "only one variant" in err["message"] and "system_products[1]" in err["message"]
+    assert summary(c, tok)["total"] == before
+    one = product("ONE", variants=[{"source_variant_code": "ONE-1", "sku": "ONE-1"}])  # a list of one is fine
+    assert c.post(f"{P}/v1/products/queue?token={tok}", json={"system_products": [one]}).status_code == 200
+
+
+def test_variant_option_without_product_options_fails_in_the_queue(c):
+    """The guide: "If the relationship between the product and variant is not correctly configure,
+    these products will be ignored": the documented full example's option1 without its options."""
+    tok = login(c, "admin")
+    bad = product("NOOPT", variants={"source_variant_code": "NOOPT-XXL", "sku": "NOOPT-XXL", "option1": "XXL",
+                                     "option2": None, "option3": None})
+    assert c.post(f"{P}/v1/products/queue?token={tok}", json={"system_products": [bad]}).status_code == 200
+    advance(c, 5)
+    assert find(c, tok, "NOOPT") == []
+    item = c.get(f"{P}/v1/queue/items?token={tok}&status=failed").json["system_queue_items"][0]
+    assert item["status"] == "failed" and "option1" in item["log_message"] and "no options" in item["log_message"]
+    # with the product's option it is applied; option2 needs a second option
+    good = product("NOOPT", options=[{"name": "Size", "position": "1"}],
+                   variants={"source_variant_code": "NOOPT-XXL", "sku": "NOOPT-XXL", "option1": "XXL"})
+    two = product("NOOPT", variants={"source_variant_code": "NOOPT-XL-R", "sku": "NOOPT-XL-R", "option1": "XL",
+                                     "option2": "Red"})
+    c.post(f"{P}/v1/products/queue?token={tok}", json={"system_products": [good, two]})
+    advance(c, 5)
+    got = find(c, tok, "NOOPT")
+    assert [v["option1"] for v in got[0]["variants"]] == ["XXL"]  # the stored product's one option counted
+    failed = c.get(f"{P}/v1/queue/items?token={tok}&status=failed").json["system_queue_items"][0]
+    assert "option2" in failed["log_message"] and "1 option(s)" in failed["log_message"]
+
+
 # -- the queue as Stock2Shop's own clients read it (issue #19) ------------------------------------------
 
 def test_client_posts_queue_items_with_empty_body_and_reads_log_message_then_resets(s2s_factory):
     c = s2s_factory(queue_delay_seconds=0).test_client()
     tok = login(c, "admin")
-    # source 999 is not the client's: applying fails, with a log message
+    # a variant option the product lacks: applying fails, with a log message (an unknown source is
+    # refused when posted: test_unknown_source_is_refused_with_the_request_like_the_placeholder)
+    bad = product("BAD", variants={"source_variant_code": "BAD", "sku": "BAD", "option1": "XL"})
     assert c.post(f"{P}/v1/products/queue?token={tok}",
-                  json={"system_products": [product("BAD", source_id="999"), product("NEW1")]}).status_code == 200
-    url = (f"{P}/v1/queue/items?token={tok}&source_id=999&limit=50&mode=non-blocking"
+                  json={"system_products": [bad, product("NEW1")]}).status_code == 200
+    url = (f"{P}/v1/queue/items?token={tok}&source_id=57&limit=50&mode=non-blocking"
            f"&search_mode=products&instruction=add_product&status=failed")
     r = c.post(url, data=b"")  # exactly as the client sends it: POST, query string, empty body
     assert r.status_code == 200, r.json
     items = r.json["system_items"]
     assert len(items) == 1 and items[0]["status"] == "failed"
-    assert "does not belong" in items[0]["log_message"]
+    assert "ignored" in items[0]["log_message"]
     assert items[0]["client_instruction"] == "add_product"
     assert r.json["system_queue_items"] == items  # today's name stays as an alias
     assert c.get(url).json["system_items"] == items  # and the GET form answers the same
     # the source filter keeps one source's items
-    assert c.post(f"{P}/v1/queue/items?token={tok}&source_id=57&status=failed", data=b"").json["total"] == 0
+    assert c.post(f"{P}/v1/queue/items?token={tok}&source_id=999&status=failed", data=b"").json["total"] == 0
     # the product that was created reads as add_product; queued again, it is an update_product
     c.post(f"{P}/v1/products/queue?token={tok}", json={"system_products": [product("NEW1", title="Again")]})
     upd = c.post(f"{P}/v1/queue/items?token={tok}&instruction=update_product&status=processed", data=b"").json
     assert upd["total"] == 1 and upd["system_items"][0]["client_instruction"] == "update_product"
-    # reset: the failed item goes back to pending and is tried again (failing again: still the wrong source)
+    # reset: the failed item goes back to pending and is tried again (failing again: still no options)
     item_id = items[0]["id"]
     r = c.put(f"{P}/v1/queue/reset/{item_id}?token={tok}", data=b"")
     assert r.status_code == 200 and r.json["system_queue_item"]["status"] == "pending"

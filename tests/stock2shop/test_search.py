@@ -232,6 +232,29 @@ def test_result_window_is_limited_like_elasticsearch(c, tok):
     assert "Result window is too large" in err["message"]
 
 
+def test_request_body_appends_the_client_filters_to_the_clients_own_filter_list(c):
+    """The documents' products example: the client's bool.filter [range] is echoed as
+    [range, term client_id, term active]; the orders example keeps must/must_not and fills filter []."""
+    tok = login(c, "admin")
+    body = {"query": {"bool": {"filter": [{"range": {"modified": {"gt": "2021-08-27 08:23:04"}}}]}},
+            "size": 1, "from": 0, "sort": {"modified": {"order": "desc"}}}
+    echoed = search(c, tok, body).json["request"]["body"]["query"]
+    assert echoed == {"bool": {"filter": [{"range": {"modified": {"gt": "2021-08-27 08:23:04"}}},
+                                          {"term": {"client_id": 21}}, {"term": {"active": True}}]}}
+    orders = {"query": {"bool": {"must": [{"multi_match": {"fields": ["channel_order_code"], "query": "abc",
+                                                           "operator": "or"}}], "must_not": [], "filter": []}},
+              "from": 0, "size": "10", "sort": {"_score": {"order": "desc"}}}
+    r = search(c, tok, orders, "orders")
+    assert r.status_code == 200, r.json
+    q = r.json["request"]["body"]["query"]["bool"]
+    assert q["must"] == orders["query"]["bool"]["must"] and q["must_not"] == []
+    assert q["filter"] == [{"term": {"client_id": 21}}]
+    # a non-bool query is wrapped
+    other = search(c, tok, {"query": {"term": {"source_product_code": "x"}}}).json["request"]["body"]["query"]
+    assert other == {"bool": {"must": [{"term": {"source_product_code": "x"}}],
+                              "filter": [{"term": {"client_id": 21}}, {"term": {"active": True}}]}}
+
+
 def test_channel_id_on_product_search_keeps_that_channels_products(c):
     """The product-feed guide: a channel's consumer pages POST /v1/products/elastic_search?channel_id=..."""
     tok = login(c, "admin")

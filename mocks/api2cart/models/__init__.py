@@ -14,6 +14,7 @@ Modules, by topic:
 ``accounts``       tenant ids and keys, :class:`Account` (one API key's stores), cart.info
 ``base``           :class:`StoreBase`: one store's collections and the look-ups topics share
 ``catalog``        products and variants, categories, customers; their entity builders
+``options``        product images and options (store-level options, their product assignments)
 ``orders``         orders and shipments; order builders, addresses
 ``returns``        order returns and the platforms' return rules
 ``subscriptions``  webhook subscriptions (delivery is :mod:`mocks.api2cart.webhooks`)
@@ -25,9 +26,10 @@ the API package uses (``from mocks.api2cart import models as M``).
 from __future__ import annotations
 
 from mocks.api2cart.models.accounts import (Account, account_tenant_id, cart_info, new_key, norm_url,
-                                            store_tenant_id)
+                                            require_connection, store_tenant_id)
 from mocks.api2cart.models.base import StoreBase
 from mocks.api2cart.models.catalog import (Catalog, Variants, new_category, new_customer, new_product)
+from mocks.api2cart.models.options import ProductExtras
 from mocks.api2cart.models.orders import ORDER_STATUSES, Orders, country_obj, new_order, order_item, order_select
 from mocks.api2cart.models.paging import MAX_COUNT, id_key, page, window
 from mocks.api2cart.models.params import (Params, a2c_date, apply_response_fields, parse_date,
@@ -39,18 +41,18 @@ from mocks.api2cart.models.returns import RETURN_ACTIONS, RETURN_REASONS, RETURN
 from mocks.api2cart.models.subscriptions import WEBHOOK_EVENTS, Subscriptions, webhook_events
 
 
-class StoreData(Catalog, Orders, Returns, Subscriptions):
+class StoreData(Catalog, ProductExtras, Orders, Returns, Subscriptions):
     """Everything one store (tenant) holds: the catalogue, orders and shipments, returns and webhook
     subscriptions. ``events`` collects (entity, action, entity dict) for webhooks."""
 
 
 __all__ = [
     "API_CARTS", "Account", "BRIDGE_CARTS", "BRIDGE_VERSION", "Catalog", "LIVE_SHIPPING_CARTS", "MAX_COUNT",
-    "NO_URL_CARTS", "ORDER_STATUSES", "Orders", "POLLED_CARTS", "POLL_INTERVAL_S", "Params", "RETURN_ACTIONS",
+    "NO_URL_CARTS", "ORDER_STATUSES", "Orders", "POLLED_CARTS", "ProductExtras", "POLL_INTERVAL_S", "Params", "RETURN_ACTIONS",
     "RETURN_REASONS", "RETURN_STATUSES", "Returns", "StoreBase", "StoreData", "Subscriptions", "VERSIONS",
     "Variants", "WEBHOOK_EVENTS", "a2c_date", "account_tenant_id", "all_cart_ids", "apply_response_fields",
     "cart_info", "cart_name", "country_obj", "id_key", "new_category", "new_customer", "new_key", "new_order",
     "new_product", "norm_url", "order_item", "order_select", "page", "parse_date", "parse_response_fields",
-    "plain_date", "public", "return_statuses", "select", "store_tenant_id", "supported_carts",
+    "plain_date", "public", "require_connection", "return_statuses", "select", "store_tenant_id", "supported_carts",
     "supported_platforms", "webhook_events", "window",
 ]

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 import re
 from typing import Any, Iterable
 
 from mocks.api2cart import errors as X
 from mocks.api2cart.models.params import Params, parse_date, select
-from mocks.api2cart.models.platforms import (API_CARTS, BRIDGE_CARTS, BRIDGE_VERSION, CURRENCY, NO_URL_CARTS,
+from mocks.api2cart.models.platforms import (API_CARTS, BRIDGE_CARTS, BRIDGE_VERSION, CONNECT_VALUES, CURRENCY,
+                                             NO_URL_CARTS,
                                              VERSIONS, _cred_names, _cred_prefix, cart_name)
 from mocks.core.state import TenantState
 
@@ -73,7 +75,13 @@ class Account:
             if not any(all(n in p for n in s) for s in sets):
                 closest = max(sets, key=lambda s: sum(n in p for n in s))  # the set the caller began
                 raise X.required(next(n for n in closest if n not in p))
+            for name, allowed in CONNECT_VALUES.items():
+                value = p.str(name)
+                if value is not None and value.strip().lower() not in allowed:
+                    raise X.A2CError(109, f"Parameter '{name}' is not valid. Allowed values: {', '.join(allowed)}.")
             prefix = _cred_prefix(cart_id)
+            if "hybris_websites" in p:
+                p.data["hybris_websites"] = hybris_websites(p.get("hybris_websites"))
             for name, value in p.data.items():
                 if prefix and name.startswith(prefix) and value not in (None, ""):
                     creds[name] = value
@@ -145,7 +153,7 @@ class Account:
         carts = [{"id": s["id"], "url": s["url"], "store_key": s["store_key"], "cart_id": s["cart_id"],
                   "custom_label": s.get("custom_label", ""), "bridge_version": s.get("bridge_version", ""),
                   "total_calls": str(s.get("total_calls", 0))} for s in stores]
-        carts = [select(c, p.str("params", "force_all"), p.str("exclude"), "force_all") for c in carts]
+        carts = [select(c, p.str("params", "force_all"), p.str("exclude"), "force_all", extras=()) for c in carts]
         return {"carts_count": len(carts), "carts": carts}
 
     def update_config(self, store: dict[str, Any], p: Params) -> dict[str, Any]:
@@ -209,5 +217,46 @@ def cart_info(store: dict[str, Any], p: Params) -> dict[str, Any]:
         }],
         "warehouses": [], "shipping_zones": [],
     }
-    return select(info, p.str("params"), p.str("exclude"), "store_name,store_url,db_prefix,name,url,version,"
+    return select(info, p.str("params"), p.str("exclude"), extras=(), default="store_name,store_url,db_prefix,name,url,version,"
                   "bridge_version,default_rounding_precision,db_prefix,stores_info,warehouses,shipping_zones")
+
+
+def hybris_websites(raw: Any) -> list[dict[str, Any]]:
+    """``hybris_websites``: the official array, or (FAQ) "an array of objects in a JSON string";
+    each object needs ``uid``, ``url`` and a non-empty ``storeIds`` list (109 otherwise)."""
+    value = raw
+    if isinstance(raw, str):
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            raise X.invalid("hybris_websites", "JSON array of {uid, url, storeIds}") from None
+    if isinstance(value, list) and len(value) == 1 and isinstance(value[0], str):  # ?hybris_websites=[...]
+        return hybris_websites(value[0])
+    ok = isinstance(value, list) and value and all(
+        isinstance(w, dict) and isinstance(w.get("uid"), str) and isinstance(w.get("url"), str)
+        and isinstance(w.get("storeIds"), list) and w["storeIds"] and all(isinstance(i, str) for i in w["storeIds"])
+        for w in value)
+    if not ok:
+        raise X.invalid("hybris_websites", "JSON array of {uid, url, storeIds}")
+    return value  # type: ignore[return-value]
+
+
+#: (cart_id, feature) -> credentials the store must have been connected with (FAQ: Shopify's
+#: "shopify_shared_secret - is needed to work with Live Shipping Rates or Webhooks"; Squarespace:
+#: "If you plan to use webhooks on Squarespace, please connect using the second method")
+CONNECTION_NEEDS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("Shopify", "webhooks"): ("shopify_shared_secret",),
+    ("Shopify", "live shipping"): ("shopify_shared_secret",),
+    ("Squarespace", "webhooks"): ("squarespace_client_id", "squarespace_secret", "squarespace_access_token",
+                                  "squarespace_refresh_token"),
+}
+
+
+def require_connection(store: dict[str, Any], feature: str, method: str) -> None:
+    """115 when the store was connected without what ``feature`` needs on its platform."""
+    needs = CONNECTION_NEEDS.get((store["cart_id"], feature), ())
+    creds = store.get("credentials") or {}
+    missing = [n for n in needs if not creds.get(n)]
+    if missing:
+        raise X.A2CError(115, f"Method '{method}' is not supported by the cart '{store['cart_id']}' as this store is "
+                              f"connected: {feature} need {', '.join(missing)} (account.config.update can add it)")

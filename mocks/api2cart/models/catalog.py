@@ -9,11 +9,18 @@ from typing import Any
 from mocks.api2cart import errors as X
 from mocks.api2cart.models.base import StoreBase
 from mocks.api2cart.models.paging import date_filters, id_key, page, sort_items, window
-from mocks.api2cart.models.params import Params, a2c_date, public, select
+from mocks.api2cart.models.params import Params, a2c_date, parse_date, public, select
 
 PRODUCT_DEFAULT = "id,name,description,price,categories_ids"
 CATEGORY_DEFAULT = "id,parent_id,name,description"
 CUSTOMER_DEFAULT = "id,email,first_name,last_name"
+#: customer.update ``status`` values (the official example is "disabled")
+CUSTOMER_STATUSES = ("enabled", "disabled")
+#: product.manufacturer.add's optional fields kept on the manufacturer
+MANUFACTURER_FIELDS = ("description", "meta_title", "meta_keywords", "meta_description", "search_keywords",
+                       "image_url", "seo_url")
+#: product.tax.add rate types (the official schema types ``type`` as a string without values)
+TAX_RATE_TYPES = ("percent", "fixed")
 
 
 class Catalog(StoreBase):
@@ -58,6 +65,8 @@ class Catalog(StoreBase):
         return {"products_count": len(self._product_filter(p))}
 
     def product_add(self, p: Params) -> dict[str, Any]:
+        if self.cart_id == "AmazonSP":
+            p = _amazon_offer(p)
         for name in ("name", "model", "description", "price"):
             p.need(name)
         sku = p.str("sku") or p.str("model") or ""
@@ -111,6 +120,52 @@ class Catalog(StoreBase):
         Variants(self).drop_children(pid)
         self.emit("product", "delete", {"id": product["id"]})
         return {"delete_items": 1}
+
+    def manufacturer_add(self, p: Params) -> dict[str, Any]:
+        """``product.manufacturer.add`` (product_id, manufacturer): the store's manufacturer of that
+        name (a new one when there is none, case-insensitive) becomes the product's brand."""
+        pid, name = p.need("product_id"), p.need("manufacturer").strip()
+        if not name:
+            raise X.required("manufacturer")
+        self._product(pid)
+        found = next((m for m in self.manufacturers.values() if m["name"].lower() == name.lower()), None)
+        if found is None:
+            mid = str(self.state.next_id("manufacturer", start=1))
+            found = {"id": mid, "name": name, **{k: p.str(k) for k in MANUFACTURER_FIELDS if k in p}}
+            self.manufacturers.put(mid, found)
+        self._set_product(pid, u_brand=found["name"], u_brand_id=found["id"])
+        return {"manufacturer_id": found["id"]}
+
+    def tax_add(self, p: Params) -> dict[str, Any]:
+        """``product.tax.add`` (name, tax_rates [{name, type, value}], optional product_id): a new
+        tax class, assigned to the product when one is named."""
+        name = p.need("name")
+        raw = p.get("tax_rates")
+        if not isinstance(raw, list) or not raw:
+            raise X.required("tax_rates")
+        rates = []
+        for n, entry in enumerate(raw, start=1):
+            if not isinstance(entry, dict):
+                raise X.invalid("tax_rates", "array of {name, type, value}")
+            ep = Params(entry)
+            kind = (ep.str("type") or "percent").lower()
+            if kind not in TAX_RATE_TYPES:
+                raise X.A2CError(109, f"Parameter 'tax_rates' is not valid. 'type' must be one of: {', '.join(TAX_RATE_TYPES)}.")
+            value = ep.num("value")
+            if value is None or value < 0:
+                raise X.invalid("tax_rates", "array of {name, type, value} with an unsigned decimal value")
+            rates.append({"id": str(n), "name": ep.str("name") or name, "type": kind, "tax": value})
+        pid = p.str("product_id")
+        if pid is not None:
+            self._product(pid)
+        for other in self.tax_classes.values():
+            if other["name"].lower() == name.lower():
+                raise X.exists(f"Tax class '{name}' already exists")
+        tid = str(self.state.next_id("tax_class", start=1))
+        self.tax_classes.put(tid, {"id": tid, "name": name, "avail": True, "tax_rates": rates})
+        if pid is not None:
+            self._set_product(pid, tax_class_id=tid)
+        return {"tax_class_id": tid}
 
     def product_find(self, p: Params) -> dict[str, Any]:
         found = self._find(self.products.values(), p, "name")
@@ -220,6 +275,17 @@ class Catalog(StoreBase):
         self.emit("category", "delete", {"id": cid})
         return {"delete_items": True}
 
+    def category_assign(self, p: Params) -> dict[str, Any]:
+        """``category.assign`` (FAQ: product_id + category_id): the product joins the category;
+        assigning it again changes nothing. The official result is an empty object."""
+        cid, pid = p.need("category_id"), p.need("product_id")
+        if self.categories.lookup(cid) is None:
+            raise X.not_found("Category", cid)
+        current = self._product(pid).get("categories_ids", [])
+        if cid not in current:
+            self._set_product(pid, categories_ids=[*current, cid])
+        return {}
+
     def category_find(self, p: Params) -> dict[str, Any]:
         found = self._find(self.categories.values(), p, "name")
         return {"category": [{"id": i["id"], "name": i["name"], "description": i.get("description") or ""} for i in found]}
@@ -276,6 +342,59 @@ class Catalog(StoreBase):
         self.emit("customer", "add", public(customer))
         return {"customer_id": cid}
 
+    def customer_update(self, p: Params) -> dict[str, Any]:
+        """``customer.update`` (FAQ: "Update - update"): the official body's fields the customer
+        entity carries; ``email`` stays valid and unique."""
+        cid = p.need("id")
+        email = p.str("email")
+        if email is not None:
+            if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+                raise X.invalid("email", "email")
+            other = self.customer_by_email(email)
+            if other is not None and other["id"] != cid:
+                raise X.exists(f"Customer with email '{email}' already exists")
+        if "status" in p and p.str("status") not in CUSTOMER_STATUSES:
+            raise X.A2CError(109, f"Parameter 'status' is not valid. Allowed values: {', '.join(CUSTOMER_STATUSES)}.")
+        birth = None
+        if "birth_day" in p:
+            birth = a2c_date(parse_date("birth_day", p.str("birth_day") or ""))
+        now = self.state.now()
+
+        def apply(old: dict[str, Any] | None) -> dict[str, Any]:
+            if old is None:
+                raise X.not_found("Customer", cid)
+            new = copy.deepcopy(old)
+            for name in ("first_name", "last_name", "phone", "company", "gender", "website", "fax", "status"):
+                if name in p:
+                    new[name] = p.str(name)
+            if email is not None:
+                new["email"] = new["login"] = email
+            if birth is not None:
+                new["birth_day"] = birth
+            if "news_letter_subscription" in p:
+                new["news_letter_subscription"] = p.bool("news_letter_subscription")
+            for name in ("note", "tags", "tax_id"):
+                if name in p:
+                    new.setdefault("additional_fields", {})[name] = p.str(name)
+            new["modified_time"] = a2c_date(now)
+            new["_ts"]["modified"] = now
+            return new
+
+        customer = self.customers.update(cid, apply)
+        assert customer is not None
+        self.emit("customer", "update", public(customer))
+        return {"updated_items": 1}
+
+    def customer_delete(self, p: Params) -> dict[str, Any]:
+        """``customer.delete``: the customer goes; its orders keep the customer's details (as the
+        platforms keep an order's buyer)."""
+        cid = p.need("id")
+        if self.customers.lookup(cid) is None:
+            raise X.not_found("Customer", cid)
+        self.customers.delete(cid)
+        self.emit("customer", "delete", {"id": cid})
+        return {"delete_items": 1}
+
     def customer_find(self, p: Params) -> dict[str, Any]:
         """The official document answers one customer (id, email, first_name, last_name): the first
         match by id; none -> 112."""
@@ -324,6 +443,36 @@ class Catalog(StoreBase):
 WHERE_FIELDS = {"sku": "u_sku", "model": "u_model"}
 
 
+#: FAQ, "Parameters supported in the product.add method for Amazon SP-API": one of these is required
+AMAZON_IDENTIFIERS = ("asin", "ean", "gtin", "upc")
+
+
+def _amazon_offer(p: Params) -> Params:
+    """Amazon SP-API's product.add (FAQ): ``sku``, ``price`` and ``quantity`` (an integer, zero
+    allowed) are required with one of ``asin``/``ean``/``gtin``/``upc``; ``category_id`` and
+    ``product_type`` are never required here (every identifier is taken as one the Amazon catalog
+    has, so the offer attaches to it). The name, model and description the other platforms need
+    come from the SKU (Amazon fills them from the catalog)."""
+    sku = p.need("sku")
+    p.need("price")
+    if "quantity" not in p:
+        raise X.required("quantity")
+    qty = p.num("quantity")
+    if qty is None or qty < 0 or qty != int(qty):
+        raise X.A2CError(109, "Parameter 'quantity' is not valid. Only integer values are supported on Amazon SP-API.")
+    ident = next((n for n in AMAZON_IDENTIFIERS if n in p), None)
+    if ident is None:
+        raise X.A2CError(114, f"One of the parameters {', '.join(AMAZON_IDENTIFIERS)} is required for Amazon SP-API")
+    data = {**p.data, "quantity": int(qty)}
+    data.setdefault("name", sku)
+    data.setdefault("model", sku)
+    data.setdefault("description", "")
+    out = Params(data)
+    if not out.str("description"):
+        out.data["description"] = f"Amazon offer {sku} ({ident} {p.str(ident)})"
+    return out
+
+
 # -- entity builders (seed and API share them) ------------------------------------------------
 def new_product(pid: str, now: float, *, name: str | None, model: str | None, sku: str, description: str | None,
                 price: float | None, categories: list[str]) -> dict[str, Any]:
@@ -368,6 +517,8 @@ def _apply_product_fields(product: dict[str, Any], p: Params) -> None:
     for src, dst in _PRODUCT_BOOLS.items():
         if src in p:
             product[dst] = p.bool(src)
+    if "asin" in p:  # Amazon's identifier: the entity has no field of its own for it
+        product["additional_fields"] = {**(product.get("additional_fields") or {}), "asin": p.str("asin")}
     if "increase_quantity" in p:
         product["quantity"] = float(product.get("quantity") or 0) + (p.num("increase_quantity") or 0)
     if "reduce_quantity" in p:

@@ -3,6 +3,7 @@ the order builders the seed shares and the address/country shapes."""
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 from mocks.api2cart import errors as X
@@ -41,6 +42,20 @@ def resolve_status(value: str | None) -> str | None:
         if key in (sid.replace("_", ""), name.lower().replace(" ", "")):
             return sid
     return STATUS_SYNONYMS.get(key)
+
+
+#: the order item fields of order.add's flat form (FAQ: order_item_name_1, order_item_price_1, ...)
+FLAT_ITEM = re.compile(r"(order_item_[a-z_]+?)_(\d+)")
+
+
+def flat_order_items(data: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """``order_item_<field>_<n>`` keys as the ``order_item`` array (ordered by n), None if there are none."""
+    rows: dict[int, dict[str, Any]] = {}
+    for key, value in data.items():
+        m = FLAT_ITEM.fullmatch(key)
+        if m:
+            rows.setdefault(int(m.group(2)), {})[m.group(1)] = value
+    return [rows[n] for n in sorted(rows)] or None
 
 
 def order_select(order: dict[str, Any], params: str | None, exclude: str | None) -> dict[str, Any]:
@@ -122,7 +137,7 @@ class Orders(StoreBase):
         for name in ("bill_first_name", "bill_last_name", "bill_address_1", "bill_city", "bill_postcode",
                      "bill_state", "bill_country"):
             p.need(name)
-        raw_items = p.get("order_item")
+        raw_items = p.get("order_item") if "order_item" in p else flat_order_items(p.data)
         if not isinstance(raw_items, list) or not raw_items:
             raise X.required("order_item")
         items = []
@@ -230,14 +245,6 @@ class Orders(StoreBase):
 
 
     # -- shipments -----------------------------------------------------------------------------
-    def _shipped(self, oid: str) -> dict[str, float]:
-        out: dict[str, float] = {}
-        for s in self.shipments.values():
-            if s["order_id"] == oid:
-                for item in s["items"]:
-                    out[item["order_product_id"]] = out.get(item["order_product_id"], 0) + float(item["quantity"] or 0)
-        return out
-
     def shipment_add(self, p: Params) -> dict[str, Any]:
         oid = p.need("order_id")
         order = self._order(oid)

@@ -96,11 +96,21 @@ class Params:
 
 
 # -- field selection (params / exclude / response_fields) -------------------------------------
-def select(entity: dict[str, Any], params: str | None, exclude: str | None, default: str) -> dict[str, Any]:
-    """``params``: a comma list of fields or ``force_all``; ``exclude`` works with force_all."""
+#: what ``params=force_all`` always answers on a store entity (the platform's extra data;
+#: ``{}`` when the entity has none)
+FORCE_ALL_EXTRAS = ("additional_fields", "custom_fields")
+
+
+def select(entity: dict[str, Any], params: str | None, exclude: str | None, default: str,
+           extras: tuple[str, ...] = FORCE_ALL_EXTRAS) -> dict[str, Any]:
+    """``params``: a comma list of fields or ``force_all``; ``exclude`` works with force_all.
+    ``force_all`` includes ``extras`` (``additional_fields`` and ``custom_fields`` of store entities)."""
     wanted = [p.strip() for p in (params or default).split(",") if p.strip()]
     if "force_all" in wanted:
         out = dict(entity)
+        for name in extras:
+            if out.get(name) is None:
+                out[name] = {}
         for name in (exclude or "").split(","):
             out.pop(name.strip(), None)
         return out

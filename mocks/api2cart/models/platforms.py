@@ -35,7 +35,10 @@ API_CARTS: dict[str, tuple[str, list[tuple[str, ...]]]] = {
     "Bol": ("Bol.com", [("bol_api_key", "bol_api_secret", "bol_retailer_id")]),
     "CommerceHQ": ("CommerceHQ", [("commercehq_api_key", "commercehq_api_password")]),
     "Demandware": ("Salesforce Commerce Cloud", [("demandware_client_id", "demandware_api_password")]),
-    "EBay": ("eBay", [("ebay_client_id", "ebay_client_secret", "ebay_runame", "ebay_refresh_token")]),
+    # the official set, and the FAQ's ("To add eBay ... the following parameters are required":
+    # client id, secret, refresh token, environment; no RuName)
+    "EBay": ("eBay", [("ebay_client_id", "ebay_client_secret", "ebay_runame", "ebay_refresh_token"),
+                      ("ebay_client_id", "ebay_client_secret", "ebay_refresh_token", "ebay_environment")]),
     "Ecwid": ("Ecwid", [("ecwid_acess_token", "ecwid_store_id")]),
     "EtsyAPIv3": ("Etsy (API v3)", [("etsy_client_id", "etsy_refresh_token")]),
     "Facebook": ("Facebook Shops", [("facebook_app_id", "facebook_app_secret", "facebook_access_token",
@@ -84,6 +87,17 @@ API_CARTS: dict[str, tuple[str, list[tuple[str, ...]]]] = {
     "Zoho": ("Zoho Commerce", [("zoho_client_id", "zoho_client_secret", "zoho_refresh_token", "zoho_region")]),
 }
 #: marketplaces and POS: no storefront URL is needed to connect them
+#: account.cart.add parameters with a closed set of values (any case; an empty walmart_environment is
+#: allowed: FAQ "you can leave empty"): the FAQ's eBay "Sandbox or Production", Amazon's SP-API
+#: regions table (us-east-1, eu-west-1, us-west-2), Walmart's environments and marketplaces
+CONNECT_VALUES: dict[str, tuple[str, ...]] = {
+    "ebay_environment": ("sandbox", "production"),
+    "amazon_sp_api_environment": ("sandbox", "production"),
+    "amazon_sp_aws_region": ("us-east-1", "eu-west-1", "us-west-2"),
+    "walmart_environment": ("sandbox", "production"),
+    "walmart_region": ("us", "ca", "mx"),
+}
+
 NO_URL_CARTS = {"Bol", "AmazonSP", "EBay", "Walmart", "EtsyAPIv3", "Flipkart", "Lazada", "Otto", "Shopee", "TikTokShop",
                 "Temu", "MercadoLibre", "Facebook", "Bricklink", "Zoho", "Square"}
 #: FAQ (Webhooks): "If a particular e-commerce platform does not support native webhooks (e.g Magento,

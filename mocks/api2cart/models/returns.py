@@ -27,6 +27,12 @@ BOL_HANDLING_STATUSES = ("RETURN_RECEIVED", "EXCHANGE_PRODUCT", "RETURN_DOES_NOT
                          "CUSTOMER_KEEPS_PRODUCT_PAID", "STILL_APPROVED")
 
 
+#: FAQ: "Only shipped goods can be returned." Every unit of an order in one of these statuses has
+#: left the store; in any other status (pending, processing, on_hold) only the units its shipments
+#: carried can be returned, and a canceled order has nothing to return.
+SHIPPED_ORDER_STATUSES = ("shipped", "complete", "refunded")
+
+
 def return_statuses(cart_id: str) -> dict[str, str]:
     return SHOPIFY_RETURN_STATUSES if cart_id == "Shopify" else RETURN_STATUSES
 
@@ -97,6 +103,19 @@ class Returns(StoreBase):
                 raise X.exists(f"A return for order product '{prod['order_product_id']}' of order '{order['id']}' "
                                "already exists")
 
+    def _check_shipped(self, order: dict[str, Any], products: list[dict[str, Any]], skip: str | None = None) -> None:
+        """FAQ: "Only shipped goods can be returned" (109 naming the order's status)."""
+        status = order["status"]["id"]
+        if status in SHIPPED_ORDER_STATUSES:
+            return
+        shipped = {} if status == "canceled" else self._shipped(order["id"])
+        returned = self._returned_quantities(order["id"], skip=skip)
+        for prod in products:
+            opid = prod["order_product_id"]
+            if returned.get(opid, 0) + prod["quantity"] > shipped.get(opid, 0):
+                raise X.A2CError(109, f"Only shipped goods can be returned. Order '{order['id']}' is '{status}' and "
+                                      f"{shipped.get(opid, 0):g} unit(s) of order product '{opid}' have been shipped.")
+
     def return_add(self, p: Params) -> dict[str, Any]:
         oid = p.need("order_id")  # FAQ: "For all platforms, order_id and order_products must be specified"
         order = self._order(oid)
@@ -113,6 +132,7 @@ class Returns(StoreBase):
         else:  # Bol.com has no reason ids: the document requires the field; it is not looked up
             reason = None
         products = self._return_products(order, p.get("order_products"), reason, action)
+        self._check_shipped(order, products)
         self._check_left(order, products)
         rid = str(self.state.next_id("return", start=1))
         now = self.state.now()
@@ -166,6 +186,7 @@ class Returns(StoreBase):
         products = self._return_products(order, p.get("order_products"), p.str("return_reason_id"),
                                          p.str("return_action_id"),
                                          {x["order_product_id"]: x for x in current["order_products"]})
+        self._check_shipped(order, products, skip=rid)
         self._check_left(order, products, skip=rid)
         now = self.state.now()
 

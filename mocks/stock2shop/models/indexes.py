@@ -224,6 +224,19 @@ def _lock_for(state: TenantState, collection: str) -> threading.RLock:
     return lock
 
 
+def echo_query(query: Any, extra: list[dict[str, Any]]) -> dict[str, Any]:
+    """The query as ``request.body`` shows it: as in both documents' examples, a ``bool`` query
+    keeps its clauses and gets the client's filters appended to its own ``filter`` list (a single
+    filter object becomes the list's first entry); any other query becomes ``bool.must``."""
+    if isinstance(query, dict) and len(query) == 1 and isinstance(query.get("bool"), dict):
+        clauses = dict(query["bool"])
+        own = clauses.get("filter")
+        own_list = list(own) if isinstance(own, list) else ([] if own is None else [own])
+        clauses["filter"] = own_list + extra
+        return {"bool": clauses}
+    return {"bool": {"must": [query or {"match_all": {}}], "filter": extra}}
+
+
 def elastic_search(state: TenantState, collection: str, body: Any,
                    user: dict[str, Any] | None = None, channel_id: int | None = None) -> dict[str, Any]:
     """Run a search; the response in the documents' shape (``system_{collection}`` = live records).
@@ -265,8 +278,7 @@ def elastic_search(state: TenantState, collection: str, body: Any,
         hits.append(hit)
     internal = copy.deepcopy(body)
     internal.setdefault("aggs", {})
-    query = internal.get("query") or {"match_all": {}}
-    internal["query"] = {"bool": {"must": [query], "filter": extra}}
+    internal["query"] = echo_query(internal.get("query"), extra)
     response: dict[str, Any] = {
         "took": 1 + len(result["hits"]) // 50,
         "timed_out": False,

@@ -69,15 +69,31 @@ class Queue:
         if any(e["product"].get("meta") for e in entries):
             require(user, "queue product meta")
         sources = []
-        for entry in entries:
+        for n, entry in enumerate(entries):
+            variants = entry["product"].get("variants")
+            if isinstance(variants, list) and len(variants) > 1:
+                # the guide: "Each product must contain only one variant, in the future we will
+                # allow multiple variants" (a product gains variants over several pushes)
+                raise X.BadPayload(f"system_products[{n}].product.variants: each product must contain only one "
+                                   f"variant ({len(variants)} given)")
             src = entry["source"].get("source_id", source_id)
             if src is None:
                 raise X.BadPayload("source.source_id (or the source_id query parameter) is required")
             sources.append(_num(src, 0))
+        self._known_sources("system_products", sources)
         for i, (entry, src) in enumerate(zip(entries, sources), 1):
             self._add("sync_product", entry, failure=injected_failure(failures, i), source_id=src)
         self._apply_now()
         return len(entries)
+
+    def _known_sources(self, key: str, sources: list[Any]) -> None:
+        """A source id the client does not have is refused with the request (400, nothing queued),
+        where a non-numeric one (the full example's "{source_id}" placeholder) is refused too."""
+        catalogue = Catalogue(self.state)
+        for n, src in enumerate(sources):
+            if catalogue.source(int(src)) is None:
+                raise X.BadPayload(f"{key}[{n}].source.source_id: source {int(src)} does not belong to client "
+                                   f"{self.state.tenant}")
 
     def queue_images(self, user: dict[str, Any], body: dict[str, Any], failures: dict[str, Any] | None = None,
                      image_base: str | None = None) -> int:
@@ -92,6 +108,7 @@ class Queue:
             if image.get("action", "I") == "I":
                 kind = image_kind(i, image.get("image"))
             kinds.append(kind)
+        self._known_sources("system_images", [_num(e["source"].get("source_id"), 0) for e in entries])
         for i, (entry, kind) in enumerate(zip(entries, kinds), 1):
             self._add("sync_image", entry, failure=injected_failure(failures, i),
                       source_id=_num(entry["source"].get("source_id"), 0), image_kind=kind, image_base=image_base)
@@ -238,6 +255,7 @@ class Queue:
                        "body_html": "", "collection": "", "title": "", "product_type": "", "vendor": "",
                        "hash": "", "channels": [], "tags": "", "options": [], "meta": [], "images": [],
                        "variants": []}
+        _check_options(code, data, product)
         product["active"] = _bool(source.get("product_active"), True)
         for field in ("title", "body_html", "collection", "product_type", "vendor", "tags"):
             if field in data and data[field] is not None:
@@ -350,6 +368,20 @@ def injected_failure(spec: Any, position: int) -> str | None:
     if failure is None:
         return None
     return failure.message or f"injected failure (code {failure.code})"
+
+
+def _check_options(code: str, data: dict[str, Any], product: dict[str, Any]) -> None:
+    """The guide: "If the relationship between the product and variant is not correctly
+    configure[d], these products will be ignored": a variant's optionN needs the product's Nth
+    option (the options pushed now, else those stored); the item fails with the reason."""
+    options = data["options"] or [] if "options" in data else product.get("options") or []
+    variants = data.get("variants") or []
+    for v in (variants if isinstance(variants, list) else [variants]):
+        for n in (1, 2, 3):
+            if v.get(f"option{n}") not in (None, "") and len(options) < n:
+                have = f"{len(options)} option(s)" if options else "no options"
+                raise _Failed(f"product {code} ignored: variant {v.get('source_variant_code')} has option{n} "
+                              f"{str(v[f'option{n}'])!r} but the product has {have}")
 
 
 class _Failed(Exception):
