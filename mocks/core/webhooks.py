@@ -12,6 +12,10 @@ Sending is driven by the scheduler (:mod:`mocks.core.scheduler`): each pending d
 no client request. :func:`deliver_due` sends what is due synchronously (tests, the console's
 "deliver now", ``POST /__sandbox/webhooks/deliver``).
 
+Headers on the wire: ``Content-Type``, ``User-Agent`` and what the API passes (its own headers
+and signature); no ``X-Sandbox-*`` marker reaches a receiver (the event name and delivery id are in
+the delivery record and its journal entry).
+
 Signing: by default ``X-Sandbox-Signature: sha256=<hex HMAC-SHA256 of the body>`` when a secret
 is given; an API passes its own ``sign(body, secret) -> headers`` to match the real service.
 A scenario can make deliveries fail: ``FAULTS`` is consulted before each attempt.
@@ -158,8 +162,9 @@ def _claim(sandbox: "Sandbox", key: str, now: float) -> dict[str, Any] | None:
 def attempt(sandbox: "Sandbox", delivery: dict[str, Any]) -> dict[str, Any]:
     """Send one attempt now and record its result."""
     body = body_bytes(delivery)
+    # only what the real service sends goes over the wire: the sandbox's own markers (event name,
+    # delivery id) stay in the delivery record and its journal entry, never in a user's request
     headers = {"Content-Type": "application/json", "User-Agent": "commerce-sandbox-webhooks/1",
-               "X-Sandbox-Event": delivery["event"], "X-Sandbox-Delivery": delivery["id"],
                **delivery.get("headers", {}), **signature_headers(delivery, body)}
     started = time.perf_counter()
     record: dict[str, Any] = {"at": sandbox.clock.now(delivery["api"], delivery["tenant"])}

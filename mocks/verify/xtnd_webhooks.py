@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import uuid
 from typing import Any, Callable
 
 from mocks.verify import CannotRun, Finding, Session, curl_of
@@ -74,8 +73,7 @@ class Receiver:
 
     def send(self, trigger: str, body: bytes, signature: str | None) -> Any:
         headers = {"Content-Type": "application/json", "User-Agent": "commerce-sandbox-verify/1",
-                   TRIGGER_HEADER: trigger, WEBHOOK_ID_HEADER: self.hook["id"],
-                   "X-Sandbox-Delivery": uuid.uuid4().hex}
+                   TRIGGER_HEADER: trigger, WEBHOOK_ID_HEADER: self.hook["id"]}
         if signature is not None:
             headers[SIGNATURE_HEADER] = signature
         return self.http.request("POST", self.url, data=body, headers=headers)

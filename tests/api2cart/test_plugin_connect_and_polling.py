@@ -40,6 +40,7 @@ def test_connect_webhook_carries_encrypted_credentials_that_add_the_store(app, a
         req = rx.requests[0]
     headers = {k.lower(): v for k, v in req["headers"].items()}
     assert headers["x-webhook-cart-id"] == "Woocommerce" and headers["x-webhook-timestamp"].isdigit()
+    assert not [k for k in headers if k.startswith("x-sandbox")], headers  # a real receiver sees none
     body = json.loads(req["raw"])
     blocks, rest = divmod(len(base64.b64decode(body["data"])), 256)
     assert set(body) == {"data"} and rest == 0 and blocks >= 2  # chunked: several 2048-bit blocks

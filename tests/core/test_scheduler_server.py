@@ -67,8 +67,9 @@ def create(base: str, number: str) -> None:
 
 
 def events(receiver: Receiver) -> list[tuple[str, str, str]]:
-    """(orderNumber, trigger, delivery id) of every verified delivery received."""
-    return [(p["data"]["orderNumber"], p["trigger"], h["x-sandbox-delivery"])
+    """(orderNumber, trigger, delivery key) of every verified delivery received; an order fires each
+    trigger once, so ``orderNumber/trigger`` names one delivery (no sandbox header goes on the wire)."""
+    return [(p["data"]["orderNumber"], p["trigger"], f'{p["data"]["orderNumber"]}/{p["trigger"]}')
             for (h, _), p in zip(receiver.received, receiver.verified())]
 
 

@@ -175,6 +175,7 @@ def test_every_trigger_fires_by_its_real_cause(xc, receiver, delivery_validator)
     xc.post(V1 + "/Customers", headers=KEY, json={"name": "New Buyer AB"})                  # CustomerCreated
     xc.patch("/__sandbox/xtnd/customers/10002", json={"phone": "+46 8 000 00 00"})          # CustomerChanged
     deliver(xc)
+    assert receiver.received and not [k for h, _ in receiver.received for k in h if k.startswith("x-sandbox")]
     got = receiver.verified()
     assert [p["trigger"] for p in got] == [
         "OrderCreated", "OrderReserved", "AvailableBalanceChanged", "OrderPicked", "OrderDeliveryDataChanged",
