@@ -11,7 +11,7 @@ from typing import Any, Iterator
 from mocks.stock2shop.search.aggs import _aggregate
 from mocks.stock2shop.search.docs import _MISSING, Doc
 from mocks.stock2shop.search.index import DocIndex, Plan
-from mocks.stock2shop.search.query import compile_query
+from mocks.stock2shop.search.query import CORPUS, Corpus, compile_query
 from mocks.stock2shop.search.sort import (_after_key, _doc_keys, _is_after, _order, _sort_tuple, check_after_value,
                                           check_sort_mapping, field_kind, parse_sort_full)
 from mocks.stock2shop.search.source import parse_source
@@ -129,12 +129,16 @@ def _search(docs: list[Doc], body: Json, extra_filters: list[Json] | None,
     if exact and not needs_scores:
         matched = [(doc, 1.0) for _, doc in pool]
     else:
-        for _, doc in pool:
-            if any(f(doc) is None for f in filters):
-                continue
-            score = main(doc)
-            if score is not None:
-                matched.append((doc, score))
+        kept = [doc for _, doc in pool if not any(f(doc) is None for f in filters)]
+        # BM25's document counts and lengths come from the documents evaluated (see query.Corpus)
+        token = CORPUS.set(Corpus(kept) if needs_scores else None)
+        try:
+            for doc in kept:
+                score = main(doc)
+                if score is not None:
+                    matched.append((doc, score))
+        finally:
+            CORPUS.reset(token)
 
     ordered = _order(matched, sort)
     if after_keys is not None:

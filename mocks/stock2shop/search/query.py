@@ -5,7 +5,9 @@
 anything else raises :class:`SearchError` naming the clause."""
 from __future__ import annotations
 
+import contextvars
 import fnmatch
+import math
 import re
 from typing import Any, Callable
 
@@ -215,12 +217,75 @@ def _text_matcher(field: str, query: Any, operator: str, msm: Any, prefix_last: 
     def run(doc: Doc) -> float | None:
         if not wanted:
             return None
-        found = sum(1 for t in wanted if present(doc, t))
+        found = [t for t in wanted if present(doc, t)]
         need = len(wanted) if operator == "and" else _min_should(msm, len(wanted), 1)
-        if found < max(need, 1):
+        if len(found) < max(need, 1):
             return None
-        return float(found)
+        return bm25(doc, field, found, autocomplete)
     return run
+
+
+# -- relevance: BM25 (Elasticsearch's default similarity, k1=1.2, b=0.75) ---------------------------
+K1, B = 1.2, 0.75
+
+
+class Corpus:
+    """What BM25 needs besides the document: per field, how many documents hold it and their average
+    length in tokens, and per term, how many documents hold it. Counted over the documents the search
+    evaluates (its candidate set, after the request's own filters), lazily, once per field and term:
+    the cost follows the hits evaluated, never the whole collection."""
+
+    def __init__(self, docs: list[Doc]) -> None:
+        self.docs = docs
+        self._fields: dict[str, tuple[int, float]] = {}
+        self._df: dict[tuple[str, str, bool], int] = {}
+
+    def field(self, field: str) -> tuple[int, float]:
+        hit = self._fields.get(field)
+        if hit is None:
+            count = total = 0
+            for doc in self.docs:
+                length = sum(len(toks) for toks in doc.token_lists(field))
+                if length:
+                    count += 1
+                    total += length
+            hit = self._fields[field] = (count, total / count if count else 1.0)
+        return hit
+
+    def df(self, field: str, term: str, prefix: bool) -> int:
+        key = (field, term, prefix)
+        hit = self._df.get(key)
+        if hit is None:
+            hit = self._df[key] = sum(1 for doc in self.docs if _tf(doc.token_lists(field), term, prefix))
+        return hit
+
+
+CORPUS: contextvars.ContextVar[Corpus | None] = contextvars.ContextVar("s2s_search_corpus", default=None)
+
+
+def _tf(lists: list[list[str]], term: str, prefix: bool) -> int:
+    if prefix:
+        return sum(1 for toks in lists for t in toks if t.startswith(term))
+    return sum(toks.count(term) for toks in lists)
+
+
+def bm25(doc: Doc, field: str, terms: Any, prefix: bool = False) -> float:
+    """Sum over ``terms`` of idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl)), a value of a
+    multi-valued field counting as one text (Elasticsearch concatenates them)."""
+    lists = doc.token_lists(field)
+    dl = sum(len(toks) for toks in lists)
+    corpus = CORPUS.get()
+    count, avgdl = corpus.field(field) if corpus is not None else (1, float(dl or 1))
+    score = 0.0
+    for term in terms:
+        tf = _tf(lists, term, prefix)
+        if not tf:
+            continue
+        df = max(1, corpus.df(field, term, prefix) if corpus is not None else 1)
+        n = max(count, df)
+        idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+        score += idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * dl / (avgdl or 1.0)))
+    return score
 
 
 def _match(body: Json) -> Matcher:
@@ -289,8 +354,9 @@ def _multi_match(body: Json) -> Matcher:
     def run(doc: Doc) -> float | None:
         if not wanted:
             return None
-        best = 0.0
+        best = total = 0.0
         found_any: set[str] = set()
+        per_term: dict[str, float] = {}
         for pattern, weight, auto in per_field:
             for field in expand(doc, pattern):
                 lists = doc.token_lists(field)
@@ -300,11 +366,17 @@ def _multi_match(body: Json) -> Matcher:
                     # operator applies per field in best_fields (Elasticsearch's rule)
                     need = len(wanted) if need_all else _min_should(msm, len(wanted), 1)
                     if len(found) >= max(need, 1):
-                        best = max(best, len(found) * weight)
+                        score = bm25(doc, field, found, auto) * weight
+                        best, total = max(best, score), total + score
+                elif found:  # cross_fields: each term scores in its best field
+                    for t in found:
+                        per_term[t] = max(per_term.get(t, 0.0), bm25(doc, field, [t], auto) * weight)
                 found_any |= found
         if mtype == "cross_fields":
             need = len(wanted) if need_all else _min_should(msm, len(wanted), 1)
-            return float(len(found_any)) if len(found_any) >= max(need, 1) else None
+            return sum(per_term.values()) if len(found_any) >= max(need, 1) else None
+        if mtype == "most_fields":  # Elasticsearch: the fields' scores add up
+            return total if total > 0 else None
         return best if best > 0 else None
     return run
 
