@@ -9,16 +9,24 @@ SERVE_ARGS ?=
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
+
+# packages are installed by uv (from PyPI, many at once, from its cache when it has them); the venv's own
+# pip installs uv first. Bytecode is compiled at install, as pip does. uv's cache also serves the test
+# that installs the built wheel into a fresh venv (tests/installed/).
+UV      := $(BIN)/uv
+INSTALL := $(UV) pip install -q --python $(BIN)/python --compile-bytecode
+
+$(UV): | $(BIN)/python
+	$(BIN)/pip install -q 'uv>=0.5,<1'
 
 # two stamps: `make serve` installs what serving needs (the package and its dependencies), `make test`
 # adds the test extras on top; each reinstalls when pyproject.toml or setup.py changes
-$(VENV)/.installed-serve: pyproject.toml setup.py | $(BIN)/python
-	$(BIN)/pip install -q -e .
+$(VENV)/.installed-serve: pyproject.toml setup.py | $(UV)
+	$(INSTALL) -e .
 	touch $@
 
-$(VENV)/.installed: pyproject.toml setup.py | $(BIN)/python
-	$(BIN)/pip install -q -e '.[test]'
+$(VENV)/.installed: pyproject.toml setup.py | $(UV)
+	$(INSTALL) -e '.[test]'
 	touch $@ $(VENV)/.installed-serve
 
 install: $(VENV)/.installed
@@ -28,8 +36,12 @@ install-serve: $(VENV)/.installed-serve
 serve: install-serve
 	$(BIN)/commerce-sandbox serve --port $(PORT) $(SERVE_ARGS)
 
+# the suite on TEST_WORKERS processes (pytest-xdist; auto: one per core), handed out a module at a time
+# (module fixtures start once), the long modules first (the order: tests/conftest.py). TEST_WORKERS=0
+# runs everything in this one process.
+TEST_WORKERS ?= auto
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python -m bench

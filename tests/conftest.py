@@ -180,6 +180,50 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(line)
 
 
+# -- pytest-xdist: `make test` runs the suite on every core ----------------------------------------
+# `--dist loadscope`: a module (a class, for a TestCase) runs whole on one worker, so a module-scoped
+# fixture (a server process, the installed wheel's venv) starts once. Each worker is a process of its
+# own: its own AppPool, its own redis-server (``redis_url``), its own tmp_path.
+#: handed out before everything else (the longest module: a wheel built and installed in a fresh venv)
+FIRST = ("tests/installed/",)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On an xdist worker, the order modules are handed out (with ``--no-loadscope-reorder``): the
+    ``FIRST`` modules, the modules marked ``slow`` (real server processes), the contract suites, then
+    the rest, each in collection order. The long modules then run while the many short ones fill the
+    other workers, instead of one of them ending the run alone."""
+    if not hasattr(config, "workerinput"):
+        return
+
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.split("::", 1)[0]
+        if path.startswith(FIRST):
+            return 0
+        if item.get_closest_marker("slow") is not None:
+            return 1
+        return 2 if path.startswith("contract_tests/") else 3
+
+    items.sort(key=rank)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """On an xdist worker: hand this worker's AppPool figures to the controller's summary."""
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        output["app_pool"] = {"built": _POOL.built, "restores_ms": _POOL.restores_ms}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """On the xdist controller: add a finished worker's AppPool figures to the summary line."""
+    figures = getattr(node, "workeroutput", {}).get("app_pool")
+    if figures:
+        _POOL.built += figures["built"]
+        _POOL.restores_ms.extend(figures["restores_ms"])
+
+
 @pytest.fixture
 def app(shared_app: Any) -> Any:
     return shared_app()
