@@ -59,6 +59,14 @@ def money(value: Decimal) -> float:
     return float(value.quantize(Decimal("0.01")))
 
 
+def found_or_raise(doc: dict[str, Any] | None, kind: str, key: str) -> dict[str, Any]:
+    """``doc`` when a look-up (or an update) found it; else the 404 for the ``kind`` named ``key``
+    (as the client sent it): ``Customer 'X' was not found``."""
+    if doc is None:
+        raise X.ResourceNotFound(kind, key)
+    return doc
+
+
 def _changed_filter(docs: list[dict[str, Any]], since: str | None) -> list[dict[str, Any]]:
     if since is None:
         return docs

@@ -7,8 +7,8 @@ from typing import Any
 
 from mocks.core.state import TenantState
 from mocks.xtnd import errors as X
-from mocks.xtnd.models.common import (DEFAULT_PAGE_SIZE, FOREVER, Emit, _changed_filter, _in, iso, money, paged,
-                                      public)
+from mocks.xtnd.models.common import (DEFAULT_PAGE_SIZE, FOREVER, Emit, _changed_filter, _in, found_or_raise, iso,
+                                      money, paged, public)
 from mocks.xtnd.models.products import Products
 
 CUSTOMER_DEFAULTS: dict[str, Any] = {
@@ -26,10 +26,7 @@ class Customers:
         self.customers = state.collection("customers")
 
     def get(self, number: str) -> dict[str, Any]:
-        doc = self.customers.lookup(number.upper())
-        if doc is None:
-            raise X.ResourceNotFound("Customer", number)
-        return doc
+        return found_or_raise(self.customers.lookup(number.upper()), "Customer", number)
 
     def one(self, number: str) -> dict[str, Any]:
         return public(self.get(number))
@@ -88,9 +85,7 @@ class Customers:
             changed.extend(sorted(diff))
             return {**old, **diff, "changed": now} if diff else old
 
-        doc = self.customers.update(number.upper(), apply)
-        if doc is None:
-            raise X.ResourceNotFound("Customer", number)
+        doc = found_or_raise(self.customers.update(number.upper(), apply), "Customer", number)
         if changed:
             self.emit("CustomerChanged", {"customerNumber": doc["customerNumber"], "changedFields": changed,
                                           "changed": doc["changed"]})

@@ -5,7 +5,7 @@ from typing import Any
 
 from mocks.core.state import TenantState
 from mocks.xtnd import errors as X
-from mocks.xtnd.models.common import DEFAULT_PAGE_SIZE, Emit, _changed_filter, _in, iso, paged, public
+from mocks.xtnd.models.common import DEFAULT_PAGE_SIZE, Emit, _changed_filter, _in, found_or_raise, iso, paged, public
 
 #: product masterdata the ERP (the control plane) may change; each change fires ProductChanged
 PRODUCT_FIELDS = ("description", "extendedDescription", "productGroup", "unit", "ean", "weightKg",
@@ -19,10 +19,7 @@ class Products:
         self.products = state.collection("products")
 
     def one(self, number: str) -> dict[str, Any]:
-        doc = self.products.lookup(number.upper())
-        if doc is None:
-            raise X.ResourceNotFound("Product", number)
-        return public(doc)
+        return public(found_or_raise(self.products.lookup(number.upper()), "Product", number))
 
     def list(self, changed_since: str | None = None, product_group: str | None = None,
              active: bool | None = None, item_numbers: list[str] | None = None,
@@ -54,9 +51,7 @@ class Products:
             changed.extend(sorted(diff))
             return {**old, **diff, "changed": now} if diff else old
 
-        doc = self.products.update(number.upper(), apply)
-        if doc is None:
-            raise X.ResourceNotFound("Product", number)
+        doc = found_or_raise(self.products.update(number.upper(), apply), "Product", number)
         if changed:
             self.emit("ProductChanged", {"itemNumber": doc["itemNumber"], "changedFields": changed,
                                          "changed": doc["changed"]})
