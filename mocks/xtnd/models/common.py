@@ -3,11 +3,13 @@ milliseconds, ``2024-01-01T00:00:00.000Z``; that fixed format sorts like time, s
 since" filters compare strings), paging and money."""
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import math
 from decimal import Decimal
 from typing import Any, Callable
 
+from mocks.core.state import Collection
 from mocks.xtnd import errors as X
 
 Emit = Callable[[str, dict[str, Any]], None]
@@ -65,6 +67,33 @@ def found_or_raise(doc: dict[str, Any] | None, kind: str, key: str) -> dict[str,
     if doc is None:
         raise X.ResourceNotFound(kind, key)
     return doc
+
+
+def reject_unknown_fields(data: dict[str, Any], allowed: tuple[str, ...], what: str) -> None:
+    """The 400 naming every field of ``data`` the sandbox may not change (``allowed`` are the ones
+    it may; ``what``: "customer", "product")."""
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        reason = f"is not a {what} field the sandbox can change"
+        raise X.Invalid(unknown[0], reason, [(u, reason) for u in unknown[1:]])
+
+
+def change_fields(collection: Collection, key: str, data: dict[str, Any], now: str, kind: str,
+                  number: str) -> tuple[dict[str, Any], list[str]]:
+    """Write the fields of ``data`` that differ from the stored document at ``key`` (and
+    ``changed: now`` when any does) in one update: (the document, the changed field names, sorted).
+    The 404 for the ``kind`` named ``number`` when it is gone."""
+    changed: list[str] = []
+
+    def apply(old: dict[str, Any] | None) -> dict[str, Any] | None:
+        changed.clear()
+        if old is None:
+            return None
+        diff = {k: copy.deepcopy(v) for k, v in data.items() if old.get(k) != v}
+        changed.extend(sorted(diff))
+        return {**old, **diff, "changed": now} if diff else old
+
+    return found_or_raise(collection.update(key, apply), kind, number), changed
 
 
 def _changed_filter(docs: list[dict[str, Any]], since: str | None) -> list[dict[str, Any]]:
