@@ -111,6 +111,20 @@ def id_list(body: Json, root: str) -> list[Any]:
     return batch_under_root(body, root, list, "array")
 
 
+def save_batch(body: Json, root: str, id_field: str, save_one: Callable[[Any], tuple[int, str]],
+               failures: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], int]:
+    """A create call: ``save_one`` for each item of the ``{"<root>": {...}}`` map, the item's
+    ``id_field`` echoed as its id (none when the item is not an object)."""
+    return run_batch([(item.get(id_field) if isinstance(item, dict) else None, lambda item=item: save_one(item), item)
+                      for _, item in entries(body, root)], failures)
+
+
+def delete_batch(body: Json, root: str, delete_one: Callable[[Any], tuple[int, str]],
+                 failures: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], int]:
+    """A delete call: ``delete_one`` for each id of the ``{"<root>": [id, ...]}`` list."""
+    return run_batch([(raw, lambda raw=raw: delete_one(raw), raw) for raw in id_list(body, root)], failures)
+
+
 class Tombstones:
     """The ids of a kind (``categories``, ``products``) that this store has deleted. Deleting one
     again answers the documented success (it is gone either way: the document's examples delete

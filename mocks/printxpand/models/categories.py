@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from mocks.core.state import TenantState
-from mocks.printxpand.models.batch import ItemError, Json, Tombstones, entries, id_list, run_batch
+from mocks.printxpand.models.batch import ItemError, Json, Tombstones, delete_batch, save_batch
 from mocks.printxpand.models.fields import flag, id_text, scalar, text
 from mocks.printxpand.models.messages import (CATEGORY_BAD, CATEGORY_CREATED, CATEGORY_DELETED,
                                               CATEGORY_NOT_FOUND, CATEGORY_UPDATED)
@@ -89,8 +89,7 @@ class Categories:
         return 200, CATEGORY_DELETED
 
     def create(self, body: Json, failures: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], int]:
-        return run_batch([(item.get("id") if isinstance(item, dict) else None, lambda item=item: self.save_one(item), item)
-                          for _, item in entries(body, "category")], failures)
+        return save_batch(body, "category", "id", self.save_one, failures)
 
     def delete(self, body: Json, failures: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], int]:
-        return run_batch([(raw, lambda raw=raw: self.delete_one(raw), raw) for raw in id_list(body, "category")], failures)
+        return delete_batch(body, "category", self.delete_one, failures)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from mocks.core.state import TenantState
-from mocks.printxpand.models.batch import ItemError, Json, entries, run_batch
+from mocks.printxpand.models.batch import ItemError, Json, save_batch
 from mocks.printxpand.models.fields import id_text, scalar, text
 from mocks.printxpand.models.messages import (CUSTOMER_BAD_FIELD, CUSTOMER_BAD_ID, CUSTOMER_CREATED,
                                               CUSTOMER_EMAIL_TAKEN, CUSTOMER_UPDATED)
@@ -57,5 +57,4 @@ class Customers:
         return 200, CUSTOMER_CREATED
 
     def create(self, body: Json, failures: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], int]:
-        return run_batch([(item.get("id") if isinstance(item, dict) else None, lambda item=item: self.save_one(item), item)
-                          for _, item in entries(body, "customer")], failures)
+        return save_batch(body, "customer", "id", self.save_one, failures)

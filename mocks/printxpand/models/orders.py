@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from mocks.core.state import TenantState
-from mocks.printxpand.models.batch import ItemError, Json, entries, run_batch
+from mocks.printxpand.models.batch import ItemError, Json, save_batch
 from mocks.printxpand.models.fields import count, id_text, number_or_blank, scalar, text
 from mocks.printxpand.models.messages import (ORDER_BAD, ORDER_CREATED, ORDER_FIELDS_HINT, ORDER_LENGTHS,
                                               ORDER_UPDATED)
@@ -74,5 +74,4 @@ class Orders:
         return 200, ORDER_UPDATED
 
     def create(self, body: Json, failures: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], int]:
-        return run_batch([(item.get("order_id") if isinstance(item, dict) else None,
-                           lambda item=item: self.save_one(item), item) for _, item in entries(body, "order")], failures)
+        return save_batch(body, "order", "order_id", self.save_one, failures)
