@@ -30,6 +30,18 @@ def id_text(value: Any) -> str | None:
     return None
 
 
+def required_item_id(item: Any, id_field: str, message: str, no_id_message: str | None = None) -> str:
+    """A batch item's id as stored (its ``id_field`` read by :func:`id_text`). The item fails with
+    404 and no id shown when it is not an object (``message``) or its id is not usable
+    (``no_id_message``; ``message`` when not given)."""
+    if not isinstance(item, dict):
+        raise ItemError(404, message, show_id=False)
+    key = id_text(item.get(id_field))
+    if key is None:
+        raise ItemError(404, no_id_message or message, show_id=False)
+    return key
+
+
 def text(value: Any) -> str:
     if value is None or isinstance(value, (dict, list)):
         return ""
