@@ -1,6 +1,7 @@
 """What every XTND model shares: the emit callable, the wire's timestamps (ISO 8601 UTC with
 milliseconds, ``2024-01-01T00:00:00.000Z``; that fixed format sorts like time, so "changed
-since" filters compare strings), paging and money."""
+since" filters compare strings), paging, money, the 404 of a look-up (:func:`found_or_raise`) and
+the sandbox's masterdata changes (:func:`reject_unknown_fields`, :func:`change_fields`)."""
 from __future__ import annotations
 
 import copy
