@@ -32,6 +32,14 @@ def public(view: Callable) -> Callable:
     return view
 
 
+def sandbox_page(view: Callable) -> Callable:
+    """Mark a route the sandbox serves about an API rather than as it (the contract, its reference
+    page at ``/{prefix}/docs``): the request chain does not run for it (no authentication,
+    scenarios, rate limits, validation, response cache or journal)."""
+    view.sandbox_page = True  # type: ignore[attr-defined]
+    return view
+
+
 def passthrough(view: Callable) -> Callable:
     """Mark a route that answers for another service (the drift proxy): the gateway checks the
     request against the contract and records what breaks it, but does not refuse the request."""
