@@ -27,7 +27,7 @@ Json = Any
 
 
 def public(view: Callable) -> Callable:
-    """Mark a route as needing no credentials (e.g. a token request, the OpenAPI document)."""
+    """Mark a route as needing no credentials (e.g. a token request)."""
     view.sandbox_public = True  # type: ignore[attr-defined]
     return view
 

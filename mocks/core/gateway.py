@@ -22,7 +22,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from mocks.core import docspage
 from mocks.core import errors as E
-from mocks.core.api import Api, public
+from mocks.core.api import Api, sandbox_page
 from mocks.core.chain.auth import authenticate
 from mocks.core.chain.cache import cached
 from mocks.core.chain.context import RequestContext, current, peek
@@ -88,7 +88,7 @@ class Gateway:
             self.contracts[api.name] = load_contract(api.name, api.case_insensitive_paths, api.schemas_root)
         contract = self.contracts[api.name]
 
-        @public
+        @sandbox_page  # about the API, not a call to it: no scenario, limit or journal entry (the docs page loads it)
         def openapi() -> Response:
             doc = public_document(contract, request.host_url.rstrip("/") + prefix)
             return Response(json.dumps(doc), mimetype="application/json")

@@ -106,6 +106,7 @@ def test_not_journaled_and_no_scenario_applies(client):
     for api in APIS:
         assert client.get(f"/{api}/docs").status_code == 200
         assert client.get(f"/{api}/docs/swagger-ui.css").status_code == 200
+        assert client.get(f"/{api}/openapi.json").status_code == 200  # what the page loads in the browser
         assert client.get(f"/{api}/docs", headers={"X-Sandbox-Scenario": "flaky-5xx"}).status_code == 200
     assert client.get("/__sandbox/requests").json["total"] == before
 
