@@ -111,9 +111,8 @@ def test_not_journaled_and_no_scenario_applies(client):
     assert client.get("/__sandbox/requests").json["total"] == before
 
 
-def test_rate_limits_do_not_count_the_page(app_factory):
+def test_rate_limits_do_not_count_the_page(client):
     """Stock2Shop's limit is per client; the page is no client's call: a hundred loads are all 200."""
-    client = app_factory(apis=["stock2shop"]).test_client()
     assert all(client.get("/stock2shop/docs").status_code == 200 for _ in range(100))
 
 
@@ -142,21 +141,21 @@ def test_other_names_and_methods_are_the_apis_own_404_and_405(client):
     assert r.status_code in (401, 404) and r.mimetype == "application/json" and "errorType" in r.json
 
 
-def test_root_api_mount_serves_its_docs_at_slash_docs(app_factory):
-    client = app_factory(apis=["click2sync"], root_api="click2sync").test_client()
+def test_root_api_mount_serves_its_docs_at_slash_docs(shared_app):
+    client = shared_app(apis=["click2sync"], root_api="click2sync").test_client()
     r = client.get("/docs")
     assert r.status_code == 200 and 'data-openapi="/openapi.json"' in r.get_data(as_text=True)
     assert client.get("/docs/swagger-ui-bundle.js").mimetype == "text/javascript"
     assert client.get("/click2sync/docs").status_code == 200
 
 
-def test_console_links_to_each_mounted_apis_docs(client, app_factory):
+def test_console_links_to_each_mounted_apis_docs(client, shared_app):
     html = client.get("/__sandbox/ui/").get_data(as_text=True)
     for api in APIS:
         assert f'href="/{api}/docs"' in html, api
         assert client.get(f"/{api}/docs").status_code == 200
     assert "<!--api-docs-->" not in client.get("/__sandbox/ui/index.html").get_data(as_text=True)
-    one = app_factory(apis=["xtnd"]).test_client().get("/__sandbox/ui/").get_data(as_text=True)
+    one = shared_app(apis=["xtnd"]).test_client().get("/__sandbox/ui/").get_data(as_text=True)
     assert 'href="/xtnd/docs"' in one and 'href="/click2sync/docs"' not in one
 
 
