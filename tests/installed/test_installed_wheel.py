@@ -110,9 +110,9 @@ def uv_binary() -> str:
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
-    """The wheel is built by uv from a copy of the sources (with build isolation, as pip does), and
-    installed with its dependencies, resolved from the package index as pip does, into a new venv with no other
-    package; uv takes what it already downloaded from its cache, which is what makes this fast."""
+    """The wheel is built by uv from a copy of the sources (with build isolation, as pip does), then
+    installed with its dependencies, resolved from the package index as pip does, into a new venv that
+    holds nothing else; uv takes what it already downloaded from its cache, which makes this fast."""
     root = tmp_path_factory.mktemp("installed")
     uv = uv_binary()
     timings = {}
