@@ -36,12 +36,11 @@ install-serve: $(VENV)/.installed-serve
 serve: install-serve
 	$(BIN)/commerce-sandbox serve --port $(PORT) $(SERVE_ARGS)
 
-# the suite on TEST_WORKERS processes (pytest-xdist; auto: one per core), handed out a module at a time
-# (module fixtures start once), the long modules first (the order: tests/conftest.py). TEST_WORKERS=0
-# runs everything in this one process.
+# the suite on TEST_WORKERS processes (pytest-xdist; auto: one per core); a module runs whole on one
+# worker, the long modules first (tests/conftest.py). TEST_WORKERS=0 runs everything in this process.
 TEST_WORKERS ?= auto
 test: install
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python -m bench

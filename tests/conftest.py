@@ -181,24 +181,30 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 
 # -- pytest-xdist: `make test` runs the suite on every core ----------------------------------------
-# `--dist loadscope`: a module (a class, for a TestCase) runs whole on one worker, so a module-scoped
-# fixture (a server process, the installed wheel's venv) starts once. Each worker is a process of its
-# own: its own AppPool, its own redis-server (``redis_url``), its own tmp_path.
+# Each worker is a process of its own: its own AppPool, its own redis-server (``redis_url``), its own
+# tmp_path. Tests are handed out in chunks that never split a module (``pytest_xdist_make_scheduler``
+# below), so a module-scoped fixture (a server process, the installed wheel's venv) starts once.
+# (Not ``--dist loadscope``: it keys tests by node id, and schemathesis gives every operation of a
+# contract test the same node id, so it would run one operation of each and drop the others.)
 #: handed out before everything else (the longest module: a wheel built and installed in a fresh venv)
 FIRST = ("tests/installed/",)
 
 
+def module_of(nodeid: str) -> str:
+    return nodeid.split("::", 1)[0]
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """On an xdist worker, the order modules are handed out (with ``--no-loadscope-reorder``): the
-    ``FIRST`` modules, the modules marked ``slow`` (real server processes), the contract suites, then
-    the rest, each in collection order. The long modules then run while the many short ones fill the
-    other workers, instead of one of them ending the run alone."""
+    """On an xdist worker, the order tests are handed out: the ``FIRST`` modules, the modules marked
+    ``slow`` (real server processes), the contract suites, then the rest, each in collection order.
+    The long modules then run while the many short ones fill the other workers, instead of one of
+    them ending the run alone."""
     if not hasattr(config, "workerinput"):
         return
 
     def rank(item: pytest.Item) -> int:
-        path = item.nodeid.split("::", 1)[0]
+        path = module_of(item.nodeid)
         if path.startswith(FIRST):
             return 0
         if item.get_closest_marker("slow") is not None:
@@ -206,6 +212,26 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return 2 if path.startswith("contract_tests/") else 3
 
     items.sort(key=rank)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist load`` (what ``-n`` does by default), except that a chunk of tests sent to a worker
+    always ends at the end of a module: a module runs whole on one worker, tests still go by index."""
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScheduling
+
+    class WholeModules(LoadScheduling):
+        def _send_tests(self, node: Any, num: int) -> None:
+            if num > 0 and len(self.pending) > num:
+                assert self.collection is not None
+                last = module_of(self.collection[self.pending[num - 1]])
+                while num < len(self.pending) and module_of(self.collection[self.pending[num]]) == last:
+                    num += 1
+            super()._send_tests(node, num)
+
+    return WholeModules(config, log)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
