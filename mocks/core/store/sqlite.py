@@ -270,25 +270,25 @@ class SqliteStore(Store):
         if not all(simple):
             yield from super().scan_columns(namespace, fields, extract)
             return
-        # SQLite reads the columns out of the stored JSON: nothing is decoded in Python unless a
-        # field holds an array or an object (its values are then extracted from the document)
-        cols = ", ".join(f"json_type(value, '$.{f}'), json_extract(value, '$.{f}')" for f in fields)
+        # SQLite reads the columns out of the stored JSON, parsing each document once (one
+        # json_extract of every path: a JSON array of the values, null where absent); Python
+        # decodes only that small array, never the document
+        paths = ", ".join(f"'$.{f}'" for f in (fields if len(fields) > 1 else fields * 2))
+        loads = _loads
         conn = self._open(self.path)
         try:
-            for row in conn.execute(f"SELECT key, seq, value, {cols} FROM kv WHERE ns=? ORDER BY seq", (namespace,)):
-                key, order, raw = row[0], row[1], row[2]
+            if not fields:
+                for key, order in conn.execute("SELECT key, seq FROM kv WHERE ns=? ORDER BY seq", (namespace,)):
+                    yield key, order, []
+                return
+            for key, order, found in conn.execute(
+                    f"SELECT key, seq, json_extract(value, {paths}) FROM kv WHERE ns=? ORDER BY seq", (namespace,)):
                 out: list[list[Any]] = []
-                doc = None
-                for i, field in enumerate(fields):
-                    kind, value = row[3 + 2 * i], row[4 + 2 * i]
-                    if kind is None or kind == "null":
+                for field, value in zip(fields, loads(found)):
+                    if value is None:
                         out.append([])
-                    elif kind == "true" or kind == "false":
-                        out.append([kind == "true"])
-                    elif kind in ("array", "object"):
-                        if doc is None:
-                            doc = self.loads(raw)
-                        out.append(extract(doc, field))
+                    elif isinstance(value, (dict, list)):
+                        out.append(extract({field: value}, field))
                     else:
                         out.append([value])
                 yield key, order, out

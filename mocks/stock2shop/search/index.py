@@ -371,11 +371,24 @@ class DocIndex:
     def postings(self, field: str) -> dict[Any, set[int]]:
         col = self._column(field)
         if col.post is None:
-            post: dict[Any, set[int]] = {}
+            # slots grouped by value first (by type too: True, 1 and 1.0 are equal keys in a
+            # dict), then each distinct value's posting keys once
+            groups: dict[tuple[type, Any], list[int]] = {}
             for i, vals in enumerate(col.vals):
                 for v in vals:
-                    for k in _norm_keys(v):
-                        post.setdefault(k, set()).add(i)
+                    hit = groups.get((v.__class__, v))
+                    if hit is None:
+                        groups[(v.__class__, v)] = [i]
+                    elif hit[-1] != i:
+                        hit.append(i)
+            post: dict[Any, set[int]] = {}
+            for (_, v), slots in groups.items():
+                for k in _norm_keys(v):
+                    bucket = post.get(k)
+                    if bucket is None:
+                        post[k] = set(slots)
+                    else:
+                        bucket.update(slots)
             col.post = post
         return col.post
 
