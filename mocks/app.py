@@ -64,4 +64,6 @@ def create_app(config: SandboxConfig | dict[str, Any] | None = None, store: Stor
 
     if cfg.runs_scheduler:
         sandbox.scheduler.start()  # one per process; the lease picks the one that runs due work
+    if cfg.background and not cfg.testing:
+        sandbox.warm()  # a serving worker: search indexes of big collections built in the background
     return app
