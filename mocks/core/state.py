@@ -124,7 +124,7 @@ class Collection:
 
     def key_index(self, name: str, fn: Callable[[Json], Any], fields: list[str] | None = None) -> KeyIndex:
         """This process's :class:`KeyIndex` called ``name`` over the collection (one per name:
-        the same ``fn`` every time). ``fields``: the top-level fields ``fn`` reads (scalars),
+        the same ``fn`` every time). ``fields``: the top-level fields ``fn`` reads (each read whole),
         if that is all it reads."""
         with _KEY_INDEXES_LOCK:
             per_store = _KEY_INDEXES.setdefault(self.store, {})

@@ -126,13 +126,17 @@ WARM_TERMS = {"products": ["active", "source_id"], "orders": ["channel_id"], "cu
 
 def warm_indexes(state: TenantState, at_least: int = FREEZE_AT) -> list[str]:
     """Build the live index of each searchable collection of the tenant holding ``at_least``
-    documents (with its sort orders and term postings), as the first search would; returns the
-    collections built. A search meanwhile waits for the build (the index's lock), as it would
-    have built it itself."""
+    documents (with its sort orders and term postings), as the first search would, and the
+    products' key indexes, as the first queued product or order would; returns the collections
+    built. A search meanwhile waits for the build (the index's lock), as it would have built it."""
     built = []
     for collection in INDEXES:
-        if state.collection(collection).count() < at_least:
+        coll = state.collection(collection)
+        if coll.count() < at_least:
             continue
+        if collection == "products":
+            by_source_code(coll).get(None)
+            by_sku(coll).get(None)
         with _lock_for(state, collection):
             index = _indexed(state, collection).index
             with S.no_gc():
@@ -141,6 +145,8 @@ def warm_indexes(state: TenantState, at_least: int = FREEZE_AT) -> list[str]:
                 for field in WARM_TERMS.get(collection, []):
                     index.postings(field)
         built.append(collection)
+    if built:
+        gc.freeze()  # the sort orders and postings too: the cyclic GC stops walking them (see _build)
     return built
 
 
@@ -216,7 +222,7 @@ def by_source_code(products: Collection) -> KeyIndex:
 
 def by_sku(products: Collection) -> KeyIndex:
     """Product keys by variant SKU, kept up to date (see :class:`KeyIndex`)."""
-    return products.key_index("sku", _skus)
+    return products.key_index("sku", _skus, ["variants"])
 
 
 def _indexed(state: TenantState, collection: str) -> _Indexed:
