@@ -131,12 +131,8 @@ def warm_indexes(state: TenantState, at_least: int = FREEZE_AT) -> list[str]:
     built. A search meanwhile waits for the build (the index's lock), as it would have built it."""
     built = []
     for collection in INDEXES:
-        coll = state.collection(collection)
-        if coll.count() < at_least:
+        if state.collection(collection).count() < at_least:
             continue
-        if collection == "products":
-            by_source_code(coll).get(None)
-            by_sku(coll).get(None)
         with _lock_for(state, collection):
             index = _indexed(state, collection).index
             with S.no_gc():
@@ -145,6 +141,9 @@ def warm_indexes(state: TenantState, at_least: int = FREEZE_AT) -> list[str]:
                 for field in WARM_TERMS.get(collection, []):
                     index.postings(field)
         built.append(collection)
+    if "products" in built:  # searches first, then what queued products and orders look up
+        by_source_code(state.collection("products")).get(None)
+        by_sku(state.collection("products")).get(None)
     if built:
         gc.freeze()  # the sort orders and postings too: the cyclic GC stops walking them (see _build)
     return built
