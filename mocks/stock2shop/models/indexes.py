@@ -126,9 +126,9 @@ WARM_TERMS = {"products": ["active", "source_id"], "orders": ["channel_id"], "cu
 
 def warm_indexes(state: TenantState, at_least: int = FREEZE_AT) -> list[str]:
     """Build the live index of each searchable collection of the tenant holding ``at_least``
-    documents (with its sort orders and term postings), as the first search would, and the
-    products' source-code index, as the first queued product would; returns the collections
-    built. A search meanwhile waits for the build (the index's lock), as it would have built it."""
+    documents (with its sort orders and term postings), as the first search would; returns the
+    collections built. A search meanwhile waits for the build (the index's lock), as it would
+    have built it itself. (The products' key indexes stay lazy: ~25 MB each at 100,000.)"""
     built = []
     for collection in INDEXES:
         if state.collection(collection).count() < at_least:
@@ -141,8 +141,6 @@ def warm_indexes(state: TenantState, at_least: int = FREEZE_AT) -> list[str]:
                 for field in WARM_TERMS.get(collection, []):
                     index.postings(field)
         built.append(collection)
-    if "products" in built:  # searches first, then what a queued product looks up
-        by_source_code(state.collection("products")).get(None)
     if built:
         gc.freeze()  # the sort orders and postings too: the cyclic GC stops walking them (see _build)
     return built

@@ -77,6 +77,24 @@ def field_values(source: Json, field: str) -> list[Any]:
     return Doc("", source).values(field, cache=False)
 
 
+def _share_values(vals: list[tuple[Any, ...]], most: int = 1_024) -> None:
+    """One tuple object per distinct single value of a column with few of them (``active``,
+    ``source_id``: 100,000 slots, two or three values), instead of one per slot (~5 MB per
+    column at 100,000); a column with more than ``most`` distinct values is left as it is."""
+    pool: dict[tuple[type, Any], tuple[Any, ...]] = {}
+    for i, v in enumerate(vals):
+        if len(v) != 1:
+            continue
+        key = (v[0].__class__, v[0])
+        hit = pool.get(key)
+        if hit is None:
+            if len(pool) >= most:
+                return
+            pool[key] = v
+        elif hit is not v:
+            vals[i] = hit
+
+
 class DocLoader:
     """Where a :class:`DocIndex` reads documents from (a live index over a store collection):
     ``scan(fields)`` -> (key, order, [values per field]) of every document in order;
@@ -218,6 +236,7 @@ class DocIndex:
                 first = False
             self._loaded = True
         for f, col in cols.items():
+            _share_values(col.vals)
             col.missing = {i for i, k in enumerate(self.ids) if k is not None and not col.vals[i]}
             col.multi = sum(1 for v in col.vals if len(v) > 1)
             self._cols[f] = col
