@@ -9,6 +9,7 @@ import re
 from typing import Any, Iterable
 
 from mocks.api2cart import errors as X
+from mocks.api2cart.models.bridges import Bridges
 from mocks.api2cart.models.params import Params, parse_date, select
 from mocks.api2cart.models.platforms import (API_CARTS, BRIDGE_CARTS, BRIDGE_VERSION, CONNECT_VALUES, CURRENCY,
                                              NO_URL_CARTS, VERSIONS, _cred_names, _cred_prefix, cart_name, db_prefix)
@@ -103,13 +104,23 @@ class Account:
             "created_at": self.state.now(), "name": p.str("custom_label") or (norm_url(url or "") or cart_name(cart_id)),
         }
         self.put(store)
+        if bridge:
+            Bridges(self.state).connected(store_key, store["tenant"])
         return store
 
-    @staticmethod
-    def _check_bridge(p: Params, store_key: str | None) -> None:
+    def issue_bridge(self, api_key: str) -> dict[str, Any]:
+        """``cart.bridge``: a new store key for a bridge to download (models/bridges.py)."""
+        seq = self.state.next_id("bridge")
+        key = new_key(api_key, "cart.bridge", seq)
+        while self.by_key(key) is not None:  # a store added with this very key by hand
+            key = new_key(api_key, "cart.bridge", seq, key)
+        return Bridges(self.state).issue(key)
+
+    def _check_bridge(self, p: Params, store_key: str | None) -> None:
         if store_key is not None:
             if not re.fullmatch(r"[0-9a-fA-F]{32}", store_key):
                 raise X.A2CError(101, f"Incorrect store key '{store_key}'. It must be 32 hexadecimal characters.")
+            Bridges(self.state).check_connect(store_key)
             return
         if "bridge_url" in p:
             if not re.fullmatch(r"https?://\S+", p.str("bridge_url") or ""):
