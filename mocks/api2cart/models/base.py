@@ -6,11 +6,30 @@ webhook subscriptions) extend it and :class:`mocks.api2cart.models.StoreData` co
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, Callable
 
 from mocks.api2cart import errors as X
-from mocks.api2cart.models.params import a2c_date, public
-from mocks.core.state import TenantState
+from mocks.api2cart.models.paging import page, window
+from mocks.api2cart.models.params import Params, a2c_date, public, select
+from mocks.core.state import Collection, TenantState
+
+#: how a method shapes one record for its answer (``params``, ``exclude``, the method's defaults)
+Shape = Callable[[dict[str, Any], Params], dict[str, Any]]
+
+
+def shape_fields(default: str) -> Shape:
+    """The usual shape: ``params``/``exclude`` over the public record, ``default`` when no ``params``."""
+    return lambda record, p: select(public(record), p.str("params"), p.str("exclude"), default)
+
+
+def listing(p: Params, items_of: Callable[[], list[dict[str, Any]]], shape: Shape, count_key: str,
+            rows_key: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A list method's answer: ``start``/``count`` (checked first), the records ``items_of`` finds,
+    the page of them shaped, the total under ``count_key`` and the paging cursors."""
+    start, count = window(p)
+    items = items_of()
+    chunk, pagination = page(items, start, count)
+    return {count_key: len(items), rows_key: [shape(i, p) for i in chunk]}, pagination
 
 
 class StoreBase:
@@ -35,11 +54,17 @@ class StoreBase:
         self.events.append((entity, action, data))
 
     # -- look-ups more than one topic uses ------------------------------------------------------
+    @staticmethod
+    def _record(collection: Collection, entity: str, ident: str,
+                keep: Callable[[dict[str, Any]], bool] | None = None) -> dict[str, Any]:
+        """The record ``ident`` of ``collection`` (that ``keep`` accepts), else 112 naming ``entity``."""
+        found = collection.lookup(ident)
+        if found is None or (keep is not None and not keep(found)):
+            raise X.not_found(entity, ident)
+        return found
+
     def _product(self, pid: str) -> dict[str, Any]:
-        product = self.products.lookup(pid)
-        if product is None:
-            raise X.not_found("Product", pid)
-        return product
+        return self._record(self.products, "Product", pid)
 
     def _set_product(self, pid: str, **fields: Any) -> dict[str, Any]:
         """Set product fields (a change stamps modified_at and is a product.update webhook)."""
@@ -65,10 +90,7 @@ class StoreBase:
         return product
 
     def _order(self, oid: str) -> dict[str, Any]:
-        order = self.orders.lookup(oid)
-        if order is None:
-            raise X.not_found("Order", oid)
-        return order
+        return self._record(self.orders, "Order", oid)
 
     def _shipped(self, oid: str) -> dict[str, float]:
         """order_product_id -> units the order's shipments carried."""

@@ -7,13 +7,14 @@ import re
 from typing import Any
 
 from mocks.api2cart import errors as X
-from mocks.api2cart.models.base import StoreBase
-from mocks.api2cart.models.paging import date_filters, id_key, page, sort_items, window
+from mocks.api2cart.models.base import StoreBase, listing, shape_fields
+from mocks.api2cart.models.paging import date_filters, id_key, sort_items, window
 from mocks.api2cart.models.params import Params, a2c_date, parse_date, public, select
 
 PRODUCT_DEFAULT = "id,name,description,price,categories_ids"
 CATEGORY_DEFAULT = "id,parent_id,name,description"
 CUSTOMER_DEFAULT = "id,email,first_name,last_name"
+PRODUCT_SHAPE, CATEGORY_SHAPE, CUSTOMER_SHAPE = shape_fields(PRODUCT_DEFAULT), shape_fields(CATEGORY_DEFAULT), shape_fields(CUSTOMER_DEFAULT)
 #: customer.update ``status`` values (the official example is "disabled")
 CUSTOMER_STATUSES = ("enabled", "disabled")
 #: product.manufacturer.add's optional fields kept on the manufacturer
@@ -50,16 +51,13 @@ class Catalog(StoreBase):
         return date_filters(items, p, "created", "modified")
 
     def product_list(self, p: Params) -> tuple[dict[str, Any], dict[str, Any]]:
-        start, count = window(p)
-        items = sort_items(self._product_filter(p), p, "id", {
+        return listing(p, lambda: sort_items(self._product_filter(p), p, "id", {
             "id": id_key, "name": lambda i: str(i.get("name") or ""), "price": lambda i: i.get("price") or 0,
-            "create_at": lambda i: i["_ts"]["created"], "modified_at": lambda i: i["_ts"]["modified"]})
-        chunk, pagination = page(items, start, count)
-        rows = [select(public(i), p.str("params"), p.str("exclude"), PRODUCT_DEFAULT) for i in chunk]
-        return {"products_count": len(items), "product": rows}, pagination
+            "create_at": lambda i: i["_ts"]["created"], "modified_at": lambda i: i["_ts"]["modified"]}),
+            PRODUCT_SHAPE, "products_count", "product")
 
     def product_info(self, p: Params) -> dict[str, Any]:
-        return select(public(self._product(p.need("id"))), p.str("params"), p.str("exclude"), PRODUCT_DEFAULT)
+        return PRODUCT_SHAPE(self._product(p.need("id")), p)
 
     def product_count(self, p: Params) -> dict[str, Any]:
         return {"products_count": len(self._product_filter(p))}
@@ -185,18 +183,10 @@ class Catalog(StoreBase):
         return sorted(date_filters(items, p, "created", "modified"), key=id_key)
 
     def category_list(self, p: Params) -> tuple[dict[str, Any], dict[str, Any]]:
-        start, count = window(p)
-        items = self._category_filter(p)
-        chunk, pagination = page(items, start, count)
-        rows = [select(public(i), p.str("params"), p.str("exclude"), CATEGORY_DEFAULT) for i in chunk]
-        return {"categories_count": len(items), "category": rows}, pagination
+        return listing(p, lambda: self._category_filter(p), CATEGORY_SHAPE, "categories_count", "category")
 
     def category_info(self, p: Params) -> dict[str, Any]:
-        cid = p.need("id")
-        category = self.categories.lookup(cid)
-        if category is None:
-            raise X.not_found("Category", cid)
-        return select(public(category), p.str("params"), p.str("exclude"), CATEGORY_DEFAULT)
+        return CATEGORY_SHAPE(self._record(self.categories, "Category", p.need("id")), p)
 
     def category_count(self, p: Params) -> dict[str, Any]:
         return {"categories_count": len(self._category_filter(p))}
@@ -305,21 +295,12 @@ class Catalog(StoreBase):
         return date_filters(items, p, "created", "modified")
 
     def customer_list(self, p: Params) -> tuple[dict[str, Any], dict[str, Any]]:
-        start, count = window(p)
-        items = self._customer_filter(p)
-        items = sort_items(items, p, "created_time", {
+        return listing(p, lambda: sort_items(self._customer_filter(p), p, "created_time", {
             "created_time": lambda i: (i["_ts"]["created"], id_key(i)), "modified_time": lambda i: i["_ts"]["modified"],
-            "id": id_key, "email": lambda i: i["email"]})
-        chunk, pagination = page(items, start, count)
-        rows = [select(public(i), p.str("params"), p.str("exclude"), CUSTOMER_DEFAULT) for i in chunk]
-        return {"customers_count": len(items), "customer": rows}, pagination
+            "id": id_key, "email": lambda i: i["email"]}), CUSTOMER_SHAPE, "customers_count", "customer")
 
     def customer_info(self, p: Params) -> dict[str, Any]:
-        cid = p.need("id")
-        customer = self.customers.lookup(cid)
-        if customer is None:
-            raise X.not_found("Customer", cid)
-        return select(public(customer), p.str("params"), p.str("exclude"), CUSTOMER_DEFAULT)
+        return CUSTOMER_SHAPE(self._record(self.customers, "Customer", p.need("id")), p)
 
     def customer_count(self, p: Params) -> dict[str, Any]:
         return {"customers_count": len(self._customer_filter(p))}
@@ -613,11 +594,7 @@ class Variants:
         return {"variants_count": len(self._filter(p))}
 
     def info(self, p: Params) -> dict[str, Any]:
-        vid = p.need("id")
-        variant = self.variants.lookup(vid)
-        if variant is None:
-            raise X.not_found("Product variant", vid)
-        return select(public(variant), p.str("params"), p.str("exclude"), PRODUCT_DEFAULT)
+        return PRODUCT_SHAPE(StoreBase._record(self.variants, "Product variant", p.need("id")), p)
 
     def update(self, p: Params) -> dict[str, Any]:
         vid = p.need("id")

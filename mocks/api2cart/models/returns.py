@@ -6,11 +6,12 @@ import copy
 from typing import Any
 
 from mocks.api2cart import errors as X
-from mocks.api2cart.models.base import StoreBase
-from mocks.api2cart.models.paging import date_filters, id_key, page, window
-from mocks.api2cart.models.params import Params, plain_date, public, select
+from mocks.api2cart.models.base import StoreBase, listing, shape_fields
+from mocks.api2cart.models.paging import date_filters, id_key
+from mocks.api2cart.models.params import Params, plain_date, public
 
 RETURN_DEFAULT = "id,order_products"
+RETURN_SHAPE = shape_fields(RETURN_DEFAULT)
 RETURN_STATUSES = {"pending": "Pending", "approved": "Approved", "rejected": "Rejected", "completed": "Completed"}
 #: Shopify's return workflow (FAQ: "You can't specify any return status on Shopify. Shopify has a clear
 #: return workflow"): Shopify's Return.status values and the moves its admin API allows
@@ -238,18 +239,12 @@ class Returns(StoreBase):
         return sorted(date_filters(items, p, "created", "modified"), key=id_key)
 
     def return_list(self, p: Params) -> tuple[dict[str, Any], dict[str, Any]]:
-        start, count = window(p)
-        items = self._return_filter(p)
-        chunk, pagination = page(items, start, count)
-        rows = [select(public(i), p.str("params"), p.str("exclude"), RETURN_DEFAULT) for i in chunk]
-        return {"total_count": len(items), "returns": rows}, pagination
+        return listing(p, lambda: self._return_filter(p), RETURN_SHAPE, "total_count", "returns")
 
     def return_info(self, p: Params) -> dict[str, Any]:
-        rid = p.need("id")
-        ret = self.returns.lookup(rid)
-        if ret is None or ("order_id" in p and ret["order_id"] != p.str("order_id")):
-            raise X.not_found("Return", rid)
-        return select(public(ret), p.str("params"), p.str("exclude"), RETURN_DEFAULT)
+        ret = self._record(self.returns, "Return", p.need("id"),
+                           keep=lambda r: "order_id" not in p or r["order_id"] == p.str("order_id"))
+        return RETURN_SHAPE(ret, p)
 
     def return_count(self, p: Params) -> dict[str, Any]:
         return {"returns_count": len(self._return_filter(p))}
