@@ -66,6 +66,29 @@ class StoreBase:
     def _product(self, pid: str) -> dict[str, Any]:
         return self._record(self.products, "Product", pid)
 
+    def _change(self, collection: Collection, entity: str, key: str, edit: Callable[[dict[str, Any]], Any], *,
+                event: str | None = None, stamp: str = "modified_at", date: Callable[[float], Any] = a2c_date,
+                keep: Callable[[dict[str, Any]], bool] | None = None, now: float | None = None) -> dict[str, Any]:
+        """The one update path: ``edit`` a copy of the record (112 naming ``entity`` when it is missing
+        or ``keep`` refuses it), stamp ``stamp`` and the modification time, emit ``event``.update; an
+        error in ``edit`` leaves the stored record unchanged."""
+        at = self.state.now() if now is None else now
+
+        def apply(old: dict[str, Any] | None) -> dict[str, Any]:
+            if old is None or (keep is not None and not keep(old)):
+                raise X.not_found(entity, key)
+            new = copy.deepcopy(old)
+            edit(new)
+            new[stamp] = date(at)
+            new["_ts"]["modified"] = at
+            return new
+
+        item = collection.update(key, apply)
+        assert item is not None
+        if event is not None:
+            self.emit(event, "update", public(item))
+        return item
+
     def _set_product(self, pid: str, **fields: Any) -> dict[str, Any]:
         """Set product fields (a change stamps modified_at and is a product.update webhook)."""
         now = self.state.now()

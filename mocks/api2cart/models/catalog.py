@@ -2,7 +2,6 @@
 add, update, delete, find), and the entity builders the seed shares."""
 from __future__ import annotations
 
-import copy
 import re
 from typing import Any
 
@@ -95,20 +94,7 @@ class Catalog(StoreBase):
         for cid in p.ids("categories_ids") or []:
             if self.categories.lookup(cid) is None:
                 raise X.not_found("Category", cid)
-        now = self.state.now()
-
-        def apply(old: dict[str, Any] | None) -> dict[str, Any]:
-            if old is None:
-                raise X.not_found("Product", pid)
-            new = copy.deepcopy(old)
-            _apply_product_fields(new, p)
-            new["modified_at"] = a2c_date(now)
-            new["_ts"]["modified"] = now
-            return new
-
-        product = self.products.update(pid, apply)
-        assert product is not None
-        self.emit("product", "update", public(product))
+        self._change(self.products, "Product", pid, lambda new: _apply_product_fields(new, p), event="product")
         return {"updated_items": 1}
 
     def product_delete(self, p: Params) -> dict[str, Any]:
@@ -226,12 +212,8 @@ class Catalog(StoreBase):
             for other in self.categories.values():
                 if other["id"] != cid and other["name"].lower() == name.lower() and other.get("parent_id") == parent_id:
                     raise X.exists(f"Category '{name}' already exists")
-        now = self.state.now()
 
-        def apply(old: dict[str, Any] | None) -> dict[str, Any]:
-            if old is None:
-                raise X.not_found("Category", cid)
-            new = copy.deepcopy(old)
+        def edit(new: dict[str, Any]) -> None:
             for name in ("name", "description", "short_description", "parent_id", "meta_title", "meta_description", "seo_url"):
                 if name in p:
                     new[name] = p.str(name)
@@ -241,13 +223,8 @@ class Catalog(StoreBase):
                 new["avail"] = p.bool("avail")
             if "sort_order" in p:
                 new["sort_order"] = p.int("sort_order", unsigned=False)
-            new["modified_at"] = a2c_date(now)
-            new["_ts"]["modified"] = now
-            return new
 
-        category = self.categories.update(cid, apply)
-        assert category is not None
-        self.emit("category", "update", public(category))
+        self._change(self.categories, "Category", cid, edit, event="category")
         return {"updated_items": 1}
 
     def category_delete(self, p: Params) -> dict[str, Any]:
@@ -339,12 +316,8 @@ class Catalog(StoreBase):
         birth = None
         if "birth_day" in p:
             birth = a2c_date(parse_date("birth_day", p.str("birth_day") or ""))
-        now = self.state.now()
 
-        def apply(old: dict[str, Any] | None) -> dict[str, Any]:
-            if old is None:
-                raise X.not_found("Customer", cid)
-            new = copy.deepcopy(old)
+        def edit(new: dict[str, Any]) -> None:
             for name in ("first_name", "last_name", "phone", "company", "gender", "website", "fax", "status"):
                 if name in p:
                     new[name] = p.str(name)
@@ -357,13 +330,8 @@ class Catalog(StoreBase):
             for name in ("note", "tags", "tax_id"):
                 if name in p:
                     new.setdefault("additional_fields", {})[name] = p.str(name)
-            new["modified_time"] = a2c_date(now)
-            new["_ts"]["modified"] = now
-            return new
 
-        customer = self.customers.update(cid, apply)
-        assert customer is not None
-        self.emit("customer", "update", public(customer))
+        self._change(self.customers, "Customer", cid, edit, event="customer", stamp="modified_time")
         return {"updated_items": 1}
 
     def customer_delete(self, p: Params) -> dict[str, Any]:
@@ -597,19 +565,8 @@ class Variants:
         return PRODUCT_SHAPE(StoreBase._record(self.variants, "Product variant", p.need("id")), p)
 
     def update(self, p: Params) -> dict[str, Any]:
-        vid = p.need("id")
-        now = self.data.state.now()
-
-        def apply(old: dict[str, Any] | None) -> dict[str, Any]:
-            if old is None or ("product_id" in p and old["parent_id"] != p.str("product_id")):
-                raise X.not_found("Product variant", vid)
-            new = copy.deepcopy(old)
-            _apply_product_fields(new, p)
-            new["modified_at"] = a2c_date(now)
-            new["_ts"]["modified"] = now
-            return new
-
-        self.variants.update(vid, apply)
+        self.data._change(self.variants, "Product variant", p.need("id"), lambda new: _apply_product_fields(new, p),
+                          keep=lambda old: "product_id" not in p or old["parent_id"] == p.str("product_id"))
         return {"updated_items": 1}
 
     def delete(self, p: Params) -> dict[str, Any]:

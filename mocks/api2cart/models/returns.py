@@ -189,12 +189,8 @@ class Returns(StoreBase):
                                          {x["order_product_id"]: x for x in current["order_products"]})
         self._check_shipped(order, products, skip=rid)
         self._check_left(order, products, skip=rid)
-        now = self.state.now()
 
-        def apply(old: dict[str, Any] | None) -> dict[str, Any]:
-            if old is None:
-                raise X.not_found("Return", rid)
-            new = copy.deepcopy(old)
+        def edit(new: dict[str, Any]) -> None:
             by_id = {x["order_product_id"]: x for x in new["order_products"]}
             for prod in products:
                 by_id[prod["order_product_id"]] = prod
@@ -204,12 +200,8 @@ class Returns(StoreBase):
             for name in ("comment", "staff_note"):
                 if name in p:
                     new[name] = p.str(name)
-            new["modified_at"] = plain_date(now)
-            new["_ts"]["modified"] = now
-            return new
 
-        ret = self.returns.update(rid, apply)
-        assert ret is not None
+        ret = self._change(self.returns, "Return", rid, edit, date=plain_date)
         self._sync_return_status(ret["order_id"])
         self.emit("order.return", "update", public(ret))
         return {"updated_items": 1}
