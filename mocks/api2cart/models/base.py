@@ -6,7 +6,7 @@ webhook subscriptions) extend it and :class:`mocks.api2cart.models.StoreData` co
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from mocks.api2cart import errors as X
 from mocks.api2cart.models.paging import page, window
@@ -65,6 +65,31 @@ class StoreBase:
 
     def _product(self, pid: str) -> dict[str, Any]:
         return self._record(self.products, "Product", pid)
+
+    @staticmethod
+    def _member(items: list[dict[str, Any]], ident: str, entity: str) -> dict[str, Any]:
+        """The element of a record's list (images, option items) with ``id`` ``ident``, else 112."""
+        found = next((i for i in items if i["id"] == ident), None)
+        if found is None:
+            raise X.not_found(entity, ident)
+        return found
+
+    @staticmethod
+    def _order_lines(raw: list[Any], order: dict[str, Any],
+                     name: str) -> Iterator[tuple[Params, str, dict[str, Any]]]:
+        """Each entry of the order-product list ``name`` (shipment items, returned products): its
+        parameters, its ``order_product_id`` and the order's line (109 for an entry that is not an
+        object, 114 without the id, 112 for a line the order does not have)."""
+        by_id = {i["order_product_id"]: i for i in order["order_products"]}
+        for entry in raw:
+            if not isinstance(entry, dict):
+                raise X.invalid(name, "array of objects")
+            ep = Params(entry)
+            opid = ep.need("order_product_id")
+            line = by_id.get(opid)
+            if line is None:
+                raise X.not_found("Order product", opid)
+            yield ep, opid, line
 
     def _change(self, collection: Collection, entity: str, key: str, edit: Callable[[dict[str, Any]], Any], *,
                 event: str | None = None, stamp: str = "modified_at", date: Callable[[float], Any] = a2c_date,

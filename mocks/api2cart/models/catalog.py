@@ -188,11 +188,7 @@ class Catalog(StoreBase):
         cid = str(self.state.next_id("category", start=1))
         category = new_category(cid, self.state.now(), name, parent, p.str("description", "") or "",
                                 p.bool("avail", True), p.int("sort_order", 0, unsigned=False) or 0)
-        for name_ in ("short_description", "meta_title", "meta_description", "seo_url"):
-            if name_ in p:
-                category[name_] = p.str(name_)
-        if "meta_keywords" in p:
-            category["keywords"] = p.str("meta_keywords")
+        p.copy_to(category, "short_description", "meta_title", "meta_description", "seo_url", keywords="meta_keywords")
         self.categories.put(cid, category)
         self.emit("category", "add", public(category))
         return {"category_id": cid}
@@ -214,11 +210,8 @@ class Catalog(StoreBase):
                     raise X.exists(f"Category '{name}' already exists")
 
         def edit(new: dict[str, Any]) -> None:
-            for name in ("name", "description", "short_description", "parent_id", "meta_title", "meta_description", "seo_url"):
-                if name in p:
-                    new[name] = p.str(name)
-            if "meta_keywords" in p:
-                new["keywords"] = p.str("meta_keywords")
+            p.copy_to(new, "name", "description", "short_description", "parent_id", "meta_title", "meta_description",
+                      "seo_url", keywords="meta_keywords")
             if "avail" in p:
                 new["avail"] = p.bool("avail")
             if "sort_order" in p:
@@ -291,9 +284,7 @@ class Catalog(StoreBase):
         cid = str(self.state.next_id("customer", start=1))
         customer = new_customer(cid, self.state.now(), email, p.str("first_name", "") or "", p.str("last_name", "") or "",
                                 p.str("phone"))
-        for name in ("company", "gender", "website", "fax"):
-            if name in p:
-                customer[name] = p.str(name)
+        p.copy_to(customer, "company", "gender", "website", "fax")
         if "news_letter_subscription" in p:
             customer["news_letter_subscription"] = p.bool("news_letter_subscription")
         self.customers.put(cid, customer)
@@ -318,18 +309,15 @@ class Catalog(StoreBase):
             birth = a2c_date(parse_date("birth_day", p.str("birth_day") or ""))
 
         def edit(new: dict[str, Any]) -> None:
-            for name in ("first_name", "last_name", "phone", "company", "gender", "website", "fax", "status"):
-                if name in p:
-                    new[name] = p.str(name)
+            p.copy_to(new, "first_name", "last_name", "phone", "company", "gender", "website", "fax", "status")
             if email is not None:
                 new["email"] = new["login"] = email
             if birth is not None:
                 new["birth_day"] = birth
             if "news_letter_subscription" in p:
                 new["news_letter_subscription"] = p.bool("news_letter_subscription")
-            for name in ("note", "tags", "tax_id"):
-                if name in p:
-                    new.setdefault("additional_fields", {})[name] = p.str(name)
+            if any(name in p for name in ("note", "tags", "tax_id")):
+                p.copy_to(new.setdefault("additional_fields", {}), "note", "tags", "tax_id")
 
         self._change(self.customers, "Customer", cid, edit, event="customer", stamp="modified_time")
         return {"updated_items": 1}
@@ -571,9 +559,7 @@ class Variants:
 
     def delete(self, p: Params) -> dict[str, Any]:
         vid, pid = p.need("id"), p.need("product_id")
-        variant = self.variants.lookup(vid)
-        if variant is None or variant["parent_id"] != pid:
-            raise X.not_found("Product variant", vid)
+        StoreBase._record(self.variants, "Product variant", vid, keep=lambda v: v["parent_id"] == pid)
         self.variants.delete(vid)
         return {"deleted": True}
 

@@ -72,15 +72,8 @@ class ProductExtras(StoreBase):
             raise X.A2CError(109, f"Parameter 'type' is not valid. Allowed values: {', '.join(IMAGE_TYPES)}.")
 
         def edit(item: dict[str, Any]) -> None:
-            image = next((i for i in item["images"] if i["id"] == iid), None)
-            if image is None:
-                raise X.not_found("Image", iid)
-            if "image_name" in p:
-                image["file_name"] = p.str("image_name")
-            if "type" in p:
-                image["type"] = p.str("type")
-            if "label" in p:
-                image["alt"] = p.str("label")
+            image = self._member(item["images"], iid, "Image")
+            p.copy_to(image, "type", file_name="image_name", alt="label")
             if "position" in p:
                 image["sort_order"] = p.int("position", 0, unsigned=False)
             if "hidden" in p:
@@ -221,11 +214,8 @@ class ProductExtras(StoreBase):
 
         def edit(prod: dict[str, Any]) -> None:
             entry = _product_option(prod, oid)
-            item = next((i for i in entry["option_items"] if i["id"] == vid), None)
-            if item is None:
-                raise X.not_found("Option value", vid)
-            if "option_value" in p:
-                item["name"] = p.str("option_value")
+            item = self._member(entry["option_items"], vid, "Option value")
+            p.copy_to(item, name="option_value")
             if "price" in p:
                 item["price"] = p.num("price")
             if "quantity" in p:

@@ -261,14 +261,7 @@ class Orders(StoreBase):
             if not raw:
                 raise X.A2CError(109, f"Order '{oid}' has no items left to ship.")
         items = []
-        for entry in raw:
-            if not isinstance(entry, dict):
-                raise X.invalid("items", "array of objects")
-            ep = Params(entry)
-            opid = ep.need("order_product_id")
-            line = by_id.get(opid)
-            if line is None:
-                raise X.not_found("Order product", opid)
+        for ep, opid, line in self._order_lines(raw, order, "items"):
             qty = ep.num("quantity", float(line.get("quantity") or 0) - shipped.get(opid, 0))
             left = float(line.get("quantity") or 0) - shipped.get(opid, 0)
             if qty is None or qty <= 0 or qty > left:

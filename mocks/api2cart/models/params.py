@@ -56,6 +56,13 @@ class Params:
             raise X.invalid(name, "string")
         return str(value)
 
+    def copy_to(self, target: dict[str, Any], *names: str, **renamed: str) -> None:
+        """Set ``target[name]`` to the text of each parameter of ``names`` the request has, and
+        ``target[field]`` from the parameter ``renamed[field]`` (``alt="label"``)."""
+        for field, name in [*((n, n) for n in names), *renamed.items()]:
+            if name in self:
+                target[field] = self.str(name)
+
     def need(self, name: str) -> str:
         value = self.str(name)
         if value is None:

@@ -50,17 +50,9 @@ class Returns(StoreBase):
                          default_action: str | None, existing: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         if not isinstance(raw, list) or not raw:
             raise X.required("order_products")
-        by_id = {i["order_product_id"]: i for i in order["order_products"]}
         bol = self.cart_id == "Bol"
         out = []
-        for entry in raw:
-            if not isinstance(entry, dict):
-                raise X.invalid("order_products", "array of objects")
-            ep = Params(entry)
-            opid = ep.need("order_product_id")
-            item = by_id.get(opid)
-            if item is None:
-                raise X.not_found("Order product", opid)
+        for ep, opid, item in self._order_lines(raw, order, "order_products"):
             qty = ep.int("order_product_quantity", 1)
             if not qty or qty > int(item.get("quantity") or 0):
                 raise X.A2CError(109, f"Parameter 'order_product_quantity' is not valid. At most {item.get('quantity')} "
@@ -208,9 +200,7 @@ class Returns(StoreBase):
 
     def return_delete(self, p: Params) -> dict[str, Any]:
         rid, oid = p.need("return_id"), p.need("order_id")
-        ret = self.returns.lookup(rid)
-        if ret is None or ret["order_id"] != oid:
-            raise X.not_found("Return", rid)
+        self._record(self.returns, "Return", rid, keep=lambda r: r["order_id"] == oid)
         self.returns.delete(rid)
         self._sync_return_status(oid)
         self.emit("order.return", "delete", {"id": rid, "order_id": oid})
