@@ -7,7 +7,7 @@ from typing import Any
 
 from mocks.api2cart import errors as X
 from mocks.api2cart.models.base import StoreBase, listing, shape_fields
-from mocks.api2cart.models.paging import date_filters, id_key, sort_items, window
+from mocks.api2cart.models.paging import date_filters, id_filters, id_key, sort_items, window
 from mocks.api2cart.models.params import Params, a2c_date, parse_date, public, select
 
 PRODUCT_DEFAULT = "id,name,description,price,categories_ids"
@@ -28,13 +28,7 @@ class Catalog(StoreBase):
 
     # -- products ------------------------------------------------------------------------------
     def _product_filter(self, p: Params) -> list[dict[str, Any]]:
-        items = self.products.values()
-        ids = p.ids("product_ids")
-        if ids is not None:
-            items = [i for i in items if i["id"] in ids]
-        if "since_id" in p:
-            since = p.int("since_id", 0) or 0
-            items = [i for i in items if id_key(i)[0] > since]
+        items = id_filters(self.products.values(), p, "product_ids")
         cats = p.ids("categories_ids") or ([p.str("category_id")] if "category_id" in p else None)
         if cats is not None:
             items = [i for i in items if set(i["categories_ids"]) & set(cats)]
@@ -253,13 +247,7 @@ class Catalog(StoreBase):
 
     # -- customers -----------------------------------------------------------------------------
     def _customer_filter(self, p: Params) -> list[dict[str, Any]]:
-        items = self.customers.values()
-        ids = p.ids("ids")
-        if ids is not None:
-            items = [i for i in items if i["id"] in ids]
-        if "since_id" in p:
-            since = p.int("since_id", 0) or 0
-            items = [i for i in items if id_key(i)[0] > since]
+        items = id_filters(self.customers.values(), p, "ids")
         if "find_value" in p:
             items = self._search(items, p, "email")
         return date_filters(items, p, "created", "modified")
