@@ -10,7 +10,7 @@ from typing import Any, Callable, Iterator
 
 from mocks.api2cart import errors as X
 from mocks.api2cart.models.paging import page, window
-from mocks.api2cart.models.params import Params, a2c_date, public, select
+from mocks.api2cart.models.params import Params, a2c_date, entries, public, select
 from mocks.core.state import Collection, TenantState
 
 #: how a method shapes one record for its answer (``params``, ``exclude``, the method's defaults)
@@ -81,10 +81,7 @@ class StoreBase:
         parameters, its ``order_product_id`` and the order's line (109 for an entry that is not an
         object, 114 without the id, 112 for a line the order does not have)."""
         by_id = {i["order_product_id"]: i for i in order["order_products"]}
-        for entry in raw:
-            if not isinstance(entry, dict):
-                raise X.invalid(name, "array of objects")
-            ep = Params(entry)
+        for ep in entries(raw, name):
             opid = ep.need("order_product_id")
             line = by_id.get(opid)
             if line is None:

@@ -8,7 +8,7 @@ from typing import Any
 from mocks.api2cart import errors as X
 from mocks.api2cart.models.base import StoreBase, listing, shape_fields
 from mocks.api2cart.models.paging import date_filters, id_filters, id_key, sort_items, window
-from mocks.api2cart.models.params import Params, a2c_date, parse_date, public, select
+from mocks.api2cart.models.params import Params, a2c_date, entries, parse_date, public, select
 
 PRODUCT_DEFAULT = "id,name,description,price,categories_ids"
 CATEGORY_DEFAULT = "id,parent_id,name,description"
@@ -118,14 +118,8 @@ class Catalog(StoreBase):
         """``product.tax.add`` (name, tax_rates [{name, type, value}], optional product_id): a new
         tax class, assigned to the product when one is named."""
         name = p.need("name")
-        raw = p.get("tax_rates")
-        if not isinstance(raw, list) or not raw:
-            raise X.required("tax_rates")
         rates = []
-        for n, entry in enumerate(raw, start=1):
-            if not isinstance(entry, dict):
-                raise X.invalid("tax_rates", "array of {name, type, value}")
-            ep = Params(entry)
+        for n, ep in enumerate(entries(p.get("tax_rates"), "tax_rates", "array of {name, type, value}"), start=1):
             kind = (ep.str("type") or "percent").lower()
             if kind not in TAX_RATE_TYPES:
                 raise X.A2CError(109, f"Parameter 'tax_rates' is not valid. 'type' must be one of: {', '.join(TAX_RATE_TYPES)}.")

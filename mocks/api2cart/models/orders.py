@@ -9,7 +9,7 @@ from typing import Any
 from mocks.api2cart import errors as X
 from mocks.api2cart.models.base import StoreBase, listing, shape_fields
 from mocks.api2cart.models.paging import date_filters, id_key, sort_items, window
-from mocks.api2cart.models.params import Params, a2c_date, parse_date, public, select
+from mocks.api2cart.models.params import Params, a2c_date, entries, parse_date, public, select
 from mocks.api2cart.models.platforms import CURRENCY
 
 ORDER_DEFAULT = "order_id,customer,totals,address,items,bundles,status"
@@ -140,13 +140,8 @@ class Orders(StoreBase):
                      "bill_state", "bill_country"):
             p.need(name)
         raw_items = p.get("order_item") if "order_item" in p else flat_order_items(p.data)
-        if not isinstance(raw_items, list) or not raw_items:
-            raise X.required("order_item")
         items = []
-        for n, raw in enumerate(raw_items, start=1):
-            if not isinstance(raw, dict):
-                raise X.invalid("order_item", "array of objects")
-            ip = Params(raw)
+        for n, ip in enumerate(entries(raw_items, "order_item"), start=1):
             name = ip.need("order_item_name")
             model = ip.str("order_item_model")  # optional in the official OrderAdd
             price = ip.num("order_item_price")
