@@ -19,7 +19,9 @@ SECRET_FIELDS = frozenset({"api_key", "store_key", "x-api-key", "x-store-key", "
                            # credentials the journal's name rule (password|secret|token|api_key...) misses
                            "shopee_partner_key", "zid_authorization", "3dcart_private_key", "prestashop_webservice_key",
                            "neto_api_key", "wc_consumer_key", "magento_consumer_key", "bricklink_consumer_key",
-                           "aspdotnetstorefront_api_pass", "shopware_access_key"})
+                           "aspdotnetstorefront_api_pass", "shopware_access_key",
+                           # cart.bridge's download link carries the store key it issued
+                           "bridge"})
 
 
 def _builtin() -> dict[str, tuple[str, dict[str, Any], dict[str, Any] | None]]:

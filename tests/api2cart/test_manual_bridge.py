@@ -131,3 +131,10 @@ def test_cart_create_without_store_id_and_with_the_official_fields(a2c):
             "shopify_access_token": "shpat_cc", **extra})["store_key"]
         assert a2c.on(key).ok("cart.info")["url"] == f"https://cart-create-{n}.myshopify.com"
     a2c.err(114, "cart.create", "POST", store_key=None, body={"store_url": "https://x.example.com"})
+
+
+def test_the_journal_keeps_the_issued_key_secret(client, a2c):
+    key = a2c.ok("cart.bridge", store_key=None)["store_key"]
+    files(download(client, key))
+    entries = client.get("/__sandbox/requests").get_json()["requests"]
+    assert entries and key not in str(entries)
