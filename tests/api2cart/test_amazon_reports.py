@@ -140,3 +140,17 @@ def test_eu_store_report_ids_carry_its_marketplace(client, a2c):
     activate(client)
     msg = a2c.on(key).err(107, "product.list")
     assert re.search(r"\(report_request_id=A1F83G8C2ARO7P\d{12}\)$", msg), msg
+
+
+def test_the_api_option_delays_every_report(app_factory):
+    """``amazon_report_delay_seconds``: every report of the sandbox takes that long, no scenario needed;
+    16 s is over the 15 s the service waits, 15 s is not."""
+    from tests.api2cart.conftest import A2C
+    for seconds, code in ((16, 107), (15, 0)):
+        client = app_factory(apis=["api2cart"], options={"api2cart": {"amazon_report_delay_seconds": seconds}}).test_client()
+        a2c = A2C(client)
+        key = a2c.ok("account.cart.add", "POST", store_key=None, body={
+            "cart_id": "AmazonSP", "amazon_sp_client_id": "id", "amazon_sp_client_secret": "s",
+            "amazon_sp_refresh_token": "Atzr|option", "amazon_sp_aws_region": "us-east-1",
+            "amazon_seller_id": "OPTION1"})["store_key"]
+        assert a2c.on(key).call("product.count")["return_code"] == code
