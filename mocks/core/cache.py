@@ -95,7 +95,9 @@ class ResponseCache:
 
     @staticmethod
     def key(ctx: RequestContext, body: bytes | None = None) -> tuple:
-        return (request.endpoint, ctx.tenant, request.method, request.path, request.query_string, body)
+        principal = ctx.principal
+        return (request.endpoint, ctx.tenant, None if principal is None else repr(principal),
+                request.method, request.path, request.query_string, body)
 
     def lookup(self, ctx: RequestContext, by_body: bool = False) -> Response | None:
         """A fresh cached answer to this request, or None.
@@ -131,13 +133,16 @@ class ResponseCache:
             response = current_app.make_response(view(*args, **kwargs))
         finally:
             reads, spoiled = untrack(saved)
+        ctx = current()
+        if ctx.fast_reads:  # what authentication and the rate limits read: a change there misses too
+            for ns, v in ctx.fast_reads.items():
+                reads.setdefault(ns, v)
         deps = tuple(reads.items())
         if spoiled or response.status_code != 200 or response.is_streamed or not deps:
             return response
         raw = response.get_data()
         if len(raw) > self.max_entry:
             return response
-        ctx = current()
         body = None
         if by_body:
             body = body_key(ctx)

@@ -21,8 +21,8 @@ def authenticate(gw: "Gateway", ctx: RequestContext) -> Response | None:
     if not ctx.routed or ctx.public:
         return None
     assert ctx.api is not None
-    noting = gw.fast is not None and request.method == "GET"  # what the fast path's key map depends on
-    saved = cache.track() if noting else None
+    # what authentication read: a cached answer depends on it too (the fast path's key map)
+    saved = cache.track() if gw.cache is not None else None
     try:
         found = ctx.api.authenticate(request, gw.sandbox)
     except Exception:

@@ -66,7 +66,7 @@ class RequestContext:
     cached_body: bytes | None = None  # the response cache's bytes (validated when they were made)
     cache_hit: tuple | None = None    # (key, entry) of the response cache's hit (mocks.core.fastpath learns from it)
     # -- the WSGI fast path (mocks.core.fastpath) -----------------------------------------------
-    fast_reads: dict[str, int] | None = None  # auth + rate-limit reads (namespace -> version); None: not noted
+    fast_reads: dict[str, int] | None = None  # what auth and rate_limits read (namespace -> version; chain.auth)
     fast_spoiled: bool = False        # auth or the limits wrote or read the clock: no fast answer from this
     limits: tuple = ()                # the rate limits this request was charged to (chain.ratelimit)
     journal_entry: dict[str, Any] | None = None   # the entry the journal wrote (chain.journal)
