@@ -45,18 +45,26 @@ def note_clock() -> None:
         _tl.spoiled = True
 
 
-def track() -> tuple[Any, bool]:
+def note_deadline(at: float, api: str | None, tenant: str | None) -> None:
+    """What was read holds only while the clock of (api, tenant) is before ``at`` (a token's
+    expiry): unlike a clock read, an answer may be kept, checked against that time."""
+    if getattr(_tl, "reads", None) is not None:
+        _tl.deadlines = (*getattr(_tl, "deadlines", ()), (at, api, tenant))
+
+
+def track() -> tuple[Any, ...]:
     """Start noting reads on this thread (nested: returns what to give :func:`untrack`)."""
-    saved = (getattr(_tl, "reads", None), getattr(_tl, "spoiled", False))
-    _tl.reads, _tl.spoiled = {}, False
+    saved = (getattr(_tl, "reads", None), getattr(_tl, "spoiled", False), getattr(_tl, "deadlines", ()))
+    _tl.reads, _tl.spoiled, _tl.deadlines = {}, False, ()
     return saved
 
 
-def untrack(saved: tuple[Any, bool]) -> tuple[dict[str, int], bool]:
-    """Stop noting reads: (namespace -> version read, whether a write or the clock spoiled it)."""
-    reads, spoiled = _tl.reads, _tl.spoiled
-    _tl.reads, _tl.spoiled = saved
-    return reads, spoiled
+def untrack(saved: tuple[Any, ...]) -> tuple[dict[str, int], bool, tuple[tuple[float, Any, Any], ...]]:
+    """Stop noting reads: (namespace -> version read, whether a write or the clock spoiled it,
+    the deadlines noted)."""
+    reads, spoiled, deadlines = _tl.reads, _tl.spoiled, _tl.deadlines
+    _tl.reads, _tl.spoiled, _tl.deadlines = saved
+    return reads, spoiled, deadlines
 
 
 def body_key(ctx: RequestContext) -> bytes | None:
@@ -132,7 +140,8 @@ class ResponseCache:
         try:
             response = current_app.make_response(view(*args, **kwargs))
         finally:
-            reads, spoiled = untrack(saved)
+            reads, spoiled, deadlines = untrack(saved)
+        spoiled = spoiled or bool(deadlines)  # (a route's answer that holds until a time: not kept)
         ctx = current()
         if ctx.fast_reads:  # what authentication and the rate limits read: a change there misses too
             for ns, v in ctx.fast_reads.items():

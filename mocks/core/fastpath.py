@@ -3,13 +3,16 @@
 Once the full chain (``mocks.core.gateway``) has answered a request from the response cache
 (``mocks.core.cache``), this middleware remembers what went out: the status line, the headers
 after every response hook, the body, and the journal entry. The next request with the same
-method, path, query, scheme and request headers (all of them, in order: they are in the
-journal) is answered here when
+method, path, query, scheme, request headers (all of them, in order: they are in the journal)
+and, for a POST cached by its body (``@cacheable(body=True)``), the same body bytes, is
+answered here when
 
 * the response cache still holds that entry and every namespace it was made from, every
   namespace the API's ``authenticate`` and ``rate_limits`` read (the key map: tenants, tokens,
   rate settings) and the scenario activations still have the versions they had (one look at the
   store's change log, as in the full chain: a write through any worker or process is seen);
+* the credentials have not expired since (authentication that compared a token's expiry with the
+  sandbox clock noted it: ``Clock.before``);
 * no scenario is active (installing one changes the activations' version), and the request
   names none (``X-Sandbox-Scenario``);
 * the API's rate limits, when it has any for this request, allow it: they are charged here
@@ -18,11 +21,12 @@ journal) is answered here when
 
 Then the answer is the same bytes and headers, and the journal gets the same entry with its own
 time and duration (the store's journal buffers it). Anything else (another method, a body, an
-edge refusal, authentication that failed, wrote or read the clock, a fault, a violation) goes to
+edge refusal, authentication that failed, wrote or read the clock otherwise, a fault, a violation) goes to
 the full chain. ``SandboxConfig.fast_path = False`` turns it off (the tests compare both).
 """
 from __future__ import annotations
 
+import io
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
@@ -41,23 +45,39 @@ class FastAnswer:
     cache_key: tuple                     # the response cache's entry this was made from
     cache_entry: tuple
     limits: tuple                        # the rate limits to charge (chain.ratelimit.Limit)
+    deadlines: tuple                     # (at, api, tenant): valid while that clock is before at
     status: str
     headers: list[tuple[str, str]]
     body: bytes
     journal: dict[str, Any]              # the entry (time, duration and violations set per request)
 
 
+#: a POST body up to this size is part of the key (a search cached by its body)
+MAX_BODY = 64 * 1024
+
+
 def request_key(environ: dict[str, Any]) -> tuple | None:
-    """What selects an answer: method, path, query, scheme and every request header, in order;
-    None for a request the fast path never answers (not a GET, a body, a refusal, a scenario)."""
-    if environ.get("REQUEST_METHOD") != "GET" or REFUSED in environ or _SCENARIO_ENV in environ:
+    """What selects an answer: method, path, query, scheme, every request header in order and a
+    POST's body bytes; None for a request the fast path never answers (another method, a GET with
+    a body, a body without a length or over MAX_BODY, a refusal, a scenario named)."""
+    method = environ.get("REQUEST_METHOD")
+    if REFUSED in environ or _SCENARIO_ENV in environ or "HTTP_TRANSFER_ENCODING" in environ:
         return None
     length = environ.get("CONTENT_LENGTH")
-    if (length and length != "0") or "HTTP_TRANSFER_ENCODING" in environ:
+    body = b""
+    if method == "POST":
+        size = int(length) if length and length.isascii() and length.isdigit() else -1
+        if not 0 < size <= MAX_BODY:
+            return None
+        body = environ["wsgi.input"].read(size)
+        environ["wsgi.input"] = io.BytesIO(body)  # (read again by the full chain)
+        if len(body) != size:
+            return None
+    elif method != "GET" or (length and length != "0"):
         return None
     headers = tuple((k, v) for k, v in environ.items() if k[:5] == "HTTP_")
-    return (environ.get("SCRIPT_NAME", ""), environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""),
-            environ.get("wsgi.url_scheme"), environ.get("CONTENT_TYPE"), headers)
+    return (method, environ.get("SCRIPT_NAME", ""), environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""),
+            environ.get("wsgi.url_scheme"), environ.get("CONTENT_TYPE"), headers, body)
 
 
 class FastPath:
@@ -69,6 +89,7 @@ class FastPath:
         self.cache = cache
         self.sandbox = gateway.sandbox
         self.store = gateway.sandbox.store
+        self.clock = gateway.sandbox.clock
         self.answered = 0   # requests answered here (tests, the bench)
         gateway.fast = self
 
@@ -107,6 +128,10 @@ class FastPath:
             if not self.cache.holds(answer.cache_key, answer.cache_entry):
                 self.cache.forget_fast(key)
                 return None
+            for at, api, tenant in answer.deadlines:  # (a token's expiry: the chain answers from then on)
+                if self.clock.now(api, tenant) >= at:
+                    self.cache.forget_fast(key)
+                    return None
             for i, limit in enumerate(answer.limits):
                 if not take(limit).allowed:
                     environ[CHARGED] = i  # the full chain charges the rest and answers the API's error
@@ -153,7 +178,7 @@ class FastPath:
             deps.setdefault(ns, v)
         journal = {k: v for k, v in ctx.journal_entry.items() if k != "seq"}  # (the same key order)
         self.cache.remember_fast(key, FastAnswer(tuple(deps.items()), cache_key, cache_entry, ctx.limits,
-                                                 status, list(headers), body, journal))
+                                                 ctx.fast_deadlines, status, list(headers), body, journal))
 
 
 def install(app: Any, gateway: Any) -> FastPath | None:

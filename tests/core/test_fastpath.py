@@ -23,8 +23,12 @@ EXPECTED = [
     ("/click2sync/api/product", 200, 1), ("/click2sync/api/product", 200, 1), ("/click2sync/api/product", 200, 1),
     ("/click2sync/api/order", 200, 1),
     ("/click2sync/api/product", 401, 0), ("/click2sync/api/product", 401, 0),  # auth failures fall through
-    # Stock2Shop's authentication reads the sandbox clock (token expiry): the chain answers (cached)
-    ("/stock2shop/v1/sources", 200, 0), ("/stock2shop/v1/channels", 200, 0), ("/stock2shop/v1/sources", 401, 0),
+    # Stock2Shop's token holds until it expires (Clock.before): fast until then
+    ("/stock2shop/v1/sources", 200, 1), ("/stock2shop/v1/channels", 200, 1), ("/stock2shop/v1/sources", 401, 0),
+    ("/stock2shop/v1/products/elastic_search", 200, 1),    # a POST cached by its body
+    # the same search written differently: a hit of the chain at once (canonical body), then fast
+    ("/stock2shop/v1/products/elastic_search", 200, 2),
+    ("/stock2shop/v1/products/elastic_search", 400, 0),    # a malformed body: the chain's 400
     ("/api2cart/v1.1/product.list.json", 200, 1), ("/api2cart/v1.1/cart.info.json", 200, 1),
     ("/api2cart/v1.1/product.list.json", 200, 0),  # a bad api_key: API2Cart's error is a 200 (return_code)
     ("/xtnd/api/v1/Warehouses", 200, 1), ("/xtnd/api/v1/Products", 200, 1), ("/xtnd/api/v1/Warehouses", 401, 0),
@@ -52,7 +56,7 @@ def _s2s_token(client: Any, user: str = "admin") -> str:
     return r.json["system_user"]["token"]
 
 
-def _requests(client: Any) -> list[tuple[str, dict[str, str]]]:
+def _requests(client: Any) -> list[tuple]:
     creds = client.get("/__sandbox/credentials").json
     a2c = creds["api2cart"]
     store_key = a2c["stores"][0]["store_key"]
@@ -68,6 +72,12 @@ def _requests(client: Any) -> list[tuple[str, dict[str, str]]]:
         (f"/stock2shop/v1/sources?token={token}", {}),
         (f"/stock2shop/v1/channels?token={token}", {}),
         ("/stock2shop/v1/sources?token=nope", {}),
+        (f"/stock2shop/v1/products/elastic_search?token={token}", {"Content-Type": "application/json"},
+         json.dumps(S2S_SEARCH).encode()),
+        (f"/stock2shop/v1/products/elastic_search?token={token}", {"Content-Type": "application/json"},
+         json.dumps(S2S_SEARCH, indent=1, sort_keys=True).encode()),
+        (f"/stock2shop/v1/products/elastic_search?token={token}", {"Content-Type": "application/json"},
+         b'{"size": 1, "size": 2}'),
         (f"/api2cart/v1.1/product.list.json?api_key={a2c['api_key']}&store_key={store_key}&count=3", {}),
         (f"/api2cart/v1.1/cart.info.json?api_key={a2c['api_key']}&store_key={store_key}", {}),
         (f"/api2cart/v1.1/product.list.json?api_key=bad&store_key={store_key}", {}),
@@ -98,10 +108,14 @@ def test_fast_and_full_chain_give_the_same_answers_and_journal(app_factory):
     fastpath = fast_app.extensions["gateway"].fast
     assert fastpath is not None and slow_app.extensions["gateway"].fast is None
     seen: list[tuple[str, int, int]] = []
-    for (path, headers), (slow_path, slow_headers) in zip(table_fast, table_slow):
+    for (path, headers, *body), (slow_path, slow_headers, *_) in zip(table_fast, table_slow):
         before = fastpath.answered
         for n in range(3):
-            a, b = fast.get(path, headers=headers), slow.get(slow_path, headers=slow_headers)
+            if body:
+                a = fast.post(path, headers=headers, data=body[0])
+                b = slow.post(slow_path, headers=slow_headers, data=body[0])
+            else:
+                a, b = fast.get(path, headers=headers), slow.get(slow_path, headers=slow_headers)
             a_answer, b_answer = _answer(a), _answer(b)
             # the worker header names this process in both
             assert a_answer == b_answer, (path, n)
@@ -219,3 +233,17 @@ def test_a_cached_search_is_not_served_to_a_user_the_route_would_refuse(app, app
         got = client.post(url.format(_s2s_token(client, user)), json={"size": 1})
         want = reference.post(url.format(_s2s_token(reference, user)), json={"size": 1})
         assert (got.status_code, got.json) == (want.status_code, want.json), user
+
+
+def test_an_expired_token_is_refused_even_after_fast_answers(app_factory):
+    """Stock2Shop's token: fast while it holds, the API's own refusal once the clock passes its expiry."""
+    app = _with_cacheable_reads(app_factory())
+    client = app.test_client()
+    fastpath = app.extensions["gateway"].fast
+    url = f"/stock2shop/v1/sources?token={_s2s_token(client)}"
+    assert [client.get(url).status_code for _ in range(3)] == [200, 200, 200]
+    assert fastpath.answered == 1
+    moved = client.post("/__sandbox/clock", json={"api": "stock2shop", "tenant": "21", "advance_seconds": 400 * 86400})
+    assert moved.status_code == 200, moved.data
+    late = client.get(url)
+    assert late.status_code == 401 and fastpath.answered == 1

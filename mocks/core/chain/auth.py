@@ -35,7 +35,7 @@ def authenticate(gw: "Gateway", ctx: RequestContext) -> Response | None:
         raise
     finally:
         if saved is not None:
-            ctx.fast_reads, ctx.fast_spoiled = cache.untrack(saved)
+            ctx.fast_reads, ctx.fast_spoiled, ctx.fast_deadlines = cache.untrack(saved)
     if isinstance(found, Identity):
         ctx.tenant, ctx.principal = found.tenant, found.principal
     else:

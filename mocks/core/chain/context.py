@@ -68,6 +68,7 @@ class RequestContext:
     # -- the WSGI fast path (mocks.core.fastpath) -----------------------------------------------
     fast_reads: dict[str, int] | None = None  # what auth and rate_limits read (namespace -> version; chain.auth)
     fast_spoiled: bool = False        # auth or the limits wrote or read the clock: no fast answer from this
+    fast_deadlines: tuple = ()        # (at, api, tenant): auth's answer holds while that clock is before at
     limits: tuple = ()                # the rate limits this request was charged to (chain.ratelimit)
     journal_entry: dict[str, Any] | None = None   # the entry the journal wrote (chain.journal)
     journal_body: bytes | None = None # the body as sent when the response streams it (dribble)

@@ -118,9 +118,9 @@ def ratelimit(gw: "Gateway", ctx: RequestContext) -> None:
         try:
             limits = tuple(ctx.api.rate_limits(gw.sandbox, ctx, request))
         finally:
-            reads, spoiled = _cache.untrack(saved)
+            reads, spoiled, deadlines = _cache.untrack(saved)
         ctx.fast_reads.update((ns, v) for ns, v in reads.items() if ns not in ctx.fast_reads)
-        ctx.fast_spoiled = ctx.fast_spoiled or spoiled
+        ctx.fast_spoiled = ctx.fast_spoiled or spoiled or bool(deadlines)
     else:
         limits = tuple(ctx.api.rate_limits(gw.sandbox, ctx, request))
     ctx.limits = limits
