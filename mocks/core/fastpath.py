@@ -50,6 +50,7 @@ class FastAnswer:
     headers: list[tuple[str, str]]
     body: bytes
     journal: dict[str, Any]              # the entry (time, duration and violations set per request)
+    checked: int = -1                    # the change log's position at which deps last held
 
 
 #: a POST body up to this size is part of the key (a search cached by its body)
@@ -120,11 +121,14 @@ class FastPath:
         store = self.store
         store.begin_request()  # one look at the change log, as a request of the full chain
         try:
-            version = store.version
-            for ns, v in answer.deps:
-                if version(ns) != v:
-                    self.cache.forget_fast(key)
-                    return None
+            head = store.applied()  # this process's position in the change log (read once per request)
+            if head != answer.checked:  # something changed since: is it one of ours?
+                version = store.version
+                for ns, v in answer.deps:
+                    if version(ns) != v:
+                        self.cache.forget_fast(key)
+                        return None
+                answer.checked = head
             if not self.cache.holds(answer.cache_key, answer.cache_entry):
                 self.cache.forget_fast(key)
                 return None
