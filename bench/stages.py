@@ -19,6 +19,7 @@ body, and rendered every time.
 from __future__ import annotations
 
 import argparse
+import functools
 import io
 import json
 import sys
@@ -67,10 +68,10 @@ class Timer:
                 if stack:
                     stack[-1][0] += spent
 
-        timed.__name__ = getattr(fn, "__name__", name)
-        for attr in ("sandbox_cacheable", "sandbox_cacheable_method", "sandbox_public", "sandbox_passthrough"):
-            if hasattr(fn, attr):
-                setattr(timed, attr, getattr(fn, attr))
+        try:  # the route's marks (@public, @cacheable, @sandbox_page, ...) travel with it
+            functools.update_wrapper(timed, fn)
+        except (AttributeError, TypeError):
+            timed.__name__ = name
         return timed
 
 
