@@ -287,7 +287,7 @@ def elastic_search(state: TenantState, collection: str, body: Any,
         with _lock_for(state, collection):
             indexed = _indexed(state, collection)
             # client_id holds for every document of the tenant: shown in request.body, not evaluated
-            result = S.search(None, body, extra_filters=extra[1:], now=state.now(), index=indexed.index)
+            result = S.search(None, body, extra_filters=extra[1:], now=state.now, index=indexed.index)  # (read if the query says now)
     except S.SearchError as exc:
         raise X.BadSearch(str(exc)) from None
     except (TypeError, ValueError, KeyError, AttributeError, OverflowError) as exc:

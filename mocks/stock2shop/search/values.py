@@ -68,7 +68,9 @@ def parse_date(value: Any) -> float | None:
 
 
 #: what ``now`` means in date math while a search runs (set by :func:`mocks.stock2shop.search.search`)
-_NOW: contextvars.ContextVar[float | None] = contextvars.ContextVar("s2s_search_now", default=None)
+#: (a float, or a function giving it: the sandbox clock is read only by a search that uses ``now``,
+#: so that any other search's answer can be cached, mocks.core.cache)
+_NOW: contextvars.ContextVar[Any] = contextvars.ContextVar("s2s_search_now", default=None)
 _MATH = re.compile(r"([+-])(\d+)([yMwdhHms])", re.ASCII)
 _UNIT = {"y": 365 * 86_400, "M": 30 * 86_400, "w": 7 * 86_400, "d": 86_400, "h": 3_600, "H": 3_600, "m": 60, "s": 1}
 
@@ -76,6 +78,8 @@ _UNIT = {"y": 365 * 86_400, "M": 30 * 86_400, "w": 7 * 86_400, "d": 86_400, "h":
 def date_math(expr: str) -> float:
     """``now``, ``now-1d``, ``now+2h``, ``now-1d/d`` (months are 30 days, years 365)."""
     now = _NOW.get()
+    if callable(now):
+        now = now()
     if now is None:
         now = dt.datetime.now(dt.timezone.utc).timestamp()
     rest, _, rounding = expr[3:].partition("/")
