@@ -6,6 +6,7 @@ import hmac
 from flask import Blueprint, Response, request
 
 from mocks.core.api import public
+from mocks.core.cache import cacheable
 from mocks.core.http import body, item_failures, json_response, mount_prefix, principal, sandbox, state
 from mocks.stock2shop import auth
 from mocks.stock2shop import errors as X
@@ -67,11 +68,13 @@ def build() -> Blueprint:
     # -- search ------------------------------------------------------------------------------
     @bp.post("/v1/products/elastic_search")
     @bp.post("/v1/products/elasticsearch")
+    @cacheable(body=True)
     def search_products():
         return _search("products", "read products")
 
     @bp.post("/v1/orders/elastic_search")
     @bp.post("/v1/orders/elasticsearch")
+    @cacheable(body=True)
     def search_orders():
         return _search("orders", "read orders")
 
@@ -90,6 +93,7 @@ def build() -> Blueprint:
         return json_response(M.Orders(st).one(_user(), ref))
 
     @bp.post("/v1/customers/elastic_search")
+    @cacheable(body=True)
     def search_customers():
         return _search("customers", "read customers")
 
