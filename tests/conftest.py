@@ -216,20 +216,37 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """``--dist load`` (what ``-n`` does by default), except that a chunk of tests sent to a worker
-    always ends at the end of a module: a module runs whole on one worker, tests still go by index."""
+    """``--dist load`` (what ``-n`` does by default), handing out one whole module at a time: a worker
+    gets the next module when it has one test left (a worker runs a test once it knows the next one).
+    A module runs whole on one worker, the tests go by index, and the run ends with at most one short
+    module on one worker instead of a long queue that nobody else may take."""
     if config.getvalue("dist") != "load":
         return None
     from xdist.scheduler import LoadScheduling
 
     class WholeModules(LoadScheduling):
-        def _send_tests(self, node: Any, num: int) -> None:
-            if num > 0 and len(self.pending) > num:
-                assert self.collection is not None
-                last = module_of(self.collection[self.pending[num - 1]])
-                while num < len(self.pending) and module_of(self.collection[self.pending[num]]) == last:
-                    num += 1
-            super()._send_tests(node, num)
+        def _send_tests(self, node: Any, num: int) -> None:  # num is ignored: the next module
+            if not self.pending:
+                return
+            assert self.collection is not None
+            first, n = module_of(self.collection[self.pending[0]]), 1
+            while n < len(self.pending) and module_of(self.collection[self.pending[n]]) == first:
+                n += 1
+            super()._send_tests(node, n)
+
+        def check_schedule(self, node: Any, duration: float = 0) -> None:
+            if node.shutting_down:
+                return
+            if not self.pending:
+                node.shutdown()
+                return
+            while self.pending and len(self.node2pending[node]) < 2:
+                self._send_tests(node, 1)
+
+        def schedule(self) -> None:
+            super().schedule()
+            for node in self.nodes:
+                self.check_schedule(node)
 
     return WholeModules(config, log)
 
