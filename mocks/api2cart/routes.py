@@ -18,6 +18,7 @@ from mocks.api2cart import models as M
 from mocks.api2cart import shipping as SH
 from mocks.api2cart import webhooks as W
 from mocks.api2cart.auth import Principal
+from mocks.core.cache import cacheable
 from mocks.core.http import body, json_response, principal, sandbox as current_sandbox
 from mocks.core.state import TenantState
 
@@ -248,6 +249,7 @@ def build() -> Blueprint:
     bp = Blueprint("api2cart", __name__)
 
     @bp.route("/v1.1/<path:method_path>", methods=["GET", "POST", "PUT", "DELETE"])
+    @cacheable  # GET methods (tests/core/test_route_caching.py lists the ones whose answers are never kept)
     def call(method_path: str):
         name = method_path[:-5] if method_path.endswith(".json") else ""
         entry = METHODS.get(name)
