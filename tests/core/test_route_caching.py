@@ -523,3 +523,25 @@ def test_printxpand_has_no_cached_get_and_its_get_writes(shared_app):
     assert marked == []
     assert all(_exempt(r.endpoint) for r in app.url_map.iter_rules()
                if r.rule.startswith("/printxpand/") and "GET" in (r.methods or ()))
+
+
+# -- two workers on one SQLite file ------------------------------------------------------------------
+def test_writes_by_another_worker_are_seen_on_sqlite(tmp_path, app_factory):
+    """Each worker has its own cache; a write by the other one (an XTND control-plane move, an API2Cart
+    write) changes the versions the cached answer was kept with."""
+    url = f"sqlite:///{tmp_path}/shared.db"
+    reader_app = app_factory(apis=["xtnd", "api2cart"], state=url)
+    writer_app = app_factory(apis=["xtnd", "api2cart"], state=url)
+    reader, writer = reader_app.test_client(), writer_app.test_client()
+    assert writer.post(V1 + "/CustomerOrders", headers=XK, json=_new_order("SQL-1")).status_code == 201
+    first, _, hits = twice(reader, reader_app, V1 + "/CustomerOrders/SQL-1", headers=XK)
+    assert hits == 1 and first.json["status"] == "created"
+    assert writer.post("/__sandbox/xtnd/orders/SQL-1/advance", json={"status": "picked"}).status_code == 200
+    assert reader.get(V1 + "/CustomerOrders/SQL-1", headers=XK).json["status"] == "picked"
+    api_key, magento, *_ = _keys()
+    h = _h(api_key, magento)
+    count, _, hits = twice(reader, reader_app, _a2c_url("category.count"), headers=h)
+    assert hits == 1
+    _ok(writer.post(_a2c_url("category.add", name="From the other worker"), headers=h))
+    assert _ok(reader.get(_a2c_url("category.count"), headers=h))["categories_count"] == \
+        _ok(count)["categories_count"] + 1
