@@ -293,6 +293,19 @@ def test_stock2shop_a_token_that_expired_or_was_replaced_is_refused_not_served(s
     assert hits.delta() == 1
 
 
+def test_stock2shop_the_rate_limit_applies_to_cached_answers(s2s_app):
+    c = s2s_app.test_client()
+    tok = _login(c, "admin")
+    _, _, hits = twice(c, s2s_app, f"{S2S}/v1/sources?token={tok}")
+    assert hits == 1
+    assert c.post("/__sandbox/stock2shop/rate_limit", json={"client_id": 21, "enabled": True}).status_code == 200
+    got = [c.get(f"{S2S}/v1/sources?token={tok}") for _ in range(5)]
+    limited = [r for r in got if r.status_code == 429]
+    assert limited and limited[0].json["error"]["code"] == 429, [r.status_code for r in got]
+    served = [r for r in got if r.status_code == 200]
+    assert served and all(r.headers["x-S2S-RateLimit"] == "3" for r in served)  # the limiter's header on a hit
+
+
 def test_stock2shop_other_clients_and_images(s2s_app):
     c = s2s_app.test_client()
     mine = _login(c, "admin")
