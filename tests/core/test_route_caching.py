@@ -245,6 +245,23 @@ def s2s_factory_app(shared_app):
                                                                    "queue_delay_seconds": 5}})
 
 
+def test_stock2shop_due_queue_items_are_applied_before_a_cached_answer(shared_app):
+    """No clock move through the control plane: the client's clock runs on, and authentication applies
+    the items that fell due (Stock2Shop.authenticate) before the cache is looked up."""
+    import time
+
+    app = shared_app(apis=["stock2shop"], options={"stock2shop": {"products": 40, "orders": 20, "customers": 15,
+                                                                  "queue_delay_seconds": 0.3}})
+    c = app.test_client()
+    tok = _login(c, "admin")
+    _queue_product(c, tok, "DUE-1")
+    pending, _, hits = twice(c, app, f"{S2S}/v1/queue/summary?token={tok}")
+    assert hits == 1 and pending.json["system_queue_summary"]["total"] == 1
+    time.sleep(0.35)
+    after = c.get(f"{S2S}/v1/queue/summary?token={tok}").json["system_queue_summary"]
+    assert after["total"] == 0 and after["instructions"][0]["processed"] == 1
+
+
 def test_stock2shop_a_control_plane_write_is_seen(s2s_app):
     c = s2s_app.test_client()
     tok = _login(c, "admin")
