@@ -575,3 +575,34 @@ def test_writes_by_another_worker_are_seen_on_sqlite(tmp_path, app_factory):
     _ok(writer.post(_a2c_url("category.add", name="From the other worker"), headers=h))
     assert _ok(reader.get(_a2c_url("category.count"), headers=h))["categories_count"] == \
         _ok(count)["categories_count"] + 1
+
+
+# -- per-process structures read through the change log ----------------------------------------------
+def test_an_answer_made_from_stock2shops_live_index_depends_on_the_collection(app_factory):
+    """The search index follows the store's change log (not the tracked reads); it notes the collection
+    and the lag's namespace as read, so an answer made from it is not kept past a write to them."""
+    from flask import Blueprint
+
+    from mocks.core.cache import cacheable
+    from mocks.core.http import json_response, state
+    from mocks.stock2shop.models.indexes import _indexed, _lock_for
+
+    app = app_factory(apis=["stock2shop"], options={"stock2shop": {"products": 40, "orders": 20, "customers": 15}})
+    bp = Blueprint("index_probe", __name__)
+
+    @bp.get("/count")
+    @cacheable
+    def count():
+        st = state()
+        with _lock_for(st, "products"):
+            return json_response({"n": len(_indexed(st, "products").index)})
+
+    app.register_blueprint(bp, url_prefix="/stock2shop/probe")  # under the API's mount: the chain runs
+    c = app.test_client()
+    url = f"/stock2shop/probe/count?token={_login(c, 'admin')}"
+    first, _, hits = twice(c, app, url)
+    assert hits == 1
+    st = app.extensions["sandbox"].state("stock2shop", "21")
+    products = st.collection("products")
+    products.put("999999", {**products.values()[0], "id": 999999, "source_product_code": "PROBE"})
+    assert c.get(url).json["n"] == first.json["n"] + 1
