@@ -66,6 +66,7 @@ class KeyIndex:
 
     def get(self, value: Any) -> list[str]:
         """The keys whose document maps to ``value``, in the order they were indexed."""
+        self.store.version(self.namespace)  # a read the response cache tracks (_fresh follows the change log)
         self._fresh()
         return list(self.keys.get(value, ()))
 

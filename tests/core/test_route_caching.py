@@ -606,3 +606,32 @@ def test_an_answer_made_from_stock2shops_live_index_depends_on_the_collection(ap
     products = st.collection("products")
     products.put("999999", {**products.values()[0], "id": 999999, "source_product_code": "PROBE"})
     assert c.get(url).json["n"] == first.json["n"] + 1
+
+
+def test_an_answer_made_from_a_key_index_depends_on_the_collection(app_factory):
+    """Collection.key_index (a per-process map kept up to date by the change log) notes its collection
+    as read: "no product has this SKU" is not kept past the write that adds one."""
+    from flask import Blueprint
+
+    from mocks.core.cache import cacheable
+    from mocks.core.http import json_response, state
+    from mocks.stock2shop.models.indexes import by_sku
+
+    app = app_factory(apis=["stock2shop"], options={"stock2shop": {"products": 40, "orders": 20, "customers": 15}})
+    bp = Blueprint("key_index_probe", __name__)
+
+    @bp.get("/sku/<sku>")
+    @cacheable
+    def sku(sku: str):
+        st = state()  # with another read, as a real route would make: the answer is kept
+        return json_response({"keys": by_sku(st.collection("products")).get(sku),
+                              "sources": st.collection("sources").count()})
+
+    app.register_blueprint(bp, url_prefix="/stock2shop/probe")  # under the API's mount: the chain runs
+    c = app.test_client()
+    url = f"/stock2shop/probe/sku/PROBE-SKU?token={_login(c, 'admin')}"
+    first, _, hits = twice(c, app, url)
+    assert hits == 1 and first.json["keys"] == []
+    products = app.extensions["sandbox"].state("stock2shop", "21").collection("products")
+    products.put("999998", {**products.values()[0], "id": 999998, "variants": [{"sku": "PROBE-SKU"}]})
+    assert c.get(url).json["keys"] == ["999998"]
