@@ -503,6 +503,35 @@ def test_api2cart_writes_and_config_changes_are_seen(a2c_app):
     assert urls != [s["url"] for s in _ok(stores)["carts"]]
 
 
+def test_api2cart_control_plane_and_scheduled_webhook_changes_are_seen(a2c_app):
+    from mocks.api2cart import models as M
+    from mocks.core import webhooks
+
+    api_key, magento, *_ = _keys()
+    c = a2c_app.test_client()
+    h = _h(api_key, magento)
+    # records added through the control plane
+    count, _, hits = twice(c, a2c_app, _a2c_url("category.count"), headers=h)
+    assert hits == 1
+    r = c.post(f"/__sandbox/data/api2cart/categories?tenant={M.store_tenant_id(magento)}",
+               json={"records": [{"id": "9001", "name": "Loaded"}]})
+    assert r.status_code == 201, r.json
+    assert _ok(c.get(_a2c_url("category.count"), headers=h))["categories_count"] == _ok(count)["categories_count"] + 1
+    # a webhook delivery that the scheduler gives up on shows in account.failed_webhooks
+    failed, _, hits = twice(c, a2c_app, _a2c_url("account.failed_webhooks"), headers=_h(api_key))
+    assert hits == 1 and _ok(failed)["all_failed_webhook"] == "0"
+    _ok(c.post(_a2c_url("webhook.create"), headers=h, json={"entity": "product", "action": "update",
+                                                            "callback": "http://127.0.0.1:9/refused"}))
+    _ok(c.put(_a2c_url("product.update"), headers=h, json={"id": "1", "price": 42.5}))
+    # the scheduler sends it when it is due on the store's clock, and retries until it gives up
+    seen = []
+    while len(seen) < 3 * webhooks.MAX_ATTEMPTS and "1" not in seen:
+        assert c.post("/__sandbox/clock", json={"advance_seconds": 120}).status_code == 200
+        seen.append(_ok(c.get(_a2c_url("account.failed_webhooks"), headers=_h(api_key)))["all_failed_webhook"])
+    assert seen[0] == "0" and seen[-1] == "1", seen
+    assert a2c_app.extensions["sandbox"].store.values(webhooks.NS)[0]["status"] == "failed"
+
+
 def test_api2cart_stores_accounts_and_bad_credentials(a2c_app):
     api_key, magento, second_key, second_shopify, shopify, woo = _keys()
     c = a2c_app.test_client()
