@@ -114,11 +114,13 @@ def test_every_get_route_is_cacheable_or_exempt_with_a_reason(app):
 
 
 def test_a_root_mounted_api_is_marked_as_under_its_prefix(app_factory):
-    app = app_factory(apis=["stock2shop"], root_api="stock2shop")
+    app = app_factory(apis=["click2sync"], root_api="click2sync")
     by_rule = {r.rule: getattr(app.view_functions[r.endpoint], "sandbox_cacheable", False)
-               for r in app.url_map.iter_rules()}
-    assert by_rule["/v1/sources"] and by_rule["/stock2shop/v1/sources"]
-    assert not by_rule["/v1/users/valid_token/<token>"]
+               for r in app.url_map.iter_rules() if "GET" in (r.methods or ())}
+    assert by_rule["/api/product"] and by_rule["/click2sync/api/product"]
+    client = app.test_client()
+    _, _, hits = twice(client, app, "/api/product?offset=0", headers={"C2SKey": "c2s-demo-key"})
+    assert hits == 1
 
 
 def test_every_xtnd_get_operation_is_decided():
@@ -177,9 +179,12 @@ def test_click2sync_tenants_and_bad_keys(app, client):
 S2S = "/stock2shop"
 
 
+S2S_OPTIONS = {"stock2shop": {"products": 40, "orders": 20, "customers": 15, "queue_delay_seconds": 0.3}}
+
+
 @pytest.fixture
 def s2s_app(shared_app):
-    return shared_app(apis=["stock2shop"], options={"stock2shop": {"products": 40, "orders": 20, "customers": 15}})
+    return shared_app(apis=["stock2shop"], options=S2S_OPTIONS)
 
 
 def _login_user(client: Any, username: str) -> dict[str, Any]:
@@ -201,11 +206,18 @@ def _queue_product(client: Any, token: str, code: str) -> None:
     assert r.status_code == 200, r.json
 
 
+def _freeze(client: Any) -> None:
+    """Stop the sandbox clock: queued work falls due only when a test moves it."""
+    assert client.post("/__sandbox/clock", json={"freeze": True}).status_code == 200
+
+
 def test_stock2shop_marked_routes_hit(s2s_app):
     c = s2s_app.test_client()
+    _freeze(c)
     tok = _login(c, "admin")
     order = c.get(f"{S2S}/v1/orders/search?token={tok}&limit=1").json["system_orders"][0]
     _queue_product(c, tok, "HIT-1")
+    assert c.post("/__sandbox/clock", json={"advance_seconds": 1}).status_code == 200  # applied
     item = c.get(f"{S2S}/v1/queue/items?token={tok}").json["system_queue_items"][0]
     for path in ("/v1/sources", "/v1/channels", f"/v1/orders/{order['id']}", "/v1/queue/summary", "/v1/queue/items",
                  f"/v1/queue/items/{item['id']}"):
@@ -221,9 +233,10 @@ def test_stock2shop_exempt_routes_never_hit(s2s_app):
         assert first.status_code == 200 and hits == 0, path
 
 
-def test_stock2shop_queue_and_scheduler_changes_are_seen(s2s_factory_app):
-    app = s2s_factory_app
+def test_stock2shop_queue_and_scheduler_changes_are_seen(s2s_app):
+    app = s2s_app
     c = app.test_client()
+    _freeze(c)
     tok = _login(c, "admin")
     before, _, hits = twice(c, app, f"{S2S}/v1/queue/summary?token={tok}")
     assert hits == 1 and before.json["system_queue_summary"]["total"] == 0
@@ -239,19 +252,12 @@ def test_stock2shop_queue_and_scheduler_changes_are_seen(s2s_factory_app):
     assert items[0]["status"] == "processed"
 
 
-@pytest.fixture
-def s2s_factory_app(shared_app):
-    return shared_app(apis=["stock2shop"], options={"stock2shop": {"products": 40, "orders": 20, "customers": 15,
-                                                                   "queue_delay_seconds": 5}})
-
-
-def test_stock2shop_due_queue_items_are_applied_before_a_cached_answer(shared_app):
+def test_stock2shop_due_queue_items_are_applied_before_a_cached_answer(s2s_app):
     """No clock move through the control plane: the client's clock runs on, and authentication applies
     the items that fell due (Stock2Shop.authenticate) before the cache is looked up."""
     import time
 
-    app = shared_app(apis=["stock2shop"], options={"stock2shop": {"products": 40, "orders": 20, "customers": 15,
-                                                                  "queue_delay_seconds": 0.3}})
+    app = s2s_app
     c = app.test_client()
     tok = _login(c, "admin")
     _queue_product(c, tok, "DUE-1")
@@ -337,6 +343,7 @@ def test_stock2shop_other_clients_and_images(s2s_app):
     c.post(f"{S2S}/v1/products/queue?token={mine}", json={"system_products": [product("IMGC")]})
     r = c.post(f"{S2S}/v1/images/queue?token={mine}", json={"system_images": [image("IMGC", png(), "a", "IMGC-1")]})
     assert r.status_code == 200, r.json
+    assert c.post("/__sandbox/clock", json={"advance_seconds": 1}).status_code == 200  # both applied
     found = c.post(f"{S2S}/v1/products/elastic_search?token={mine}",
                    json={"query": {"term": {"source_product_code": "IMGC"}}}).json["system_products"]
     src = found[0]["images"][0]["src"].replace("http://localhost", "")
@@ -575,8 +582,7 @@ def test_api2cart_a_scenario_answers_before_the_cache(a2c_app):
 
 
 # -- PrintXpand --------------------------------------------------------------------------------------
-def test_printxpand_has_no_cached_get_and_its_get_writes(shared_app):
-    app = shared_app(apis=["printxpand"])
+def test_printxpand_has_no_cached_get(app):
     marked = [r.rule for r in app.url_map.iter_rules()
               if r.rule.startswith("/printxpand/") and getattr(app.view_functions[r.endpoint], "sandbox_cacheable", False)]
     assert marked == []
