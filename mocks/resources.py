@@ -7,6 +7,8 @@
 | the scenario schema | ``schemas/scenario.schema.json`` | ``mocks._schemas/`` |
 | the scenario library | ``scenarios/*.yaml`` | ``mocks._scenarios/`` |
 | the QA console | ``mocks/console/static/`` | ``mocks/console/static/`` |
+| the API reference page's own script and style (``apidocs.*``) | ``mocks/console/static/`` | ``mocks/console/static/`` |
+| Swagger UI, the renderer of ``/{prefix}/docs`` | the ``flask-swagger-ui`` dependency's ``dist/`` | the same |
 
 ``schemas/`` and ``scenarios/`` stay at the top level of the repository and are mapped into the
 package by pyproject.toml's ``package-dir``. Everything is read through :mod:`importlib.resources`
@@ -58,6 +60,12 @@ def console_static() -> Traversable:
     return files("mocks.console") / "static"
 
 
+def swagger_ui() -> Traversable:
+    """Swagger UI's distribution files (``swagger-ui-bundle.js``, ``swagger-ui.css``, ``VERSION``, ...):
+    package data of the ``flask-swagger-ui`` dependency, which ships them (Apache-2.0, SmartBear)."""
+    return files("flask_swagger_ui") / "dist"
+
+
 def builtin_scenarios() -> Traversable:
     """The ready scenario library that ships with the package."""
     return files("mocks._scenarios")
@@ -95,5 +103,5 @@ def describe(resource: Traversable, built_in: bool) -> str:
     return f"scenarios/{resource.name}" if built_in else str(resource)
 
 
-__all__ = ["schemas", "schema_dir", "schema_json", "console_static", "builtin_scenarios", "user_scenario_dirs",
+__all__ = ["schemas", "schema_dir", "schema_json", "console_static", "swagger_ui", "builtin_scenarios", "user_scenario_dirs",
            "add_user_scenario_dirs", "scenario_folders", "scenario_files", "describe"]

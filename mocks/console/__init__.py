@@ -2,16 +2,18 @@
 
 Plain HTML, CSS and JavaScript under ``static/`` (no build step, nothing fetched from elsewhere), so
 it works offline. The page reads the journal, scenarios, webhooks, data and violations from
-``/__sandbox/*`` in the browser; this module only serves the files.
+``/__sandbox/*`` in the browser; this module serves the files, and fills in one thing on the page
+itself: the links to each mounted API's reference page (``/{prefix}/docs``, mocks.core.docspage).
 
 Access: the same rule as the control plane: its own guard (``mocks.core.control.guard``) runs
 before every request of the console.
 """
 from __future__ import annotations
 
+import html
 import mimetypes
 
-from flask import Blueprint, Response, abort
+from flask import Blueprint, Response, abort, current_app, request
 
 from mocks import resources
 from mocks.core.control import guard
@@ -33,17 +35,39 @@ def _file(name: str) -> Response:
     return _no_store(Response((static / name).read_bytes(), mimetype=mimetype))
 
 
+#: where index.html takes the links to the API reference pages
+DOCS_LINKS = "<!--api-docs-->"
+
+
+def docs_links() -> str:
+    """One link per mounted API to its reference page, in mounting order (a root mount is the same
+    API again, so only prefixed mounts)."""
+    gateway = current_app.extensions["gateway"]
+    links = []
+    for api, prefix in gateway.mounts.values():
+        if prefix:
+            href = html.escape(f"{request.script_root}{prefix}/docs")
+            title = html.escape(f"{api.title or api.name}: its contract ({prefix}/openapi.json), browsable")
+            links.append(f'<a href="{href}" title="{title}" target="_blank" rel="noopener">{html.escape(api.name)}</a>')
+    return " ".join(links)
+
+
+def _index() -> Response:
+    page = (resources.console_static() / "index.html").read_text(encoding="utf-8")
+    return _no_store(Response(page.replace(DOCS_LINKS, docs_links(), 1), mimetype="text/html"))
+
+
 def build() -> Blueprint:
     bp = Blueprint("sandbox_console", __name__)
     bp.before_request(guard)
 
     @bp.get("/")
     def index() -> Response:
-        return _file("index.html")
+        return _index()
 
     @bp.get("/<path:name>")
     def asset(name: str) -> Response:
-        return _file(name)
+        return _index() if name == "index.html" else _file(name)
 
     return bp
 

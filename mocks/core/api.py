@@ -27,8 +27,16 @@ Json = Any
 
 
 def public(view: Callable) -> Callable:
-    """Mark a route as needing no credentials (e.g. a token request, the OpenAPI document)."""
+    """Mark a route as needing no credentials (e.g. a token request)."""
     view.sandbox_public = True  # type: ignore[attr-defined]
+    return view
+
+
+def sandbox_page(view: Callable) -> Callable:
+    """Mark a route the sandbox serves about an API rather than as it (the contract, its reference
+    page at ``/{prefix}/docs``): the request chain does not run for it (no authentication,
+    scenarios, rate limits, validation, response cache or journal)."""
+    view.sandbox_page = True  # type: ignore[attr-defined]
     return view
 
 

@@ -20,8 +20,9 @@ from typing import Any, Callable
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from mocks.core import docspage
 from mocks.core import errors as E
-from mocks.core.api import Api, public
+from mocks.core.api import Api, sandbox_page
 from mocks.core.chain.auth import authenticate
 from mocks.core.chain.cache import cached
 from mocks.core.chain.context import RequestContext, current, peek
@@ -87,22 +88,27 @@ class Gateway:
             self.contracts[api.name] = load_contract(api.name, api.case_insensitive_paths, api.schemas_root)
         contract = self.contracts[api.name]
 
-        @public
+        @sandbox_page  # about the API, not a call to it: no scenario, limit or journal entry (the docs page loads it)
         def openapi() -> Response:
             doc = public_document(contract, request.host_url.rstrip("/") + prefix)
             return Response(json.dumps(doc), mimetype="application/json")
 
         self.app.add_url_rule(f"{prefix}/openapi.json", f"{name}_openapi", openapi, methods=["GET"])
+        docspage.mount(self.app, prefix, name, api.title)  # {prefix}/docs: the page that renders it
 
     def locate(self) -> tuple[Api, str] | None:
         """The API (and the prefix it is mounted at) this request is for."""
         return find(self.mounts, request.blueprint, request.path)
 
+    def sandbox_page(self) -> bool:
+        """A route marked ``@sandbox_page`` (the contract, its docs page): served outside the chain."""
+        return getattr(self.app.view_functions.get(request.endpoint or ""), "sandbox_page", False)
+
     # -- the chain -----------------------------------------------------------------
     def before(self) -> Response | None:
         ctx = current()  # the context's clock starts here
         self.sandbox.store.begin_request()  # one version snapshot per request (see Store.version)
-        if request.path.startswith(CONTROL_PREFIX) or self.locate() is None:
+        if request.path.startswith(CONTROL_PREFIX) or self.locate() is None or self.sandbox_page():
             return None
         for handler in self.request_handlers:
             answer = handler(self, ctx)

@@ -160,6 +160,39 @@ async function rowsText(page) {
     await page.waitForFunction(() => document.querySelector("#notice").textContent.startsWith("Reset"));
     step("reset");
 
+    // -- the API reference (/{prefix}/docs), through the header's link: authorize, Try it out ---------
+    result.docsLinks = await page.$$eval(".api-docs a", (as) => as.map((a) => a.getAttribute("href")));
+    const [docs] = await Promise.all([context.waitForEvent("page"), page.click('.api-docs a[href="/click2sync/docs"]')]);
+    docs.setDefaultTimeout(TIMEOUT);
+    docs.on("pageerror", (e) => errors.push(String(e)));
+    docs.on("request", (r) => { if (!r.url().startsWith(BASE)) elsewhere.push(r.url()); });
+    const docsFailed = [];
+    docs.on("response", (r) => { if (r.status() >= 400) docsFailed.push(`${r.status()} ${r.url()}`); });
+    await docs.waitForSelector(".opblock");
+    result.docs = {
+      title: await docs.title(),
+      operations: await docs.$$eval(".opblock .opblock-summary-operation-id", (els) => els.map((e) => e.textContent.trim())),
+      warnings: await docs.$$eval(".swagger-ui .errors-wrapper", (els) => els.map((e) => e.textContent.trim())),
+    };
+    await docs.click(".auth-wrapper .authorize");
+    await docs.fill(".modal-ux input", "c2s-demo-key");  // the C2SKey header
+    await docs.click(".modal-ux .auth-btn-wrapper button.authorize");
+    await docs.click(".modal-ux .auth-btn-wrapper button.btn-done");
+    const op = "#operations-default-listProducts";
+    await docs.click(`${op} .opblock-summary`);
+    await docs.click(`${op} .try-out__btn`);
+    await docs.fill(`${op} tr[data-param-name="offset"] input`, "0");
+    await docs.click(`${op} .execute`);
+    const answered = `${op} .live-responses-table tbody .response-col_status`;
+    await docs.waitForSelector(answered);
+    result.docs.tryItOut = {
+      status: (await docs.textContent(answered)).trim(),
+      url: (await docs.textContent(`${op} .request-url pre`)).trim(),
+      body: (await docs.textContent(`${op} .live-responses-table tbody .response-col_description pre`)).trim().slice(0, 2000),
+    };
+    result.docs.failed = docsFailed;
+    step("API reference opened from the header, Try it out answered");
+
     result.pageErrors = errors;
     result.elsewhere = elsewhere;
     process.stdout.write("RESULT " + JSON.stringify(result) + "\n");

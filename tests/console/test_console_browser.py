@@ -1,6 +1,8 @@
 """The console end to end: a real ``serve`` process, the page in headless Chromium (Debian's package,
 driven by playwright-core from npm), a scenario activated through the page, requests sent with
-``requests``, seen live in the journal with the rule that fired, a detail opened, the session exported.
+``requests``, seen live in the journal with the rule that fired, a detail opened, the session exported;
+then the header's link to Click2Sync's API reference (``/click2sync/docs``) followed and "Try it out"
+run there.
 
 Installs what it needs (``apt-get install chromium``; ``npm install playwright-core`` into the
 gitignored ``tests/console/.node/``) and skips, saying why, only if that is impossible. Also writes
@@ -200,3 +202,19 @@ def test_session_export_downloads(run):
     assert PRODUCTS in session and "c2s-demo-key" not in session
     urls = [e["request"]["url"] for e in run["export_har"]["log"]["entries"]]
     assert any(PRODUCTS in u for u in urls)
+
+
+def test_api_reference_from_the_header_renders_and_tries_a_call(run):
+    """The page is Swagger UI over the API's own contract, all of it from the sandbox (the run's
+    ``elsewhere`` is empty); "Try it out" is a real call, journaled like any other; the page is not."""
+    assert run["docsLinks"] == ["/click2sync/docs"]
+    docs = run["docs"]
+    assert docs["title"].startswith("Click2Sync") and docs["failed"] == [] and docs["warnings"] == []
+    assert {"listProducts", "createProduct", "updateProduct", "listOrders", "createOrder"} <= set(docs["operations"])
+    tried = docs["tryItOut"]
+    assert tried["status"] == "200" and tried["url"] == f"{run['server']}{PRODUCTS}?offset=0"
+    assert '"products"' in tried["body"]
+    journal = requests.get(run["server"] + "/__sandbox/requests", timeout=10).json()["requests"]
+    paths = [(e["method"], e["path"], e["status"]) for e in journal]
+    assert ("GET", PRODUCTS, 200) in paths
+    assert not [p for p in paths if "/docs" in p[1] or p[1].endswith("/openapi.json")], paths

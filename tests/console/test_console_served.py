@@ -30,8 +30,8 @@ def test_assets_are_local_and_served(client):
     assert refs, "the page references its script and style"
     for ref in refs:
         assert not re.match(r"^(https?:)?//", ref), f"the page must work offline, not load {ref}"
-        assert ref.startswith("/__sandbox/"), ref
-        if ref.startswith("/__sandbox/ui/"):
+        assert ref.startswith("/__sandbox/") or ref == "/click2sync/docs", ref  # the API reference link
+        if ref.startswith(("/__sandbox/ui/", "/click2sync/docs")):
             assert client.get(ref).status_code == 200, ref
     assert client.get("/__sandbox/ui/console.js").mimetype in ("text/javascript", "application/javascript")
     assert client.get("/__sandbox/ui/console.css").mimetype == "text/css"

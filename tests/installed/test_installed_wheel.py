@@ -160,6 +160,13 @@ def test_serve_answers_on_all_five_apis(installed: Installed, server: tuple[str,
         doc = requests.get(f"{base}/{api}/openapi.json", timeout=10)
         assert doc.status_code == 200 and doc.json()["openapi"].startswith("3.1"), api
         assert doc.json()["paths"] and doc.json()["components"]["schemas"], api
+        docs = requests.get(f"{base}/{api}/docs", timeout=10)  # the browsable reference, assets from the wheel
+        assert docs.status_code == 200 and docs.headers["Content-Type"].startswith("text/html"), api
+        assert f'data-openapi="/{api}/openapi.json"' in docs.text, api
+        for asset, ctype in (("swagger-ui-bundle.js", "text/javascript"), ("swagger-ui.css", "text/css"),
+                             ("apidocs.js", "text/javascript")):
+            r = requests.get(f"{base}/{api}/docs/{asset}", timeout=10)
+            assert r.status_code == 200 and r.headers["Content-Type"].startswith(ctype) and r.content, (api, asset)
     creds = requests.get(base + "/__sandbox/credentials", timeout=10).json()
     r = requests.get(base + "/click2sync/api/product", params={"offset": 0}, headers={"C2SKey": "c2s-demo-key"},
                      timeout=10)
@@ -184,6 +191,7 @@ def test_console_and_scenarios(installed: Installed, server: tuple[str, Process]
     base, _ = server
     page = requests.get(base + "/__sandbox/ui/", timeout=10)
     assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+    assert 'href="/click2sync/docs"' in page.text
     for asset in ("console.js", "console.css"):
         assert requests.get(f"{base}/__sandbox/ui/{asset}", timeout=10).status_code == 200, asset
     assert requests.get(base + "/__sandbox/ui/../../etc/passwd", timeout=10).status_code == 404
