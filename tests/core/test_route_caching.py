@@ -28,7 +28,6 @@ EXEMPT_ROUTES: dict[str, str] = {
                                 "store's read tracking",
     "printxpand.order_create_*": "writes: creates or updates orders (the document lists GET with a JSON body, and "
                                  "the cache key has no body)",
-    "*_openapi": "the API's contract document: served before the request chain, the same for the app's life",
     "sandbox_control.*": "the control plane: outside the API request chain (the cache never answers it); it "
                          "reads the journal, the clock, the scheduler and webhooks, none tracked",
     "sandbox_control_*.*": "an API's control plane: outside the API request chain, as sandbox_control",
@@ -91,7 +90,14 @@ def twice(client: Any, app: Any, url: str, **kw: Any) -> tuple[Any, Any, int]:
 
 
 # -- every GET route decides ------------------------------------------------------------------------
-def _exempt(endpoint: str) -> str | None:
+#: the reason of every route marked @sandbox_page (mocks.core.api)
+PAGE = "a page about the API (@sandbox_page: its contract, its reference page and assets): served outside the " \
+       "request chain, which is where the cache answers"
+
+
+def _exempt(endpoint: str, view: Any = None) -> str | None:
+    if getattr(view, "sandbox_page", False):
+        return PAGE
     return next((why for pattern, why in EXEMPT_ROUTES.items() if fnmatch.fnmatchcase(endpoint, pattern)), None)
 
 
@@ -100,8 +106,9 @@ def test_every_get_route_is_cacheable_or_exempt_with_a_reason(app):
     for rule in app.url_map.iter_rules():
         if "GET" not in (rule.methods or ()):
             continue
-        marked = getattr(app.view_functions[rule.endpoint], "sandbox_cacheable", False)
-        why = _exempt(rule.endpoint)
+        view = app.view_functions[rule.endpoint]
+        marked = getattr(view, "sandbox_cacheable", False)
+        why = _exempt(rule.endpoint, view)
         if not marked and not why:
             undecided.append(f"{rule.endpoint} {rule.rule}")
         if marked and why:
@@ -586,7 +593,7 @@ def test_printxpand_has_no_cached_get(app):
     marked = [r.rule for r in app.url_map.iter_rules()
               if r.rule.startswith("/printxpand/") and getattr(app.view_functions[r.endpoint], "sandbox_cacheable", False)]
     assert marked == []
-    assert all(_exempt(r.endpoint) for r in app.url_map.iter_rules()
+    assert all(_exempt(r.endpoint, app.view_functions[r.endpoint]) for r in app.url_map.iter_rules()
                if r.rule.startswith("/printxpand/") and "GET" in (r.methods or ()))
 
 
