@@ -497,12 +497,18 @@ def test_api2cart_every_get_method_hits_or_is_never_kept(a2c_app):
         assert first.data == second.data, method
 
 
-def test_api2cart_writes_and_config_changes_are_seen(a2c_app):
+def _cached_count(app: Any, method: str) -> tuple[Any, dict[str, str], Any]:
+    """(client, the demo Magento store's headers, the answer of ``method``, now held by the cache)."""
     api_key, magento, *_ = _keys()
-    c = a2c_app.test_client()
-    h = _h(api_key, magento)
-    count, _, hits = twice(c, a2c_app, _a2c_url("product.count"), headers=h)
+    c, h = app.test_client(), _h(api_key, magento)
+    count, _, hits = twice(c, app, _a2c_url(method), headers=h)
     assert hits == 1
+    return c, h, count
+
+
+def test_api2cart_writes_and_config_changes_are_seen(a2c_app):
+    api_key, *_ = _keys()
+    c, h, count = _cached_count(a2c_app, "product.count")
     _ok(c.post(_a2c_url("product.add"), headers=h, json={"name": "Cached?", "model": "C-1", "price": 1,
                                                           "description": "d"}))
     assert _ok(c.get(_a2c_url("product.count"), headers=h))["products_count"] == _ok(count)["products_count"] + 1
@@ -522,11 +528,8 @@ def test_api2cart_control_plane_and_scheduled_webhook_changes_are_seen(a2c_app):
     from mocks.core import webhooks
 
     api_key, magento, *_ = _keys()
-    c = a2c_app.test_client()
-    h = _h(api_key, magento)
     # records added through the control plane
-    count, _, hits = twice(c, a2c_app, _a2c_url("category.count"), headers=h)
-    assert hits == 1
+    c, h, count = _cached_count(a2c_app, "category.count")
     r = c.post(f"/__sandbox/data/api2cart/categories?tenant={M.store_tenant_id(magento)}",
                json={"records": [{"id": "9001", "name": "Loaded"}]})
     assert r.status_code == 201, r.json
