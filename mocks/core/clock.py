@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import time
-from typing import Any
+from typing import Any, Callable
 
 from mocks.core import cache as _cache
 from mocks.core.store import Store
@@ -121,34 +121,30 @@ class Clock:
     def advance(self, seconds: float, api: str | None = None, tenant: str | None = None) -> float:
         if not seconds >= 0 or not math.isfinite(seconds):
             raise ValueError("the sandbox clock only moves forward")
-        key = scope_key(api, tenant)
-
-        def move(old: dict[str, Any] | None) -> dict[str, Any]:
-            doc = dict(old or {"offset": 0.0, "frozen": None})
-            if doc.get("frozen") is not None:
-                doc["frozen"] = float(doc["frozen"]) + seconds
-            else:
-                doc["offset"] = float(doc.get("offset", 0.0)) + seconds
-            return doc
-
-        self.store.update(NS, key, move)
+        self._move_scope(scope_key(api, tenant), frozen_to=lambda frozen: float(frozen) + seconds,
+                         offset_to=lambda offset: float(offset) + seconds)
         return self.now(api, tenant)
 
     def set(self, when: float, api: str | None = None, tenant: str | None = None) -> float:
         """Make a scope's time ``when`` (it keeps running from there unless frozen)."""
         key = scope_key(api, tenant)
         parent = self._parent_now(key)
+        self._move_scope(key, frozen_to=lambda frozen: when, offset_to=lambda offset: when - parent)
+        return self.now(api, tenant)
 
-        def put(old: dict[str, Any] | None) -> dict[str, Any]:
+    def _move_scope(self, key: str, frozen_to: Callable[[Any], float], offset_to: Callable[[Any], float]) -> None:
+        """One update of a scope's stored clock: a frozen scope's ``frozen`` becomes
+        ``frozen_to(frozen)``, a running one's ``offset`` becomes ``offset_to(offset)`` (a scope
+        never touched starts running at offset 0)."""
+        def move(old: dict[str, Any] | None) -> dict[str, Any]:
             doc = dict(old or {"offset": 0.0, "frozen": None})
             if doc.get("frozen") is not None:
-                doc["frozen"] = when
+                doc["frozen"] = frozen_to(doc["frozen"])
             else:
-                doc["offset"] = when - parent
+                doc["offset"] = offset_to(doc.get("offset", 0.0))
             return doc
 
-        self.store.update(NS, key, put)
-        return self.now(api, tenant)
+        self.store.update(NS, key, move)
 
     def freeze(self, frozen: bool, api: str | None = None, tenant: str | None = None) -> float:
         """Stop a scope's clock where it stands (``True``) or let it run on from there (``False``)."""

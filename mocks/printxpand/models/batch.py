@@ -87,28 +87,42 @@ def run_batch(items: list[tuple[Any, Callable[[], tuple[int, str]], Any]],
     return envelope(results)
 
 
-def entries(body: Json, root: str) -> list[tuple[str, Any]]:
-    """The ``{"<root>": {"<key>": item, ...}}`` map of a create call, in order."""
+def batch_under_root(body: Json, root: str, kind: type, kind_name: str) -> Any:
+    """``body["<root>"]``, the batch of a call: a 400 for the whole request when the body has no
+    ``root``, when the batch is not a ``kind`` (``kind_name`` in the message) or when it holds more
+    than MAX_ITEMS items."""
     if not isinstance(body, dict) or root not in body:
         raise X.missing_root(root)
     value = body[root]
-    if not isinstance(value, dict):
-        raise X.wrong_type(root, "object")
+    if not isinstance(value, kind):
+        raise X.wrong_type(root, kind_name)
     if len(value) > MAX_ITEMS:
         raise X.too_many(root, len(value), MAX_ITEMS)
-    return list(value.items())
+    return value
+
+
+def entries(body: Json, root: str) -> list[tuple[str, Any]]:
+    """The ``{"<root>": {"<key>": item, ...}}`` map of a create call, in order."""
+    return list(batch_under_root(body, root, dict, "object").items())
 
 
 def id_list(body: Json, root: str) -> list[Any]:
     """The ``{"<root>": [id, ...]}`` list of a delete call."""
-    if not isinstance(body, dict) or root not in body:
-        raise X.missing_root(root)
-    value = body[root]
-    if not isinstance(value, list):
-        raise X.wrong_type(root, "array")
-    if len(value) > MAX_ITEMS:
-        raise X.too_many(root, len(value), MAX_ITEMS)
-    return value
+    return batch_under_root(body, root, list, "array")
+
+
+def save_batch(body: Json, root: str, id_field: str, save_one: Callable[[Any], tuple[int, str]],
+               failures: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], int]:
+    """A create call: ``save_one`` for each item of the ``{"<root>": {...}}`` map, the item's
+    ``id_field`` echoed as its id (none when the item is not an object)."""
+    return run_batch([(item.get(id_field) if isinstance(item, dict) else None, lambda item=item: save_one(item), item)
+                      for _, item in entries(body, root)], failures)
+
+
+def delete_batch(body: Json, root: str, delete_one: Callable[[Any], tuple[int, str]],
+                 failures: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], int]:
+    """A delete call: ``delete_one`` for each id of the ``{"<root>": [id, ...]}`` list."""
+    return run_batch([(raw, lambda raw=raw: delete_one(raw), raw) for raw in id_list(body, root)], failures)
 
 
 class Tombstones:

@@ -4,8 +4,8 @@ from __future__ import annotations
 from typing import Any
 
 from mocks.core.state import TenantState
-from mocks.printxpand.models.batch import ItemError, Json, Tombstones, entries, id_list, run_batch
-from mocks.printxpand.models.fields import flag, id_text, scalar, text
+from mocks.printxpand.models.batch import ItemError, Json, Tombstones, delete_batch, save_batch
+from mocks.printxpand.models.fields import flag, id_text, required_item_id, scalar, text
 from mocks.printxpand.models.messages import (CATEGORY_BAD, CATEGORY_CREATED, CATEGORY_DELETED,
                                               CATEGORY_NOT_FOUND, CATEGORY_UPDATED)
 
@@ -17,11 +17,7 @@ class Categories:
         self.products = state.collection("products")
 
     def save_one(self, item: Any) -> tuple[int, str]:
-        if not isinstance(item, dict):
-            raise ItemError(404, CATEGORY_BAD, show_id=False)
-        cid = id_text(item.get("id"))
-        if cid is None:
-            raise ItemError(404, CATEGORY_BAD, show_id=False)
+        cid = required_item_id(item, "id", CATEGORY_BAD)
         if any(item.get(k) is not None and not scalar(item[k]) for k in ("name", "parent_id", "status")):
             raise ItemError(404, CATEGORY_BAD)
         name = text(item.get("name")).strip()
@@ -89,8 +85,7 @@ class Categories:
         return 200, CATEGORY_DELETED
 
     def create(self, body: Json, failures: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], int]:
-        return run_batch([(item.get("id") if isinstance(item, dict) else None, lambda item=item: self.save_one(item), item)
-                          for _, item in entries(body, "category")], failures)
+        return save_batch(body, "category", "id", self.save_one, failures)
 
     def delete(self, body: Json, failures: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], int]:
-        return run_batch([(raw, lambda raw=raw: self.delete_one(raw), raw) for raw in id_list(body, "category")], failures)
+        return delete_batch(body, "category", self.delete_one, failures)

@@ -4,8 +4,8 @@ from __future__ import annotations
 from typing import Any
 
 from mocks.core.state import TenantState
-from mocks.printxpand.models.batch import ItemError, Json, entries, run_batch
-from mocks.printxpand.models.fields import id_text, scalar, text
+from mocks.printxpand.models.batch import ItemError, Json, save_batch
+from mocks.printxpand.models.fields import required_item_id, scalar, text
 from mocks.printxpand.models.messages import (CUSTOMER_BAD_FIELD, CUSTOMER_BAD_ID, CUSTOMER_CREATED,
                                               CUSTOMER_EMAIL_TAKEN, CUSTOMER_UPDATED)
 
@@ -29,11 +29,7 @@ class Customers:
         return None
 
     def save_one(self, item: Any) -> tuple[int, str]:
-        if not isinstance(item, dict):
-            raise ItemError(404, CUSTOMER_BAD_ID, show_id=False)
-        cid = id_text(item.get("id"))
-        if cid is None:
-            raise ItemError(404, CUSTOMER_BAD_ID, show_id=False)
+        cid = required_item_id(item, "id", CUSTOMER_BAD_ID)
         for name in ("first_name", "last_name", "email"):  # the table: String, not required
             if item.get(name) is not None and not scalar(item[name]):
                 raise ItemError(404, CUSTOMER_BAD_FIELD % name)
@@ -57,5 +53,4 @@ class Customers:
         return 200, CUSTOMER_CREATED
 
     def create(self, body: Json, failures: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], int]:
-        return run_batch([(item.get("id") if isinstance(item, dict) else None, lambda item=item: self.save_one(item), item)
-                          for _, item in entries(body, "customer")], failures)
+        return save_batch(body, "customer", "id", self.save_one, failures)

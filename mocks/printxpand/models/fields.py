@@ -30,6 +30,18 @@ def id_text(value: Any) -> str | None:
     return None
 
 
+def required_item_id(item: Any, id_field: str, message: str, no_id_message: str | None = None) -> str:
+    """A batch item's id as stored (its ``id_field`` read by :func:`id_text`). The item fails with
+    404 and no id shown when it is not an object (``message``) or its id is not usable
+    (``no_id_message``; ``message`` when not given)."""
+    if not isinstance(item, dict):
+        raise ItemError(404, message, show_id=False)
+    key = id_text(item.get(id_field))
+    if key is None:
+        raise ItemError(404, no_id_message or message, show_id=False)
+    return key
+
+
 def text(value: Any) -> str:
     if value is None or isinstance(value, (dict, list)):
         return ""
@@ -76,14 +88,20 @@ def count(value: Any, minimum: int = 0) -> int | None:
     return None
 
 
-def check_tier_prices(value: Any) -> list[dict[str, str]]:
-    """``tier_price``: a list of {price, qty} (table: Json Array({"price":"value","qty":"value"}))."""
+def list_or_blank(value: Any, message: str) -> list[Any]:
+    """A list field's items: none when the field is absent or blank; the item fails (404,
+    ``message``) when it is anything but a list."""
     if value is None or value == "":
         return []
     if not isinstance(value, list):
-        raise ItemError(404, PRODUCT_BAD_TIER_PRICE)
+        raise ItemError(404, message)
+    return value
+
+
+def check_tier_prices(value: Any) -> list[dict[str, str]]:
+    """``tier_price``: a list of {price, qty} (table: Json Array({"price":"value","qty":"value"}))."""
     out = []
-    for tier in value:
+    for tier in list_or_blank(value, PRODUCT_BAD_TIER_PRICE):
         if not isinstance(tier, dict) or text(tier.get("price")) == "" or not number_or_blank(tier.get("price")):
             raise ItemError(404, PRODUCT_BAD_TIER_PRICE)
         qty = tier.get("qty")
@@ -95,12 +113,8 @@ def check_tier_prices(value: Any) -> list[dict[str, str]]:
 
 def check_images(value: Any) -> list[dict[str, str]]:
     """``images``: a list of {"src": path} (table: Array() {"src":"Path"})."""
-    if value is None or value == "":
-        return []
-    if not isinstance(value, list):
-        raise ItemError(404, PRODUCT_BAD_IMAGES)
     out = []
-    for image in value:
+    for image in list_or_blank(value, PRODUCT_BAD_IMAGES):
         if not isinstance(image, dict) or not isinstance(image.get("src"), str) or not image["src"].strip():
             raise ItemError(404, PRODUCT_BAD_IMAGES)
         out.append({"src": image["src"].strip()})
@@ -124,12 +138,8 @@ def check_custom_options(value: Any) -> list[dict[str, Any]]:
     ``sku``, ``is_delete`` optional); date (date, date_time, time) nothing more. Fields of another
     group are ignored (the document's drop_down example carries max_characters), as Magento does.
     """
-    if value is None or value == "":
-        return []
-    if not isinstance(value, list):
-        raise ItemError(404, "Please pass vaild custom_options: a list of options.")
     out = []
-    for index, option in enumerate(value):
+    for index, option in enumerate(list_or_blank(value, "Please pass vaild custom_options: a list of options.")):
         if not isinstance(option, dict):
             raise option_error(index, option, "must be an object")
         title = option.get("title")

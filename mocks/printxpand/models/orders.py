@@ -4,8 +4,8 @@ from __future__ import annotations
 from typing import Any
 
 from mocks.core.state import TenantState
-from mocks.printxpand.models.batch import ItemError, Json, entries, run_batch
-from mocks.printxpand.models.fields import count, id_text, number_or_blank, scalar, text
+from mocks.printxpand.models.batch import ItemError, Json, save_batch
+from mocks.printxpand.models.fields import count, id_text, number_or_blank, required_item_id, scalar, text
 from mocks.printxpand.models.messages import (ORDER_BAD, ORDER_CREATED, ORDER_FIELDS_HINT, ORDER_LENGTHS,
                                               ORDER_UPDATED)
 
@@ -40,11 +40,7 @@ class Orders:
         return bad
 
     def save_one(self, item: Any) -> tuple[int, str]:
-        if not isinstance(item, dict):
-            raise ItemError(404, ORDER_BAD, show_id=False)
-        oid = id_text(item.get("order_id"))
-        if oid is None:
-            raise ItemError(404, ORDER_BAD + ORDER_FIELDS_HINT % "order_id", show_id=False)
+        oid = required_item_id(item, "order_id", ORDER_BAD, ORDER_BAD + ORDER_FIELDS_HINT % "order_id")
         bad = self.problems(item)
         if bad:
             raise ItemError(404, ORDER_BAD + ORDER_FIELDS_HINT % ", ".join(bad))
@@ -74,5 +70,4 @@ class Orders:
         return 200, ORDER_UPDATED
 
     def create(self, body: Json, failures: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], int]:
-        return run_batch([(item.get("order_id") if isinstance(item, dict) else None,
-                           lambda item=item: self.save_one(item), item) for _, item in entries(body, "order")], failures)
+        return save_batch(body, "order", "order_id", self.save_one, failures)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mocks.core.state import TenantState
-from mocks.printxpand.models.batch import ItemError, Json, Tombstones, entries, id_list, run_batch
+from mocks.printxpand.models.batch import ItemError, Json, Tombstones, delete_batch, save_batch
 from mocks.printxpand.models.fields import (PRODUCT_TYPES, check_custom_options, check_images,
                                             check_tier_prices, flag, id_text, number_or_blank, scalar,
                                             split_ids, text)
@@ -132,8 +132,7 @@ class Products:
         return 200, PRODUCT_DELETED
 
     def create(self, body: Json, failures: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], int]:
-        return run_batch([(item.get("id") if isinstance(item, dict) else None, lambda item=item: self.save_one(item), item)
-                          for _, item in entries(body, "product")], failures)
+        return save_batch(body, "product", "id", self.save_one, failures)
 
     def delete(self, body: Json, failures: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], int]:
-        return run_batch([(raw, lambda raw=raw: self.delete_one(raw), raw) for raw in id_list(body, "product")], failures)
+        return delete_batch(body, "product", self.delete_one, failures)

@@ -9,7 +9,7 @@ compare strings.
 Modules, by topic:
 
 =================  ================================================================================
-``common``         the emit callable, wire timestamps, paging, money
+``common``         the emit callable, wire timestamps, paging, money, look-ups (404), masterdata changes
 ``products``       products (masterdata; ProductChanged)
 ``availability``   balances per item and warehouse (AvailableBalanceChanged)
 ``customers``      customers and their best prices

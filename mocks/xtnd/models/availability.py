@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mocks.core.state import TenantState
-from mocks.xtnd import errors as X
-from mocks.xtnd.models.common import DEFAULT_PAGE_SIZE, Emit, _changed_filter, _in, iso, paged
+from mocks.xtnd.models.common import DEFAULT_PAGE_SIZE, Emit, _changed_filter, _in, found_or_raise, iso, paged
 from mocks.xtnd.models.products import Products
 
 def balance_key(item: str, warehouse: str) -> str:
@@ -42,10 +41,8 @@ class Availability:
     def set(self, item: str, warehouse: str, data: dict[str, Any]) -> dict[str, Any]:
         """Sandbox only: set the warehouse's stock so that the available balance is as given."""
         item, warehouse = item.upper(), warehouse.upper()
-        if Products(self.state).products.lookup(item) is None:
-            raise X.ResourceNotFound("Product", item)
-        if self.warehouses.lookup(warehouse) is None:
-            raise X.ResourceNotFound("Warehouse", warehouse)
+        found_or_raise(Products(self.state).products.lookup(item), "Product", item)
+        found_or_raise(self.warehouses.lookup(warehouse), "Warehouse", warehouse)
         target = int(data["availableBalance"])
         now = iso(self.state.now())
         before: dict[str, int] = {}

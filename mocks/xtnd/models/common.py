@@ -1,13 +1,16 @@
 """What every XTND model shares: the emit callable, the wire's timestamps (ISO 8601 UTC with
 milliseconds, ``2024-01-01T00:00:00.000Z``; that fixed format sorts like time, so "changed
-since" filters compare strings), paging and money."""
+since" filters compare strings), paging, money, the 404 of a look-up (:func:`found_or_raise`) and
+the sandbox's masterdata changes (:func:`reject_unknown_fields`, :func:`change_fields`)."""
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import math
 from decimal import Decimal
 from typing import Any, Callable
 
+from mocks.core.state import Collection
 from mocks.xtnd import errors as X
 
 Emit = Callable[[str, dict[str, Any]], None]
@@ -57,6 +60,41 @@ def paged(items: list[Any], page: int, page_size: int) -> dict[str, Any]:
 
 def money(value: Decimal) -> float:
     return float(value.quantize(Decimal("0.01")))
+
+
+def found_or_raise(doc: dict[str, Any] | None, kind: str, key: str) -> dict[str, Any]:
+    """``doc`` when a look-up (or an update) found it; else the 404 for the ``kind`` named ``key``
+    (as the client sent it): ``Customer 'X' was not found``."""
+    if doc is None:
+        raise X.ResourceNotFound(kind, key)
+    return doc
+
+
+def reject_unknown_fields(data: dict[str, Any], allowed: tuple[str, ...], what: str) -> None:
+    """The 400 naming every field of ``data`` the sandbox may not change (``allowed`` are the ones
+    it may; ``what``: "customer", "product")."""
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        reason = f"is not a {what} field the sandbox can change"
+        raise X.Invalid(unknown[0], reason, [(u, reason) for u in unknown[1:]])
+
+
+def change_fields(collection: Collection, key: str, data: dict[str, Any], now: str, kind: str,
+                  number: str) -> tuple[dict[str, Any], list[str]]:
+    """Write the fields of ``data`` that differ from the stored document at ``key`` (and
+    ``changed: now`` when any does) in one update: (the document, the changed field names, sorted).
+    The 404 for the ``kind`` named ``number`` when it is gone."""
+    changed: list[str] = []
+
+    def apply(old: dict[str, Any] | None) -> dict[str, Any] | None:
+        changed.clear()
+        if old is None:
+            return None
+        diff = {k: copy.deepcopy(v) for k, v in data.items() if old.get(k) != v}
+        changed.extend(sorted(diff))
+        return {**old, **diff, "changed": now} if diff else old
+
+    return found_or_raise(collection.update(key, apply), kind, number), changed
 
 
 def _changed_filter(docs: list[dict[str, Any]], since: str | None) -> list[dict[str, Any]]:

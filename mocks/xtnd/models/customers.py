@@ -7,8 +7,8 @@ from typing import Any
 
 from mocks.core.state import TenantState
 from mocks.xtnd import errors as X
-from mocks.xtnd.models.common import (DEFAULT_PAGE_SIZE, FOREVER, Emit, _changed_filter, _in, iso, money, paged,
-                                      public)
+from mocks.xtnd.models.common import (DEFAULT_PAGE_SIZE, FOREVER, Emit, _changed_filter, _in, change_fields,
+                                      found_or_raise, iso, money, paged, public, reject_unknown_fields)
 from mocks.xtnd.models.products import Products
 
 CUSTOMER_DEFAULTS: dict[str, Any] = {
@@ -26,10 +26,7 @@ class Customers:
         self.customers = state.collection("customers")
 
     def get(self, number: str) -> dict[str, Any]:
-        doc = self.customers.lookup(number.upper())
-        if doc is None:
-            raise X.ResourceNotFound("Customer", number)
-        return doc
+        return found_or_raise(self.customers.lookup(number.upper()), "Customer", number)
 
     def one(self, number: str) -> dict[str, Any]:
         return public(self.get(number))
@@ -70,27 +67,11 @@ class Customers:
 
     def update(self, number: str, data: dict[str, Any]) -> dict[str, Any]:
         """Sandbox only (the ERP edits masterdata): change fields; CustomerChanged if any changed."""
-        unknown = sorted(set(data) - set(CUSTOMER_FIELDS))
-        if unknown:
-            raise X.Invalid(unknown[0], "is not a customer field the sandbox can change",
-                            [(u, "is not a customer field the sandbox can change") for u in unknown[1:]])
+        reject_unknown_fields(data, CUSTOMER_FIELDS, "customer")
         self.get(number)
         self._check_lists(data)
         data = {k: (v.upper() if k in ("priceList", "discountList") and v else v) for k, v in data.items()}
-        now = iso(self.state.now())
-        changed: list[str] = []
-
-        def apply(old: dict[str, Any] | None) -> dict[str, Any] | None:
-            changed.clear()
-            if old is None:
-                return None
-            diff = {k: copy.deepcopy(v) for k, v in data.items() if old.get(k) != v}
-            changed.extend(sorted(diff))
-            return {**old, **diff, "changed": now} if diff else old
-
-        doc = self.customers.update(number.upper(), apply)
-        if doc is None:
-            raise X.ResourceNotFound("Customer", number)
+        doc, changed = change_fields(self.customers, number.upper(), data, iso(self.state.now()), "Customer", number)
         if changed:
             self.emit("CustomerChanged", {"customerNumber": doc["customerNumber"], "changedFields": changed,
                                           "changed": doc["changed"]})

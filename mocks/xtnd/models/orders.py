@@ -16,7 +16,7 @@ from mocks.core.errors import SandboxError
 from mocks.core.state import TenantState
 from mocks.xtnd import errors as X
 from mocks.xtnd.models.availability import Availability
-from mocks.xtnd.models.common import DEFAULT_PAGE_SIZE, Emit, _changed_filter, iso, money, paged, public
+from mocks.xtnd.models.common import DEFAULT_PAGE_SIZE, Emit, _changed_filter, found_or_raise, iso, money, paged, public
 from mocks.xtnd.models.customers import Customers
 from mocks.xtnd.models.products import Products
 
@@ -46,10 +46,7 @@ class Orders:
         self.lifecycle = {**DEFAULT_LIFECYCLE, **lifecycle}
 
     def get(self, number: str) -> dict[str, Any]:
-        doc = self.orders.lookup(number.upper())
-        if doc is None:
-            raise X.ResourceNotFound("CustomerOrder", number)
-        return doc
+        return found_or_raise(self.orders.lookup(number.upper()), "CustomerOrder", number)
 
     def one(self, number: str) -> dict[str, Any]:
         return public(self.get(number))

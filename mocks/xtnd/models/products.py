@@ -4,8 +4,8 @@ from __future__ import annotations
 from typing import Any
 
 from mocks.core.state import TenantState
-from mocks.xtnd import errors as X
-from mocks.xtnd.models.common import DEFAULT_PAGE_SIZE, Emit, _changed_filter, _in, iso, paged, public
+from mocks.xtnd.models.common import (DEFAULT_PAGE_SIZE, Emit, _changed_filter, _in, change_fields, found_or_raise,
+                                      iso, paged, public, reject_unknown_fields)
 
 #: product masterdata the ERP (the control plane) may change; each change fires ProductChanged
 PRODUCT_FIELDS = ("description", "extendedDescription", "productGroup", "unit", "ean", "weightKg",
@@ -19,10 +19,7 @@ class Products:
         self.products = state.collection("products")
 
     def one(self, number: str) -> dict[str, Any]:
-        doc = self.products.lookup(number.upper())
-        if doc is None:
-            raise X.ResourceNotFound("Product", number)
-        return public(doc)
+        return public(found_or_raise(self.products.lookup(number.upper()), "Product", number))
 
     def list(self, changed_since: str | None = None, product_group: str | None = None,
              active: bool | None = None, item_numbers: list[str] | None = None,
@@ -38,25 +35,9 @@ class Products:
 
     def update(self, number: str, data: dict[str, Any]) -> dict[str, Any]:
         """Sandbox only (the ERP edits masterdata): change fields; ProductChanged if any changed."""
-        unknown = sorted(set(data) - set(PRODUCT_FIELDS))
-        if unknown:
-            raise X.Invalid(unknown[0], "is not a product field the sandbox can change",
-                            [(u, "is not a product field the sandbox can change") for u in unknown[1:]])
+        reject_unknown_fields(data, PRODUCT_FIELDS, "product")
         self.one(number)
-        now = iso(self.state.now())
-        changed: list[str] = []
-
-        def apply(old: dict[str, Any] | None) -> dict[str, Any] | None:
-            changed.clear()
-            if old is None:
-                return None
-            diff = {k: v for k, v in data.items() if old.get(k) != v}
-            changed.extend(sorted(diff))
-            return {**old, **diff, "changed": now} if diff else old
-
-        doc = self.products.update(number.upper(), apply)
-        if doc is None:
-            raise X.ResourceNotFound("Product", number)
+        doc, changed = change_fields(self.products, number.upper(), data, iso(self.state.now()), "Product", number)
         if changed:
             self.emit("ProductChanged", {"itemNumber": doc["itemNumber"], "changedFields": changed,
                                          "changed": doc["changed"]})

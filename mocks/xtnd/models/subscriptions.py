@@ -7,7 +7,7 @@ from typing import Any
 
 from mocks.core.state import TenantState
 from mocks.xtnd import errors as X
-from mocks.xtnd.models.common import DEFAULT_PAGE_SIZE, _changed_filter, iso, paged
+from mocks.xtnd.models.common import DEFAULT_PAGE_SIZE, _changed_filter, found_or_raise, iso, paged
 
 #: every webhook trigger, each fired by its real cause (see docs/xtnd.md)
 TRIGGERS = ("AvailableBalanceChanged", "OrderCreated", "OrderReserved", "OrderPicked", "OrderCancelled",
@@ -34,10 +34,7 @@ class Webhooks:
         return paged([self.view(d) for d in docs], page, page_size)
 
     def get(self, hook_id: str) -> dict[str, Any]:
-        doc = self.hooks.lookup(hook_id.lower())
-        if doc is None:
-            raise X.ResourceNotFound("Webhook", hook_id)
-        return doc
+        return found_or_raise(self.hooks.lookup(hook_id.lower()), "Webhook", hook_id)
 
     def one(self, hook_id: str) -> dict[str, Any]:
         return self.view(self.get(hook_id))
@@ -76,9 +73,7 @@ class Webhooks:
                 return None
             return {**old, **fields, "secret": data.get("secret") or old["secret"], "changed": now}
 
-        doc = self.hooks.update(hook_id.lower(), apply)
-        if doc is None:
-            raise X.ResourceNotFound("Webhook", hook_id)
+        doc = found_or_raise(self.hooks.update(hook_id.lower(), apply), "Webhook", hook_id)
         return doc if data.get("secret") else self.view(doc)
 
     def delete(self, hook_id: str) -> None:
