@@ -19,7 +19,9 @@ SECRET_FIELDS = frozenset({"api_key", "store_key", "x-api-key", "x-store-key", "
                            # credentials the journal's name rule (password|secret|token|api_key...) misses
                            "shopee_partner_key", "zid_authorization", "3dcart_private_key", "prestashop_webservice_key",
                            "neto_api_key", "wc_consumer_key", "magento_consumer_key", "bricklink_consumer_key",
-                           "aspdotnetstorefront_api_pass", "shopware_access_key"})
+                           "aspdotnetstorefront_api_pass", "shopware_access_key",
+                           # cart.bridge's download link carries the store key it issued
+                           "bridge"})
 
 
 def _builtin() -> dict[str, tuple[str, dict[str, Any], dict[str, Any] | None]]:
@@ -56,6 +58,18 @@ class Api2Cart(Api):
 
     def fault_error(self, action: dict[str, Any]):
         return errors.fault_error(action)
+
+    def scenario_action(self, sandbox, tenant, spec: dict[str, Any]) -> Any:
+        """``api_action: {name: amazon_report_delay, seconds: N}``: a report an Amazon SP-API read of
+        this request asks for is ready N seconds of the store's clock later (over the 15 s the
+        service waits: "Report is not ready yet"; models/reports.py). The route reads what this
+        returns; the journal shows it."""
+        if spec.get("name") != "amazon_report_delay":
+            return {"ignored": f"API2Cart has no api_action {spec.get('name')!r}; it knows amazon_report_delay"}
+        seconds = spec.get("seconds", 120)
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds <= 86400:
+            return {"ignored": f"seconds must be a number from 0 to 86400, not {seconds!r}"}
+        return {"amazon_report_delay_seconds": float(seconds)}
 
     def tenants(self, sandbox) -> list[Tenant]:
         out = []

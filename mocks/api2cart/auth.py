@@ -18,13 +18,20 @@ from mocks.core.api import Identity
 PREFIX = "/v1.1/"
 
 
+#: methods the official document serves at ``{method}.file`` (a file, not the JSON envelope)
+FILE_METHODS = frozenset({"bridge.download"})
+
+
 def method_name(path: str) -> str:
-    """``/api2cart/v1.1/product.list.json`` -> ``product.list`` ('' when the path names none)."""
+    """``/api2cart/v1.1/product.list.json`` -> ``product.list``; ``.../bridge.download.file`` ->
+    ``bridge.download`` ('' when the path names none)."""
     idx = path.find(PREFIX)
     if idx < 0:
         return ""
     name = path[idx + len(PREFIX):]
-    return name[:-5] if name.endswith(".json") else ""
+    if name.endswith(".json"):
+        return name[:-5]
+    return name[:-5] if name.endswith(".file") and name[:-5] in FILE_METHODS else ""
 
 
 def _credential(request: Any, query: str, header: str) -> str | None:
@@ -39,6 +46,7 @@ class Principal:
     account: dict[str, Any]
     account_tid: str
     store: dict[str, Any] | None = None
+    bridge_key: str | None = None  # scope "bridge": the store key whose bridge is asked for
 
 
 def find_account(api_key: str) -> dict[str, Any] | None:
@@ -71,7 +79,12 @@ def authenticate(request: Any, sandbox: Any, scope_of: Callable[[str], str | Non
     store_key = _credential(request, "store_key", "x-store-key")
     if store_key is None:
         raise X.A2CError(4, "Store access denied. Parameter 'store_key' is not specified")
-    store = M.Account(sandbox.state("api2cart", account_tid)).by_key(store_key)
+    account_state = sandbox.state("api2cart", account_tid)
+    store = M.Account(account_state).by_key(store_key)
+    if scope == "bridge":  # bridge.download: a key cart.bridge issued, or a bridge store's own key
+        if store is None and M.Bridges(account_state).get(store_key) is None:
+            raise X.store_access_denied()
+        return Identity(account_tid, Principal(account, account_tid, store, bridge_key=store_key))
     if store is None:
         raise X.store_access_denied()
     if not store.get("connected", True):

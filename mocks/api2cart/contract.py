@@ -13,7 +13,10 @@ For every method the sandbox emulates (:data:`METHODS`), the operation is taken 
 method, parameters, request body, result schema) with these additions, all the sandbox's own:
 
 - ``deprecated: true`` where the vendor marks a method deprecated;
-- paths are ``/v1.1/{method}.json`` (the vendor's server URL ends in ``/v1.1``);
+- paths are ``/v1.1/{method}.json`` (the vendor's server URL ends in ``/v1.1``), and
+  ``/v1.1/bridge.download.file`` for the one method the vendor serves as a file (its
+  ``application/zip`` answer is documented without the vendor's ``format: binary`` schema, which a
+  JSON validator cannot apply, and with the envelope for errors);
 - ``start``/``count`` get ``minimum: 0`` (the vendor answers 109 "unsigned integer" below 0);
 - the 200 answer is ``allOf`` [the sandbox envelope (``envelope.schema.json``), the vendor's
   response schema], so an error answer (``result: {}``) is documented too;
@@ -23,7 +26,7 @@ method, parameters, request body, result schema) with these additions, all the s
 - the forms the FAQ documents where they differ from the official schema, accepted too
   (:func:`faq_forms`: ``"verify": "false"`` as a string, ``hybris_websites`` as a JSON string,
   the flat ``order_item_name_1`` form of ``order.add``, Amazon SP-API's ``product.add`` offer
-  without name/model/description).
+  without name/model/description, ``cart.create`` without ``store_id``).
 
 Component schemas reachable from those operations go to ``api2cart.schema.json`` under ``$defs``.
 ``tests/test_contracts.py`` checks that both files are what :func:`render` makes.
@@ -43,7 +46,7 @@ from mocks.core.contracts import schemas_root
 SCHEMAS = "api2cart"
 
 
-def official_path() -> Traversable:
+def official_document() -> Traversable:
     """The vendor's document, kept next to the contract it is the source of (package data)."""
     return schemas_root() / SCHEMAS / "official" / "api2cart-openapi.json"
 
@@ -51,7 +54,7 @@ def official_path() -> Traversable:
 METHODS = [
     "account.failed_webhooks", "account.supported_platforms", "account.cart.add", "account.cart.list",
     "account.config.update",
-    "cart.info", "cart.list", "cart.delete",
+    "cart.info", "cart.list", "cart.bridge", "cart.create", "cart.delete", "bridge.download",
     "product.list", "product.info", "product.count", "product.find", "product.add", "product.update",
     "product.delete", "product.manufacturer.add", "product.tax.add", "product.image.add", "product.image.update",
     "product.option.add", "product.option.assign", "product.option.value.add", "product.option.value.assign",
@@ -131,6 +134,15 @@ def _rewrite(node: Any, prefix: str, seen: set[str]) -> Any:
     return node
 
 
+#: methods the vendor serves as a file at ``/{method}.file`` instead of ``/{method}.json``
+FILE_METHODS = {"bridge.download"}
+
+
+def official_path(name: str) -> str:
+    """The vendor document's path of a method (``/bridge.download.file``, ``/product.list.json``)."""
+    return f"/{name}.file" if name in FILE_METHODS else f"/{name}.json"
+
+
 def operation_ids(official: dict[str, Any]) -> dict[str, tuple[str, str]]:
     """method name -> (HTTP method, operationId) in the official document."""
     out = {}
@@ -149,7 +161,7 @@ def build(official: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     fault = {"$ref": "#/components/responses/Fault"}
     for name in METHODS:
         http, _ = ids[name]
-        op = copy.deepcopy(official["paths"][f"/{name}.json"][http])
+        op = copy.deepcopy(official["paths"][official_path(name)][http])
         new: dict[str, Any] = {"operationId": op["operationId"], "summary": op.get("summary", name),
                                "tags": op.get("tags", []), "description": op.get("description", "")}
         if op.get("deprecated"):  # the vendor's mark, kept (cart.list, order.find, product.variant.info/list/count)
@@ -166,14 +178,18 @@ def build(official: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
             new["parameters"] = params
         if "requestBody" in op:
             new["requestBody"] = _rewrite(op["requestBody"], prefix, seen)
-        vendor = op["responses"]["200"]["content"]["application/json"]["schema"]
-        new["responses"] = {
-            "200": {"description": "The envelope: return_code 0 with the result, or an error return_code with result {}",
-                    "content": {"application/json": {"schema": {
-                        "allOf": [{"$ref": "envelope.schema.json"}, _rewrite(vendor, prefix, seen)]}}}},
-            "429": fault, "5XX": fault,
-        }
-        paths[f"/v1.1/{name}.json"] = {http: new}
+        content = op["responses"]["200"]["content"]
+        if "application/json" in content:
+            vendor = content["application/json"]["schema"]
+            answer = {"description": "The envelope: return_code 0 with the result, or an error return_code with result {}",
+                      "content": {"application/json": {"schema": {
+                          "allOf": [{"$ref": "envelope.schema.json"}, _rewrite(vendor, prefix, seen)]}}}}
+        else:  # a file (bridge.download: application/zip); an error is still the envelope
+            answer = {"description": "The file, or the envelope with an error return_code and result {}",
+                      "content": {**{ctype: {} for ctype in content},  # binary: the gateway validates JSON only
+                                  "application/json": {"schema": {"$ref": "envelope.schema.json"}}}}
+        new["responses"] = {"200": answer, "429": fault, "5XX": fault}
+        paths["/v1.1" + official_path(name)] = {http: new}
     for src, link, dst, values in LINKS:
         src_op = next(iter(paths[f"/v1.1/{src}.json"].values()))
         dst_op = next(iter(paths[f"/v1.1/{dst}.json"].values()))
@@ -246,6 +262,9 @@ def faq_forms(defs: dict[str, Any]) -> None:
     # FAQ (Amazon SP-API product.add): sku, price, quantity and an identifier are the required
     # parameters there; the other platforms' name/model/description are the model's check
     defs["ProductAdd"]["required"] = [r for r in defs["ProductAdd"]["required"] if r == "price"]
+    # FAQ: "Call cart_create method and paste previously generated store_url" (no store_id); official
+    # CartCreate requires store_id, a property of a few marketplaces: optional, as in AccountCartAdd
+    defs["CartCreate"]["required"] = [r for r in defs["CartCreate"]["required"] if r != "store_id"]
     order_add = defs["OrderAdd"]
     order_add["required"] = [r for r in order_add["required"] if r != "order_item"]
     # FAQ: 'total_price' => '23.56' (a string); official: a number
@@ -257,7 +276,7 @@ def faq_forms(defs: dict[str, Any]) -> None:
 
 def render() -> dict[str, str]:
     """Generated files (name -> text, exactly as committed)."""
-    official = json.loads(official_path().read_text(encoding="utf-8"))
+    official = json.loads(official_document().read_text(encoding="utf-8"))
     document, bundle = build(official)
 
     class NoAliases(yaml.SafeDumper):

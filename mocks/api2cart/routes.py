@@ -11,15 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from flask import Blueprint, request
+from flask import Blueprint, Response, request
 
 from mocks.api2cart import errors as X
 from mocks.api2cart import models as M
 from mocks.api2cart import shipping as SH
 from mocks.api2cart import webhooks as W
-from mocks.api2cart.auth import Principal
+from mocks.api2cart.auth import Principal, method_name
 from mocks.core.cache import cacheable
-from mocks.core.http import body, json_response, principal, sandbox as current_sandbox
+from mocks.core.http import body, context, json_response, mount_prefix, principal, sandbox as current_sandbox
 from mocks.core.state import TenantState
 
 #: query parameters the official document types as arrays (``?order_status_ids=a&order_status_ids=b``)
@@ -58,6 +58,7 @@ def method(name: str, http: str = "GET", scope: str = "store") -> Callable[[Hand
 
 # -- accounts and stores ----------------------------------------------------------------------
 @method("account.cart.add", "POST", "account")
+@method("cart.create", "POST", "account")  # deprecated twin (FAQ: "Call cart_create method")
 def _account_cart_add(c: Ctx) -> Any:
     from mocks.core.api import Tenant
     cart_ids = supported_cart_ids()
@@ -87,6 +88,27 @@ def _held_by_another_account(c: Ctx, url: str) -> bool:
         if owner.by_key(cred["store_key"]) is not None:
             return True
     return False
+
+
+@method("cart.bridge", "GET", "account")
+def _cart_bridge(c: Ctx) -> Any:
+    """A store key for the manual bridge flow; ``bridge``: where its bridge.zip is downloaded."""
+    issued = M.Account(c.account_state).issue_bridge(c.account["api_key"])
+    link = f"{request.host_url.rstrip('/')}{mount_prefix()}/v1.1/bridge.download.file?store_key={issued['store_key']}"
+    return {"store_key": issued["store_key"], "bridge": link}
+
+
+@method("bridge.download", "GET", "bridge")
+def _bridge_download(c: Ctx) -> Any:
+    """``bridge.zip`` for the key authentication found (a cart.bridge key or a bridge store's)."""
+    who: Principal = principal()
+    assert who.bridge_key is not None
+    if c.store is not None and c.store["cart_id"] not in M.BRIDGE_CARTS:
+        raise X.not_supported("bridge.download", c.store["cart_id"])
+    M.Bridges(c.account_state).downloaded(who.bridge_key)
+    data = M.bridge_zip(who.bridge_key, whitelabel=c.p.bool("whitelabel", False))
+    return Response(data, mimetype="application/zip",
+                    headers={"Content-Disposition": 'attachment; filename="bridge.zip"'})
 
 
 @method("account.cart.list", "GET", "account")
@@ -238,6 +260,16 @@ def cart_add_descriptions() -> dict[str, str]:
     return _DESCRIPTIONS
 
 
+def report_delay(sb: Any) -> float:
+    """Seconds until a report this request asks for is ready: what a scenario's
+    ``api_action: {name: amazon_report_delay}`` set for this request, else the api option
+    ``amazon_report_delay_seconds`` (default 0: ready at once)."""
+    fired = (context().fault_hooks or {}).get("api_action")
+    if isinstance(fired, dict) and "amazon_report_delay_seconds" in fired:
+        return float(fired["amazon_report_delay_seconds"])
+    return float(sb.config.api_options("api2cart").get("amazon_report_delay_seconds", 0) or 0)
+
+
 def scope_of(name: str) -> str | None:
     """The scope of an API method ("store", "account", "account+store"), None for an unknown one."""
     entry = METHODS.get(name)
@@ -251,7 +283,7 @@ def build() -> Blueprint:
     @bp.route("/v1.1/<path:method_path>", methods=["GET", "POST", "PUT", "DELETE"])
     @cacheable  # GET methods (tests/core/test_route_caching.py lists the ones whose answers are never kept)
     def call(method_path: str):
-        name = method_path[:-5] if method_path.endswith(".json") else ""
+        name = method_name("/v1.1/" + method_path)
         entry = METHODS.get(name)
         if entry is None:
             raise X.unknown_method(name or method_path)
@@ -274,6 +306,16 @@ def build() -> Blueprint:
         store = who.store
         ctx = Ctx(p=p, sandbox=sb, account=who.account, account_state=sb.state("api2cart", who.account_tid),
                   store=store, state=sb.state("api2cart", store["tenant"]) if store else None, method=name)
+        if scope == "bridge":  # a file, not the envelope (errors are still the envelope, raised)
+            return handler(ctx)
+        if M.uses_reports(store, name):  # Amazon SP-API: the read goes through a report (models/reports.py)
+            assert ctx.state is not None and store is not None
+            pending = M.Reports(ctx.state, store).check(name, p, report_delay(sb))
+            if pending is not None:
+                # the report was requested (a write that stands) and is not ready: the vendor's
+                # answer, rendered by the one error renderer but not raised (raising rolls back)
+                envelope_, status, headers = X.error_body(pending)
+                return json_response(envelope_, status, headers)
         out = handler(ctx)
         result, pagination = out if isinstance(out, tuple) else (out, None)
         envelope: dict[str, Any] = {"return_code": 0, "return_message": "", "result": result}

@@ -75,7 +75,8 @@ def test_methods_the_official_document_deprecates_are_deprecated_in_the_served_o
     doc = served.get_json() if served.is_json else yaml.safe_load(served.get_data(as_text=True))
     deprecated = {p for p, ops in doc["paths"].items() for op in ops.values()
                   if isinstance(op, dict) and op.get("deprecated")}
-    assert deprecated == {"/v1.1/cart.list.json", "/v1.1/order.find.json", "/v1.1/product.variant.info.json",
+    assert deprecated == {"/v1.1/cart.list.json", "/v1.1/cart.bridge.json", "/v1.1/cart.create.json",
+                          "/v1.1/order.find.json", "/v1.1/product.variant.info.json",
                           "/v1.1/product.variant.count.json", "/v1.1/product.variant.list.json"}
 
 

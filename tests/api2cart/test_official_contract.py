@@ -28,7 +28,7 @@ OFFICIAL = json.loads(OFFICIAL_PATH.read_text(encoding="utf-8"))
 
 
 def official_validator(method: str) -> tuple[Draft202012Validator, set[str]]:
-    item = OFFICIAL["paths"][f"/{method}.json"]
+    item = OFFICIAL["paths"][GEN.official_path(method)]
     http, op = next((h, o) for h, o in item.items() if h in ("get", "post", "put", "delete"))
     schema = op["responses"]["200"]["content"]["application/json"]["schema"]
     names = {p["name"] for p in op.get("parameters", [])}
@@ -69,6 +69,10 @@ def calls(world: dict[str, Any], receiver_url: str) -> list[tuple[str, str, str,
         (WOO, "account.cart.list", "GET", {"store_key": None}),
         (WOO, "account.failed_webhooks", "GET", {"store_key": None}),
         (WOO, "cart.list", "GET", {"store_key": None}),
+        (WOO, "cart.bridge", "GET", {"store_key": None}),
+        (WOO, "cart.create", "POST", {"store_key": None, "body": {
+            "cart_id": "Opencart14", "store_url": "https://official-cart-create.example.com",
+            "store_key": "ab37fc230bc5df63a5be1b11220949be"}}),
         (WOO, "cart.info", "GET", {}),
         (WOO, "account.config.update", "PUT", {"custom_label": "Renamed"}),
         (WOO, "product.list", "GET", {"count": 3}),
@@ -155,7 +159,8 @@ def test_every_result_validates_against_the_official_document(a2c, world, force_
     stored field, so all of them are checked against the official shapes."""
     with Receiver(good_rates) as rx:
         plan = calls(world, rx.url + "/hook")
-        assert {m for _, m, _, _ in plan} == set(routes.METHODS), "a method without a typical call"
+        # bridge.download answers a zip, not JSON (its content: tests/api2cart/test_manual_bridge.py)
+        assert {m for _, m, _, _ in plan} == set(routes.METHODS) - GEN.FILE_METHODS, "a method without a typical call"
         widened = 0
         for store, method, http, kw in plan:
             if force_all and http == "GET" and "params" in official_validator(method)[1]:

@@ -12,12 +12,14 @@ Modules, by topic:
 ``paging``         start/count and ``page_cursor``, sorting, date filters
 ``platforms``      the supported carts, their credentials and versions; cart.list, supported_platforms
 ``accounts``       tenant ids and keys, :class:`Account` (one API key's stores), cart.info
+``bridges``        the manual bridge flow: cart.bridge's store keys, bridge.download's bridge.zip
 ``base``           :class:`StoreBase`: one store's collections and the look-ups topics share
 ``catalog``        products and variants, categories, customers; their entity builders
 ``options``        product images and options (store-level options, their product assignments)
 ``orders``         orders and shipments; order builders, addresses
 ``returns``        order returns and the platforms' return rules
 ``subscriptions``  webhook subscriptions (delivery is :mod:`mocks.api2cart.webhooks`)
+``reports``        Amazon SP-API reads through the Reports API ("Report is not ready yet", the 15-minute cache)
 =================  ===============================================================================
 
 This module combines the topics into :class:`StoreData` and re-exports the names the rest of
@@ -28,6 +30,7 @@ from __future__ import annotations
 from mocks.api2cart.models.accounts import (Account, account_tenant_id, cart_info, new_key, norm_url,
                                             require_connection, store_tenant_id)
 from mocks.api2cart.models.base import StoreBase
+from mocks.api2cart.models.bridges import Bridges, bridge_zip
 from mocks.api2cart.models.catalog import (Catalog, Variants, new_category, new_customer, new_product)
 from mocks.api2cart.models.options import ProductExtras
 from mocks.api2cart.models.orders import ORDER_STATUSES, Orders, country_obj, new_order, order_item, order_select
@@ -37,6 +40,7 @@ from mocks.api2cart.models.params import (Params, a2c_date, apply_response_field
 from mocks.api2cart.models.platforms import (API_CARTS, BRIDGE_CARTS, BRIDGE_VERSION, LIVE_SHIPPING_CARTS,
                                              NO_URL_CARTS, POLL_INTERVAL_S, POLLED_CARTS, VERSIONS, all_cart_ids,
                                              cart_name, supported_carts, supported_platforms)
+from mocks.api2cart.models.reports import REPORT_METHODS, Reports, uses_reports
 from mocks.api2cart.models.returns import RETURN_ACTIONS, RETURN_REASONS, RETURN_STATUSES, Returns, return_statuses
 from mocks.api2cart.models.subscriptions import WEBHOOK_EVENTS, Subscriptions, webhook_events
 
@@ -47,12 +51,12 @@ class StoreData(Catalog, ProductExtras, Orders, Returns, Subscriptions):
 
 
 __all__ = [
-    "API_CARTS", "Account", "BRIDGE_CARTS", "BRIDGE_VERSION", "Catalog", "LIVE_SHIPPING_CARTS", "MAX_COUNT",
+    "API_CARTS", "Account", "BRIDGE_CARTS", "Bridges", "BRIDGE_VERSION", "Catalog", "LIVE_SHIPPING_CARTS", "MAX_COUNT",
     "NO_URL_CARTS", "ORDER_STATUSES", "Orders", "POLLED_CARTS", "ProductExtras", "POLL_INTERVAL_S", "Params", "RETURN_ACTIONS",
-    "RETURN_REASONS", "RETURN_STATUSES", "Returns", "StoreBase", "StoreData", "Subscriptions", "VERSIONS",
-    "Variants", "WEBHOOK_EVENTS", "a2c_date", "account_tenant_id", "all_cart_ids", "apply_response_fields",
+    "REPORT_METHODS", "RETURN_REASONS", "RETURN_STATUSES", "Reports", "Returns", "StoreBase", "StoreData", "Subscriptions", "VERSIONS",
+    "Variants", "WEBHOOK_EVENTS", "a2c_date", "account_tenant_id", "bridge_zip", "all_cart_ids", "apply_response_fields",
     "cart_info", "cart_name", "country_obj", "id_key", "new_category", "new_customer", "new_key", "new_order",
     "new_product", "norm_url", "order_item", "order_select", "page", "parse_date", "parse_response_fields",
     "plain_date", "public", "require_connection", "return_statuses", "select", "store_tenant_id", "supported_carts",
-    "supported_platforms", "webhook_events", "window",
+    "supported_platforms", "uses_reports", "webhook_events", "window",
 ]

@@ -9,10 +9,10 @@ import re
 from typing import Any, Iterable
 
 from mocks.api2cart import errors as X
+from mocks.api2cart.models.bridges import Bridges
 from mocks.api2cart.models.params import Params, parse_date, select
 from mocks.api2cart.models.platforms import (API_CARTS, BRIDGE_CARTS, BRIDGE_VERSION, CONNECT_VALUES, CURRENCY,
-                                             NO_URL_CARTS,
-                                             VERSIONS, _cred_names, _cred_prefix, cart_name)
+                                             NO_URL_CARTS, VERSIONS, _cred_names, _cred_prefix, cart_name, db_prefix)
 from mocks.core.state import TenantState
 
 
@@ -89,6 +89,7 @@ class Account:
                 raise X.A2CError(103, f"Incorrect {cart_name(cart_id)} credentials. The store rejected the access data.")
             if store_key is not None and not re.fullmatch(r"[0-9a-fA-F]{32}", store_key):
                 raise X.A2CError(101, f"Incorrect store key '{store_key}'. It must be 32 hexadecimal characters.")
+        check_db_prefix(p)
         self._check_duplicate(cart_id, url, creds)
         seq = self.state.next_id("store")
         store_key = store_key or new_key(api_key, "store", seq, url or "", cart_id)
@@ -98,17 +99,28 @@ class Account:
             "id": str(seq), "tenant": store_tenant_id(store_key), "store_key": store_key, "cart_id": cart_id,
             "url": url or "", "custom_label": p.str("custom_label", "") or "", "bridge_url": p.str("bridge_url", "") or "",
             "store_root": p.str("store_root", "") or "", "bridge_version": BRIDGE_VERSION if bridge else "",
+            "db_tables_prefix": (p.str("db_tables_prefix", "") or "") if bridge else "", "user_agent": p.str("user_agent", "") or "",
             "version": VERSIONS.get(cart_id, ""), "credentials": creds, "connected": True,
             "created_at": self.state.now(), "name": p.str("custom_label") or (norm_url(url or "") or cart_name(cart_id)),
         }
         self.put(store)
+        if bridge:
+            Bridges(self.state).connected(store_key, store["tenant"])
         return store
 
-    @staticmethod
-    def _check_bridge(p: Params, store_key: str | None) -> None:
+    def issue_bridge(self, api_key: str) -> dict[str, Any]:
+        """``cart.bridge``: a new store key for a bridge to download (models/bridges.py)."""
+        seq = self.state.next_id("bridge")
+        key = new_key(api_key, "cart.bridge", seq)
+        while self.by_key(key) is not None:  # a store added with this very key by hand
+            key = new_key(api_key, "cart.bridge", seq, key)
+        return Bridges(self.state).issue(key)
+
+    def _check_bridge(self, p: Params, store_key: str | None) -> None:
         if store_key is not None:
             if not re.fullmatch(r"[0-9a-fA-F]{32}", store_key):
                 raise X.A2CError(101, f"Incorrect store key '{store_key}'. It must be 32 hexadecimal characters.")
+            Bridges(self.state).check_connect(store_key)
             return
         if "bridge_url" in p:
             if not re.fullmatch(r"https?://\S+", p.str("bridge_url") or ""):
@@ -171,6 +183,7 @@ class Account:
             other = self.by_key(new_key_)
             if other is not None and other["tenant"] != store["tenant"]:
                 raise X.A2CError(8, "Store with this store_key already exists")
+        check_db_prefix(p)
         replace = p.bool("replace_parameters", False)
 
         def apply(old: dict[str, Any] | None) -> dict[str, Any]:
@@ -204,10 +217,17 @@ _ALL_CRED_NAMES = {n for cid in API_CARTS for n in _cred_names(cid)} | {
     "magento_consumer_secret", "magento_token_secret", "bol_api_key", "bol_api_secret", "bol_retailer_id"}
 
 
+def check_db_prefix(p: Params) -> None:
+    """``db_tables_prefix`` names the start of MySQL table names: letters, digits and ``_`` (109 otherwise)."""
+    value = p.str("db_tables_prefix")
+    if value and not re.fullmatch(r"[A-Za-z0-9_]{1,64}", value, re.ASCII):
+        raise X.A2CError(109, "Parameter 'db_tables_prefix' is not valid. A table prefix is letters, digits and '_'.")
+
+
 def cart_info(store: dict[str, Any], p: Params) -> dict[str, Any]:
     info = {
         "name": store.get("name") or store["url"], "url": store["url"], "version": store.get("version", ""),
-        "bridge_version": store.get("bridge_version", ""), "db_prefix": "" if store["cart_id"] not in BRIDGE_CARTS else "wp_",
+        "bridge_version": store.get("bridge_version", ""), "db_prefix": db_prefix(store),
         "default_rounding_precision": 2,
         "stores_info": [{
             "store_id": "1", "name": store.get("name") or store["url"], "language": "en",

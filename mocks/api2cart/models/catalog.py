@@ -2,18 +2,18 @@
 add, update, delete, find), and the entity builders the seed shares."""
 from __future__ import annotations
 
-import copy
 import re
 from typing import Any
 
 from mocks.api2cart import errors as X
-from mocks.api2cart.models.base import StoreBase
-from mocks.api2cart.models.paging import date_filters, id_key, page, sort_items, window
-from mocks.api2cart.models.params import Params, a2c_date, parse_date, public, select
+from mocks.api2cart.models.base import StoreBase, listing, shape_fields
+from mocks.api2cart.models.paging import date_filters, id_filters, id_key, sort_items, window
+from mocks.api2cart.models.params import Params, a2c_date, entries, parse_date, public, select
 
 PRODUCT_DEFAULT = "id,name,description,price,categories_ids"
 CATEGORY_DEFAULT = "id,parent_id,name,description"
 CUSTOMER_DEFAULT = "id,email,first_name,last_name"
+PRODUCT_SHAPE, CATEGORY_SHAPE, CUSTOMER_SHAPE = shape_fields(PRODUCT_DEFAULT), shape_fields(CATEGORY_DEFAULT), shape_fields(CUSTOMER_DEFAULT)
 #: customer.update ``status`` values (the official example is "disabled")
 CUSTOMER_STATUSES = ("enabled", "disabled")
 #: product.manufacturer.add's optional fields kept on the manufacturer
@@ -28,13 +28,7 @@ class Catalog(StoreBase):
 
     # -- products ------------------------------------------------------------------------------
     def _product_filter(self, p: Params) -> list[dict[str, Any]]:
-        items = self.products.values()
-        ids = p.ids("product_ids")
-        if ids is not None:
-            items = [i for i in items if i["id"] in ids]
-        if "since_id" in p:
-            since = p.int("since_id", 0) or 0
-            items = [i for i in items if id_key(i)[0] > since]
+        items = id_filters(self.products.values(), p, "product_ids")
         cats = p.ids("categories_ids") or ([p.str("category_id")] if "category_id" in p else None)
         if cats is not None:
             items = [i for i in items if set(i["categories_ids"]) & set(cats)]
@@ -50,16 +44,13 @@ class Catalog(StoreBase):
         return date_filters(items, p, "created", "modified")
 
     def product_list(self, p: Params) -> tuple[dict[str, Any], dict[str, Any]]:
-        start, count = window(p)
-        items = sort_items(self._product_filter(p), p, "id", {
+        return listing(p, lambda: sort_items(self._product_filter(p), p, "id", {
             "id": id_key, "name": lambda i: str(i.get("name") or ""), "price": lambda i: i.get("price") or 0,
-            "create_at": lambda i: i["_ts"]["created"], "modified_at": lambda i: i["_ts"]["modified"]})
-        chunk, pagination = page(items, start, count)
-        rows = [select(public(i), p.str("params"), p.str("exclude"), PRODUCT_DEFAULT) for i in chunk]
-        return {"products_count": len(items), "product": rows}, pagination
+            "create_at": lambda i: i["_ts"]["created"], "modified_at": lambda i: i["_ts"]["modified"]}),
+            PRODUCT_SHAPE, "products_count", "product")
 
     def product_info(self, p: Params) -> dict[str, Any]:
-        return select(public(self._product(p.need("id"))), p.str("params"), p.str("exclude"), PRODUCT_DEFAULT)
+        return PRODUCT_SHAPE(self._product(p.need("id")), p)
 
     def product_count(self, p: Params) -> dict[str, Any]:
         return {"products_count": len(self._product_filter(p))}
@@ -97,20 +88,7 @@ class Catalog(StoreBase):
         for cid in p.ids("categories_ids") or []:
             if self.categories.lookup(cid) is None:
                 raise X.not_found("Category", cid)
-        now = self.state.now()
-
-        def apply(old: dict[str, Any] | None) -> dict[str, Any]:
-            if old is None:
-                raise X.not_found("Product", pid)
-            new = copy.deepcopy(old)
-            _apply_product_fields(new, p)
-            new["modified_at"] = a2c_date(now)
-            new["_ts"]["modified"] = now
-            return new
-
-        product = self.products.update(pid, apply)
-        assert product is not None
-        self.emit("product", "update", public(product))
+        self._change(self.products, "Product", pid, lambda new: _apply_product_fields(new, p), event="product")
         return {"updated_items": 1}
 
     def product_delete(self, p: Params) -> dict[str, Any]:
@@ -140,14 +118,8 @@ class Catalog(StoreBase):
         """``product.tax.add`` (name, tax_rates [{name, type, value}], optional product_id): a new
         tax class, assigned to the product when one is named."""
         name = p.need("name")
-        raw = p.get("tax_rates")
-        if not isinstance(raw, list) or not raw:
-            raise X.required("tax_rates")
         rates = []
-        for n, entry in enumerate(raw, start=1):
-            if not isinstance(entry, dict):
-                raise X.invalid("tax_rates", "array of {name, type, value}")
-            ep = Params(entry)
+        for n, ep in enumerate(entries(p.get("tax_rates"), "tax_rates", "array of {name, type, value}"), start=1):
             kind = (ep.str("type") or "percent").lower()
             if kind not in TAX_RATE_TYPES:
                 raise X.A2CError(109, f"Parameter 'tax_rates' is not valid. 'type' must be one of: {', '.join(TAX_RATE_TYPES)}.")
@@ -185,18 +157,10 @@ class Catalog(StoreBase):
         return sorted(date_filters(items, p, "created", "modified"), key=id_key)
 
     def category_list(self, p: Params) -> tuple[dict[str, Any], dict[str, Any]]:
-        start, count = window(p)
-        items = self._category_filter(p)
-        chunk, pagination = page(items, start, count)
-        rows = [select(public(i), p.str("params"), p.str("exclude"), CATEGORY_DEFAULT) for i in chunk]
-        return {"categories_count": len(items), "category": rows}, pagination
+        return listing(p, lambda: self._category_filter(p), CATEGORY_SHAPE, "categories_count", "category")
 
     def category_info(self, p: Params) -> dict[str, Any]:
-        cid = p.need("id")
-        category = self.categories.lookup(cid)
-        if category is None:
-            raise X.not_found("Category", cid)
-        return select(public(category), p.str("params"), p.str("exclude"), CATEGORY_DEFAULT)
+        return CATEGORY_SHAPE(self._record(self.categories, "Category", p.need("id")), p)
 
     def category_count(self, p: Params) -> dict[str, Any]:
         return {"categories_count": len(self._category_filter(p))}
@@ -212,11 +176,7 @@ class Catalog(StoreBase):
         cid = str(self.state.next_id("category", start=1))
         category = new_category(cid, self.state.now(), name, parent, p.str("description", "") or "",
                                 p.bool("avail", True), p.int("sort_order", 0, unsigned=False) or 0)
-        for name_ in ("short_description", "meta_title", "meta_description", "seo_url"):
-            if name_ in p:
-                category[name_] = p.str(name_)
-        if "meta_keywords" in p:
-            category["keywords"] = p.str("meta_keywords")
+        p.copy_to(category, "short_description", "meta_title", "meta_description", "seo_url", keywords="meta_keywords")
         self.categories.put(cid, category)
         self.emit("category", "add", public(category))
         return {"category_id": cid}
@@ -236,28 +196,16 @@ class Catalog(StoreBase):
             for other in self.categories.values():
                 if other["id"] != cid and other["name"].lower() == name.lower() and other.get("parent_id") == parent_id:
                     raise X.exists(f"Category '{name}' already exists")
-        now = self.state.now()
 
-        def apply(old: dict[str, Any] | None) -> dict[str, Any]:
-            if old is None:
-                raise X.not_found("Category", cid)
-            new = copy.deepcopy(old)
-            for name in ("name", "description", "short_description", "parent_id", "meta_title", "meta_description", "seo_url"):
-                if name in p:
-                    new[name] = p.str(name)
-            if "meta_keywords" in p:
-                new["keywords"] = p.str("meta_keywords")
+        def edit(new: dict[str, Any]) -> None:
+            p.copy_to(new, "name", "description", "short_description", "parent_id", "meta_title", "meta_description",
+                      "seo_url", keywords="meta_keywords")
             if "avail" in p:
                 new["avail"] = p.bool("avail")
             if "sort_order" in p:
                 new["sort_order"] = p.int("sort_order", unsigned=False)
-            new["modified_at"] = a2c_date(now)
-            new["_ts"]["modified"] = now
-            return new
 
-        category = self.categories.update(cid, apply)
-        assert category is not None
-        self.emit("category", "update", public(category))
+        self._change(self.categories, "Category", cid, edit, event="category")
         return {"updated_items": 1}
 
     def category_delete(self, p: Params) -> dict[str, Any]:
@@ -293,33 +241,18 @@ class Catalog(StoreBase):
 
     # -- customers -----------------------------------------------------------------------------
     def _customer_filter(self, p: Params) -> list[dict[str, Any]]:
-        items = self.customers.values()
-        ids = p.ids("ids")
-        if ids is not None:
-            items = [i for i in items if i["id"] in ids]
-        if "since_id" in p:
-            since = p.int("since_id", 0) or 0
-            items = [i for i in items if id_key(i)[0] > since]
+        items = id_filters(self.customers.values(), p, "ids")
         if "find_value" in p:
             items = self._search(items, p, "email")
         return date_filters(items, p, "created", "modified")
 
     def customer_list(self, p: Params) -> tuple[dict[str, Any], dict[str, Any]]:
-        start, count = window(p)
-        items = self._customer_filter(p)
-        items = sort_items(items, p, "created_time", {
+        return listing(p, lambda: sort_items(self._customer_filter(p), p, "created_time", {
             "created_time": lambda i: (i["_ts"]["created"], id_key(i)), "modified_time": lambda i: i["_ts"]["modified"],
-            "id": id_key, "email": lambda i: i["email"]})
-        chunk, pagination = page(items, start, count)
-        rows = [select(public(i), p.str("params"), p.str("exclude"), CUSTOMER_DEFAULT) for i in chunk]
-        return {"customers_count": len(items), "customer": rows}, pagination
+            "id": id_key, "email": lambda i: i["email"]}), CUSTOMER_SHAPE, "customers_count", "customer")
 
     def customer_info(self, p: Params) -> dict[str, Any]:
-        cid = p.need("id")
-        customer = self.customers.lookup(cid)
-        if customer is None:
-            raise X.not_found("Customer", cid)
-        return select(public(customer), p.str("params"), p.str("exclude"), CUSTOMER_DEFAULT)
+        return CUSTOMER_SHAPE(self._record(self.customers, "Customer", p.need("id")), p)
 
     def customer_count(self, p: Params) -> dict[str, Any]:
         return {"customers_count": len(self._customer_filter(p))}
@@ -333,9 +266,7 @@ class Catalog(StoreBase):
         cid = str(self.state.next_id("customer", start=1))
         customer = new_customer(cid, self.state.now(), email, p.str("first_name", "") or "", p.str("last_name", "") or "",
                                 p.str("phone"))
-        for name in ("company", "gender", "website", "fax"):
-            if name in p:
-                customer[name] = p.str(name)
+        p.copy_to(customer, "company", "gender", "website", "fax")
         if "news_letter_subscription" in p:
             customer["news_letter_subscription"] = p.bool("news_letter_subscription")
         self.customers.put(cid, customer)
@@ -358,31 +289,19 @@ class Catalog(StoreBase):
         birth = None
         if "birth_day" in p:
             birth = a2c_date(parse_date("birth_day", p.str("birth_day") or ""))
-        now = self.state.now()
 
-        def apply(old: dict[str, Any] | None) -> dict[str, Any]:
-            if old is None:
-                raise X.not_found("Customer", cid)
-            new = copy.deepcopy(old)
-            for name in ("first_name", "last_name", "phone", "company", "gender", "website", "fax", "status"):
-                if name in p:
-                    new[name] = p.str(name)
+        def edit(new: dict[str, Any]) -> None:
+            p.copy_to(new, "first_name", "last_name", "phone", "company", "gender", "website", "fax", "status")
             if email is not None:
                 new["email"] = new["login"] = email
             if birth is not None:
                 new["birth_day"] = birth
             if "news_letter_subscription" in p:
                 new["news_letter_subscription"] = p.bool("news_letter_subscription")
-            for name in ("note", "tags", "tax_id"):
-                if name in p:
-                    new.setdefault("additional_fields", {})[name] = p.str(name)
-            new["modified_time"] = a2c_date(now)
-            new["_ts"]["modified"] = now
-            return new
+            if any(name in p for name in ("note", "tags", "tax_id")):
+                p.copy_to(new.setdefault("additional_fields", {}), "note", "tags", "tax_id")
 
-        customer = self.customers.update(cid, apply)
-        assert customer is not None
-        self.emit("customer", "update", public(customer))
+        self._change(self.customers, "Customer", cid, edit, event="customer", stamp="modified_time")
         return {"updated_items": 1}
 
     def customer_delete(self, p: Params) -> dict[str, Any]:
@@ -613,33 +532,16 @@ class Variants:
         return {"variants_count": len(self._filter(p))}
 
     def info(self, p: Params) -> dict[str, Any]:
-        vid = p.need("id")
-        variant = self.variants.lookup(vid)
-        if variant is None:
-            raise X.not_found("Product variant", vid)
-        return select(public(variant), p.str("params"), p.str("exclude"), PRODUCT_DEFAULT)
+        return PRODUCT_SHAPE(StoreBase._record(self.variants, "Product variant", p.need("id")), p)
 
     def update(self, p: Params) -> dict[str, Any]:
-        vid = p.need("id")
-        now = self.data.state.now()
-
-        def apply(old: dict[str, Any] | None) -> dict[str, Any]:
-            if old is None or ("product_id" in p and old["parent_id"] != p.str("product_id")):
-                raise X.not_found("Product variant", vid)
-            new = copy.deepcopy(old)
-            _apply_product_fields(new, p)
-            new["modified_at"] = a2c_date(now)
-            new["_ts"]["modified"] = now
-            return new
-
-        self.variants.update(vid, apply)
+        self.data._change(self.variants, "Product variant", p.need("id"), lambda new: _apply_product_fields(new, p),
+                          keep=lambda old: "product_id" not in p or old["parent_id"] == p.str("product_id"))
         return {"updated_items": 1}
 
     def delete(self, p: Params) -> dict[str, Any]:
         vid, pid = p.need("id"), p.need("product_id")
-        variant = self.variants.lookup(vid)
-        if variant is None or variant["parent_id"] != pid:
-            raise X.not_found("Product variant", vid)
+        StoreBase._record(self.variants, "Product variant", vid, keep=lambda v: v["parent_id"] == pid)
         self.variants.delete(vid)
         return {"deleted": True}
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import copy
 from typing import Any
 
 from mocks.api2cart import errors as X
 from mocks.api2cart.models.base import StoreBase
-from mocks.api2cart.models.params import Params, a2c_date, public
+from mocks.api2cart.models.params import Params, a2c_date
 
 IMAGE_TYPES = ("small", "base", "additional", "thumbnail")
 OPTION_TYPES = ("option_type_select", "option_type_text", "option_type_radio", "option_type_checkbox",
@@ -63,7 +62,7 @@ class ProductExtras(StoreBase):
                  "create_at": a2c_date(now), "modified_at": a2c_date(now), "alt": p.str("label"), "avail": True,
                  "sort_order": p.int("position", 0) or 0, "type": types[0],
                  "additional_fields": {"types": types, "image_path": path}}
-        self._change(coll, owner, lambda item: item["images"].append(image), now)
+        self._change(coll, "Product", owner, lambda item: item["images"].append(image), event="product", now=now)
         return {"id": iid, "image_path": path}
 
     def image_update(self, p: Params) -> dict[str, Any]:
@@ -73,22 +72,15 @@ class ProductExtras(StoreBase):
             raise X.A2CError(109, f"Parameter 'type' is not valid. Allowed values: {', '.join(IMAGE_TYPES)}.")
 
         def edit(item: dict[str, Any]) -> None:
-            image = next((i for i in item["images"] if i["id"] == iid), None)
-            if image is None:
-                raise X.not_found("Image", iid)
-            if "image_name" in p:
-                image["file_name"] = p.str("image_name")
-            if "type" in p:
-                image["type"] = p.str("type")
-            if "label" in p:
-                image["alt"] = p.str("label")
+            image = self._member(item["images"], iid, "Image")
+            p.copy_to(image, "type", file_name="image_name", alt="label")
             if "position" in p:
                 image["sort_order"] = p.int("position", 0, unsigned=False)
             if "hidden" in p:
                 image["avail"] = not p.bool("hidden")
             image["modified_at"] = a2c_date(self.state.now())
 
-        self._change(self.products, pid, edit, self.state.now())
+        self._change(self.products, "Product", pid, edit, event="product")
         return {"updated": "true"}
 
     # -- options -------------------------------------------------------------------------------
@@ -157,8 +149,8 @@ class ProductExtras(StoreBase):
                  "available": p.bool("avail", True), "used_in_combination": False,
                  "option_items": [_item(by_id[v], str(self.state.next_id("product_option_value", start=1)))
                                   for v in value_ids]}
-        self._change(self.products, pid, lambda item: item.setdefault("product_options", []).append(entry),
-                     self.state.now())
+        self._change(self.products, "Product", pid, lambda item: item.setdefault("product_options", []).append(entry),
+                     event="product")
         self.option_refs.put(poid, {"product_id": pid, "option_id": option["id"]})
         return poid
 
@@ -189,8 +181,8 @@ class ProductExtras(StoreBase):
         assigned = any(o["id"] == oid for o in self._product(pid).get("product_options", []))
         if assigned:
             item = _item(new, str(self.state.next_id("product_option_value", start=1)))
-            self._change(self.products, pid, lambda prod: _product_option(prod, oid)["option_items"].append(item),
-                         self.state.now())
+            self._change(self.products, "Product", pid, lambda prod: _product_option(prod, oid)["option_items"].append(item),
+                         event="product")
         return {"option_value_id": new["id"]}
 
     def option_value_assign(self, p: Params) -> dict[str, Any]:
@@ -210,7 +202,7 @@ class ProductExtras(StoreBase):
                 raise X.exists(f"Option value '{vid}' is already assigned to product option '{poid}'")
             entry["option_items"].append(item)
 
-        self._change(self.products, ref["product_id"], edit, self.state.now())
+        self._change(self.products, "Product", ref["product_id"], edit, event="product")
         return {"product_option_value_id": item["product_option_item_id"]}
 
     def option_value_update(self, p: Params) -> dict[str, Any]:
@@ -222,11 +214,8 @@ class ProductExtras(StoreBase):
 
         def edit(prod: dict[str, Any]) -> None:
             entry = _product_option(prod, oid)
-            item = next((i for i in entry["option_items"] if i["id"] == vid), None)
-            if item is None:
-                raise X.not_found("Option value", vid)
-            if "option_value" in p:
-                item["name"] = p.str("option_value")
+            item = self._member(entry["option_items"], vid, "Option value")
+            p.copy_to(item, name="option_value")
             if "price" in p:
                 item["price"] = p.num("price")
             if "quantity" in p:
@@ -234,32 +223,13 @@ class ProductExtras(StoreBase):
             if "display_value" in p:
                 item.setdefault("additional_fields", {})["display_value"] = p.str("display_value")
 
-        self._change(self.products, pid, edit, self.state.now())
+        self._change(self.products, "Product", pid, edit, event="product")
         if "option_value" in p or "display_value" in p:
             values = [dict(v, **({"name": p.str("option_value")} if "option_value" in p else {}),
                            **({"display_value": p.str("display_value")} if "display_value" in p else {}))
                       if v["id"] == vid else v for v in option["values"]]
             self.options.put(oid, {**option, "values": values})
         return {"updated_items": 1}
-
-    # -- the one write path --------------------------------------------------------------------
-    def _change(self, coll: Any, key: str, edit: Any, now: float) -> dict[str, Any]:
-        """Apply ``edit`` to a copy of a product (or variant); stamps modified_at, emits
-        product.update; an error in ``edit`` leaves the stored entity unchanged."""
-
-        def apply(old: dict[str, Any] | None) -> dict[str, Any]:
-            if old is None:
-                raise X.not_found("Product", key)
-            new = copy.deepcopy(old)
-            edit(new)
-            new["modified_at"] = a2c_date(now)
-            new["_ts"]["modified"] = now
-            return new
-
-        item = coll.update(key, apply)
-        assert item is not None
-        self.emit("product", "update", public(item))
-        return item
 
 
 def _item(value: dict[str, Any], product_item_id: str) -> dict[str, Any]:

@@ -7,9 +7,9 @@ import re
 from typing import Any
 
 from mocks.api2cart import errors as X
-from mocks.api2cart.models.base import StoreBase
-from mocks.api2cart.models.paging import date_filters, id_key, page, sort_items, window
-from mocks.api2cart.models.params import Params, a2c_date, parse_date, public, select
+from mocks.api2cart.models.base import StoreBase, listing, shape_fields
+from mocks.api2cart.models.paging import date_filters, id_key, sort_items, window
+from mocks.api2cart.models.params import Params, a2c_date, entries, parse_date, public, select
 from mocks.api2cart.models.platforms import CURRENCY
 
 ORDER_DEFAULT = "order_id,customer,totals,address,items,bundles,status"
@@ -70,6 +70,11 @@ def order_select(order: dict[str, Any], params: str | None, exclude: str | None)
     return select(order, ",".join(fields), None, ORDER_DEFAULT)
 
 
+def ORDER_SHAPE(order: dict[str, Any], p: Params) -> dict[str, Any]:  # noqa: N802 (a shape, as the others)
+    """Orders' shape: ``order_select`` (orders answer their own defaults and nested fields)."""
+    return order_select(public(order), p.str("params"), p.str("exclude"))
+
+
 class Orders(StoreBase):
     """Orders and shipments of one store."""
 
@@ -107,13 +112,10 @@ class Orders(StoreBase):
         return date_filters(items, p, "created", "modified")
 
     def order_list(self, p: Params) -> tuple[dict[str, Any], dict[str, Any]]:
-        start, count = window(p)
-        items = sort_items(self._order_filter(p), p, "order_id", {
+        return listing(p, lambda: sort_items(self._order_filter(p), p, "order_id", {
             "order_id": lambda i: id_key(i, "order_id"), "id": id_key,
-            "create_at": lambda i: i["_ts"]["created"], "modified_at": lambda i: i["_ts"]["modified"]})
-        chunk, pagination = page(items, start, count)
-        rows = [order_select(public(i), p.str("params"), p.str("exclude")) for i in chunk]
-        return {"orders_count": len(items), "order": rows}, pagination
+            "create_at": lambda i: i["_ts"]["created"], "modified_at": lambda i: i["_ts"]["modified"]}),
+            ORDER_SHAPE, "orders_count", "order")
 
     def order_info(self, p: Params) -> dict[str, Any]:
         oid = p.str("id") or p.str("order_id")
@@ -124,7 +126,7 @@ class Orders(StoreBase):
             order = next((o for o in self.orders.values() if o["order_id"] == oid), None)
         if order is None:
             raise X.not_found("Order", oid)
-        return order_select(public(order), p.str("params"), p.str("exclude"))
+        return ORDER_SHAPE(order, p)
 
     def order_count(self, p: Params) -> dict[str, Any]:
         return {"orders_count": len(self._order_filter(p))}
@@ -138,13 +140,8 @@ class Orders(StoreBase):
                      "bill_state", "bill_country"):
             p.need(name)
         raw_items = p.get("order_item") if "order_item" in p else flat_order_items(p.data)
-        if not isinstance(raw_items, list) or not raw_items:
-            raise X.required("order_item")
         items = []
-        for n, raw in enumerate(raw_items, start=1):
-            if not isinstance(raw, dict):
-                raise X.invalid("order_item", "array of objects")
-            ip = Params(raw)
+        for n, ip in enumerate(entries(raw_items, "order_item"), start=1):
             name = ip.need("order_item_name")
             model = ip.str("order_item_model")  # optional in the official OrderAdd
             price = ip.num("order_item_price")
@@ -259,14 +256,7 @@ class Orders(StoreBase):
             if not raw:
                 raise X.A2CError(109, f"Order '{oid}' has no items left to ship.")
         items = []
-        for entry in raw:
-            if not isinstance(entry, dict):
-                raise X.invalid("items", "array of objects")
-            ep = Params(entry)
-            opid = ep.need("order_product_id")
-            line = by_id.get(opid)
-            if line is None:
-                raise X.not_found("Order product", opid)
+        for ep, opid, line in self._order_lines(raw, order, "items"):
             qty = ep.num("quantity", float(line.get("quantity") or 0) - shipped.get(opid, 0))
             left = float(line.get("quantity") or 0) - shipped.get(opid, 0)
             if qty is None or qty <= 0 or qty > left:
@@ -314,14 +304,12 @@ class Orders(StoreBase):
         return {"shipment_id": sid}
 
     def shipment_list(self, p: Params) -> tuple[dict[str, Any], dict[str, Any]]:
-        start, count = window(p)
-        oid = p.need("order_id")
-        self._order(oid)
-        items = sorted(date_filters([s for s in self.shipments.values() if s["order_id"] == oid], p, "created", "modified"),
-                       key=id_key)
-        chunk, pagination = page(items, start, count)
-        rows = [select(public(s), p.str("params"), p.str("exclude"), SHIPMENT_DEFAULT) for s in chunk]
-        return {"shipment_count": len(items), "shipment": rows}, pagination
+        def shipments() -> list[dict[str, Any]]:
+            oid = p.need("order_id")
+            self._order(oid)
+            return sorted(date_filters([s for s in self.shipments.values() if s["order_id"] == oid], p, "created",
+                                       "modified"), key=id_key)
+        return listing(p, shipments, shape_fields(SHIPMENT_DEFAULT), "shipment_count", "shipment")
 
 
 def _address(p: Params, prefix: str, kind: str) -> dict[str, Any]:

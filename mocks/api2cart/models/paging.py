@@ -85,6 +85,18 @@ def sort_items(items: list[dict[str, Any]], p: Params, default: str, allowed: di
     return sorted(items, key=allowed[by], reverse=direction == "desc")
 
 
+def id_filters(items: Iterable[dict[str, Any]], p: Params, ids_param: str) -> list[dict[str, Any]]:
+    """The records whose id is in the comma list ``ids_param`` (when given) and above ``since_id``."""
+    out = list(items)
+    ids = p.ids(ids_param)
+    if ids is not None:
+        out = [i for i in out if i["id"] in ids]
+    if "since_id" in p:
+        since = p.int("since_id", 0) or 0
+        out = [i for i in out if id_key(i)[0] > since]
+    return out
+
+
 def date_filters(items: Iterable[dict[str, Any]], p: Params, created: str, modified: str) -> list[dict[str, Any]]:
     out = list(items)
     for name, field, cmp in (("created_from", created, 1), ("created_to", created, -1),

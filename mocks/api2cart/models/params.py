@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+from typing import Any, Iterator
 
 from mocks.api2cart import errors as X
 from mocks.core.coerce import to_bool, to_int, to_number
@@ -56,6 +56,13 @@ class Params:
             raise X.invalid(name, "string")
         return str(value)
 
+    def copy_to(self, target: dict[str, Any], *names: str, **renamed: str) -> None:
+        """Set ``target[name]`` to the text of each parameter of ``names`` the request has, and
+        ``target[field]`` from the parameter ``renamed[field]`` (``alt="label"``)."""
+        for field, name in [*((n, n) for n in names), *renamed.items()]:
+            if name in self:
+                target[field] = self.str(name)
+
     def need(self, name: str) -> str:
         value = self.str(name)
         if value is None:
@@ -93,6 +100,20 @@ class Params:
         if value is None:
             return None
         return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def entries(raw: Any, name: str, hint: str = "array of objects") -> Iterator[Params]:
+    """The objects of the list parameter ``name``, one :class:`Params` each: 114 when the list is
+    missing or empty (checked at once), 109 ``hint`` for an entry that is not an object (when reached)."""
+    if not isinstance(raw, list) or not raw:
+        raise X.required(name)
+
+    def each() -> Iterator[Params]:
+        for entry in raw:
+            if not isinstance(entry, dict):
+                raise X.invalid(name, hint)
+            yield Params(entry)
+    return each()
 
 
 # -- field selection (params / exclude / response_fields) -------------------------------------

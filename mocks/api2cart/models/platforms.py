@@ -111,8 +111,25 @@ LIVE_SHIPPING_CARTS = {"Shopify": 1, "Magento1212": None, "Magento2Api": None, "
 VERSIONS = {"Shopify": "2024-01", "Woocommerce": "8.5.2", "WoocommerceApi": "8.5.2", "Magento1212": "2.4.6",
             "Magento2Api": "2.4.6", "Bol": "10", "Prestashop": "8.1.2", "Opencart14": "4.0.2.3"}
 BRIDGE_VERSION = "162"
+#: the table prefix each bridge platform's installer proposes, which cart.info's ``db_prefix`` shows
+#: unless ``db_tables_prefix`` (account.cart.add, account.config.update) names another one (FAQ: "In
+#: most cases the system automatically defines the prefix ... you should ... define the prefix of your
+#: shopping cart with a parameter db_tables_prefix"); a platform not named here has none by default
+DB_PREFIXES = {"Woocommerce": "wp_", "WPecommerce": "wp_", "Opencart14": "oc_", "Prestashop": "ps_",
+               "Cscart": "cscart_", "Cubecart": "CubeCart_", "Tomatocart": "toc_", "Xcart": "xcart_",
+               "Zencart137": "zen_", "Virtuemart": "jos_", "JooCart": "jos_", "MijoShop": "jos_", "AceShop": "jos_",
+               "XtcommerceVeyton": "xt_"}
 BRIDGE_PARAMS = ("store_url", "store_key", "bridge_url", "store_root", "ftp_host", "ftp_user", "ftp_password",
                  "ftp_port", "ftp_store_dir")
+
+
+def db_prefix(store: dict[str, Any]) -> str:
+    """cart.info's ``db_prefix``: the ``db_tables_prefix`` the store was added (or updated) with, else
+    its platform's default; API platforms have no database of theirs to prefix ("")."""
+    if store["cart_id"] not in BRIDGE_CARTS:
+        return ""
+    given = store.get("db_tables_prefix")
+    return given if isinstance(given, str) and given else DB_PREFIXES.get(store["cart_id"], "")
 
 
 def cart_name(cart_id: str) -> str:

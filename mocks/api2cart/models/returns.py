@@ -6,11 +6,12 @@ import copy
 from typing import Any
 
 from mocks.api2cart import errors as X
-from mocks.api2cart.models.base import StoreBase
-from mocks.api2cart.models.paging import date_filters, id_key, page, window
-from mocks.api2cart.models.params import Params, plain_date, public, select
+from mocks.api2cart.models.base import StoreBase, listing, shape_fields
+from mocks.api2cart.models.paging import date_filters, id_key
+from mocks.api2cart.models.params import Params, plain_date, public
 
 RETURN_DEFAULT = "id,order_products"
+RETURN_SHAPE = shape_fields(RETURN_DEFAULT)
 RETURN_STATUSES = {"pending": "Pending", "approved": "Approved", "rejected": "Rejected", "completed": "Completed"}
 #: Shopify's return workflow (FAQ: "You can't specify any return status on Shopify. Shopify has a clear
 #: return workflow"): Shopify's Return.status values and the moves its admin API allows
@@ -49,17 +50,9 @@ class Returns(StoreBase):
                          default_action: str | None, existing: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         if not isinstance(raw, list) or not raw:
             raise X.required("order_products")
-        by_id = {i["order_product_id"]: i for i in order["order_products"]}
         bol = self.cart_id == "Bol"
         out = []
-        for entry in raw:
-            if not isinstance(entry, dict):
-                raise X.invalid("order_products", "array of objects")
-            ep = Params(entry)
-            opid = ep.need("order_product_id")
-            item = by_id.get(opid)
-            if item is None:
-                raise X.not_found("Order product", opid)
+        for ep, opid, item in self._order_lines(raw, order, "order_products"):
             qty = ep.int("order_product_quantity", 1)
             if not qty or qty > int(item.get("quantity") or 0):
                 raise X.A2CError(109, f"Parameter 'order_product_quantity' is not valid. At most {item.get('quantity')} "
@@ -188,12 +181,8 @@ class Returns(StoreBase):
                                          {x["order_product_id"]: x for x in current["order_products"]})
         self._check_shipped(order, products, skip=rid)
         self._check_left(order, products, skip=rid)
-        now = self.state.now()
 
-        def apply(old: dict[str, Any] | None) -> dict[str, Any]:
-            if old is None:
-                raise X.not_found("Return", rid)
-            new = copy.deepcopy(old)
+        def edit(new: dict[str, Any]) -> None:
             by_id = {x["order_product_id"]: x for x in new["order_products"]}
             for prod in products:
                 by_id[prod["order_product_id"]] = prod
@@ -203,21 +192,15 @@ class Returns(StoreBase):
             for name in ("comment", "staff_note"):
                 if name in p:
                     new[name] = p.str(name)
-            new["modified_at"] = plain_date(now)
-            new["_ts"]["modified"] = now
-            return new
 
-        ret = self.returns.update(rid, apply)
-        assert ret is not None
+        ret = self._change(self.returns, "Return", rid, edit, date=plain_date)
         self._sync_return_status(ret["order_id"])
         self.emit("order.return", "update", public(ret))
         return {"updated_items": 1}
 
     def return_delete(self, p: Params) -> dict[str, Any]:
         rid, oid = p.need("return_id"), p.need("order_id")
-        ret = self.returns.lookup(rid)
-        if ret is None or ret["order_id"] != oid:
-            raise X.not_found("Return", rid)
+        self._record(self.returns, "Return", rid, keep=lambda r: r["order_id"] == oid)
         self.returns.delete(rid)
         self._sync_return_status(oid)
         self.emit("order.return", "delete", {"id": rid, "order_id": oid})
@@ -238,18 +221,12 @@ class Returns(StoreBase):
         return sorted(date_filters(items, p, "created", "modified"), key=id_key)
 
     def return_list(self, p: Params) -> tuple[dict[str, Any], dict[str, Any]]:
-        start, count = window(p)
-        items = self._return_filter(p)
-        chunk, pagination = page(items, start, count)
-        rows = [select(public(i), p.str("params"), p.str("exclude"), RETURN_DEFAULT) for i in chunk]
-        return {"total_count": len(items), "returns": rows}, pagination
+        return listing(p, lambda: self._return_filter(p), RETURN_SHAPE, "total_count", "returns")
 
     def return_info(self, p: Params) -> dict[str, Any]:
-        rid = p.need("id")
-        ret = self.returns.lookup(rid)
-        if ret is None or ("order_id" in p and ret["order_id"] != p.str("order_id")):
-            raise X.not_found("Return", rid)
-        return select(public(ret), p.str("params"), p.str("exclude"), RETURN_DEFAULT)
+        ret = self._record(self.returns, "Return", p.need("id"),
+                           keep=lambda r: "order_id" not in p or r["order_id"] == p.str("order_id"))
+        return RETURN_SHAPE(ret, p)
 
     def return_count(self, p: Params) -> dict[str, Any]:
         return {"returns_count": len(self._return_filter(p))}
