@@ -559,6 +559,32 @@ def test_api2cart_control_plane_and_scheduled_webhook_changes_are_seen(a2c_app):
     assert a2c_app.extensions["sandbox"].store.values(webhooks.NS)[0]["status"] == "failed"
 
 
+def test_api2cart_amazon_reads_go_through_reports_on_the_clock_and_are_never_kept(a2c_app):
+    """An Amazon SP-API store's product.list reads its report (requested, ready and cached for 15
+    minutes on the sandbox clock): every answer reads the clock, so none is kept, and a "not ready"
+    answer (HTTP 200, return_code 107) is never served once the report is ready."""
+    from tests.api2cart.conftest import A2C
+
+    api_key, *_ = _keys()
+    c = a2c_app.test_client()
+    key = A2C(c).ok("account.cart.add", "POST", store_key=None, body={
+        "cart_id": "AmazonSP", "amazon_sp_client_id": "id", "amazon_sp_client_secret": "s",
+        "amazon_sp_refresh_token": "Atzr|reports", "amazon_sp_aws_region": "us-east-1",
+        "amazon_seller_id": "CACHE1"})["store_key"]
+    h = _h(api_key, key)
+    _ok(c.post(_a2c_url("product.add"), headers=h, json={"sku": "AZ-1", "price": 1.5, "quantity": 1,
+                                                          "asin": "B09PH8M15J"}))
+    first, second, hits = twice(c, a2c_app, _a2c_url("product.list", count=3), headers=h)
+    assert hits == 0 and _ok(first)["products_count"] == 1
+    assert c.post("/__sandbox/clock", json={"advance_seconds": 16 * 60}).status_code == 200  # the report expires
+    assert c.post("/__sandbox/scenarios", json={"name": "api2cart-amazon-report-not-ready"}).status_code == 201
+    url = _a2c_url("product.list", count=3)
+    waits = [c.get(url, headers=h).json["return_code"] for _ in range(2)]
+    assert waits == [107, 107]
+    assert c.post("/__sandbox/clock", json={"advance_seconds": 600}).status_code == 200
+    assert _ok(c.get(url, headers=h))["products_count"] == 1
+
+
 def test_api2cart_stores_accounts_and_bad_credentials(a2c_app):
     api_key, magento, second_key, second_shopify, shopify, woo = _keys()
     c = a2c_app.test_client()
