@@ -186,6 +186,19 @@ def test_click2sync_tenants_and_bad_keys(app, client):
     assert hits.delta() == 0
 
 
+def test_click2sync_a_scenario_answers_before_the_cache_and_leaves_its_entry_intact(app, client):
+    first, _, hits = twice(client, app, C2S_PAGE, headers=C2S)
+    assert hits == 1
+    rule = {"name": "down", "match": {"api": "click2sync", "method": "GET"}, "when": {"always": True},
+            "action": {"status": 503}}
+    assert client.post("/__sandbox/scenarios", json={"name": "c2s-down", "rules": [rule]}).status_code == 201
+    assert client.get(C2S_PAGE, headers=C2S).status_code == 503
+    assert client.delete("/__sandbox/scenarios/c2s-down").status_code in (200, 204)
+    hits = Hits(app)
+    again = client.get(C2S_PAGE, headers=C2S)
+    assert again.status_code == 200 and again.data == first.data and hits.delta() == 1
+
+
 # -- Stock2Shop --------------------------------------------------------------------------------------
 S2S = "/stock2shop"
 
@@ -338,6 +351,18 @@ def test_stock2shop_the_rate_limit_applies_to_cached_answers(s2s_app):
     assert limited and limited[0].json["error"]["code"] == 429, [r.status_code for r in got]
     served = [r for r in got if r.status_code == 200]
     assert served and all(r.headers["x-S2S-RateLimit"] == "3" for r in served)  # the limiter's header on a hit
+
+
+def test_stock2shop_a_scenario_that_expires_the_token_is_seen_by_cached_routes(s2s_app):
+    c = s2s_app.test_client()
+    tok = _login(c, "admin")
+    _, _, hits = twice(c, s2s_app, f"{S2S}/v1/sources?token={tok}")
+    assert hits == 1
+    assert c.post("/__sandbox/scenarios/stock2shop-token-expiry-mid-paging").status_code in (200, 201)
+    codes = [c.post(f"{S2S}/v1/products/elastic_search?token={tok}", json={"size": 1}).status_code for _ in range(3)]
+    assert codes == [200, 200, 401]
+    r = c.get(f"{S2S}/v1/sources?token={tok}")
+    assert r.status_code == 401 and r.json["error"]["code"] == 401
 
 
 def test_stock2shop_other_clients_and_images(s2s_app):
@@ -716,3 +741,19 @@ def test_an_answer_made_from_a_key_index_depends_on_the_collection(app_factory):
     products = app.extensions["sandbox"].state("stock2shop", "21").collection("products")
     products.put("999998", {**products.values()[0], "id": 999998, "variants": [{"sku": "PROBE-SKU"}]})
     assert c.get(url).json["keys"] == ["999998"]
+
+
+def test_printxpand_an_order_sent_with_get_is_created_every_time(app):
+    """GET order/create carries its orders in the body, which the cache key does not hold: two GETs
+    with other bodies and the same URL both write (the route is exempt, so neither is a hit)."""
+    from tests.printxpand.conftest import oauth1, prepare, send
+    from tests.printxpand.test_bulk import data, ok, order
+
+    client = app.test_client()
+    creds = client.get("/__sandbox/credentials").json["printxpand"]["consumers"][0]
+    hits = Hits(app)
+    for oid, name in (("77001", "First"), ("77002", "Second")):
+        r = send(client, prepare("GET", "/printxpand/rest/V1/order/create/", oauth1(creds),
+                                 {"order": {oid: order(oid, name)}}))
+        assert r.status_code == 200 and r.json == [{"response": [ok(oid, "Order Created successfully!!")]}], r.json
+    assert {"77001", "77002"} <= set(data(client, "orders", creds["tenant"])) and hits.delta() == 0
