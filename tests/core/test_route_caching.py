@@ -23,9 +23,8 @@ import pytest
 #: Flask endpoints serving GET that are not @cacheable, and why (fnmatch patterns)
 EXEMPT_ROUTES: dict[str, str] = {
     "stock2shop.valid_token": "reads the sandbox clock (the token's expiry): such answers are never kept",
-    "stock2shop.orders_search": "runs the Elasticsearch search, which reads the sandbox clock (date math, the "
-                                "index lag: a write is found at t + lag) and a per-process index outside the "
-                                "store's read tracking",
+    "stock2shop.orders_search": "runs the Elasticsearch search, which reads the sandbox clock on every call (date "
+                                "math's now, the index lag: a write is found at t + lag), so it is never kept",
     "printxpand.order_create_*": "writes: creates or updates orders (the document lists GET with a JSON body, and "
                                  "the cache key has no body)",
     "sandbox_control.*": "the control plane: outside the API request chain (the cache never answers it); it "
@@ -44,7 +43,8 @@ XTND_EXEMPT = {
 }
 
 #: API2Cart: one Flask rule dispatches every method (the method name is in the path, so in the key;
-#: the api_key/store_key headers select the tenant, which is in the key)
+#: the api_key/store_key headers select the tenant, which is in the key). On an Amazon SP-API store the
+#: product, category and return reads go through reports on the sandbox clock: those are never kept.
 A2C_CACHED = {
     "account.cart.list", "account.failed_webhooks", "product.list", "product.info", "product.count", "product.find",
     "product.variant.list", "product.variant.info", "product.variant.count", "category.list", "category.info",
