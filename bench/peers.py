@@ -2,6 +2,7 @@
 
 * ``sandbox``  ``commerce-sandbox serve`` (gthread, 2 workers x 8 threads, SQLite state), full stack;
 * ``flask``    the limit: a bare Flask app with the recorded bytes, same gunicorn settings;
+* ``wsgi``     gunicorn's floor: a bare WSGI callable with the recorded bytes, same settings;
 * ``wiremock`` WireMock standalone 3.x (npm ``wiremock`` ships the jar) with a stub of the recording;
 * ``prism``    Prism 5.x (npm ``@stoplight/prism-cli``) mocking the sandbox's own Click2Sync OpenAPI.
 
@@ -28,6 +29,7 @@ TOOLS = ROOT / "bench" / ".tools"
 PRODUCT_PATH = "/click2sync/api/product"
 PRODUCT_QUERY = "offset=0"
 C2S_HEADERS = {"C2SKey": "c2s-demo-key"}
+S2S_SEARCH_PATH = "/stock2shop/v1/products/elastic_search"
 GUNICORN = {"workers": 2, "threads": 8}
 NPM_PACKAGES = {"wiremock": "wiremock@3", "prism": "@stoplight/prism-cli@5"}
 #: response headers not replayed: per-connection, per-server or per-worker ones
@@ -210,15 +212,23 @@ class SandboxPeer(GunicornPeer):
                 "sort": [{"modified": {"order": "desc"}}],
                 "size": 20,
             }
-            target = Target(self.url(f"/stock2shop/v1/products/elastic_search?token={token}"), method="POST",
+            target = Target(self.url(f"{S2S_SEARCH_PATH}?token={token}"), method="POST",
                             headers={"Content-Type": "application/json"}, body=json.dumps(query).encode())
             req = urllib.request.Request(target.url, data=target.body, headers=target.headers, method="POST")
             with urllib.request.urlopen(req, timeout=10) as resp:
-                hits = json.loads(resp.read())
+                raw = resp.read()
+                headers = {k: v for k, v in resp.headers.items() if k.lower() not in _NOT_RECORDED}
+            hits = json.loads(raw)
         except Exception as exc:  # noqa: BLE001 - any failure means: skip, with the reason
             detail = getattr(exc, "read", lambda: b"")()[:200].decode("utf-8", "replace")
             return f"Stock2Shop elastic_search could not be prepared: {exc} {detail}".strip()
         self.s2s_target = target
+        if self.ws.recording:  # the bare peers answer these bytes too (the search's own baseline)
+            body_file = self.ws.dir / "s2s_search.json"
+            body_file.write_bytes(raw)
+            self.ws.recording["s2s"] = {"path": S2S_SEARCH_PATH, "headers": headers, "body_file": str(body_file),
+                                        "bytes": len(raw), "request_body": query}
+            (self.ws.dir / "recording.json").write_text(json.dumps(self.ws.recording))
         total = hits.get("hits", {}).get("total") if isinstance(hits, dict) else None
         self.ws.notes.append(f"Stock2Shop search: range(modified) + term(active) + sort(modified desc), "
                              f"size 20; total hits {total}")
@@ -228,9 +238,10 @@ class SandboxPeer(GunicornPeer):
 class FlaskPeer(GunicornPeer):
     name = "flask"
     title = "bare Flask (the limit)"
+    module = "bench.bare_flask:app"
 
     def command(self) -> tuple[list[str], dict[str, str]]:
-        cmd = [self.ws.python, "-m", "gunicorn", "bench.bare_flask:app", "--bind", f"127.0.0.1:{self.port}",
+        cmd = [self.ws.python, "-m", "gunicorn", self.module, "--bind", f"127.0.0.1:{self.port}",
                "--worker-class", "gthread", "--workers", str(GUNICORN["workers"]),
                "--threads", str(GUNICORN["threads"]), "--keep-alive", "5", "--timeout", "120",
                "--log-level", "warning"]
@@ -240,7 +251,19 @@ class FlaskPeer(GunicornPeer):
         return None if self.ws.recording else "no recording of the sandbox's answer"
 
     def targets(self) -> dict[str, Target]:
-        return {"flask": Target(self.url(f"{PRODUCT_PATH}?{PRODUCT_QUERY}"), headers=dict(C2S_HEADERS))}
+        out = {self.name: Target(self.url(f"{PRODUCT_PATH}?{PRODUCT_QUERY}"), headers=dict(C2S_HEADERS))}
+        s2s = self.ws.recording.get("s2s")
+        if s2s:  # the same bytes as the sandbox's Stock2Shop search, for its own ratio
+            out[f"{self.name}_s2s_search"] = Target(self.url(f"{s2s['path']}?token=x"), method="POST",
+                                                    headers={"Content-Type": "application/json"},
+                                                    body=json.dumps(s2s["request_body"]).encode())
+        return out
+
+
+class WsgiPeer(FlaskPeer):
+    name = "wsgi"
+    title = "bare WSGI callable (gunicorn's floor)"
+    module = "bench.bare_wsgi:app"
 
 
 class WireMockPeer(Peer):
@@ -312,4 +335,4 @@ class PrismPeer(Peer):
         return {"prism": Target(self.url(f"/api/product?{PRODUCT_QUERY}"), headers=dict(C2S_HEADERS))}
 
 
-PEERS = {"sandbox": SandboxPeer, "flask": FlaskPeer, "wiremock": WireMockPeer, "prism": PrismPeer}
+PEERS = {"sandbox": SandboxPeer, "flask": FlaskPeer, "wsgi": WsgiPeer, "wiremock": WireMockPeer, "prism": PrismPeer}

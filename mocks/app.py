@@ -11,7 +11,7 @@ from typing import Any, Callable
 from flask import Flask
 
 from mocks import registry
-from mocks.core import control, edge
+from mocks.core import control, edge, fastpath
 from mocks.core.cache import ResponseCache
 from mocks.core.config import SandboxConfig
 from mocks.core.gateway import Gateway
@@ -43,6 +43,7 @@ def create_app(config: SandboxConfig | dict[str, Any] | None = None, store: Stor
         app.extensions["response_cache"] = ResponseCache(store=sandbox.store, max_bytes=cfg.response_cache_mb << 20)
     gateway = Gateway(app, sandbox)
     app.extensions["gateway"] = gateway
+    fastpath.install(app, gateway)  # in front of Flask, behind the edge's size limits
     edge.install(app, sandbox)  # size limits, text checks, 405/OPTIONS, one transaction per request
     app.register_blueprint(control.build(), url_prefix="/__sandbox")
     app.register_blueprint(importlib.import_module("mocks.console").build(), url_prefix="/__sandbox/ui")
@@ -64,4 +65,6 @@ def create_app(config: SandboxConfig | dict[str, Any] | None = None, store: Stor
 
     if cfg.runs_scheduler:
         sandbox.scheduler.start()  # one per process; the lease picks the one that runs due work
+    if cfg.background and not cfg.testing:
+        sandbox.warm()  # a serving worker: search indexes of big collections built in the background
     return app

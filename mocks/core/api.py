@@ -135,6 +135,11 @@ class Api:
     def after_request(self, request: "Request", response: Any) -> None:
         """Optional hook for headers every response of the API carries."""
 
+    def warm(self, sandbox: "Sandbox") -> None:
+        """Build this process's caches of large collections ahead of the first request that needs
+        them (a serving worker calls it once, in a background thread, right after it starts):
+        e.g. a search index over 100,000 products, so that no client's first search pays for it."""
+
     # -- scenario hooks (mocks.core.scenarios.engine): defaults that any API may specialise ----------------
     def fault_error(self, action: dict[str, Any]) -> "SandboxError":
         """The error an injected ``status`` answers with (rendered through ``error_body``).

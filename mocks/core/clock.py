@@ -74,6 +74,19 @@ class Clock:
     def read(self, api: str | None = None, tenant: str | None = None, real: float | None = None) -> tuple[float, bool]:
         """(time, frozen) of a scope (``real``: the real time to start from, default now)."""
         _cache.note_clock()  # an answer that reads the time is never served from the cache
+        return self._read(api, tenant, real)
+
+    def before(self, at: float, api: str | None = None, tenant: str | None = None) -> bool:
+        """Whether the scope's clock is still before ``at`` (a token that has not expired yet).
+        True is noted for the response cache as a deadline (an answer may be kept while the clock
+        stays before ``at``), False as a clock read (mocks.core.cache)."""
+        if self._read(api, tenant, None)[0] < at:
+            _cache.note_deadline(at, api, tenant)
+            return True
+        _cache.note_clock()
+        return False
+
+    def _read(self, api: str | None, tenant: str | None, real: float | None) -> tuple[float, bool]:
         t, frozen = (time.time() if real is None else real), False
         scopes = self.store.items(NS)
         if not scopes:

@@ -18,6 +18,7 @@ class SandboxConfig:
     max_body_bytes: int = 5 * 1024 * 1024
     validate_responses: bool = True       # record responses that break their schema
     response_cache_mb: int = 32           # rendered GET answers kept per process (mocks.core.cache); 0: off
+    fast_path: bool = True                # answer fresh cache hits before Flask (mocks.core.fastpath)
     scenarios: list[str] = field(default_factory=list)
     options: dict[str, dict[str, Any]] = field(default_factory=dict)   # per-API seed/behaviour options
     testing: bool = False

@@ -13,9 +13,11 @@ value that cannot be coerced fails validation with the schema's own message.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import math
 import os
+import pickle
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -88,16 +90,57 @@ def _schema_files(folder: Traversable) -> list[Traversable]:
 
 
 def load_document(api: str, root: Traversable | None = None) -> dict[str, Json]:
-    """The bundled OpenAPI document of one API."""
+    """The bundled OpenAPI document of one API.
+
+    Parsing the YAML was most of a restart's CPU: the bundled document is kept in the user's
+    cache directory (:func:`_bundle_cache`) under a digest of every source file's bytes, so an
+    edited or different schema is always parsed afresh; without a writable cache, it is parsed.
+    """
     folder = (root or schemas_root()) / api
-    with (folder / "openapi.yaml").open("r", encoding="utf-8") as fh:
-        doc = yaml.load(fh, Loader=_YamlLoader)  # libyaml when present: start-up is mostly this
+    source = (folder / "openapi.yaml").read_bytes()
+    files = [(file.name, file.read_bytes()) for file in _schema_files(folder)]
+    digest = hashlib.blake2b(_BUNDLE_FORMAT, digest_size=16)
+    for name, data in [("openapi.yaml", source), *files]:
+        digest.update(name.encode() + b"\0" + len(data).to_bytes(8, "big") + data)
+    cached = _bundle_cache(f"{api}-{digest.hexdigest()}")
+    if cached is not None:
+        try:
+            return pickle.loads(cached.read_bytes())
+        except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
+            pass
+    doc = yaml.load(source.decode("utf-8"), Loader=_YamlLoader)  # libyaml when present
     doc = _rewrite_refs(doc, None)
     components = doc.setdefault("components", {}).setdefault("schemas", {})
-    for file in _schema_files(folder):
-        schema = json.loads(file.read_text(encoding="utf-8"))
-        components[_stem(file.name)] = _rewrite_refs(schema, _stem(file.name))
+    for name, data in files:
+        components[_stem(name)] = _rewrite_refs(json.loads(data.decode("utf-8")), _stem(name))
+    if cached is not None:
+        try:  # written whole, then renamed: a reader never sees half a file
+            tmp = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
+            tmp.write_bytes(pickle.dumps(doc, protocol=pickle.HIGHEST_PROTOCOL))
+            os.replace(tmp, cached)
+        except OSError:
+            pass
     return doc
+
+
+_BUNDLE_FORMAT = b"commerce-sandbox bundled contract 1"
+
+
+def _bundle_cache(name: str) -> Path | None:
+    """Where a bundled document is kept: ``$COMMERCE_SANDBOX_CACHE``, else ``$XDG_CACHE_HOME`` or
+    ``~/.cache``, then ``commerce-sandbox/contracts``; None when it cannot be made (or the variable is
+    set to an empty string: no cache)."""
+    base = os.environ.get("COMMERCE_SANDBOX_CACHE")
+    if base == "":
+        return None
+    try:
+        if base is None:
+            base = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "commerce-sandbox")
+        folder = Path(base) / "contracts"
+        folder.mkdir(parents=True, exist_ok=True)
+    except (OSError, RuntimeError):
+        return None
+    return folder / f"{name}.pickle"
 
 
 def load_schema_files(api: str, root: Traversable | None = None) -> dict[str, Json]:

@@ -70,7 +70,7 @@ def _source(name: str) -> Traversable:
     return folder / name
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=len(ASSETS))  # bounded by the known names (only those are routed)
 def asset(name: str) -> tuple[bytes, str]:
     """``(bytes, etag)`` of one asset, read once per process (they never change while it runs)."""
     data = _source(name).read_bytes()

@@ -72,6 +72,8 @@ class Gateway:
         self.valid_bodies: dict[tuple[int, bytes], None] = {}   # response bodies that passed (validate)
         self.redacted: dict[int, tuple[bytes, str]] = {}  # id(cached body) -> (body, its journal text)
         self.faults = Faults(sandbox)
+        self.fast: Any = None  # the WSGI fast path in front of Flask (mocks.core.fastpath), when on
+        self.cache = app.extensions.get("response_cache")  # (mocks.core.cache), None when off
         self.faults.install(sandbox.config.scenarios)  # --scenario NAME (kept if already active)
         self.request_handlers = list(REQUEST_HANDLERS)
         self.response_handlers = list(RESPONSE_HANDLERS)

@@ -6,6 +6,7 @@ backend never seed twice and a restarted server keeps what clients wrote.
 """
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any, Callable
 
@@ -89,6 +90,20 @@ class Sandbox:
             self.seed_tenant(name, tenant)
             if progress is not None:
                 progress(name, tenant, done, len(todo))
+
+    def warm(self) -> threading.Thread:
+        """Each API's :meth:`Api.warm` in one background thread of this process (a serving worker
+        starts it once it is up; requests are answered meanwhile)."""
+        def run() -> None:
+            for api in self.apis.values():
+                try:
+                    api.warm(self)
+                except Exception:  # noqa: BLE001 - a cache built later, on first use, instead
+                    logging.getLogger("commerce_sandbox").exception("warming %s", api.name)
+
+        thread = threading.Thread(target=run, name="sandbox-warm", daemon=True)
+        thread.start()
+        return thread
 
     def reset(self, api: str | None = None, tenant: str | None = None) -> list[str]:
         """Back to the seeded state; returns the ``api/tenant`` pairs that were reset."""

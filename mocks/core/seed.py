@@ -8,9 +8,10 @@ from __future__ import annotations
 import hashlib
 import random
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from faker import Faker
+if TYPE_CHECKING:  # pragma: no cover - faker is imported only when a tenant is seeded (start-up)
+    from faker import Faker
 
 
 def derive(seed: int, *scope: str) -> int:
@@ -23,7 +24,7 @@ class SeedContext:
     """What an API's seed function gets: its generators, its options and the base time."""
 
     rng: random.Random
-    fake: Faker
+    fake: "Faker"
     options: dict[str, Any]
     now: float
 
@@ -33,6 +34,8 @@ class SeedContext:
 
 def seeded(seed: int, *scope: str, options: dict[str, Any] | None = None, now: float = 0.0) -> SeedContext:
     value = derive(seed, *scope)
+    from faker import Faker  # (a restart on seeded state never pays for importing it)
+
     fake = Faker("en_US")
     fake.seed_instance(value)
     return SeedContext(rng=random.Random(value), fake=fake, options=options or {}, now=now)

@@ -27,20 +27,36 @@ class KeyIndex:
         self.lock = threading.Lock()
         self.seq = -1
         self.by_key: dict[str, tuple[Any, ...]] = {}
-        self.keys: dict[Any, dict[str, None]] = {}
+        # value -> the one key holding it (most values), or the keys in order (a dict) when several
+        self.keys: dict[Any, str | dict[str, None]] = {}
 
     def _set(self, key: str, doc: Json | None) -> None:
+        keys = self.keys
         for old in self.by_key.pop(key, ()):
-            bucket = self.keys.get(old)
-            if bucket is not None:
-                bucket.pop(key, None)
-                if not bucket:
-                    del self.keys[old]
+            bucket = keys.get(old)
+            if bucket is None:
+                continue
+            if type(bucket) is str:
+                if bucket == key:
+                    del keys[old]
+                continue
+            bucket.pop(key, None)
+            if len(bucket) == 1:
+                keys[old] = next(iter(bucket))
+            elif not bucket:
+                del keys[old]
         values = () if doc is None else tuple(dict.fromkeys(self.fn(doc) or ()))
         if values:
             self.by_key[key] = values
             for value in values:
-                self.keys.setdefault(value, {})[key] = None
+                bucket = keys.get(value)
+                if bucket is None:
+                    keys[value] = key
+                elif type(bucket) is str:
+                    if bucket != key:
+                        keys[value] = {bucket: None, key: None}
+                else:
+                    bucket[key] = None
 
     def _fresh(self) -> None:
         store = self.store
@@ -68,7 +84,8 @@ class KeyIndex:
         """The keys whose document maps to ``value``, in the order they were indexed."""
         self.store.version(self.namespace)  # a read the response cache tracks (_fresh follows the change log)
         self._fresh()
-        return list(self.keys.get(value, ()))
+        bucket = self.keys.get(value, ())
+        return [bucket] if type(bucket) is str else list(bucket)
 
 
 def _top_level(doc: Json, field: str) -> list[Any]:
@@ -125,7 +142,7 @@ class Collection:
 
     def key_index(self, name: str, fn: Callable[[Json], Any], fields: list[str] | None = None) -> KeyIndex:
         """This process's :class:`KeyIndex` called ``name`` over the collection (one per name:
-        the same ``fn`` every time). ``fields``: the top-level fields ``fn`` reads (scalars),
+        the same ``fn`` every time). ``fields``: the top-level fields ``fn`` reads (each read whole),
         if that is all it reads."""
         with _KEY_INDEXES_LOCK:
             per_store = _KEY_INDEXES.setdefault(self.store, {})

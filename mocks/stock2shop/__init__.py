@@ -56,6 +56,11 @@ class Stock2Shop(Api):
                       error=lambda decision: errors.RateLimited(shown, decision.retry_after_s()),
                       header=(control.RATE_HEADER, shown))]
 
+    def warm(self, sandbox) -> None:
+        """The search indexes of large collections, built before any client searches."""
+        for tenant in self.tenants(sandbox):
+            models.warm_indexes(sandbox.state(self.name, tenant.id))
+
     def control_blueprint(self):
         """Sandbox-only operations: /__sandbox/stock2shop/rate_limit."""
         return control.build()

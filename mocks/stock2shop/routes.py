@@ -70,11 +70,13 @@ def build() -> Blueprint:
     # -- search ------------------------------------------------------------------------------
     @bp.post("/v1/products/elastic_search")
     @bp.post("/v1/products/elasticsearch")
+    @cacheable(body=True)
     def search_products():
         return _search("products", "read products")
 
     @bp.post("/v1/orders/elastic_search")
     @bp.post("/v1/orders/elasticsearch")
+    @cacheable(body=True)
     def search_orders():
         return _search("orders", "read orders")
 
@@ -94,6 +96,7 @@ def build() -> Blueprint:
         return json_response(M.Orders(st).one(_user(), ref))
 
     @bp.post("/v1/customers/elastic_search")
+    @cacheable(body=True)
     def search_customers():
         return _search("customers", "read customers")
 

@@ -19,6 +19,7 @@ from mocks.stock2shop.models.formats import s2s_time, user_time
 from mocks.stock2shop.models.images import image_record
 from mocks.stock2shop.models.orders import customer_record, order_totals
 from mocks.stock2shop.models.users import ROLES
+from mocks.stock2shop.search import no_gc
 
 PASSWORD_SUFFIX = "-s2s-demo"
 DEFAULT_PRODUCTS = 1_000   # per client, the documents' example product included
@@ -156,20 +157,32 @@ NOUNS = ["Keyboard", "Mouse", "Cable", "Speaker", "Headset", "Monitor", "Router"
 SIZES = ["S", "M", "L", "XL", "XXL"]
 
 
-_DIGIT = {str(d): d for d in range(10)}
+_N_VARIANTS = (1, 1, 2, 3)
+# EAN-13's check digit weighs the 12 digits 1, 3, 1, 3, ...: per group of three digits, the
+# weighted digit sum when the group starts on a weight of 1 (_W131) or of 3 (_W313)
+_W131 = [d // 100 + 3 * (d // 10 % 10) + d % 10 for d in range(1000)]
+_W313 = [3 * (d // 100) + d // 10 % 10 + 3 * (d % 10) for d in range(1000)]
 
 
-def ean13(rng: Any) -> str:
-    text = f"{rng.randrange(10 ** 12):012d}"
-    total = sum(map(_DIGIT.__getitem__, text[0::2])) + 3 * sum(map(_DIGIT.__getitem__, text[1::2]))
-    return f"{text}{(10 - total % 10) % 10}"
+def ean13(random: Any) -> str:
+    """A valid EAN-13 from one draw of ``random()`` (a seeded generator's ``random`` method)."""
+    n = int(random() * 1e12)
+    total = _W131[n // 1_000_000_000] + _W313[n // 1_000_000 % 1000] + _W131[n // 1000 % 1000] + _W313[n % 1000]
+    return f"{n:012d}{(10 - total % 10) % 10}"
 
 
 def seed(state: TenantState, ctx: SeedContext) -> None:
+    # hundreds of thousands of new objects and nothing cyclic: the collector would only walk them
+    with no_gc():
+        _seed(state, ctx)
+
+
+def _seed(state: TenantState, ctx: SeedContext) -> None:
     tenant = state.tenant
     spec = CLIENTS[tenant]
     client_id = int(tenant)
     rng, fake = ctx.rng, ctx.fake
+    now = int(ctx.now) if float(ctx.now).is_integer() else ctx.now  # whole seconds format faster
 
     users = state.collection("users")
     for u in users_of(tenant):
@@ -193,53 +206,71 @@ def seed(state: TenantState, ctx: SeedContext) -> None:
     variant_ids = iter(state.reserve_ids("variant", count * 3, start=80_000))
     image_ids = iter(state.reserve_ids("image", count, start=300_000))
     meta_ids = iter(state.reserve_ids("meta", count, start=4_000_000))
-    # Faker is slow per call: draw pools once, then pick from them with the seeded rng
+    # Faker is slow per call: draw pools once, then pick from them with the seeded rng. Every draw
+    # below is one ``rng.random()`` (``randint``/``choice`` cost ten times more in Python).
     brands = [fake.company().split(" ")[0].strip(",") for _ in range(min(150, count) or 1)]
     words = fake.words(nb=300)
-    sentences = [fake.sentence(nb_words=12) for _ in range(min(200, count) or 1)]
+    sentences = [f"<p>{fake.sentence(nb_words=12)}</p>" for _ in range(min(200, count) or 1)]
+    titles = [w.capitalize() for w in words]
+    R, bits = rng.random, rng.getrandbits
+    n_brands, n_words, n_sentences = len(brands), len(words), len(sentences)
+    n_nouns, n_colls, n_types = len(NOUNS), len(COLLECTIONS), len(PRODUCT_TYPES)
+    with_size = [{"name": "Size", "position": 1}]
     for i, pid in enumerate(pids):
-        created = ctx.now - rng.randint(30, 900) * 86_400
-        modified = ctx.now - (count - i) * 3_600 - rng.randint(0, 3_599)
-        noun = rng.choice(NOUNS)
-        brand = rng.choice(brands)
+        created = now - (30 + int(R() * 871)) * 86_400
+        modified = now - (count - i) * 3_600 - int(R() * 3_600)
+        created_s, modified_s = s2s_time(created), s2s_time(modified)
+        brand = brands[int(R() * n_brands)]
         code = f"P{pid}"
-        n_var = rng.choice([1, 1, 2, 3])
-        base = round(rng.uniform(5, 2_000), 2)
+        n_var = _N_VARIANTS[int(R() * 4)]
+        cents = 500 + int(R() * 199_501)          # 5.00 .. 2,000.00
+        channels = []
+        for c in channel_ids:
+            if R() > 0.4:
+                channels.append({"channel_id": str(c), "channel_product_code": str(10_000 + int(R() * 90_000))})
+        n_tags = int(R() * 4)
+        tags = ""
+        if n_tags:
+            picked: list[str] = []
+            while len(picked) < n_tags:
+                w = words[int(R() * n_words)]
+                if w not in picked:
+                    picked.append(w)
+            tags = ",".join(picked)
         product: dict[str, Any] = {
-            "id": pid, "created": s2s_time(created), "active": rng.random() > 0.08, "source_product_code": code,
-            "modified": s2s_time(modified), "client_id": client_id, "source_id": source_id,
-            "body_html": f"<p>{rng.choice(sentences)}</p>", "collection": rng.choice(COLLECTIONS),
-            "title": f"{brand} {rng.choice(words).capitalize()} {noun}", "product_type": rng.choice(PRODUCT_TYPES),
-            "vendor": brand, "hash": "",
-            "channels": [{"channel_id": str(c), "channel_product_code": str(rng.randint(10_000, 99_999))}
-                         for c in channel_ids if rng.random() > 0.4],
-            "tags": ",".join(rng.sample(words, rng.randint(0, 3))),
-            "options": [{"name": "Size", "position": 1}] if n_var > 1 else [],
+            "id": pid, "created": created_s, "active": R() > 0.08, "source_product_code": code,
+            "modified": modified_s, "client_id": client_id, "source_id": source_id,
+            "body_html": sentences[int(R() * n_sentences)], "collection": COLLECTIONS[int(R() * n_colls)],
+            "title": f"{brand} {titles[int(R() * n_words)]} {NOUNS[int(R() * n_nouns)]}",
+            "product_type": PRODUCT_TYPES[int(R() * n_types)],
+            "vendor": brand, "hash": "", "channels": channels, "tags": tags,
+            "options": list(with_size) if n_var > 1 else [],
             "meta": [], "images": [], "variants": [],
         }
-        if rng.random() > 0.5:
-            product["meta"].append({"id": next(meta_ids), "created": s2s_time(created),
-                                    "key": "warranty", "value": f"{rng.randint(1, 3)} years",
-                                    "modified": s2s_time(modified), "template_name": None, "client_id": client_id})
+        if R() > 0.5:
+            product["meta"].append({"id": next(meta_ids), "created": created_s,
+                                    "key": "warranty", "value": f"{1 + int(R() * 3)} years",
+                                    "modified": modified_s, "template_name": None, "client_id": client_id})
         image_id = None
-        if rng.random() > 0.3:
-            storage = f"{rng.getrandbits(128):032x}.jpg"
-            image = image_record(state, next(image_ids), pid, storage, None, created)
-            image["modified"] = s2s_time(modified)
+        if R() > 0.3:
+            image = image_record(state, next(image_ids), pid, f"{bits(128):032x}.jpg", None, created)
+            image["modified"] = modified_s
             product["images"].append(image)
             image_id = image["id"]
+        variants = product["variants"]
+        wholesale = round(cents * 0.8) / 100
         for v in range(n_var):
             sku = f"{code}-{SIZES[v]}" if n_var > 1 else code
-            product["variants"].append({
+            variants.append({
                 "id": next(variant_ids), "source_variant_code": sku,
-                "price": round(base * (1 + v * 0.1), 2), "barcode": ean13(rng), "sku": sku,
-                "qty": rng.randint(0, 250), "grams": rng.randint(0, 5_000), "inventory_management": True,
+                "price": round(cents * (10 + v) / 10) / 100, "barcode": ean13(R), "sku": sku,
+                "qty": int(R() * 251), "grams": int(R() * 5_001), "inventory_management": True,
                 "active": True, "product_id": pid, "image_id": image_id, "client_id": client_id,
                 "option1": SIZES[v] if n_var > 1 else None, "option2": None, "option3": None,
-                "price_tiers": [{"tier": "Wholesale", "price": round(base * 0.8, 2)}],
-                "qty_availability": [{"description": "Main Warehouse", "qty": rng.randint(0, 100)}],
+                "price_tiers": [{"tier": "Wholesale", "price": wholesale}],
+                "qty_availability": [{"description": "Main Warehouse", "qty": int(R() * 101)}],
             })
-        product["hash"] = f"{rng.getrandbits(128):032x}"  # an opaque content hash, as the documents show
+        product["hash"] = f"{bits(128):032x}"  # an opaque content hash, as the documents show
         products.append((str(pid), product))
     state.collection("products").put_many(products)
 

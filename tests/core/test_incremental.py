@@ -114,3 +114,37 @@ def test_key_index_follows_writes_of_any_process_reading_only_what_changed(store
     assert index.get("C7") == ["new"]
     assert index.get("X") == ["7"]
     assert reader.counters["indexed"] - indexed <= 3
+
+
+def test_a_transaction_lists_what_it_wrote_decoding_only_that_on_sqlite(tmp_path):
+    """A write request that lists a collection it wrote (the Stock2Shop queue applies and trims
+    itself) sees its own writes, another process's committed ones and nothing uncommitted after a
+    rollback, decoding the keys it wrote instead of the whole collection."""
+    a, b = SqliteStore(str(tmp_path / "s.db")), SqliteStore(str(tmp_path / "s.db"))
+    a.put_many(NS, [(str(i), _doc(i)) for i in range(2_000)])
+    assert len(a.items(NS)) == 2_000          # the shared cache of process a
+    b.put(NS, "7", {**_doc(7), "title": "from b"})
+    before = _decoded(a)
+    whole = a._items_uncached
+    a._items_uncached = lambda namespace: pytest.fail("the transaction read the whole collection")
+    with a.transaction():
+        a.put(NS, "new", _doc(5_000))
+        a.update(NS, "3", lambda old: {**old, "title": "changed"})
+        a.delete(NS, "5")
+        seen = dict(a.items(NS))
+        assert list(seen)[-1] == "new" and len(seen) == 2_000
+        assert seen["3"]["title"] == "changed" and "5" not in seen and seen["7"]["title"] == "from b"
+        assert list(seen)[:4] == ["0", "1", "2", "3"]   # an update keeps its place
+        assert _decoded(a) - before <= 3 * BOUND
+    a._items_uncached = whole
+    assert dict(a.items(NS))["3"]["title"] == "changed"
+    try:
+        with a.transaction():
+            a.put(NS, "9", {**_doc(9), "title": "rolled back"})
+            assert a.lookup(NS, "9")["title"] == "rolled back"
+            raise RuntimeError
+    except RuntimeError:
+        pass
+    assert a.lookup(NS, "9")["title"] == "product 9" and b.lookup(NS, "9")["title"] == "product 9"
+    a.close()
+    b.close()

@@ -64,6 +64,13 @@ class RequestContext:
     response_headers: dict[str, str] = field(default_factory=dict)  # set on every answer (rate limit)
     # -- cache and journal ----------------------------------------------------------------------
     cached_body: bytes | None = None  # the response cache's bytes (validated when they were made)
+    cache_hit: tuple | None = None    # (key, entry) of the response cache's hit (mocks.core.fastpath learns from it)
+    # -- the WSGI fast path (mocks.core.fastpath) -----------------------------------------------
+    fast_reads: dict[str, int] | None = None  # what auth and rate_limits read (namespace -> version; chain.auth)
+    fast_spoiled: bool = False        # auth or the limits wrote or read the clock: no fast answer from this
+    fast_deadlines: tuple = ()        # (at, api, tenant): auth's answer holds while that clock is before at
+    limits: tuple = ()                # the rate limits this request was charged to (chain.ratelimit)
+    journal_entry: dict[str, Any] | None = None   # the entry the journal wrote (chain.journal)
     journal_body: bytes | None = None # the body as sent when the response streams it (dribble)
     violations: list[dict[str, str]] = field(default_factory=list)
 

@@ -85,4 +85,5 @@ def journal(gw: "Gateway", ctx: RequestContext, response: Response) -> None:
 
         response.response = timed()
         return
+    ctx.journal_entry = entry
     gw.sandbox.store.journal_append(entry)

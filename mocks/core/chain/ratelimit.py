@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from flask import request
 
+from mocks.core import cache as _cache
 from mocks.core.chain.context import RequestContext
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -103,13 +104,32 @@ def take(limit: Limit) -> Decision:
     return outcome[0]
 
 
+#: environ key: how many of this request's limits the fast path (mocks.core.fastpath) already charged
+#: before it handed the request to the full chain (a limit said no)
+CHARGED = "sandbox.fast.charged"
+
+
 def ratelimit(gw: "Gateway", ctx: RequestContext) -> None:
     if not ctx.routed:
         return
     assert ctx.api is not None
-    for limit in ctx.api.rate_limits(gw.sandbox, ctx, request):
+    if ctx.fast_reads is not None:  # the fast path replays these limits: note what choosing them read
+        saved = _cache.track()
+        try:
+            limits = tuple(ctx.api.rate_limits(gw.sandbox, ctx, request))
+        finally:
+            reads, spoiled, deadlines = _cache.untrack(saved)
+        ctx.fast_reads.update((ns, v) for ns, v in reads.items() if ns not in ctx.fast_reads)
+        ctx.fast_spoiled = ctx.fast_spoiled or spoiled or bool(deadlines)
+    else:
+        limits = tuple(ctx.api.rate_limits(gw.sandbox, ctx, request))
+    ctx.limits = limits
+    charged = request.environ.get(CHARGED, 0)
+    for i, limit in enumerate(limits):
         if limit.header is not None:
             ctx.response_headers[limit.header[0]] = limit.header[1]
+        if i < charged:
+            continue
         decision = take(limit)
         if not decision.allowed:
             raise limit.error(decision)

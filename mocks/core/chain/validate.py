@@ -16,6 +16,7 @@ from flask import Response, request
 from mocks.core import edge
 from mocks.core import errors as E
 from mocks.core import journal as J
+from mocks.core import jsonutil
 from mocks.core.chain.context import RequestContext
 from mocks.core.contracts import Contract
 
@@ -109,7 +110,7 @@ def validate_response(gw: "Gateway", ctx: RequestContext, response: Response) ->
         if key in gw.valid_bodies:
             return
         try:
-            body = json.loads(raw)
+            body = _response_json(raw)
         except ValueError:
             problems = [{"pointer": "", "reason": "response body is not JSON"}]
         else:
@@ -122,6 +123,16 @@ def validate_response(gw: "Gateway", ctx: RequestContext, response: Response) ->
             gw.valid_bodies[key] = None
     if problems:
         record_violation(gw, ctx, "response", problems, response.status_code)
+
+
+def _response_json(raw: bytes) -> Any:
+    """A response body decoded: orjson first (a 100-product search page in ~1 ms instead of ~5
+    with the standard library), which reads what the sandbox writes (mocks.core.jsonutil); the
+    standard library for anything else (NaN)."""
+    try:
+        return jsonutil.loads(raw)
+    except ValueError:
+        return json.loads(raw)
 
 
 def record_violation(gw: "Gateway", ctx: RequestContext, direction: str, problems: list[dict[str, str]],

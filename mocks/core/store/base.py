@@ -23,11 +23,12 @@ _loads = jsonutil.loads
 class _Tx:
     """The state of one open :meth:`Store.transaction` (per thread)."""
 
-    __slots__ = ("dirty", "written", "cache", "undo", "orders", "overlay", "clears", "token", "count")
+    __slots__ = ("dirty", "written", "keys", "cache", "undo", "orders", "overlay", "clears", "token", "count")
 
     def __init__(self) -> None:
         self.dirty = False                   # a write happened (the backend's lock is held)
         self.written: set[str] = set()       # namespaces written
+        self.keys: dict[str, set[str] | None] = {}   # sqlite: keys written per namespace (None: cleared)
         self.cache: dict[str, tuple[int, list[tuple[str, Json]], dict[str, Json]]] = {}
         self.undo: list[tuple[str, str, str | None]] = []   # memory: (ns, key, old json | None)
         self.orders: dict[str, list[str]] = {}               # memory: key order before a delete
@@ -348,8 +349,11 @@ class Store:
         if tx is not None and namespace in tx.written:  # uncommitted: a cache of this thread's own
             hit = tx.cache.get(namespace)
             if hit is None or hit[0] != version:
-                items = self._items_uncached(namespace)
-                hit = tx.cache[namespace] = (version, _NsCache(-1, {k: (i, v) for i, (k, v) in enumerate(items)}))
+                view = self._tx_view(tx, namespace)
+                if view is None:
+                    items = self._items_uncached(namespace)
+                    view = _NsCache(-1, {k: (i, v) for i, (k, v) in enumerate(items)})
+                hit = tx.cache[namespace] = (version, view)
             return hit[1]
         c = self._cache.get(namespace)
         if c is not None:
@@ -361,6 +365,11 @@ class Store:
         if c is None:
             c = self._load(namespace)
         return c
+
+    def _tx_view(self, tx: _Tx, namespace: str) -> _NsCache | None:
+        """The namespace as this thread's open transaction sees it, from the shared cache plus
+        the keys the transaction wrote (decoding only those); None: read it whole instead."""
+        return None
 
     def _refresh(self, c: _NsCache, namespace: str) -> _NsCache | None:
         with c.lock:

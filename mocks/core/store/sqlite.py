@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from mocks.core import cache as _cache
 from mocks.core.store.base import (
-    BULK_CHANGE, CHANGE_LOG_KEEP, Json, Store, Updater, _Tx, _dumps, _loads, ns,
+    BULK_CHANGE, CHANGE_LOG_KEEP, Json, Store, Updater, _NsCache, _Tx, _dumps, _loads, ns,
 )
 from mocks.core.store.journal import JournalBuffer, _journal_dumps
 
@@ -128,11 +128,52 @@ class SqliteStore(Store):
                 self.conn.execute("ROLLBACK")
             self.store._wrote()
 
-    def _write(self, namespace: str | None = None) -> "SqliteStore._Tx":
+    def _write(self, namespace: str | None = None, keys: Iterable[str] = ()) -> "SqliteStore._Tx":
         tx = self._tx()
         if tx is not None and namespace is not None:
             tx.written.add(namespace)
+            held = tx.keys.setdefault(namespace, set())
+            if held is not None:
+                held.update(keys)
         return self._Tx(self._conn(), self, tx)
+
+    def _tx_view(self, tx: _Tx, namespace: str) -> "_NsCache | None":
+        # the shared cache (committed rows) brought up to the committed head, then this
+        # transaction's own keys read through its connection: a write request that lists a
+        # collection it wrote (the Stock2Shop queue) decodes what it wrote, not the collection
+        keys = tx.keys.get(namespace)
+        if not keys or len(keys) > BULK_CHANGE:
+            return None
+        self._sync(self._global_version())  # committed only (its own connection)
+        c = self._cache.get(namespace)
+        if c is None:
+            return None
+        changed = self.changes_after(namespace, c.seq)
+        if changed is None or keys.intersection(changed):
+            return None
+        if changed:  # other processes' committed writes (keys this transaction did not write)
+            c = self._refresh(c, namespace)
+            if c is None:
+                return None
+        with c.lock:
+            rows = dict(c.rows)
+        top = max((o for o, _ in rows.values()), default=0)
+        found = self._rows(namespace, list(keys))
+        self.counters["decoded"] += len(found)
+        for key in keys:
+            if key not in found:
+                rows.pop(key, None)
+        for order, key, raw in sorted((o, k, r) for k, (o, r) in found.items()):
+            old = rows.get(key)
+            if old is not None and old[0] == order:
+                rows[key] = (order, _loads(raw))  # an update keeps its place
+                continue
+            if order < top:
+                return None
+            rows.pop(key, None)
+            rows[key] = (order, _loads(raw))
+            top = order
+        return _NsCache(-1, rows)
 
     def _tx_commit(self, tx: _Tx) -> None:
         self._conn().execute("COMMIT")
@@ -165,7 +206,7 @@ class SqliteStore(Store):
         rows = [(namespace, k, _dumps(v)) for k, v in items]
         if not rows:
             return
-        with self._write(namespace) as db:
+        with self._write(namespace, [k for _, k, _ in rows]) as db:
             db.executemany(
                 "INSERT INTO kv(ns, key, value) VALUES (?, ?, ?) "
                 "ON CONFLICT(ns, key) DO UPDATE SET value = excluded.value",
@@ -174,7 +215,7 @@ class SqliteStore(Store):
             self._bump(db, namespace, [k for _, k, _ in rows])
 
     def add(self, namespace: str, key: str, value: Json) -> bool:
-        with self._write(namespace) as db:
+        with self._write(namespace, (key,)) as db:
             cur = db.execute(
                 "INSERT INTO kv(ns, key, value) VALUES (?, ?, ?) ON CONFLICT(ns, key) DO NOTHING",
                 (namespace, key, _dumps(value)),
@@ -184,14 +225,14 @@ class SqliteStore(Store):
             return bool(cur.rowcount)
 
     def delete(self, namespace: str, key: str) -> bool:
-        with self._write(namespace) as db:
+        with self._write(namespace, (key,)) as db:
             cur = db.execute("DELETE FROM kv WHERE ns=? AND key=?", (namespace, key))
             if cur.rowcount:
                 self._bump(db, namespace, [key])
             return bool(cur.rowcount)
 
     def update(self, namespace: str, key: str, fn: Updater) -> Json | None:
-        with self._write(namespace) as db:
+        with self._write(namespace, (key,)) as db:
             row = db.execute("SELECT value FROM kv WHERE ns=? AND key=?", (namespace, key)).fetchone()
             new = fn(None if row is None else _loads(row[0]))
             if new is None:
@@ -270,25 +311,25 @@ class SqliteStore(Store):
         if not all(simple):
             yield from super().scan_columns(namespace, fields, extract)
             return
-        # SQLite reads the columns out of the stored JSON: nothing is decoded in Python unless a
-        # field holds an array or an object (its values are then extracted from the document)
-        cols = ", ".join(f"json_type(value, '$.{f}'), json_extract(value, '$.{f}')" for f in fields)
+        # SQLite reads the columns out of the stored JSON, parsing each document once (one
+        # json_extract of every path: a JSON array of the values, null where absent); Python
+        # decodes only that small array, never the document
+        paths = ", ".join(f"'$.{f}'" for f in (fields if len(fields) > 1 else fields * 2))
+        loads = _loads
         conn = self._open(self.path)
         try:
-            for row in conn.execute(f"SELECT key, seq, value, {cols} FROM kv WHERE ns=? ORDER BY seq", (namespace,)):
-                key, order, raw = row[0], row[1], row[2]
+            if not fields:
+                for key, order in conn.execute("SELECT key, seq FROM kv WHERE ns=? ORDER BY seq", (namespace,)):
+                    yield key, order, []
+                return
+            for key, order, found in conn.execute(
+                    f"SELECT key, seq, json_extract(value, {paths}) FROM kv WHERE ns=? ORDER BY seq", (namespace,)):
                 out: list[list[Any]] = []
-                doc = None
-                for i, field in enumerate(fields):
-                    kind, value = row[3 + 2 * i], row[4 + 2 * i]
-                    if kind is None or kind == "null":
+                for field, value in zip(fields, loads(found)):
+                    if value is None:
                         out.append([])
-                    elif kind == "true" or kind == "false":
-                        out.append([kind == "true"])
-                    elif kind in ("array", "object"):
-                        if doc is None:
-                            doc = self.loads(raw)
-                        out.append(extract(doc, field))
+                    elif isinstance(value, (dict, list)):
+                        out.append(extract({field: value}, field))
                     else:
                         out.append([value])
                 yield key, order, out
@@ -308,6 +349,7 @@ class SqliteStore(Store):
             tx = self._tx()
             if tx is not None:
                 tx.written.update(names)
+                tx.keys.update((name, None) for name in names)
             db.execute("DELETE FROM kv WHERE substr(ns, 1, ?) = ?", (len(prefix), prefix))
             for name in names:
                 self._bump(db, name)

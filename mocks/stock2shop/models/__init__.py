@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from mocks.stock2shop.models.formats import money, s2s_time, user_time
 from mocks.stock2shop.models.images import CONTENT_TYPES, IMAGE_BASE, MAX_IMAGE_BYTES, Images, image_kind, image_record
-from mocks.stock2shop.models.indexes import ES_BASE, INDEX_JOB, INDEXES, IndexLag, elastic_search
+from mocks.stock2shop.models.indexes import ES_BASE, INDEX_JOB, INDEXES, IndexLag, elastic_search, warm_indexes
 from mocks.stock2shop.models.orders import Orders, address, customer_record, order_totals
 from mocks.stock2shop.models.queue import (DEFAULT_QUEUE_DELAY, DEFAULT_QUEUE_KEEP, QUEUE_JOB, Queue, injected_failure,
                                            product_hash, public_item)
@@ -33,5 +33,5 @@ __all__ = [
     "IMAGE_BASE", "INDEX_JOB", "INDEXES", "QUEUE_JOB", "IndexLag", "Images", "MAX_IMAGE_BYTES", "Orders", "PERMISSIONS", "Queue", "ROLES",
     "ROLE_IDS", "Users", "address", "customer_record", "elastic_search", "image_kind", "image_record",
     "injected_failure", "money", "order_totals", "product_hash", "public_item", "public_user", "require",
-    "s2s_time", "user_time",
+    "s2s_time", "user_time", "warm_indexes",
 ]

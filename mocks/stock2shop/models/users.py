@@ -91,7 +91,7 @@ class Users:
         user = self.users.lookup(str(record["user_id"]))
         if user is None or user.get("token") != token or not user.get("active", 1):
             return None, "invalid"
-        if self.state.now() >= record["expires"]:
+        if not self.state.clock.before(record["expires"], self.state.api, self.state.tenant):
             return None, "expired"
         return user, ""
 

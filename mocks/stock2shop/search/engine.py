@@ -6,7 +6,7 @@ from __future__ import annotations
 import gc
 from bisect import bisect_left, bisect_right
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from mocks.stock2shop.search.aggs import _aggregate
 from mocks.stock2shop.search.docs import _MISSING, Doc
@@ -23,11 +23,12 @@ SEARCH_KEYS = {"query", "from", "size", "sort", "aggs", "aggregations", "_source
 
 
 def search(docs: list[Doc] | None, body: Json, *, extra_filters: list[Json] | None = None,
-           now: float | None = None, index: DocIndex | None = None) -> dict[str, Any]:
+           now: "float | Callable[[], float] | None" = None, index: DocIndex | None = None) -> dict[str, Any]:
     """Evaluate a search body; returns {total, max_score, hits: [(doc, score, sort)], aggregations,
     source: True/False/(includes, excludes)}.
 
-    ``now`` (epoch seconds) is what ``"now"`` means in range bounds (the sandbox clock); ``index``,
+    ``now`` (epoch seconds, or a function read only when the query uses it) is what ``"now"``
+    means in range bounds (the sandbox clock); ``index``,
     a :class:`DocIndex` over the same ``docs``, answers term/range/sort without visiting every document
     (given an index, ``docs`` may be None: the index hands out the documents it needs)."""
     token = _NOW.set(now)

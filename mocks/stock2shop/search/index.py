@@ -77,6 +77,24 @@ def field_values(source: Json, field: str) -> list[Any]:
     return Doc("", source).values(field, cache=False)
 
 
+def _share_values(vals: list[tuple[Any, ...]], most: int = 1_024) -> None:
+    """One tuple object per distinct single value of a column with few of them (``active``,
+    ``source_id``: 100,000 slots, two or three values), instead of one per slot (~5 MB per
+    column at 100,000); a column with more than ``most`` distinct values is left as it is."""
+    pool: dict[tuple[type, Any], tuple[Any, ...]] = {}
+    for i, v in enumerate(vals):
+        if len(v) != 1:
+            continue
+        key = (v[0].__class__, v[0])
+        hit = pool.get(key)
+        if hit is None:
+            if len(pool) >= most:
+                return
+            pool[key] = v
+        elif hit is not v:
+            vals[i] = hit
+
+
 class DocLoader:
     """Where a :class:`DocIndex` reads documents from (a live index over a store collection):
     ``scan(fields)`` -> (key, order, [values per field]) of every document in order;
@@ -105,7 +123,7 @@ class DocIndex:
     Only exact answers are planned: a clause it cannot answer exactly is evaluated document by
     document on the candidates the other clauses left. Callers serialise use with ``lock``."""
 
-    DOC_CACHE = 5_000  # documents kept decoded by a live index (small collections: all of them)
+    DOC_CACHE = 2_000  # documents kept decoded by a live index (small collections: all of them)
 
     def __init__(self, docs: list[Doc] | None = None, loader: DocLoader | None = None) -> None:
         self.lock = threading.RLock()
@@ -128,8 +146,13 @@ class DocIndex:
             self._loaded = False
 
     def _clear_derived(self) -> None:
-        self._sets: dict[tuple[str, Any], frozenset[int]] = {}
-        self._inter: dict[tuple[int, ...], frozenset[int]] = {}
+        # what is derived from the columns, kept up to date slot by slot by apply() (see _track):
+        # unions of several terms' postings, intersections of such sets (with the sets they are
+        # made of), and per (set, field) the sorted sort keys of the set's slots (to count the
+        # documents of a set within a range of a field by bisection)
+        self._sets: dict[tuple[str, Any], set[int]] = {}
+        self._inter: dict[tuple[int, ...], tuple[tuple[Any, ...], set[int]]] = {}
+        self._counts: dict[tuple[int, str], tuple[Any, str, list[Any]]] = {}
         self._missing: dict[str, list[int]] = {}
         self._live: list[int] | None = None
 
@@ -213,53 +236,116 @@ class DocIndex:
                 first = False
             self._loaded = True
         for f, col in cols.items():
+            _share_values(col.vals)
             col.missing = {i for i, k in enumerate(self.ids) if k is not None and not col.vals[i]}
             col.multi = sum(1 for v in col.vals if len(v) > 1)
             self._cols[f] = col
         self._clear_derived()
 
+    #: beyond this many derived structures, a change drops them instead of updating each
+    DERIVED_KEEP = 64
+
     def apply(self, key: str, order: int, source: Json | None) -> None:
-        """One document changed (``source`` None: it is gone): its slot and every built column
-        are updated; nothing else is visited."""
+        """One document changed (``source`` None: it is gone): its slot, every built column and
+        what is derived from them (term unions, intersections, range counts) are updated for
+        that slot; nothing else is visited."""
         self.changes += 1
-        self._clear_derived()
-        i = self.slot.get(key, -1)
+        self._missing = {}
+        if len(self._sets) + len(self._inter) + len(self._counts) > self.DERIVED_KEEP:
+            self._clear_derived()
+        old = self.slot.get(key, -1)
+        before = self._counted_state(old) if self._counts and old >= 0 else None
+        dropped = False
+        i = old
         if i >= 0 and (source is None or self.orders[i] != order):
-            self._unset(i)
+            dropped = self._unset(i)
             self.ids[i] = None
             del self.slot[key]
             self._docs.pop(i, None)
+            if self._live is not None:
+                j = bisect_left(self._live, i)
+                if j < len(self._live) and self._live[j] == i:
+                    del self._live[j]
             i = -1
-        if source is None:
+        if source is not None:
+            fresh = i < 0
+            if fresh:
+                i = len(self.ids)
+                self.ids.append(key)
+                self.orders.append(order)
+                self.slot[key] = i
+                if self._live is not None:
+                    self._live.append(i)
+                for col in self._cols.values():
+                    col.vals.append(_EMPTY)
+                    if col.skey is not None:
+                        col.skey.append(None)
+            else:
+                self._docs.pop(i, None)
+            doc = Doc(key, source)
+            for f, col in self._cols.items():
+                new = tuple(doc.values(f, cache=False))
+                if fresh or new != col.vals[i]:
+                    dropped = self._unset_one(col, i) or dropped
+                    self._set_one(col, i, new)
+        if dropped:  # a posting emptied (a derived set may hold it): derive afresh when needed
+            self._clear_derived()
             return
-        fresh = i < 0
-        if fresh:
-            i = len(self.ids)
-            self.ids.append(key)
-            self.orders.append(order)
-            self.slot[key] = i
-            for col in self._cols.values():
-                col.vals.append(_EMPTY)
-                if col.skey is not None:
-                    col.skey.append(None)
-        else:
-            self._docs.pop(i, None)
-        doc = Doc(key, source)
-        for f, col in self._cols.items():
-            new = tuple(doc.values(f, cache=False))
-            if fresh or new != col.vals[i]:
-                self._unset_one(col, i)
-                self._set_one(col, i, new)
+        self._track(list(dict.fromkeys(s for s in (old, i) if s >= 0)), old, before)
 
-    def _unset(self, i: int) -> None:
+    def _track(self, slots: list[int], old: int, before: list[Any] | None) -> None:
+        """Bring the derived sets and counts up to date for ``slots`` (the changed document's old
+        and new slot); ``before``: each count's (member, key) of slot ``old`` before the change."""
+        for (field, keys), out in self._sets.items():
+            post = self._cols[field].post or {}
+            for s in slots:
+                if any(s in post.get(k, ()) for k in keys):
+                    out.add(s)
+                else:
+                    out.discard(s)
+        for comps, out in self._inter.values():
+            for s in slots:
+                if all(s in c for c in comps):
+                    out.add(s)
+                else:
+                    out.discard(s)
+        if not self._counts:
+            return
+        for n, (members, field, keys) in enumerate(self._counts.values()):
+            skey = self._cols[field].skey
+            for s in slots:
+                was = before[n] if before is not None and s == old else None
+                now = skey[s] if skey is not None and s < len(skey) and s in members else None
+                if was == now:
+                    continue
+                if was is not None:
+                    j = bisect_left(keys, was)
+                    if j < len(keys) and keys[j] == was:
+                        del keys[j]
+                if now is not None:
+                    keys.insert(bisect_left(keys, now), now)
+
+    def _counted_state(self, i: int) -> list[Any]:
+        """Per count structure, slot ``i``'s key in it (None: not counted there)."""
+        out = []
+        for members, field, _ in self._counts.values():
+            skey = self._cols[field].skey
+            out.append(skey[i] if skey is not None and i in members else None)
+        return out
+
+    def _unset(self, i: int) -> bool:
+        dropped = False
         for col in self._cols.values():
-            self._unset_one(col, i)
+            dropped = self._unset_one(col, i) or dropped
             col.missing.discard(i)
+        return dropped
 
     @staticmethod
-    def _unset_one(col: _Column, i: int) -> None:
+    def _unset_one(col: _Column, i: int) -> bool:
+        """Slot ``i`` holds nothing in ``col`` any more; True if a posting set emptied (and went)."""
         old = col.vals[i]
         col.missing.discard(i)
+        dropped = False
         if len(old) > 1:
             col.multi -= 1
         if col.post is not None:
@@ -269,6 +355,7 @@ class DocIndex:
                     bucket.discard(i)
                     if not bucket:
                         del col.post[k]
+                        dropped = True
         if col.keys is not None and len(old) == 1:
             k = sort_key(old[0])
             lo, hi = bisect_left(col.keys, k), bisect_right(col.keys, k)
@@ -278,6 +365,7 @@ class DocIndex:
                 del col.positions[j]  # type: ignore[union-attr]
             col.skey[i] = None  # type: ignore[index]
         col.vals[i] = _EMPTY
+        return dropped
 
     @staticmethod
     def _set_one(col: _Column, i: int, new: tuple[Any, ...]) -> None:
@@ -302,11 +390,24 @@ class DocIndex:
     def postings(self, field: str) -> dict[Any, set[int]]:
         col = self._column(field)
         if col.post is None:
-            post: dict[Any, set[int]] = {}
+            # slots grouped by value first (by type too: True, 1 and 1.0 are equal keys in a
+            # dict), then each distinct value's posting keys once
+            groups: dict[tuple[type, Any], list[int]] = {}
             for i, vals in enumerate(col.vals):
                 for v in vals:
-                    for k in _norm_keys(v):
-                        post.setdefault(k, set()).add(i)
+                    hit = groups.get((v.__class__, v))
+                    if hit is None:
+                        groups[(v.__class__, v)] = [i]
+                    elif hit[-1] != i:
+                        hit.append(i)
+            post: dict[Any, set[int]] = {}
+            for (_, v), slots in groups.items():
+                for k in _norm_keys(v):
+                    bucket = post.get(k)
+                    if bucket is None:
+                        post[k] = set(slots)
+                    else:
+                        bucket.update(slots)
             col.post = post
         return col.post
 
@@ -322,8 +423,8 @@ class DocIndex:
         return None
 
     def term_set(self, field: str, wanted: list[Any]) -> set[int] | frozenset[int]:
-        """The slots holding any of ``wanted`` (one term: the live posting set itself; read it,
-        never change it)."""
+        """The slots holding any of ``wanted`` (one term: the live posting set itself; several:
+        their union, kept up to date; read them, never change them)."""
         post = self.postings(field)
         keys = tuple(sorted({k for w in wanted for k in _wanted_keys(w)}, key=repr))
         if len(keys) == 1:
@@ -333,10 +434,9 @@ class DocIndex:
             out: set[int] = set()
             for k in keys:
                 out.update(post.get(k, ()))
-            if len(self._sets) > 4_096:  # many distinct terms queried: start again
-                self._sets.clear()
-                self._inter.clear()
-            cached = self._sets[(field, keys)] = frozenset(out)
+            if len(self._sets) + len(self._inter) + len(self._counts) >= self.DERIVED_KEEP:
+                self._clear_derived()  # many distinct terms queried: start again
+            cached = self._sets[(field, keys)] = out
         return cached
 
     def sorted_by(self, field: str) -> tuple[list[Any], list[int], list[int]] | None:
@@ -356,8 +456,8 @@ class DocIndex:
         return col.keys, col.positions, missing  # type: ignore[return-value]
 
     def intersect(self, sets: list[Any]) -> Any:
-        """One set for several (cached until the next change: every set comes from :meth:`term_set`
-        and lives in the index, so ids stay unique meanwhile), e.g. active ∩ source_id."""
+        """One set for several, e.g. active ∩ source_id: kept (with the sets it is made of, so
+        their ids stay unique) and brought up to date slot by slot on a change."""
         if len(sets) == 1:
             return sets[0]
         if all(isinstance(x, (set, frozenset)) for x in sets):
@@ -365,11 +465,15 @@ class DocIndex:
             hit = self._inter.get(key)
             if hit is None:
                 ordered = sorted(sets, key=len)
-                acc = ordered[0]
+                acc = set(ordered[0])
                 for x in ordered[1:]:
-                    acc = acc & x
-                hit = self._inter[key] = frozenset(acc)
-            return hit
+                    acc &= x
+                if len(self._sets) + len(self._inter) + len(self._counts) >= self.DERIVED_KEEP:
+                    self._clear_derived()
+                    return acc
+                self._inter[key] = (tuple(sets), acc)
+                return acc
+            return hit[1]
         ordered = sorted(sets, key=len)
         acc = set(ordered[0])
         for x in ordered[1:]:
@@ -500,8 +604,33 @@ class DocIndex:
         return None if found is None else sorted(found)
 
     def count(self, plan: "Plan") -> int:
+        """How many documents the plan holds: by bisection when it is sets and one range (the
+        sorted keys of the sets' slots on that field are kept), else by walking the candidates."""
+        if len(plan.ranges) == 1 and all(isinstance(x, (set, frozenset)) for x in plan.sets):
+            (field, (lo, hi)), = plan.ranges.items()
+            if lo >= hi:
+                return 0
+            if not plan.sets:
+                return hi - lo
+            col = self._cols[field]
+            keys = self._counted(self.intersect(plan.sets), field)
+            return bisect_right(keys, col.keys[hi - 1]) - bisect_left(keys, col.keys[lo])  # type: ignore[index]
+        if not plan.ranges and plan.sets:
+            return len(self.intersect(plan.sets))
         found = self._candidates(plan)
         return len(self.slot) if found is None else len(found)  # type: ignore[arg-type]
+
+    def _counted(self, members: Any, field: str) -> list[Any]:
+        """The sort keys on ``field`` of the slots in ``members`` (a set of this index), ascending."""
+        hit = self._counts.get((id(members), field))
+        if hit is None:
+            skey = self._cols[field].skey
+            keys = sorted(k for k in map(skey.__getitem__, members) if k is not None)  # type: ignore[union-attr]
+            if len(self._sets) + len(self._inter) + len(self._counts) >= self.DERIVED_KEEP:
+                self._clear_derived()
+                return keys
+            hit = self._counts[(id(members), field)] = (members, field, keys)
+        return hit[2]
 
 
 class Plan:
