@@ -81,6 +81,7 @@ def build() -> Blueprint:
         return _search("orders", "read orders")
 
     @bp.get("/v1/orders/search")
+    @cacheable
     def orders_search():
         M.require(_user(), "read orders")
         st = state()
