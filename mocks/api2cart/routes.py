@@ -18,6 +18,7 @@ from mocks.api2cart import models as M
 from mocks.api2cart import shipping as SH
 from mocks.api2cart import webhooks as W
 from mocks.api2cart.auth import Principal, method_name
+from mocks.core.cache import cacheable
 from mocks.core.http import body, context, json_response, mount_prefix, principal, sandbox as current_sandbox
 from mocks.core.state import TenantState
 
@@ -280,6 +281,7 @@ def build() -> Blueprint:
     bp = Blueprint("api2cart", __name__)
 
     @bp.route("/v1.1/<path:method_path>", methods=["GET", "POST", "PUT", "DELETE"])
+    @cacheable  # GET methods (tests/core/test_route_caching.py lists the ones whose answers are never kept)
     def call(method_path: str):
         name = method_name("/v1.1/" + method_path)
         entry = METHODS.get(name)

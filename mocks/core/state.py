@@ -82,6 +82,7 @@ class KeyIndex:
 
     def get(self, value: Any) -> list[str]:
         """The keys whose document maps to ``value``, in the order they were indexed."""
+        self.store.version(self.namespace)  # a read the response cache tracks (_fresh follows the change log)
         self._fresh()
         bucket = self.keys.get(value, ())
         return [bucket] if type(bucket) is str else list(bucket)

@@ -56,11 +56,13 @@ def build() -> Blueprint:
 
     # -- sources and channels ----------------------------------------------------------------
     @bp.get("/v1/sources")
+    @cacheable
     def sources():
         M.require(_user(), "read sources")
         return json_response({"system_sources": M.Catalogue(state()).sources()})
 
     @bp.get("/v1/channels")
+    @cacheable
     def channels():
         M.require(_user(), "read channels")
         return json_response({"system_channels": M.Catalogue(state()).channels()})
@@ -79,6 +81,7 @@ def build() -> Blueprint:
         return _search("orders", "read orders")
 
     @bp.get("/v1/orders/search")
+    @cacheable
     def orders_search():
         M.require(_user(), "read orders")
         st = state()
@@ -87,6 +90,7 @@ def build() -> Blueprint:
                                                  args.get("offset", 0, type=int)))
 
     @bp.get("/v1/orders/<ref>")
+    @cacheable
     def order_one(ref: str):
         M.require(_user(), "read orders")
         st = state()
@@ -117,12 +121,14 @@ def build() -> Blueprint:
         return json_response(M.Queue(state()).queue_order(_user(), client_id, channel_id, body()))
 
     @bp.get("/v1/queue/summary")
+    @cacheable
     def queue_summary():
         M.require(_user(), "read the queue")
         return json_response(M.Queue(state()).summary())
 
     @bp.get("/v1/queue/items")
     @bp.post("/v1/queue/items")  # Stock2Shop's clients POST the query string with an empty body
+    @cacheable  # the GET's answer (a POST is never cached)
     def queue_items():
         M.require(_user(), "read the queue")
         args = request.args
@@ -137,6 +143,7 @@ def build() -> Blueprint:
         return json_response(M.Queue(state()).reset(ref))
 
     @bp.get("/v1/queue/items/<ref>")
+    @cacheable
     def queue_item(ref: str):
         M.require(_user(), "read the queue")
         return json_response(M.Queue(state()).one(ref))
@@ -153,11 +160,13 @@ def build() -> Blueprint:
 
     @bp.get("/s2s-image/<name>")
     @public
+    @cacheable
     def image_file(name: str):
         return _image(name)
 
     @bp.get("/s2s-image/thumb/<any('50x50', '160x160'):size>/<name>")
     @public
+    @cacheable
     def image_thumb(size: str, name: str):
         # the thumbnail answers the original bytes: no imaging library is bundled (fidelity notes)
         return _image(name)

@@ -14,6 +14,7 @@ from typing import Any, Callable
 from flask import Blueprint, Response, request
 
 from mocks.core import errors as E
+from mocks.core.cache import cacheable
 from mocks.core.http import body, contract, json_response, sandbox, state, tenant
 from mocks.xtnd import errors as X
 from mocks.xtnd.webhooks import emitter
@@ -163,6 +164,7 @@ def dispatch(rest: str) -> Response:
 def build() -> Blueprint:
     bp = Blueprint("xtnd", __name__)
 
+    @cacheable  # every GET operation (listProductPrices reads the clock, so its answers are never kept)
     def xtnd(rest: str) -> Any:
         return dispatch(rest)
 

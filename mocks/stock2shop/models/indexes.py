@@ -77,6 +77,10 @@ class _Indexed:
     def refresh(self, lag: "IndexLag") -> None:
         """Apply the changes since the last refresh, document by document (under ``index.lock``)."""
         store = self.store
+        # the index follows the change log, which read tracking (mocks.core.cache) does not see: an
+        # answer made from it depends on the collection and the lag's namespace, so note them as read
+        store.version(self.namespace)
+        store.version(self.pending)
         seq = store.applied()
         overrides = lag.overrides(self.collection)
         keys = None if self.seq < 0 else store.changes_after(self.namespace, self.seq)
