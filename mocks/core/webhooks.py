@@ -16,7 +16,7 @@ Headers on the wire: ``Content-Type``, ``User-Agent`` and what the API passes (i
 and signature); no ``X-Sandbox-*`` marker reaches a receiver (the event name and delivery id are in
 the delivery record and its journal entry).
 
-Signing: by default ``X-Sandbox-Signature: sha256=<hex HMAC-SHA256 of the body>`` when a secret
+Signing: by default ``X-Webhook-Signature: sha256=<hex HMAC-SHA256 of the body>`` when a secret
 is given; an API passes its own ``sign(body, secret) -> headers`` to match the real service.
 A scenario can make deliveries fail: ``FAULTS`` is consulted before each attempt.
 Only allowed hosts are called (:mod:`mocks.core.outbound`); a refused delivery is ``failed`` at
@@ -87,7 +87,7 @@ def register_signer(name: str, signer: Signer) -> None:
 
 def default_signer(body: bytes, secret: str) -> dict[str, str]:
     digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return {"X-Sandbox-Signature": f"sha256={digest}"}
+    return {"X-Webhook-Signature": f"sha256={digest}"}
 
 
 def enqueue(sandbox: "Sandbox", api: str, tenant: str, url: str, event: str, payload: Any, *,

@@ -187,7 +187,7 @@ def test_a_webhook_is_delivered_and_journaled_with_no_client_request(running, ho
     entries = [e for e in sb.store.journal() if e.get("direction") == "outbound"]
     assert len(entries) == 1 and entries[0]["path"] == hook.url and entries[0]["status"] == 200
     assert entries[0]["event"] == "product.add" and entries[0]["webhook"] == row["id"]
-    assert entries[0]["request"]["headers"]["X-Sandbox-Signature"] == "***"
+    assert entries[0]["request"]["headers"]["X-Webhook-Signature"] == "***"
     shown = app.test_client().get("/__sandbox/requests?method=POST").json["requests"]
     assert any(e.get("direction") == "outbound" for e in shown)               # what the console polls
     wait_for(lambda: S.pending(sb) == [])                          # the timer is gone once it is done

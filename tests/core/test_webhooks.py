@@ -40,7 +40,8 @@ def test_delivery_is_signed_sent_and_listed(app, receiver):
     headers, body = got[0]
     assert json.loads(body) == {"id": 1}
     expected = "sha256=" + hmac.new(b"s3", body, hashlib.sha256).hexdigest()
-    assert headers["X-Sandbox-Signature"] == expected
+    assert headers["X-Webhook-Signature"] == expected
+    assert not [name for name in headers if name.lower().startswith("x-sandbox-")]  # no sandbox marker on the wire
     rows = app.test_client().get("/__sandbox/webhooks").json["webhooks"]
     assert rows[0]["status"] == "delivered" and rows[0]["attempts"][0]["status"] == 200
     assert "secret" not in rows[0]
