@@ -36,9 +36,9 @@ install-serve: $(VENV)/.installed-serve
 serve: install-serve
 	$(BIN)/commerce-sandbox serve --port $(PORT) $(SERVE_ARGS)
 
-# the suite on TEST_WORKERS processes (pytest-xdist; auto: one per core); a module runs whole on one
+# the suite on TEST_WORKERS processes (pytest-xdist; 3 on 2 cores overlaps the tests that wait on servers); a module runs whole on one
 # worker, the long modules first (tests/conftest.py). TEST_WORKERS=0 runs everything in this process.
-TEST_WORKERS ?= auto
+TEST_WORKERS ?= 3
 test: install
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
