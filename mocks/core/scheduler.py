@@ -74,6 +74,19 @@ def _api_handler(sandbox: "Sandbox", api: str, tenant: str, ref: str, now: float
 
 register("api", _api_handler)
 
+Preparer = Callable[["Sandbox", str, str, str], None]
+#: per kind, what runs before a job is claimed (reads only): ``prepare(sandbox, api, tenant, ref)``
+_PREPARERS: dict[str, Preparer] = {}
+
+
+def _api_prepare(sandbox: "Sandbox", api: str, tenant: str, ref: str) -> None:
+    target = sandbox.apis.get(api)
+    if target is not None:
+        target.prepare_due(sandbox, tenant, ref)
+
+
+_PREPARERS["api"] = _api_prepare
+
 
 def timer_key(kind: str, api: str, tenant: str, ref: str) -> str:
     return f"{kind}|{api}|{tenant}|{ref}"
@@ -243,6 +256,12 @@ class Scheduler:
 
     def run_one(self, key: str, timer: dict[str, Any], now: float) -> bool:
         """Claim and run one due job; False if another runner had it."""
+        prepare = _PREPARERS.get(timer["kind"])
+        if prepare is not None:  # outside the claim: nobody waits for it (see Api.prepare_due)
+            try:
+                prepare(self.sandbox, timer["api"], timer["tenant"], timer["ref"])
+            except Exception:  # only a head start: the job itself still does all it needs
+                log.exception("preparing scheduled job %s failed", key)
         token = self._claim(key, now)
         if token is None:
             return False

@@ -80,6 +80,11 @@ class KeyIndex:
                 store.counters["indexed"] += len(changed)
             self.seq = max(self.seq, seq)
 
+    def refresh(self) -> None:
+        """Build the index now (the first time) or apply the changes since (later): what a look-up
+        would do first, done ahead of it."""
+        self._fresh()
+
     def get(self, value: Any) -> list[str]:
         """The keys whose document maps to ``value``, in the order they were indexed."""
         self.store.version(self.namespace)  # a read the response cache tracks (_fresh follows the change log)

@@ -395,3 +395,33 @@ def test_a_queued_product_becomes_searchable_with_no_client_request(app_factory,
         assert [h["_source"]["source_product_code"] for h in hits] == ["SCHED"]
     finally:
         sb.scheduler.stop()
+
+
+def test_the_source_code_index_is_built_before_the_queue_job_is_claimed(s2s_factory, monkeypatch):
+    """A client's search waits while the scheduler holds the queue job (it must see what the queue
+    applied); the first run's one-off build of the products' source-code index happens before the
+    claim, so no search waits for it (issue 16: one search over 1 s at 100,000 products)."""
+    from mocks.core import scheduler as S
+    from mocks.stock2shop.models.indexes import by_source_code
+
+    app = s2s_factory(queue_delay_seconds=5)
+    c = app.test_client()
+    sb = app.extensions["sandbox"]
+    tok = login(c, "admin")
+    r = c.post(f"{P}/v1/products/queue?token={tok}&source_id=57", json={"system_products": [product("PREP")]})
+    assert r.status_code == 200
+    tenant = next(t.id for t in sb.apis["stock2shop"].tenants(sb))
+    index = by_source_code(sb.state("stock2shop", tenant).collection("products"))
+    seen = []
+    claim = S.Scheduler._claim
+
+    def watching_claim(self, key, now):
+        if "stock2shop" in key:
+            seen.append(("claim", index.seq >= 0))
+        return claim(self, key, now)
+
+    monkeypatch.setattr(S.Scheduler, "_claim", watching_claim)
+    index.seq, index.by_key, index.keys = -1, {}, {}  # as in a worker that never looked one up
+    advance(c, 5)
+    assert len(find(c, tok, "PREP")) == 1
+    assert seen and seen[0] == ("claim", True), seen  # built before the queue job was claimed

@@ -189,6 +189,11 @@ class Queue:
         with S.no_gc():  # applying reads whole collections (decoded afresh after a write)
             return self._process_due()
 
+    def prepare(self) -> None:
+        """What processing looks up, brought up to date ahead of it (reads only): the products by
+        source code (:func:`by_source_code`)."""
+        by_source_code(self.products).refresh()
+
     def next_due(self) -> float | None:
         """When the oldest pending item falls due (the client's clock), or None: the queue is empty."""
         pending = [float(i["due_ts"]) for _, i in self.items.items() if i["status"] == "pending"]
