@@ -26,13 +26,14 @@ class KeyIndex:
         self.fields = fields   # top-level fields fn reads: the first build reads only those
         self.lock = threading.Lock()
         self.seq = -1
-        self.by_key: dict[str, tuple[Any, ...]] = {}
+        self.by_key: dict[str, Any] = {}  # key -> its value, or a tuple of its values
         # value -> the one key holding it (most values), or the keys in order (a dict) when several
         self.keys: dict[Any, str | dict[str, None]] = {}
 
     def _set(self, key: str, doc: Json | None) -> None:
         keys = self.keys
-        for old in self.by_key.pop(key, ()):
+        held = self.by_key.pop(key, ())
+        for old in held if type(held) is tuple else (held,):
             bucket = keys.get(old)
             if bucket is None:
                 continue
@@ -46,8 +47,8 @@ class KeyIndex:
             elif not bucket:
                 del keys[old]
         values = () if doc is None else tuple(dict.fromkeys(self.fn(doc) or ()))
-        if values:
-            self.by_key[key] = values
+        if values:  # one value that is not a tuple is kept as itself (most documents: a tuple less each)
+            self.by_key[key] = values[0] if len(values) == 1 and type(values[0]) is not tuple else values
             for value in values:
                 bucket = keys.get(value)
                 if bucket is None:

@@ -16,7 +16,7 @@ from mocks.stock2shop import errors as X
 from mocks.stock2shop import search as S
 from mocks.stock2shop.models.formats import _bool, _num, s2s_time
 from mocks.stock2shop.models.images import Images, image_kind, image_record
-from mocks.stock2shop.models.indexes import IndexLag, by_source_code
+from mocks.stock2shop.models.indexes import IndexLag, by_source_code, source_code_key
 from mocks.stock2shop.models.orders import Orders
 from mocks.stock2shop.models.sources import Catalogue
 from mocks.stock2shop.models.users import require
@@ -249,7 +249,7 @@ class Queue:
         code = str(source["source_product_code"])
         now = getattr(self, "_at", None) or self.state.now()
         client_id = int(self.state.tenant)
-        found = index.get((str(source_id), code))
+        found = index.get(source_code_key(source_id, code))
         key = found[-1] if found else None
         product = self.products.get(key) if key else None
         self._created = product is None
@@ -314,7 +314,7 @@ class Queue:
     def _apply_image(self, item: dict[str, Any], index: KeyIndex) -> dict[str, Any]:
         entry = item["payload"]
         source, image = entry["source"], entry["image"]
-        found = index.get((str(item["source_id"]), str(source["source_product_code"])))
+        found = index.get(source_code_key(item["source_id"], source["source_product_code"]))
         key = found[-1] if found else None
         product = self.products.get(key) if key else None
         if product is None:

@@ -123,7 +123,7 @@ class DocIndex:
     Only exact answers are planned: a clause it cannot answer exactly is evaluated document by
     document on the candidates the other clauses left. Callers serialise use with ``lock``."""
 
-    DOC_CACHE = 2_000  # documents kept decoded by a live index (small collections: all of them)
+    DOC_CACHE = 1_000  # documents kept decoded by a live index (small collections: all of them)
 
     def __init__(self, docs: list[Doc] | None = None, loader: DocLoader | None = None) -> None:
         self.lock = threading.RLock()
