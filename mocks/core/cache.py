@@ -96,6 +96,8 @@ class ResponseCache:
         #: cleared with the rest (a reset, a restore)
         self.fast: dict[tuple, Any] = {}
         self.max_fast = max_fast
+        self._fast_bytes = 0  # bodies held by fast answers: bounded by max_bytes too (an answer may
+        #                       outlive the entry it was made from, which then only the count bounded)
 
     def _fresh(self, deps: tuple[tuple[str, int], ...]) -> bool:
         version = self.store.version
@@ -178,18 +180,26 @@ class ResponseCache:
 
     def remember_fast(self, key: tuple, answer: Any) -> None:
         with self._lock:
-            if len(self.fast) >= self.max_fast:
-                self.fast.pop(next(iter(self.fast)), None)  # bounded: oldest out
-            self.fast[key] = answer
+            fast = self.fast
+            old = fast.pop(key, None)
+            if old is not None:
+                self._fast_bytes -= len(old.body)
+            fast[key] = answer
+            self._fast_bytes += len(answer.body)
+            while (len(fast) > self.max_fast or self._fast_bytes > self.max_bytes) and fast:
+                self._fast_bytes -= len(fast.pop(next(iter(fast))).body)  # bounded: oldest out
 
     def forget_fast(self, key: tuple) -> None:
-        self.fast.pop(key, None)
+        with self._lock:
+            old = self.fast.pop(key, None)
+            if old is not None:
+                self._fast_bytes -= len(old.body)
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
             self.fast.clear()
-            self._bytes = 0
+            self._bytes = self._fast_bytes = 0
 
 
 def cacheable(view: Callable[..., Any] | None = None, *, body: bool = False) -> Any:

@@ -247,3 +247,21 @@ def test_an_expired_token_is_refused_even_after_fast_answers(app_factory):
     assert moved.status_code == 200, moved.data
     late = client.get(url)
     assert late.status_code == 401 and fastpath.answered == 1
+
+
+def test_fast_answers_are_bounded_by_bytes_as_well_as_by_count():
+    """A fast answer can outlive the cache entry it was made from: its body is counted on its own."""
+    class Answer:
+        def __init__(self, size: int) -> None:
+            self.body = b"x" * size
+
+    cache = ResponseCache(store=None, max_bytes=1000, max_fast=100)
+    for i in range(10):
+        cache.remember_fast(("k", i), Answer(300))
+    assert list(cache.fast) == [("k", 7), ("k", 8), ("k", 9)] and cache._fast_bytes == 900
+    cache.remember_fast(("k", 9), Answer(50))          # replaced: the old body no longer counts
+    assert cache._fast_bytes == 650
+    cache.forget_fast(("k", 8))
+    assert list(cache.fast) == [("k", 7), ("k", 9)] and cache._fast_bytes == 350
+    cache.clear()
+    assert cache.fast == {} and cache._fast_bytes == 0
