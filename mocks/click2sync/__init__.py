@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 from typing import Any
 
 from mocks.click2sync import errors, routes, seed
@@ -35,11 +34,10 @@ class Click2Sync(Api):
         return [Tenant(tenant_id(key), {"key": key, "header": HEADER}) for key in keys]
 
     def authenticate(self, request, sandbox) -> str:
-        given = request.headers.get(HEADER, "").encode()
-        for tenant in sandbox.tenants(self.name).values():
-            if given and hmac.compare_digest(given, tenant.credentials["key"].encode()):
-                return tenant.id
-        raise errors.InvalidKey()
+        tenant = self.tenant_holding(sandbox, request.headers.get(HEADER, ""))
+        if tenant is None:
+            raise errors.InvalidKey()
+        return tenant
 
     def seed(self, state, ctx) -> None:
         seed.seed(state, ctx)

@@ -9,6 +9,7 @@ the API's own error shape through ``error_body``: the one place an API maps its 
 """
 from __future__ import annotations
 
+import hmac
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
@@ -106,6 +107,17 @@ class Api:
     def authenticate(self, request: "Request", sandbox: "Sandbox") -> "str | Identity":
         """Return the tenant id (or an :class:`Identity`) for this request or raise the API's 401/403."""
         raise NotImplementedError
+
+    def tenant_holding(self, sandbox: "Sandbox", given: str, field: str = "key") -> str | None:
+        """The tenant whose credential ``field`` is ``given`` (compared in constant time), or None:
+        the look-up of APIs that authenticate by one shared key."""
+        if not given:
+            return None
+        secret = given.encode()
+        for tenant in sandbox.tenants(self.name).values():
+            if hmac.compare_digest(secret, str(tenant.credentials.get(field) or "").encode()):
+                return tenant.id
+        return None
 
     def rate_limits(self, sandbox: "Sandbox", ctx: "RequestContext", request: "Request") -> "list[Limit]":
         """The rate-limit buckets this request is charged to (``mocks.core.chain.ratelimit``), after

@@ -1,7 +1,6 @@
 """NewApi (template): one API key header, one collection of widgets. Copy, then rename ``newapi``."""
 from __future__ import annotations
 
-import hmac
 from typing import Any
 
 from mocks.core.api import Api, Tenant
@@ -28,11 +27,10 @@ class NewApi(Api):
         return [Tenant("newapi-demo", {"key": key})]
 
     def authenticate(self, request, sandbox) -> str:
-        given = request.headers.get(HEADER, "").encode()
-        for tenant in sandbox.tenants(self.name).values():
-            if given and hmac.compare_digest(given, tenant.credentials["key"].encode()):
-                return tenant.id
-        raise errors.InvalidKey()
+        tenant = self.tenant_holding(sandbox, request.headers.get(HEADER, ""))
+        if tenant is None:
+            raise errors.InvalidKey()
+        return tenant
 
     def seed(self, state, ctx) -> None:
         seed.seed(state, ctx)
