@@ -4,7 +4,6 @@ workers), the seeding (in a forked child on a shared backend) and the gunicorn a
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import errno
 import os
 import sys
@@ -93,10 +92,11 @@ def banner(app: Any, base: str) -> str:
     return "\n".join(lines)
 
 
-def seed_with_progress(create_app: Any, config: SandboxConfig, quiet: bool) -> Any:
-    """Build the master app; seeding (long with large ``--option`` sizes) shows a rich progress bar."""
+def seed_with_progress(sandbox: Any, quiet: bool) -> str:
+    """Seed what is not seeded yet; seeding (long with large ``--option`` sizes) shows a rich progress bar."""
     if quiet:
-        return create_app(config)
+        sandbox.seed_all()
+        return ""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(TextColumn("seeding {task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -106,7 +106,8 @@ def seed_with_progress(create_app: Any, config: SandboxConfig, quiet: bool) -> A
         def progress(api: str, tenant: str, done: int, total: int) -> None:
             bar.update(task, description=f"{api}/{tenant}", completed=done, total=total)
 
-        return create_app(config, progress=progress)
+        sandbox.seed_all(progress)
+    return ""
 
 
 # -- serve: every reason not to start is found before the banner ---------------------------------
@@ -193,9 +194,14 @@ def serve_plan(args: argparse.Namespace) -> tuple[int, int]:
     return workers, args.threads or DEFAULT_THREADS
 
 
-def prepare_serve(args: argparse.Namespace, config: SandboxConfig) -> str:
-    """Check everything that can be checked, then seed the state and install the run's scenarios;
-    returns the banner ("" with --quiet). Raises CannotStart."""
+def prepare_serve(args: argparse.Namespace, config: SandboxConfig) -> tuple[Any, str]:
+    """Check everything that can be checked, build the app, seed the state and install the run's
+    scenarios; returns the app and the banner ("" with --quiet). Raises CannotStart.
+
+    The app is built once, here, in gunicorn's master; the workers are forked from it with
+    everything imported, the contracts loaded and the routes compiled (``preload_app``), and each
+    starts its own threads after the fork (``Sandbox.after_fork``). The master keeps no store
+    connection across the fork."""
     from mocks import resources
     from mocks.core import scenarios as S
 
@@ -211,31 +217,45 @@ def prepare_serve(args: argparse.Namespace, config: SandboxConfig) -> str:
         print(f"note: {line}", file=sys.stderr)
     check_port(args.host, args.port)
     check_state(config.state)
-    if config.state != "memory" and hasattr(os, "fork"):
-        # On a shared backend this runs in a child process: the master, which every worker is
-        # forked from, then never holds the seeding's garbage (hundreds of MB at 100,000 products).
-        return _in_child(lambda: _prepare_state(args, config))
-    return _prepare_state(args, config)
+    return _one_line(lambda: _prepare_state(args, config))
 
 
-def _prepare_state(args: argparse.Namespace, config: SandboxConfig) -> str:
-    """Seed (once: workers sharing the store never race to seed it), install the scenarios."""
-    import sqlite3
-
+def _prepare_state(args: argparse.Namespace, config: SandboxConfig) -> tuple[Any, str]:
+    """Build the app (no threads started), seed what is not seeded (once: workers sharing the
+    store never race to seed it), install the scenarios, write the banner."""
     from mocks.app import create_app
 
-    try:
-        app = seed_with_progress(create_app, dataclasses.replace(config, background=False), args.quiet)
-    except (ValueError, OSError, sqlite3.Error) as exc:
-        raise CannotStart(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
-    except Exception as exc:  # noqa: BLE001 - a Redis that went away, ...: one line, never a traceback
-        raise CannotStart(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
+    app = create_app(config, seed=False, start=False)
+    sandbox = app.extensions["sandbox"]
+    if sandbox.unseeded():
+        if config.state != "memory" and hasattr(os, "fork"):
+            # On a shared backend the seeding runs in a child process: the master, which every
+            # worker is forked from, then never holds its garbage (hundreds of MB at 100,000 products).
+            sandbox.before_fork()
+            _in_child(lambda: seed_with_progress(sandbox, args.quiet))
+        else:
+            seed_with_progress(sandbox, args.quiet)
     host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     text = "" if args.quiet else banner(app, f"http://{host}:{args.port}")
     # Scenarios belong to this run: drop what a previous run left in the state, start --scenario afresh.
     app.extensions["gateway"].faults.install(config.scenarios, fresh=True)
-    app.extensions["sandbox"].store.close()
-    return text
+    sandbox.before_fork()
+    return app, text
+
+
+def _one_line(work: Any) -> Any:
+    """``work()``; a failure to build or seed (a bad option, a state file or a Redis that went away)
+    is a CannotStart of one line, never a traceback."""
+    import sqlite3
+
+    try:
+        return work()
+    except CannotStart:
+        raise
+    except (ValueError, OSError, sqlite3.Error) as exc:
+        raise CannotStart(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+    except Exception as exc:  # noqa: BLE001 - a Redis that went away, ...: one line, never a traceback
+        raise CannotStart(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
 
 
 def _in_child(work: Any) -> str:
@@ -273,15 +293,15 @@ def serve(args: argparse.Namespace, config: SandboxConfig) -> int:
     """Check, seed, then run gunicorn until stopped (``commerce-sandbox serve``); 2 if it cannot start."""
     from gunicorn.app.base import BaseApplication
 
-    from mocks.app import create_app
     from mocks.core.edgeworker import gunicorn_settings
 
     try:
         workers, threads = serve_plan(args)
-        text = prepare_serve(args, config)
+        app, text = prepare_serve(args, config)
     except CannotStart as exc:
         print(f"commerce-sandbox serve: {exc}", file=sys.stderr)
         return 2
+    sandbox = app.extensions["sandbox"]
 
     class Server(BaseApplication):
         def load_config(self) -> None:
@@ -297,13 +317,17 @@ def serve(args: argparse.Namespace, config: SandboxConfig) -> int:
                 "accesslog": None,
                 "errorlog": "-",
                 "proc_name": "commerce-sandbox",
+                # the app built above, in this master; each worker forked from it starts its own
+                # scheduler and warm-up (nothing opened before the fork is used after it)
+                "preload_app": True,
+                "post_fork": lambda server, worker: sandbox.after_fork(),
                 # the banner once the socket listens: never a banner for a server that is not up
                 "when_ready": lambda server: text and print(text, flush=True),
             }.items():
                 self.cfg.set(key, value)
 
         def load(self) -> Any:
-            return create_app(config)
+            return app
 
     Server().run()
     return 0
