@@ -227,12 +227,24 @@ def _prepare_state(args: argparse.Namespace, config: SandboxConfig) -> tuple[Any
 
     app = create_app(config, seed=False, start=False)
     sandbox = app.extensions["sandbox"]
-    if sandbox.unseeded():
+    todo = sandbox.unseeded()
+    if todo:
         if config.state != "memory" and hasattr(os, "fork"):
-            # On a shared backend the seeding runs in a child process: the master, which every
-            # worker is forked from, then never holds its garbage (hundreds of MB at 100,000 products).
+            # On a shared backend the seeding runs in child processes: the master, which every
+            # worker is forked from, then never holds its garbage (hundreds of MB at 100,000
+            # products). Two seed at once, from either end of the list: each tenant is claimed by
+            # whichever comes to it first (Sandbox.seed_tenant), and its data depends on its own
+            # seed only, not on who seeds it or when.
             sandbox.before_fork()
-            _in_child(lambda: seed_with_progress(sandbox, args.quiet))
+            def backwards() -> str:
+                for api, tenant in reversed(todo):
+                    sandbox.seed_tenant(api, tenant)
+                return ""
+
+            works = [lambda: seed_with_progress(sandbox, args.quiet)]
+            if len(todo) > 1 and (os.cpu_count() or 1) > 1:
+                works.append(backwards)
+            _in_children(works)
         else:
             seed_with_progress(sandbox, args.quiet)
     host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
@@ -258,35 +270,46 @@ def _one_line(work: Any) -> Any:
         raise CannotStart(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
 
 
-def _in_child(work: Any) -> str:
-    """``work()`` (returning text) in a forked child; its text, or its CannotStart raised here."""
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child's coverage is not collected
-        os.close(read)
-        status, message = 0, ""
-        try:
-            message = work()
-        except CannotStart as exc:
-            status, message = 2, str(exc)
-        except BaseException as exc:  # noqa: BLE001 - reported by the parent in one line
-            status, message = 2, f"{type(exc).__name__}: {exc}"
-        finally:
-            data = message.encode("utf-8", "replace")
-            while data:
-                data = data[os.write(write, data):]
-            os.close(write)
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(status)
-    os.close(write)
-    with os.fdopen(read, "rb") as fh:
-        message = fh.read().decode("utf-8", "replace")
-    _, status = os.waitpid(pid, 0)
-    if status:
-        raise CannotStart(message.splitlines()[0] if message else
-                          f"seeding stopped (status {os.waitstatus_to_exitcode(status)})")
-    return message
+def _in_children(works: list[Any]) -> list[str]:
+    """Each ``work()`` (returning text) in a forked child of its own, all at once; their texts, or
+    the first one's CannotStart raised here once every child has ended."""
+    children = []
+    for work in works:
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child's coverage is not collected
+            os.close(read)
+            for other, _ in children:
+                os.close(other)
+            status, message = 0, ""
+            try:
+                message = work()
+            except CannotStart as exc:
+                status, message = 2, str(exc)
+            except BaseException as exc:  # noqa: BLE001 - reported by the parent in one line
+                status, message = 2, f"{type(exc).__name__}: {exc}"
+            finally:
+                data = message.encode("utf-8", "replace")
+                while data:
+                    data = data[os.write(write, data):]
+                os.close(write)
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(status)
+        os.close(write)
+        children.append((read, pid))
+    messages, failure = [], None
+    for read, pid in children:
+        with os.fdopen(read, "rb") as fh:
+            message = fh.read().decode("utf-8", "replace")
+        _, status = os.waitpid(pid, 0)
+        if status and failure is None:
+            failure = CannotStart(message.splitlines()[0] if message else
+                                  f"seeding stopped (status {os.waitstatus_to_exitcode(status)})")
+        messages.append(message)
+    if failure is not None:
+        raise failure
+    return messages
 
 
 def serve(args: argparse.Namespace, config: SandboxConfig) -> int:
