@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -32,10 +33,20 @@ class SeedContext:
         return self.options.get(name, default)
 
 
-def seeded(seed: int, *scope: str, options: dict[str, Any] | None = None, now: float = 0.0) -> SeedContext:
-    value = derive(seed, *scope)
-    from faker import Faker  # (a restart on seeded state never pays for importing it)
+_FAKERS = threading.local()
 
-    fake = Faker("en_US")
+
+def seeded(seed: int, *scope: str, options: dict[str, Any] | None = None, now: float = 0.0) -> SeedContext:
+    """The generators of one tenant's seed. Its Faker is this thread's one, seeded afresh: it
+    draws exactly what a new ``Faker("en_US")`` seeded the same way draws (building one costs more
+    than a small tenant's whole seed), so a context is good until the next ``seeded`` call of the
+    same thread (a tenant's seed never seeds another)."""
+    value = derive(seed, *scope)
+    fake = getattr(_FAKERS, "fake", None)
+    if fake is None:
+        from faker import Faker  # (a restart on seeded state never pays for importing it)
+
+        fake = _FAKERS.fake = Faker("en_US")
     fake.seed_instance(value)
+    fake.unique.clear()
     return SeedContext(rng=random.Random(value), fake=fake, options=options or {}, now=now)
