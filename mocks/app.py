@@ -9,6 +9,7 @@ import os
 from typing import Any, Callable
 
 from flask import Flask
+from werkzeug.routing import Rule
 
 from mocks import registry
 from mocks.core import control, edge, fastpath
@@ -22,6 +23,22 @@ from mocks.core.store import Store
 API_MODULES = registry.PACKAGES
 installed_apis = registry.installed
 load_apis = registry.load
+
+
+class LazyRule(Rule):
+    """Werkzeug's rule with its URL builders compiled on first use (``url_for``) instead of when
+    the rule is added: writing and compiling Python source for two builders per rule was a
+    fifth of building the app, and the sandbox builds few URLs."""
+
+    def _compile_builder(self, append_unknown: bool = True) -> Callable[..., tuple[str, str]]:
+        compiled: list[Callable[..., tuple[str, str]]] = []
+
+        def build(rule: Rule, *args: Any, **kwargs: Any) -> tuple[str, str]:
+            if not compiled:
+                compiled.append(Rule._compile_builder(rule, append_unknown))
+            return compiled[0](rule, *args, **kwargs)
+
+        return build
 
 
 def create_app(config: SandboxConfig | dict[str, Any] | None = None, store: Store | None = None,
@@ -39,6 +56,7 @@ def create_app(config: SandboxConfig | dict[str, Any] | None = None, store: Stor
     if cfg.root_api and cfg.root_api not in {a.name for a in apis}:
         raise ValueError(f"--root-api {cfg.root_api} is not among the mounted APIs")
     app = Flask("commerce_sandbox")
+    app.url_rule_class = LazyRule
     app.config.update(MAX_CONTENT_LENGTH=cfg.max_body_bytes, TESTING=cfg.testing)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.url_map.strict_slashes = False
