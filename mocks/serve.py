@@ -221,32 +221,42 @@ def prepare_serve(args: argparse.Namespace, config: SandboxConfig) -> tuple[Any,
 
 
 def _prepare_state(args: argparse.Namespace, config: SandboxConfig) -> tuple[Any, str]:
-    """Build the app (no threads started), seed what is not seeded (once: workers sharing the
-    store never race to seed it), install the scenarios, write the banner."""
+    """Seed what is not seeded (once: workers sharing the store never race to seed it) while the
+    app is built (no threads started), install the scenarios, write the banner."""
+    from mocks import registry
     from mocks.app import create_app
+    from mocks.core.sandbox import Sandbox
+    from mocks.core.store import open_store
 
-    app = create_app(config, seed=False, start=False)
+    apis = registry.load(config.apis)
+    store = open_store(config.state, config.journal_size)
+    seeder = Sandbox(config, apis, store)
+    todo = seeder.unseeded()
+    children: list[tuple[int, int]] = []
+    if todo and config.state != "memory" and hasattr(os, "fork"):
+        # On a shared backend the seeding runs in child processes, started before the app is
+        # built here: the master, which every worker is forked from, then never holds its garbage
+        # (hundreds of MB at 100,000 products). Two seed at once on a multi-core machine, from
+        # either end of the list: each tenant is claimed by whichever comes to it first
+        # (Sandbox.seed_tenant), and its data depends on its own seed only, not on who seeds it
+        # or when. No worker starts before they are done: nothing is served half seeded.
+        def backwards() -> str:
+            for api, tenant in reversed(todo):
+                seeder.seed_tenant(api, tenant)
+            return ""
+
+        works = [lambda: seed_with_progress(seeder, args.quiet)]
+        if len(todo) > 1 and (os.cpu_count() or 1) > 1:
+            works.append(backwards)
+        seeder.before_fork()
+        children = _fork(works)
+    try:
+        app = create_app(config, store=store, apis=apis, seed=False, start=False)
+    finally:
+        _wait(children)
     sandbox = app.extensions["sandbox"]
-    todo = sandbox.unseeded()
-    if todo:
-        if config.state != "memory" and hasattr(os, "fork"):
-            # On a shared backend the seeding runs in child processes: the master, which every
-            # worker is forked from, then never holds its garbage (hundreds of MB at 100,000
-            # products). Two seed at once, from either end of the list: each tenant is claimed by
-            # whichever comes to it first (Sandbox.seed_tenant), and its data depends on its own
-            # seed only, not on who seeds it or when.
-            sandbox.before_fork()
-            def backwards() -> str:
-                for api, tenant in reversed(todo):
-                    sandbox.seed_tenant(api, tenant)
-                return ""
-
-            works = [lambda: seed_with_progress(sandbox, args.quiet)]
-            if len(todo) > 1 and (os.cpu_count() or 1) > 1:
-                works.append(backwards)
-            _in_children(works)
-        else:
-            seed_with_progress(sandbox, args.quiet)
+    if todo and not children:
+        seed_with_progress(sandbox, args.quiet)
     host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     text = "" if args.quiet else banner(app, f"http://{host}:{args.port}")
     # Scenarios belong to this run: drop what a previous run left in the state, start --scenario afresh.
@@ -270,10 +280,10 @@ def _one_line(work: Any) -> Any:
         raise CannotStart(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
 
 
-def _in_children(works: list[Any]) -> list[str]:
-    """Each ``work()`` (returning text) in a forked child of its own, all at once; their texts, or
-    the first one's CannotStart raised here once every child has ended."""
-    children = []
+def _fork(works: list[Any]) -> list[tuple[int, int]]:
+    """Each ``work()`` (returning text) in a forked child of its own, all at once; (pipe, pid) of
+    each, for :func:`_wait`."""
+    children: list[tuple[int, int]] = []
     for work in works:
         read, write = os.pipe()
         pid = os.fork()
@@ -298,6 +308,11 @@ def _in_children(works: list[Any]) -> list[str]:
                 os._exit(status)
         os.close(write)
         children.append((read, pid))
+    return children
+
+
+def _wait(children: list[tuple[int, int]]) -> list[str]:
+    """Wait for every child of :func:`_fork`; their texts, or the first failure's CannotStart."""
     messages, failure = [], None
     for read, pid in children:
         with os.fdopen(read, "rb") as fh:
