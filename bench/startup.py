@@ -19,21 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from bench.peers import SandboxPeer, Workspace
-from bench.procs import _TICK
-
-
-def tree_cpu(peer: SandboxPeer) -> float:
-    """utime + stime of every live process of the server, plus what its reaped children used
-    (cutime + cstime of each live one: the seeding child the master waited for)."""
-    assert peer.proc is not None
-    total = 0
-    for pid in peer.proc.tree():
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += sum(int(f) for f in fields[11:15])   # utime, stime, cutime, cstime
-    return total / _TICK
 
 
 def loadavg() -> float:
@@ -46,7 +31,7 @@ def one(ws: Workspace, state: Path, apis: list[str] | None, src: str | None) -> 
     load = loadavg()
     try:
         peer.start()
-        return {"wall_s": round(peer.startup_s or 0, 3), "cpu_s": round(tree_cpu(peer), 3), "load": load}
+        return {"wall_s": round(peer.startup_s or 0, 3), "cpu_s": round(peer.startup_cpu_s or 0, 3), "load": load}
     finally:
         peer.stop()
 
