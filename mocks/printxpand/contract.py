@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from mocks.core.coerce import NOT_BLANK
 from mocks.printxpand.models.batch import MAX_ITEMS
 from mocks.printxpand.models.fields import OPTION_GROUPS, PRICE_TYPES
 
@@ -75,22 +76,22 @@ CUSTOMER = {"type": "object", "required": ["id"], "properties": {
     "email": {"type": "string", "description": "unique among a store's customers; only set on create"}}}
 
 CATEGORY = {"type": "object", "required": ["id", "name"], "properties": {
-    "id": ID, "name": {"type": "string", "minLength": 1, "pattern": r"\S"},
+    "id": ID, "name": {"type": "string", "minLength": 1, "pattern": NOT_BLANK},
     "parent_id": {"type": ["string", "integer"], "description": "0, \"\" or absent for a root category; "
                                                                "otherwise a category that exists (sync parents first)"},
     "status": {"enum": [0, 1, "0", "1", ""], "description": "0 disabled, 1 enabled (default)"}}}
 
 IMAGES = {"type": "array", "items": {"type": "object", "required": ["src"],
-                                     "properties": {"src": {"type": "string", "minLength": 1, "pattern": r"\S",
+                                     "properties": {"src": {"type": "string", "minLength": 1, "pattern": NOT_BLANK,
                                                             "description": "full path or URL of the image"}}}}
 TIER_PRICE = {"type": "array", "items": {"type": "object", "required": ["price", "qty"], "properties": {
     "price": {**DECIMAL, "minLength": 1, "pattern": r"^\s*[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)\s*$"},
     "qty": {"type": ["string", "number"], "exclusiveMinimum": 0, "pattern": r"^\s*[0-9]*[1-9][0-9]*(\.[0-9]*)?\s*$"}}}}
 OPTION_VALUE = {"type": "object", "required": ["title"], "properties": {
-    "title": {"type": "string", "minLength": 1, "pattern": r"\S"}, "value": TEXT, "sort_order": WHOLE,
+    "title": {"type": "string", "minLength": 1, "pattern": NOT_BLANK}, "value": TEXT, "sort_order": WHOLE,
     "price": DECIMAL, "price_type": {"enum": list(PRICE_TYPES)}, "sku": TEXT,
     "is_delete": {**FLAG, "description": "1 removes this value"}}}
-_OPTION_COMMON = {"title": {"type": "string", "minLength": 1, "pattern": r"\S"}, "sort_order": WHOLE,
+_OPTION_COMMON = {"title": {"type": "string", "minLength": 1, "pattern": NOT_BLANK}, "sort_order": WHOLE,
                   "is_require": FLAG, "price": DECIMAL, "price_type": {"enum": list(PRICE_TYPES)}, "sku": TEXT}
 
 
@@ -125,7 +126,7 @@ _PRODUCT_COMMON = {
 }
 PRODUCT = {"type": "object", "required": ["id", "name", "type"], "properties": {
     **_PRODUCT_COMMON,
-    "name": {"type": "string", "minLength": 1, "pattern": r"\S"},
+    "name": {"type": "string", "minLength": 1, "pattern": NOT_BLANK},
     "type": {"type": "string", "pattern": f"^({_anycase('simple')}|{_anycase('configurable')})$",
              "description": "simple or configurable (any case)"},
     "enable_product_designer": FLAG,
@@ -148,7 +149,7 @@ VARIATION = {"type": "object", "required": ["id", "attributes"], "properties": {
         "properties": {"name": {"type": "string", "minLength": 1}, "option": {"type": "string", "minLength": 1}}}}}}
 
 ADDRESS = {"type": "object", "required": ["name"], "properties": {
-    "name": {"type": "string", "minLength": 1, "pattern": r"\S"},
+    "name": {"type": "string", "minLength": 1, "pattern": NOT_BLANK},
     **{k: TEXT for k in ("address1", "address2", "phone", "city", "state", "country", "country_code", "zip")}}}
 ORDER = {"type": "object", "required": ["order_id", "sub_total", "design_id", "item_price", "item_qty",
                                          "shipping_address"], "properties": {
