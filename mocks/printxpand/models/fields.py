@@ -14,7 +14,10 @@ PRODUCT_TYPES = ("simple", "configurable")
 OPTION_GROUPS = {"field": "text", "area": "text", "file": "file", "drop_down": "select", "radio": "select",
                  "checkbox": "select", "multiple": "select", "date": "date", "date_time": "date", "time": "date"}
 PRICE_TYPES = ("fixed", "percent")
-_NUMBER = re.compile(r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*$", re.ASCII)
+#: the whitespace allowed around a number: ASCII's (``\s`` under ``re.ASCII``), spelled out so that the
+#: contract's patterns (mocks/printxpand/contract.py) mean the same in every regex dialect
+SPACE = r"[\x09-\x0d\x20]"
+_NUMBER = re.compile(rf"^{SPACE}*[+-]?(\d+(\.\d*)?|\.\d+){SPACE}*$", re.ASCII)
 
 
 def id_text(value: Any) -> str | None:
