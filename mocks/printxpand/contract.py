@@ -91,7 +91,8 @@ IMAGES = {"type": "array", "items": {"type": "object", "required": ["src"],
                                                             "description": "full path or URL of the image"}}}}
 TIER_PRICE = {"type": "array", "items": {"type": "object", "required": ["price", "qty"], "properties": {
     "price": REQUIRED_DECIMAL,
-    "qty": {"type": ["string", "number"], "exclusiveMinimum": 0, "pattern": rf"^{SPACE}*[0-9]*[1-9][0-9]*(\.[0-9]*)?{SPACE}*$"}}}}
+    "qty": {"type": ["string", "number"], "exclusiveMinimum": 0,
+            "pattern": rf"^{SPACE}*[0-9]*[1-9][0-9]*(\.[0-9]*)?{SPACE}*$"}}}}
 OPTION_VALUE = {"type": "object", "required": ["title"], "properties": {
     "title": {"type": "string", "minLength": 1, "pattern": NOT_BLANK}, "value": TEXT, "sort_order": WHOLE,
     "price": DECIMAL, "price_type": {"enum": list(PRICE_TYPES)}, "sku": TEXT,

@@ -285,7 +285,7 @@ def test_the_contracts_number_patterns_take_the_whitespace_the_model_takes():
 
     from jsonschema import Draft202012Validator
 
-    from mocks.printxpand.models.fields import number_or_blank
+    from mocks.printxpand.models.fields import check_custom_options, check_tier_prices, number_or_blank
 
     schema = json.loads((schemas_root() / contract.SCHEMAS / "product-create.schema.json").read_text())
     product = schema["$defs"]["product"]["properties"]
@@ -296,6 +296,15 @@ def test_the_contracts_number_patterns_take_the_whitespace_the_model_takes():
         for value in (c, f"{c}5", f"5{c}", f"{c}.5{c}", f"{c}{c}+1.5"):
             assert optional.is_valid(value) is number_or_blank(value), repr(value)
             assert required.is_valid(value) is (value != "" and number_or_blank(value)), repr(value)
+    # qty and file_extension: what the contract takes, the model takes (the model takes more whitespace)
+    qty = Draft202012Validator(product["tier_price"]["items"]["properties"]["qty"])
+    extensions = Draft202012Validator(schema["$defs"]["customOption"]["oneOf"][1]["properties"]["file_extension"])
+    for c in ("", *odd):
+        for value in (f"{c}2{c}", f"{c}{c}1.5"):
+            assert not qty.is_valid(value) or check_tier_prices([{"price": "1", "qty": value}]), repr(value)
+        for value in (f"png{c},{c}jpg", f"png,{c}.gif"):
+            assert not extensions.is_valid(value) or check_custom_options(
+                [{"title": "T", "type": "file", "file_extension": value}]), repr(value)
     for name in ("product", "order", "category"):
         text = (schemas_root() / contract.SCHEMAS / f"{name}-create.schema.json").read_text()
         assert "\\\\s" not in text.lower(), name  # no \\s or \\S: its meaning differs by regex dialect
