@@ -195,7 +195,14 @@ def serve_plan(args: argparse.Namespace) -> tuple[int, int]:
     return workers, args.threads or DEFAULT_THREADS
 
 
-def prepare_serve(args: argparse.Namespace, config: SandboxConfig) -> tuple[Any, str]:
+def prepare_serve(args: argparse.Namespace, config: SandboxConfig) -> str:
+    """:func:`prepare_app`'s banner ("" with --quiet); the app is dropped. Raises CannotStart."""
+    app, text = prepare_app(args, config)
+    app.extensions["sandbox"].store.close()
+    return text
+
+
+def prepare_app(args: argparse.Namespace, config: SandboxConfig) -> tuple[Any, str]:
     """Check everything that can be checked, build the app, seed the state and install the run's
     scenarios; returns the app and the banner ("" with --quiet). Raises CannotStart.
 
@@ -336,7 +343,7 @@ def serve(args: argparse.Namespace, config: SandboxConfig) -> int:
 
     try:
         workers, threads = serve_plan(args)
-        app, text = prepare_serve(args, config)
+        app, text = prepare_app(args, config)
     except CannotStart as exc:
         print(f"commerce-sandbox serve: {exc}", file=sys.stderr)
         return 2
