@@ -197,3 +197,27 @@ def test_packed_columns_keep_falsy_single_and_several_values_apart():
         index.apply(key, row[0] if row else 0, row[1] if row else None)
         check()
     assert index.sorted_by("v") is not None
+
+
+def test_the_index_keeps_one_int_object_per_slot_and_no_one_tuples():
+    """Issue 16 (RSS per worker at 100,000 products): the key map, postings and sort orders share
+    one int object per slot, and a column keeps a single value as itself."""
+    from mocks.core.store import MemoryStore
+
+    store, ns = MemoryStore(), "stock2shop/1/products"
+    store.put_many(ns, [(str(70_000 + i), {"id": 70_000 + i, "active": i % 9 != 0, "source_id": 57 + i % 2,
+                                           "modified": f"2024-01-{1 + i % 28:02d} 10:{i % 60:02d}:00"})
+                        for i in range(2_000)])
+    index = S.DocIndex(loader=M._Loader(store, ns))
+    index.ensure(M.WARM_FIELDS["products"])
+    keys, positions, _ = index.sorted_by("modified")
+    post = index.postings("active")
+    index.apply("70003", index.orders[index.slot["70003"]], {"id": 70_003, "active": True, "source_id": 57,
+                                                             "modified": "2025-01-01 00:00:00"})
+    index.apply("new", 10**9, {"id": 1, "active": True, "source_id": 58, "modified": "2025-02-01 00:00:00"})
+    ints = index._ints
+    assert all(index.slot[k] is ints[i] for i, k in enumerate(index.ids) if k is not None)
+    assert all(p is ints[p] for p in positions)
+    assert all(i is ints[i] for bucket in post.values() for i in bucket)
+    assert all(v.__class__ is not tuple for v in index._cols["modified"].vals)
+    assert index._cols["id"].vals[index.slot["new"]] == 1 and positions[-1] == index.slot["new"]
