@@ -223,7 +223,7 @@ class EdgeMiddleware:
             environ.pop("HTTP_TRANSFER_ENCODING", None)
         return self.app(environ, start_response)
 
-    def answer_now(self, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes] | None:
+    def answer_now(self, environ: dict[str, Any]) -> Any:
         """The answer the app behind can give at once, without blocking (the worker's main loop
         asks, ``mocks.core.edgeworker``): none for a request over a limit, or one the fast path
         does not hold."""

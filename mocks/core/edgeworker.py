@@ -34,6 +34,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any, Callable
 
+from gunicorn import util
 from gunicorn.http import wsgi
 from gunicorn.http2 import negotiation
 from gunicorn.workers.gthread import STOP_KEEPALIVE_LINGER, ThreadWorker
@@ -73,6 +74,32 @@ class _Written:
 _DECLINED, _CLOSED, _KEPT = "declined", "closed", "kept"
 
 
+class _Kept:
+    """The bytes of an answer given in the main loop, kept for the same head from the same
+    address: gunicorn's own output around its ``Date`` value, and the fast path's ``again``."""
+
+    __slots__ = ("before_date", "after_date", "again")
+
+    def __init__(self, before_date: bytes, after_date: bytes, again: Callable[[], bool]) -> None:
+        self.before_date = before_date
+        self.after_date = after_date
+        self.again = again
+
+    @classmethod
+    def of(cls, data: bytes, again: Callable[[], bool]) -> "_Kept | None":
+        head_end = data.find(HEAD_END)
+        at = data.find(b"\r\nDate: ", 0, head_end)
+        if at < 0:
+            return None
+        at += len(b"\r\nDate: ")
+        end = data.find(b"\r\n", at)
+        return cls(data[:at], data[end:], again)
+
+
+#: heads of up to this size are remembered, this many, with answers of this many bytes in all
+KEPT_HEAD, KEPT_COUNT, KEPT_BYTES = 8 * 1024, 256, 16 * 1024 * 1024
+
+
 class EdgeWorker(ThreadWorker):
     header_timeout = 10.0
     max_head = 1024 * 1024
@@ -85,6 +112,9 @@ class EdgeWorker(ThreadWorker):
         self.idle: deque[tuple[Any, int]] = deque()    # answered here, awaiting the next: keepalive
         self._answer_now: Callable[[dict[str, Any]], Any] | None | bool = False  # (looked up once)
         self._stop_by: float | None = None
+        self._kept: dict[tuple[bytes, str], _Kept] = {}
+        self._kept_bytes = 0
+        self._date: tuple[int, bytes] = (0, b"")
         super().init_process()
 
     # -- the main loop reads heads -------------------------------------------------------
@@ -197,6 +227,15 @@ class EdgeWorker(ThreadWorker):
         if answer_now is None or not self.alive or not buf.startswith(b"GET ") or len(buf) > self.max_head \
                 or self.nr + 1 >= self.max_requests:
             return _DECLINED
+        end = buf.find(HEAD_END) + len(HEAD_END)
+        seen = (bytes(buf[:end]), str(conn.client[0] if isinstance(conn.client, tuple) else conn.client))
+        kept = self._kept.get(seen)
+        if kept is not None:  # the very same head from the same address: the same answer, if it holds
+            if self._plain and len(self.keepalived_conns) < self.max_keepalived and kept.again():
+                self.nr += 1
+                return self._send(conn, kept.before_date + self._http_date() + kept.after_date,
+                                  bytes(buf[end:]), True)
+            self._forget_kept(seen)
         if conn.parser is None:
             if negotiation.prior_knowledge_allowed(self.cfg, conn.client):
                 return _DECLINED  # (the pool thread reads the HTTP/2 preface)
@@ -227,9 +266,8 @@ class EdgeWorker(ThreadWorker):
         self.cfg.pre_request(self, req)
         if not self.cfg.keepalive or len(self.keepalived_conns) >= self.max_keepalived:
             resp.force_close()
-        status, headers, body = answer
-        resp.start_response(status, headers)
-        resp.write(body)
+        resp.start_response(answer.status, answer.headers)
+        resp.write(answer.body)
         resp.close()
         self.log.access(resp, req, environ, datetime.now() - started)
         try:
@@ -239,6 +277,12 @@ class EdgeWorker(ThreadWorker):
         keep = not resp.should_close()
         rest = parser.unreader.take_buffered()
         data = b"".join(written.parts)
+        if keep and self._plain and not resp.must_close and len(seen[0]) <= KEPT_HEAD:
+            self._keep(seen, data, answer.again)
+        return self._send(conn, data, rest, keep)
+
+    def _send(self, conn: Any, data: bytes, rest: bytes, keep: bool) -> str:
+        """Send an answer made here without blocking; ``rest``: the bytes that followed its head."""
         conn.sock.setblocking(False)
         try:
             sent = conn.sock.send(data)
@@ -249,7 +293,9 @@ class EdgeWorker(ThreadWorker):
             return _CLOSED
         if sent < len(data):  # the client reads slowly: a pool thread sends the rest
             self._forget(conn)
-            parser.unreader.unread(rest)
+            if conn.parser is None:
+                conn.init()
+            conn.parser.unreader.unread(rest)
             done = self.tpool.submit(self._send_rest, conn, data[sent:], keep)
             done.add_done_callback(lambda fut: self.method_queue.defer(self.finish_request, conn, fut))
             return _CLOSED
@@ -258,6 +304,42 @@ class EdgeWorker(ThreadWorker):
             return _CLOSED
         conn.edge_buf = bytearray(rest)
         return _KEPT
+
+    @property
+    def _plain(self) -> bool:
+        """No access log and gunicorn's own request hooks: a kept answer may be sent as it is."""
+        plain = getattr(self, "_plain_cfg", None)
+        if plain is None:
+            from gunicorn.config import PostRequest, PreRequest
+
+            plain = self._plain_cfg = (not self.log.access_log_enabled and self.cfg.pre_request is PreRequest.default
+                                       and self.cfg.post_request is PostRequest.default)
+        return plain
+
+    def _http_date(self) -> bytes:
+        """The ``Date`` value gunicorn would send now (made once a second)."""
+        now = int(time.time())
+        at, text = self._date
+        if at != now:
+            text = util.http_date(now).encode("latin-1")
+            self._date = (now, text)
+        return text
+
+    def _keep(self, seen: tuple[bytes, str], data: bytes, again: Callable[[], bool]) -> None:
+        kept = _Kept.of(data, again)
+        if kept is None:
+            return
+        if len(self._kept) >= KEPT_COUNT or self._kept_bytes + len(data) > KEPT_BYTES:
+            self._kept.clear()
+            self._kept_bytes = 0
+        self._forget_kept(seen)
+        self._kept[seen] = kept
+        self._kept_bytes += len(kept.before_date) + len(kept.after_date)
+
+    def _forget_kept(self, seen: tuple[bytes, str]) -> None:
+        kept = self._kept.pop(seen, None)
+        if kept is not None:
+            self._kept_bytes -= len(kept.before_date) + len(kept.after_date)
 
     @staticmethod
     def _send_rest(conn: Any, data: bytes, keep: bool) -> bool:

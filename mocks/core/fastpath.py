@@ -56,6 +56,20 @@ class FastAnswer:
     checked: int = -1                    # the change log's position at which deps last held
 
 
+@dataclass(frozen=True)
+class Now:
+    """An answer given at once (:meth:`FastPath.answer_now`); ``again()`` gives the same answer
+    to the same request once more, journal and checks included, or says it cannot."""
+    status: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    again: Callable[[], bool]
+
+
+def _ignore(*_: Any) -> None:
+    return None
+
+
 #: a POST body up to this size is part of the key (a search cached by its body)
 MAX_BODY = 64 * 1024
 
@@ -117,7 +131,7 @@ class FastPath:
             self.learn(key, environ, sent[0], sent[1])
         return result
 
-    def answer_now(self, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes] | None:
+    def answer_now(self, environ: dict[str, Any]) -> Now | None:
         """For the worker's main loop (``mocks.core.edgeworker``): the answer to a ``GET`` this
         path holds, or None, never the full chain. Only what cannot block: an answer that would
         charge a rate limit (a write to the store) is left to the pool's threads."""
@@ -129,7 +143,14 @@ class FastPath:
             return None
         sent: list[Any] = []
         body = self.answer(answer, key, environ, lambda status, headers, exc_info=None: sent.extend((status, headers)))
-        return None if body is None else (sent[0], sent[1], body[0])
+        return None if body is None else Now(sent[0], sent[1], body[0], partial(self.again, key, answer))
+
+    def again(self, key: tuple, answer: FastAnswer) -> bool:
+        """Answer the request of ``key`` once more with the very ``answer`` given before (the
+        worker sends the bytes it kept): False, and nothing done, if that answer no longer holds."""
+        if self.cache.fast.get(key) is not answer:
+            return False
+        return self.answer(answer, key, {}, _ignore) is not None
 
     # -- answering -------------------------------------------------------------------------------
     def answer(self, answer: FastAnswer, key: tuple, environ: dict[str, Any],
