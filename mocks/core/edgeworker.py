@@ -105,6 +105,11 @@ class EdgeWorker(ThreadWorker):
     max_head = 1024 * 1024
 
     def init_process(self) -> None:
+        self.init_edge()
+        super().init_process()
+
+    def init_edge(self) -> None:
+        """This worker's own state (``bench/stages.py`` drives a worker in-process with it)."""
         # Connections the main loop reads from, each queue in deadline order. An entry is
         # (conn, generation); one whose generation is no longer the connection's is stale and
         # dropped when met (a connection leaves a queue in O(1) by changing its generation).
@@ -115,7 +120,6 @@ class EdgeWorker(ThreadWorker):
         self._kept: dict[tuple[bytes, str], _Kept] = {}
         self._kept_bytes = 0
         self._date: tuple[int, bytes] = (0, b"")
-        super().init_process()
 
     # -- the main loop reads heads -------------------------------------------------------
     def enqueue_req(self, conn: Any) -> None:
