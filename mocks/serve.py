@@ -1,5 +1,6 @@
 """``commerce-sandbox serve``: the start-up banner, every check made before it (port, state,
-workers), the seeding (in a forked child on a shared backend) and the gunicorn application."""
+workers), the seeding (in forked children on a shared backend) and the gunicorn application (the
+app built once in the master; the workers forked from it)."""
 
 from __future__ import annotations
 
