@@ -176,14 +176,26 @@ def main(argv: list[str] | None = None) -> int:
         running.append(cold)
         if note:
             ws.notes.append(note)
-        results["startup"]["cold_s"] = round(cold.startup_s or 0, 3)
-        results["startup"]["cold_cpu_s"] = round(cold.startup_cpu_s or 0, 3)
         cold.record()
         log(f"recorded {ws.recording['bytes']} bytes of GET {ws.recording['path']}?{ws.recording['query']}")
         cold.stop()
         running.remove(cold)
 
-        # 2. start-up on existing state (what users see on restart); the last one is measured
+        # 2. start-up on a new state file: seeding (no seeded state kept by an earlier start), and from
+        #    the kept one (the first start above kept it, if it was not kept yet)
+        from bench.startup import nothing_kept
+
+        for key, env in (("seeding", nothing_kept(ws)), ("cold", {})):
+            fresh = SandboxPeer(ws, cold.apis, args.sandbox_src)
+            fresh.state, fresh.env = ws.dir / f"{key}.db", env
+            running.append(fresh)
+            fresh.start()
+            fresh.stop()
+            running.remove(fresh)
+            results["startup"][f"{key}_s"] = round(fresh.startup_s or 0, 3)
+            results["startup"][f"{key}_cpu_s"] = round(fresh.startup_cpu_s or 0, 3)
+
+        # 3. start-up on existing state (what users see on restart); the last one is measured
         restarts, restart_cpu = [], []
         sandbox: SandboxPeer | None = None
         for i in range(max(1, args.startup_runs)):
@@ -209,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
             results["skipped"]["sandbox_s2s_search"] = reason
             log(f"skip sandbox_s2s_search: {reason}")
 
-        # 3. every peer up at once (idle ones cost nothing), then rounds interleaved: A B C D A B C D ...
+        # 4. every peer up at once (idle ones cost nothing), then rounds interleaved: A B C D A B C D ...
         measured: list[tuple[Peer, str, Target]] = []
         if "sandbox" in args.only:
             measured += [(sandbox, name, t) for name, t in sandbox.targets().items()]

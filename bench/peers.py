@@ -158,6 +158,7 @@ class SandboxPeer(GunicornPeer):
     def __init__(self, ws: Workspace, apis: list[str] | None = None, src: str | None = None) -> None:
         super().__init__(ws)
         self.apis = apis
+        self.env: dict[str, str] = {}   # (bench.startup.nothing_kept: a cache of its own)
         self.src = src          # another checkout of the sandbox to measure (e.g. a patched copy)
         self.state = ws.dir / "state.db"
         self.s2s_target: Target | None = None
@@ -169,7 +170,7 @@ class SandboxPeer(GunicornPeer):
                "--state", f"sqlite:///{self.state}"]
         for api in self.apis or []:
             cmd += ["--api", api]
-        return cmd, ({"PYTHONPATH": self.src} if self.src else {})
+        return cmd, {**({"PYTHONPATH": self.src} if self.src else {}), **self.env}
 
     def start(self) -> None:
         if self.src:  # run from that checkout, so that its `mocks` is the one imported

@@ -105,3 +105,20 @@ def describe(resource: Traversable, built_in: bool) -> str:
 
 __all__ = ["schemas", "schema_dir", "schema_json", "console_static", "swagger_ui", "builtin_scenarios", "user_scenario_dirs",
            "add_user_scenario_dirs", "scenario_folders", "scenario_files", "describe"]
+
+
+def user_cache(kind: str) -> Path | None:
+    """The folder of one kind of kept work (``contracts``, ``seeds``): ``$COMMERCE_SANDBOX_CACHE``,
+    else ``$XDG_CACHE_HOME`` or ``~/.cache``, then ``commerce-sandbox/<kind>``; None when it cannot be
+    made (or the variable is set to an empty string: no cache)."""
+    base = os.environ.get("COMMERCE_SANDBOX_CACHE")
+    if base == "":
+        return None
+    try:
+        if base is None:
+            base = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "commerce-sandbox")
+        folder = Path(base) / kind
+        folder.mkdir(parents=True, exist_ok=True)
+    except (OSError, RuntimeError):
+        return None
+    return folder

@@ -203,14 +203,15 @@ def prepare_serve(args: argparse.Namespace, config: SandboxConfig) -> str:
     return text
 
 
-def prepare_app(args: argparse.Namespace, config: SandboxConfig) -> tuple[Any, str]:
+def prepare_app(args: argparse.Namespace, config: SandboxConfig, keep_seeds: bool = False) -> tuple[Any, str]:
     """Check everything that can be checked, build the app, seed the state and install the run's
     scenarios; returns the app and the banner ("" with --quiet). Raises CannotStart.
 
     The app is built once, here, in gunicorn's master; the workers are forked from it with
     everything imported, the contracts loaded and the routes compiled (``preload_app``), and each
     starts its own threads after the fork (``Sandbox.after_fork``). The master keeps no store
-    connection across the fork."""
+    connection across the fork. ``keep_seeds``: a new SQLite state file starts from the seeded
+    state kept by an earlier start alike, or keeps its own for the next (``mocks.core.seedcache``)."""
     from mocks import resources
     from mocks.core import scenarios as S
 
@@ -226,18 +227,24 @@ def prepare_app(args: argparse.Namespace, config: SandboxConfig) -> tuple[Any, s
         print(f"note: {line}", file=sys.stderr)
     check_port(args.host, args.port)
     check_state(config.state)
-    return _one_line(lambda: _prepare_state(args, config))
+    return _one_line(lambda: _prepare_state(args, config, keep_seeds))
 
 
-def _prepare_state(args: argparse.Namespace, config: SandboxConfig) -> tuple[Any, str]:
+def _prepare_state(args: argparse.Namespace, config: SandboxConfig, keep_seeds: bool) -> tuple[Any, str]:
     """Seed what is not seeded (once: workers sharing the store never race to seed it) while the
     app is built (no threads started), install the scenarios, write the banner."""
     from mocks import registry
     from mocks.app import create_app
+    from mocks.core import seedcache
     from mocks.core.sandbox import Sandbox
-    from mocks.core.store import open_store
+    from mocks.core.store import open_store, sqlite_path
 
     apis = registry.load(config.apis)
+    path, kept = sqlite_path(config.state), None
+    if keep_seeds and path is not None and seedcache.fresh(path):
+        kept = seedcache.key(config, [api.name for api in apis])
+        if seedcache.restore(path, kept):
+            kept = None  # (nothing to keep: it is the kept state)
     store = open_store(config.state, config.journal_size)
     seeder = Sandbox(config, apis, store)
     todo = seeder.unseeded()
@@ -266,6 +273,8 @@ def _prepare_state(args: argparse.Namespace, config: SandboxConfig) -> tuple[Any
     sandbox = app.extensions["sandbox"]
     if todo and not children:
         seed_with_progress(sandbox, args.quiet)
+    if kept is not None and todo:  # seeded from nothing, nothing else written yet: kept for the next
+        seedcache.save(path, kept)
     host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     text = "" if args.quiet else banner(app, f"http://{host}:{args.port}")
     # Scenarios belong to this run: drop what a previous run left in the state, start --scenario afresh.
@@ -344,7 +353,7 @@ def serve(args: argparse.Namespace, config: SandboxConfig) -> int:
 
     try:
         workers, threads = serve_plan(args)
-        app, text = prepare_app(args, config)
+        app, text = prepare_app(args, config, keep_seeds=True)
     except CannotStart as exc:
         print(f"commerce-sandbox serve: {exc}", file=sys.stderr)
         return 2

@@ -99,3 +99,32 @@ def test_workers_forked_from_one_master_hold_the_lease_once(tmp_path):
         assert sum(s["holding"] for s in seen.values()) == 1
     finally:
         server.stop()
+
+
+def test_a_fresh_state_starts_from_the_kept_seeded_state_and_holds_the_same(tmp_path, monkeypatch):
+    """serve keeps the state it seeded from nothing (mocks.core.seedcache); the next start on a new
+    state file with the same seed, APIs, options and code starts from a copy of it: the same data,
+    no seeding. Another seed is another state."""
+    monkeypatch.setenv("COMMERCE_SANDBOX_CACHE", str(tmp_path / "cache"))
+
+    def start(name: str, *extra: str):
+        args = _args(f"sqlite:///{tmp_path}/{name}.db", *extra)
+        app, _ = prepare_app(args, cli.config_from_args(args), keep_seeds=True)
+        with sqlite3.connect(f"{tmp_path}/{name}.db") as db:
+            rows = sorted(db.execute("SELECT ns, key, value FROM kv"))
+        app.extensions["sandbox"].store.close()
+        return rows
+
+    first = start("first")
+    kept = list((tmp_path / "cache" / "seeds").glob("*.db"))
+    assert len(kept) == 1
+    with sqlite3.connect(kept[0]) as db:  # taken before anything else wrote: no scenario, no request
+        assert sorted(db.execute("SELECT ns, key, value FROM kv")) == [
+            r for r in first if not r[0].startswith("__sandbox__/scenarios")]
+    second = start("second")
+    assert second == first
+    other = start("other", "--seed", "2")
+    assert other != first and len(list((tmp_path / "cache" / "seeds").glob("*.db"))) == 2
+    # without keep_seeds (and with the cache off) nothing is read or kept
+    monkeypatch.setenv("COMMERCE_SANDBOX_CACHE", "")
+    assert start("third") == first

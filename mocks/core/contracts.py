@@ -127,20 +127,11 @@ _BUNDLE_FORMAT = b"commerce-sandbox bundled contract 1"
 
 
 def _bundle_cache(name: str) -> Path | None:
-    """Where a bundled document is kept: ``$COMMERCE_SANDBOX_CACHE``, else ``$XDG_CACHE_HOME`` or
-    ``~/.cache``, then ``commerce-sandbox/contracts``; None when it cannot be made (or the variable is
-    set to an empty string: no cache)."""
-    base = os.environ.get("COMMERCE_SANDBOX_CACHE")
-    if base == "":
-        return None
-    try:
-        if base is None:
-            base = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "commerce-sandbox")
-        folder = Path(base) / "contracts"
-        folder.mkdir(parents=True, exist_ok=True)
-    except (OSError, RuntimeError):
-        return None
-    return folder / f"{name}.pickle"
+    """Where a bundled document is kept (:func:`mocks.resources.user_cache`, ``contracts``)."""
+    from mocks.resources import user_cache
+
+    folder = user_cache("contracts")
+    return None if folder is None else folder / f"{name}.pickle"
 
 
 def load_schema_files(api: str, root: Traversable | None = None) -> dict[str, Json]:

@@ -43,7 +43,7 @@ from mocks.core.store.sqlite import SqliteStore
 
 __all__ = [
     "BULK_CHANGE", "CHANGE_LOG_KEEP", "NS_LOG_KEEP", "Json", "JournalBuffer", "MemoryStore", "RedisStore",
-    "SqliteStore", "Store", "Updater", "iter_chunks", "ns", "open_store",
+    "SqliteStore", "Store", "Updater", "iter_chunks", "ns", "open_store", "sqlite_path",
 ]
 
 
@@ -52,13 +52,22 @@ def open_store(url: str | None, journal_size: int = 10_000) -> Store:
     url = url or "sqlite"
     if url == "memory":
         return MemoryStore(journal_size)
-    if url == "sqlite":
-        return SqliteStore(os.path.join(".sandbox", "state.db"), journal_size)
-    if url.startswith("sqlite:///"):
-        return SqliteStore(url[len("sqlite:///"):], journal_size)
+    path = sqlite_path(url)
+    if path is not None:
+        return SqliteStore(path, journal_size)
     if url.startswith(("redis://", "rediss://", "unix://")):
         return RedisStore(url, journal_size)
     raise ValueError(f"unknown state backend {url!r}: use memory, sqlite:///path.db or redis://host:port/db")
+
+
+def sqlite_path(url: str | None) -> str | None:
+    """The file of a SQLite state URL (``open_store``'s default included); None for another backend."""
+    url = url or "sqlite"
+    if url == "sqlite":
+        return os.path.join(".sandbox", "state.db")
+    if url.startswith("sqlite:///"):
+        return url[len("sqlite:///"):]
+    return None
 
 
 def iter_chunks(seq: list[Json], size: int) -> Iterator[list[Json]]:
