@@ -124,7 +124,12 @@ def timer_in(store: "Store", kind: str, api: str, tenant: str, ref: str) -> dict
 
 
 def cancel(sandbox: "Sandbox", kind: str, api: str, tenant: str, ref: str) -> None:
-    sandbox.store.delete(TIMERS, timer_key(kind, api, tenant, ref))
+    cancel_in(sandbox.store, kind, api, tenant, ref)
+
+
+def cancel_in(store: "Store", kind: str, api: str, tenant: str, ref: str) -> None:
+    """:func:`cancel` for code that holds the store only (a runner that claimed it finishes with no effect)."""
+    store.delete(TIMERS, timer_key(kind, api, tenant, ref))
 
 
 def pending(sandbox: "Sandbox", api: str | None = None, tenant: str | None = None) -> list[dict[str, Any]]:

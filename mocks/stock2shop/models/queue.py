@@ -1,7 +1,9 @@
 """The Stock2Shop queue: products, images and orders are queued, then applied FIFO once due
 (created + queue_delay_seconds on the client's sandbox clock) by the scheduler, with no client
 request (one timer per client, ``state.due("queue", ...)``, run through ``Stock2Shop.run_due``);
-finished items are kept up to ``queue_keep`` per client."""
+with no delay, products and images are applied by the request that queues them, in its own
+transaction (no timer: :meth:`Queue._enqueue`); finished items are kept up to ``queue_keep`` per
+client."""
 from __future__ import annotations
 
 import datetime as dt
@@ -86,7 +88,12 @@ class Queue:
         with S.no_gc():
             timer = scheduler.timer_in(self.state.store, "api", self.state.api, self.state.tenant, QUEUE_JOB)
             if timer is not None and float(timer["at"]) <= self.state.now():
-                self._process_due()
+                self._process_due()  # and the timer says what is left, as the scheduler's run would
+                left = self.next_due()
+                if left is None:
+                    scheduler.cancel_in(self.state.store, "api", self.state.api, self.state.tenant, QUEUE_JOB)
+                else:
+                    self.state.due(QUEUE_JOB, left)
             # trimmed before the new items are stored (reading the queue as committed: no view
             # of this transaction's own writes to build), as _trim would after them
             dropped = self._trim_for([str(i["id"]) for i in items])
