@@ -85,27 +85,26 @@ class Queue:
                 if item["status"] == "pending":
                     self.state.due(QUEUE_JOB, item["due_ts"], earliest=True)
             return
-        with S.no_gc():
-            timer = scheduler.timer_in(self.state.store, "api", self.state.api, self.state.tenant, QUEUE_JOB)
-            if timer is not None and float(timer["at"]) <= self.state.now():
-                self._process_due()  # and the timer says what is left, as the scheduler's run would
-                left = self.next_due()
-                if left is None:
-                    scheduler.cancel_in(self.state.store, "api", self.state.api, self.state.tenant, QUEUE_JOB)
-                else:
-                    self.state.due(QUEUE_JOB, left)
-            # trimmed before the new items are stored (reading the queue as committed: no view
-            # of this transaction's own writes to build), as _trim would after them
-            dropped = self._trim_for([str(i["id"]) for i in items])
-            index = by_source_code(self.products) if any(i["status"] == "pending" for i in items) else None
-            now = self.state.now()
-            for item in items:
-                if item["status"] == "pending":
-                    self._at = min(max(float(item["due_ts"]), float(item["created_ts"])), now)
-                    outcome = self._outcome(item, index, now)
-                    item = {**_without_payload(item, outcome["status"]), **outcome}
-                if str(item["id"]) not in dropped:
-                    self.items.put(str(item["id"]), item)
+        timer = scheduler.timer_in(self.state.store, "api", self.state.api, self.state.tenant, QUEUE_JOB)
+        if timer is not None and float(timer["at"]) <= self.state.now():
+            self.process_due()  # and the timer says what is left, as the scheduler's run would
+            left = self.next_due()
+            if left is None:
+                scheduler.cancel_in(self.state.store, "api", self.state.api, self.state.tenant, QUEUE_JOB)
+            else:
+                self.state.due(QUEUE_JOB, left)
+        # trimmed before the new items are stored (reading the queue as committed: no view of this
+        # transaction's own writes to build), as _trim would after them
+        dropped = self._trim_for([str(i["id"]) for i in items])
+        index = by_source_code(self.products) if any(i["status"] == "pending" for i in items) else None
+        now = self.state.now()
+        for item in items:
+            if item["status"] == "pending":
+                self._at = min(max(float(item["due_ts"]), float(item["created_ts"])), now)
+                outcome = self._outcome(item, index, now)
+                item = {**_without_payload(item, outcome["status"]), **outcome}
+            if str(item["id"]) not in dropped:
+                self.items.put(str(item["id"]), item)
 
     # enqueue -------------------------------------------------------------------------------------
     def queue_products(self, user: dict[str, Any], body: dict[str, Any], source_id: int | None,
