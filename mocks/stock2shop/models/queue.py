@@ -49,10 +49,14 @@ class Queue:
 
     def _add(self, instruction: str, payload: Any, failure: str | None = None, **extra: Any) -> dict[str, Any]:
         item = self._new(instruction, payload, failure, **extra)
+        self._store(item)
+        return item
+
+    def _store(self, item: dict[str, Any]) -> None:
+        """Store an item; a pending one makes the client's queue job due then (the scheduler's timer)."""
         self.items.put(str(item["id"]), item)
         if item["status"] == "pending":
             self.state.due(QUEUE_JOB, item["due_ts"], earliest=True)
-        return item
 
     def _new(self, instruction: str, payload: Any, failure: str | None = None, **extra: Any) -> dict[str, Any]:
         """A new item (its id taken: a write, so the request's transaction holds the write lock
@@ -74,16 +78,14 @@ class Queue:
         """Store a request's new items. With a queue delay they wait for the scheduler (a timer).
         With none, the request applies them before it answers, in its own transaction, and sets no
         timer: a read right after sees them applied (as it would apply a due item first), and
-        nobody else (another client's request, the scheduler) is left a due queue job to claim
-        and run for them. Two clients queueing flat out kept the job due all the time, and a
-        third client's search claimed it, waiting for the write lock twice and scanning the queue
-        (issue 16). Items that fell due before these (the job's timer is due: a reset item, one
+        nobody else (another request of the client, the scheduler) is left a due queue job to
+        claim and run for them. Two writers queueing flat out kept the job due all the time, and
+        a search of the client claimed it, waiting behind them for the write lock twice and
+        scanning the queue for nothing (issue 16). Items that fell due before these (the job's timer is due: a reset item, one
         queued with a delay since passed) are applied first, as the scheduler would (FIFO)."""
         if self.delay > 0:
             for item in items:
-                self.items.put(str(item["id"]), item)
-                if item["status"] == "pending":
-                    self.state.due(QUEUE_JOB, item["due_ts"], earliest=True)
+                self._store(item)
             return
         timer = scheduler.timer_in(self.state.store, "api", self.state.api, self.state.tenant, QUEUE_JOB)
         if timer is not None and float(timer["at"]) <= self.state.now():
