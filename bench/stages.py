@@ -41,7 +41,7 @@ HANDLER_STAGE = {
     "api_hook": "API hook, chain headers", "response_headers": "API hook, chain headers",
     "scenario_after": "scenario match", "check_response": "response validation", "journal": "journal (entry, redaction)",
 }
-ORDER = ["edge (size limits)", "fast path (key map, freshness, limits, journal)", "auth and tenancy",
+ORDER = ["worker main loop (head, kept bytes, send)", "edge (size limits)", "fast path (key map, freshness, limits, journal)", "auth and tenancy",
          "scenario match", "rate limits", "cache lookup", "request validation", "route (model)",
          "JSON encoding", "API hook, chain headers", "response validation", "journal (entry, redaction)",
          "Flask/werkzeug (context, routing, hooks, response)", "journal writer thread (batched)"]
@@ -155,6 +155,90 @@ def run(config: dict[str, Any], request: tuple, requests: int, warm: int = 200) 
             "fast_answered": fast.answered if fast is not None else 0}
 
 
+def run_main_loop(config: dict[str, Any], request: tuple, requests: int, warm: int = 200) -> dict[str, Any]:
+    """The page as ``serve``'s worker answers a repeated request in its main loop (the kept
+    bytes of its last answer, mocks.core.edgeworker): the worker's callback for a readable
+    connection, driven over a socket pair; the client's reads are timed apart and left out."""
+    import socket
+
+    from gunicorn.config import Config
+    from gunicorn.glogging import Logger
+    from gunicorn.http import wsgi
+    from gunicorn.http.parser import RequestParser
+    from gunicorn.workers.gthread import TConn
+
+    from mocks.app import create_app
+    from mocks.core.edgeworker import EdgeWorker, gunicorn_settings
+
+    tmp = tempfile.mkdtemp(prefix="commerce-stages-")
+    app = create_app({"state": f"sqlite:///{tmp}/state.db", **config})
+    cfg = Config()
+    for key, value in {**gunicorn_settings(10.0), "keepalive": 5, "accesslog": None, "loglevel": "warning"}.items():
+        cfg.set(key, value)
+    worker = EdgeWorker(0, 0, [], None, 30, cfg, Logger(cfg))
+    worker.wsgi = app
+    worker.init_edge()
+    worker.alive = True
+    method, path, query, headers, _ = request
+    head = (f"{method} {path}?{query} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+            + "\r\n").encode()
+    server, client = socket.socketpair()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+    conn = TConn(cfg, server, ("127.0.0.1", 50000), ("127.0.0.1", 8000))
+    conn.edge_buf, conn.edge_idle = bytearray(), True
+    timer = Timer()
+    answered: list[bytes] = []
+    reading = [0.0]
+
+    def one() -> None:
+        client.sendall(head)
+        worker.on_head_readable(conn, server)
+        started = time.thread_time()
+        data = client.recv(1 << 20)
+        while data.count(b"HTTP/1.1 ") < 1 or len(data) < 4096:
+            data += client.recv(1 << 20)
+        answered.append(data[:12])
+        reading[0] += time.thread_time() - started
+
+    for _ in range(2):  # through the chain as a pool thread would: a miss, then the hit it learns from
+        req = next(RequestParser(cfg, iter([head]), conn.client))
+        resp, environ = wsgi.create(req, io.BytesIO(), conn.client, conn.server, cfg)
+        environ["wsgi.multithread"] = True
+        b"".join(app(environ, resp.start_response))
+    fast = app.extensions["gateway"].fast
+    for _ in range(warm):
+        one()
+    store = app.extensions["sandbox"].store
+    store.journal(limit=1)
+    results = {}
+    for timed in (False, True):
+        if timed:
+            fast.answer = timer.wrap("fast path (key map, freshness, limits, journal)", fast.answer)
+            worker.on_head_readable = timer.wrap("worker main loop (head, kept bytes, send)", worker.on_head_readable)
+            for _ in range(warm):
+                one()
+            store.journal(limit=1)
+            timer.times.clear()
+        answered.clear()
+        reading[0] = 0.0
+        cpu0 = time.process_time()
+        for _ in range(requests):
+            one()
+        store.journal(limit=1)
+        results[timed] = (time.process_time() - cpu0 - reading[0]) / requests
+    stages = {k: round(v / requests * 1e6, 1) for k, v in timer.times.items()}
+    stages["journal writer thread (batched)"] = round(max(0.0, results[True] - sum(timer.times.values()) / requests)
+                                                      * 1e6, 1)
+    server.close()
+    client.close()
+    return {"config": config, "request": f"{method} {path}", "requests": requests,
+            "status": sorted({a.decode("latin-1").split(" ", 1)[1].strip() for a in answered}),
+            "cpu_us_per_request": round(results[False] * 1e6, 1),
+            "cpu_us_per_request_timed": round(results[True] * 1e6, 1),
+            "stages_us": {k: stages.get(k, 0.0) for k in ORDER}, "fast_answered": fast.answered}
+
+
 def _search(app: Any) -> tuple[dict[str, Any], str]:
     client = app.test_client()
     creds = client.get("/__sandbox/credentials").json["stock2shop"]["users"][0]
@@ -166,6 +250,7 @@ def _search(app: Any) -> tuple[dict[str, Any], str]:
 SEARCH = ("POST", "/stock2shop/v1/products/elastic_search", "", {"Host": "127.0.0.1:8000"}, _search)
 
 RUNS = {
+    "c2s page, worker main loop": ({}, PAGE),
     "c2s page, fast path": ({}, PAGE),
     "c2s page, full chain, cached": ({"fast_path": False}, PAGE),
     "c2s page, full chain, not cached": ({"response_cache_mb": 0}, PAGE),
@@ -199,7 +284,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in wanted:
         config, request = RUNS[name]
         requests = args.requests if "search" not in name or "cached" in name and "not" not in name else max(200, args.requests // 5)
-        result["runs"][name] = run({"background": False, **config}, request, requests)
+        runner = run_main_loop if "main loop" in name else run
+        result["runs"][name] = runner({"background": False, **config}, request, requests)
         print(f"[stages] {name}: {result['runs'][name]['cpu_us_per_request']} µs/request", file=sys.stderr, flush=True)
     result["markdown"] = markdown(result)
     args.out.write_text(json.dumps(result, indent=2) + "\n")

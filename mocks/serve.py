@@ -78,12 +78,13 @@ def banner(app: Any, base: str) -> str:
     sandbox = app.extensions["sandbox"]
     lines = [f"commerce-sandbox {__version__} on {base}  (state: {sandbox.store.describe()}, "
              f"seed {sandbox.config.seed})", ""]
-    rows: list[tuple[Any, ...]] = [(api.title, f"{base}{api.prefix}", f"{base}{api.prefix}/openapi.json")
-                                   for api in sandbox.apis.values()]
+    # contract: the OpenAPI document for tools; docs: the same, browsable (mocks.core.docspage)
+    rows: list[tuple[Any, ...]] = [(api.title, f"{base}{api.prefix}", f"{base}{api.prefix}/openapi.json",
+                                    f"{base}{api.prefix}/docs") for api in sandbox.apis.values()]
     if sandbox.config.root_api:
-        rows.append(("(root)", f"{base}/", f"-> {sandbox.config.root_api}"))
-    rows += [("control plane", f"{base}/__sandbox/health", ""), ("QA console", f"{base}/__sandbox/ui/", "")]
-    lines += text_table(("API", "base URL", "contract"), rows)
+        rows.append(("(root)", f"{base}/", f"-> {sandbox.config.root_api}", ""))
+    rows += [("control plane", f"{base}/__sandbox/health", "", ""), ("QA console", f"{base}/__sandbox/ui/", "", "")]
+    lines += text_table(("API", "base URL", "contract", "docs"), rows)
     lines += ["", "Demo credentials (as JSON: GET /__sandbox/credentials)"]
     creds = []
     for api, who, text, tenant in credential_rows(sandbox.credentials()):

@@ -98,6 +98,38 @@ def test_the_banner_is_a_table_of_credentials(app_factory) -> None:
     assert "http://127.0.0.1:8080/stock2shop/openapi.json" in text and "/__sandbox/ui/" in text
 
 
+def test_the_banner_names_each_apis_docs_page(app_factory) -> None:
+    """One row per API: its base URL, its contract and its browsable reference (/{prefix}/docs),
+    a page the app really serves; the root mount and the sandbox's own pages have no docs cell."""
+    app = app_factory(apis=["printxpand", "xtnd"], root_api="xtnd")
+    base = "http://127.0.0.1:8080"
+    lines = cli.banner(app, base).splitlines()
+    header = next(line for line in lines if line.split()[:1] == ["API"])
+    assert header.split() == ["API", "base", "URL", "contract", "docs"]
+    client = app.test_client()
+    for api in app.extensions["sandbox"].apis.values():
+        (row,) = [line for line in lines if line.strip().startswith(api.title)]
+        assert row.split()[-3:] == [f"{base}{api.prefix}", f"{base}{api.prefix}/openapi.json", f"{base}{api.prefix}/docs"]
+        assert row.index(f"{base}{api.prefix}/docs") == header.index("docs")  # aligned under its heading
+        page = client.get(f"{api.prefix}/docs")
+        assert page.status_code == 200 and page.mimetype == "text/html"
+    assert sum("/docs" in line for line in lines) == 2  # not for (root), control plane, QA console
+
+
+def test_serve_quiet_leaves_the_banner_out() -> None:
+    """What serve prints once it listens: the banner with the docs column, nothing with --quiet."""
+    from mocks.serve import prepare_serve
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    argv = ["serve", "--state", "memory", "--api", "xtnd", "--port", str(port)]
+    args = cli.build_parser().parse_args(argv)
+    assert f"http://127.0.0.1:{port}/xtnd/docs" in prepare_serve(args, cli.config_from_args(args))
+    args = cli.build_parser().parse_args([*argv, "--quiet"])
+    assert prepare_serve(args, cli.config_from_args(args)) == ""
+
+
 def test_long_values_are_shortened_in_reports() -> None:
     fuzzed = "x" * 5000
     text = shorten(f"body {fuzzed} end")

@@ -1,4 +1,4 @@
-"""The one set of number and boolean parsing helpers.
+"""The one set of number, boolean and blank-text parsing helpers.
 
 Every reading of a number or a yes/no from loose input (query text, queued JSON payloads,
 scenario options) goes through :func:`to_number`, :func:`to_int` or :func:`to_bool`; what an API
@@ -11,6 +11,10 @@ Not routed through here (their own grammars, each ASCII-only too: ``re.ASCII`` o
 below): the gateway's parameter coercion (``mocks.core.contracts``), the search DSL's
 ``from``/``size`` and ``minimum_should_match`` (``mocks.stock2shop.search``), PrintXpand's decimal
 and count fields (``mocks.printxpand.models.fields``) and the JSON Schema patterns.
+
+What counts as *blank* text is made here too: :data:`NOT_BLANK` for a contract's ``pattern``
+and :func:`is_blank` for a model, one definition for both, so a value passes the contract iff
+the model does not refuse it as blank.
 """
 from __future__ import annotations
 
@@ -28,10 +32,26 @@ ASCII_INT = re.compile(r"[+-]?[0-9]+", re.ASCII)
 ASCII_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?", re.ASCII)
 _INT = ASCII_INT
 
+#: A JSON Schema ``pattern`` a string matches iff it holds a character that is not blank. Blank
+#: characters: what ``str.isspace()`` (so ``str.strip()`` and Python's ``\s``) calls whitespace,
+#: U+001C-U+001F and U+0085 among them, plus U+FEFF, which ECMAScript's ``\s`` adds. Written out
+#: rather than built on ``\s``, which means a different set in each regex dialect (ECMAScript's
+#: lacks U+001C-U+001F and U+0085, Rust's U+001C-U+001F, Go's and Java's are ASCII only): a
+#: schema-driven generator (schemathesis) sent "\x1f" for ``\S`` and the model refused it. Only
+#: ``\xHH`` and ``\uHHHH`` escapes, which ECMAScript, Python's ``re`` and Rust's ``regex`` read alike.
+NOT_BLANK = r"[^\x09-\x0d\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
+_NOT_BLANK = re.compile(NOT_BLANK)
+
 
 def is_ascii_digits(text: Any) -> bool:
     """True for a non-empty string of the ASCII digits 0-9 only (what ``str.isdigit`` should mean)."""
     return isinstance(text, str) and text.isascii() and text.isdigit()
+
+
+def is_blank(text: str) -> bool:
+    """True when ``text`` is empty or all blank characters (exactly the strings :data:`NOT_BLANK`
+    refuses)."""
+    return _NOT_BLANK.search(text) is None
 
 
 def to_number(value: Any) -> float | None:

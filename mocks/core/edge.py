@@ -223,6 +223,15 @@ class EdgeMiddleware:
             environ.pop("HTTP_TRANSFER_ENCODING", None)
         return self.app(environ, start_response)
 
+    def answer_now(self, environ: dict[str, Any]) -> Any:
+        """The answer the app behind can give at once, without blocking (the worker's main loop
+        asks, ``mocks.core.edgeworker``): none for a request over a limit, or one the fast path
+        does not hold."""
+        inner = getattr(self.app, "answer_now", None)
+        if inner is None or self.measure(environ) is not None:
+            return None
+        return inner(environ)
+
     def measure(self, environ: dict[str, Any]) -> E.SandboxError | None:
         lim = self.limits
         target = len(environ.get("RAW_URI") or "") or \

@@ -29,12 +29,14 @@ from __future__ import annotations
 import io
 import time
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Callable, Iterable
 
 from mocks.core.chain.context import ENVIRON_KEY
 from mocks.core.chain.ratelimit import CHARGED, take
 from mocks.core.edge import REFUSED
 from mocks.core.scenarios.engine import ACTIVE, HEADER
+from mocks.core.store.journal import Template
 
 _SCENARIO_ENV = "HTTP_" + HEADER.upper().replace("-", "_")
 
@@ -49,8 +51,23 @@ class FastAnswer:
     status: str
     headers: list[tuple[str, str]]
     body: bytes
-    journal: dict[str, Any]              # the entry (time, duration and violations set per request)
+    journal: dict[str, Any]              # the entry (time and duration set per request)
+    template: Template | None = None     # its JSON, cut around the time and the duration
     checked: int = -1                    # the change log's position at which deps last held
+
+
+@dataclass(frozen=True)
+class Now:
+    """An answer given at once (:meth:`FastPath.answer_now`); ``again()`` gives the same answer
+    to the same request once more, journal and checks included, or says it cannot."""
+    status: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    again: Callable[[], bool]
+
+
+def _ignore(*_: Any) -> None:
+    return None
 
 
 #: a POST body up to this size is part of the key (a search cached by its body)
@@ -114,6 +131,27 @@ class FastPath:
             self.learn(key, environ, sent[0], sent[1])
         return result
 
+    def answer_now(self, environ: dict[str, Any]) -> Now | None:
+        """For the worker's main loop (``mocks.core.edgeworker``): the answer to a ``GET`` this
+        path holds, or None, never the full chain. Only what cannot block: an answer that would
+        charge a rate limit (a write to the store) is left to the pool's threads."""
+        if environ.get("REQUEST_METHOD") != "GET":
+            return None
+        key = request_key(environ)
+        answer = self.cache.fast.get(key) if key is not None else None
+        if answer is None or answer.limits:
+            return None
+        sent: list[Any] = []
+        body = self.answer(answer, key, environ, lambda status, headers, exc_info=None: sent.extend((status, headers)))
+        return None if body is None else Now(sent[0], sent[1], body[0], partial(self.again, key, answer))
+
+    def again(self, key: tuple, answer: FastAnswer) -> bool:
+        """Answer the request of ``key`` once more with the very ``answer`` given before (the
+        worker sends the bytes it kept): False, and nothing done, if that answer no longer holds."""
+        if self.cache.fast.get(key) is not answer:
+            return False
+        return self.answer(answer, key, {}, _ignore) is not None
+
     # -- answering -------------------------------------------------------------------------------
     def answer(self, answer: FastAnswer, key: tuple, environ: dict[str, Any],
                start_response: Callable[..., Any]) -> list[bytes] | None:
@@ -142,11 +180,10 @@ class FastPath:
                     return None
             self.cache.hits += 1
             self.answered += 1
-            entry = answer.journal.copy()
-            entry["time"] = self.sandbox.clock.now()
-            entry["violations"] = []
-            entry["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
-            store.journal_append(entry)
+            values = {"time": self.sandbox.clock.now(),
+                      "duration_ms": round((time.perf_counter() - started) * 1000, 3)}
+            made = partial(_entry, answer.journal, values)
+            store.journal_append(made() if answer.template is None else answer.template.fill(values, made))
         finally:
             store.end_request()
         start_response(answer.status, list(answer.headers))
@@ -181,8 +218,17 @@ class FastPath:
         for ns, v in cache_entry[0]:
             deps.setdefault(ns, v)
         journal = {k: v for k, v in ctx.journal_entry.items() if k != "seq"}  # (the same key order)
+        journal["violations"] = []
         self.cache.remember_fast(key, FastAnswer(tuple(deps.items()), cache_key, cache_entry, ctx.limits,
-                                                 ctx.fast_deadlines, status, list(headers), body, journal))
+                                                 ctx.fast_deadlines, status, list(headers), body, journal,
+                                                 Template.of(journal)))
+
+
+def _entry(journal: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """The journal entry of one fast answer: the first one's, with its own time and duration."""
+    entry = journal.copy()
+    entry.update(values)
+    return entry
 
 
 def install(app: Any, gateway: Any) -> FastPath | None:

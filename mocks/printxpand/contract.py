@@ -21,8 +21,9 @@ from typing import Any
 
 import yaml
 
+from mocks.core.coerce import NOT_BLANK
 from mocks.printxpand.models.batch import MAX_ITEMS
-from mocks.printxpand.models.fields import OPTION_GROUPS, PRICE_TYPES
+from mocks.printxpand.models.fields import OPTION_GROUPS, PRICE_TYPES, SPACE
 
 #: the contract's folder under ``schemas/``
 SCHEMAS = "printxpand"
@@ -31,7 +32,12 @@ DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 ID = {"type": ["string", "integer"], "minLength": 1, "pattern": "^[A-Za-z0-9_.-]+$", "exclusiveMinimum": 0,
       "description": "an id as the integration knows it: a string (the tables) or a number (several examples)"}
-DECIMAL = {"type": ["string", "number"], "pattern": r"^\s*[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)?\s*$", "minimum": 0,
+#: a decimal of 0 or more as the models read it (fields.number_or_blank), whitespace around it SPACE
+_DECIMAL_TEXT = rf"^{SPACE}*[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+){SPACE}*$"
+REQUIRED_DECIMAL = {"type": ["string", "number"], "minLength": 1, "pattern": _DECIMAL_TEXT, "minimum": 0,
+                    "description": "a decimal of 0 or more, usually sent as a string"}
+# "" by const, not by a pattern "^$": Python's $ also matches before a last "\n", ECMAScript's does not
+DECIMAL = {"type": ["string", "number"], "anyOf": [{"const": ""}, {"pattern": _DECIMAL_TEXT}], "minimum": 0,
            "description": "a decimal of 0 or more, usually sent as a string; \"\" means none"}
 FLAG = {"enum": [0, 1, "0", "1"], "description": "0 or 1 (the strings \"0\"/\"1\" too)"}
 WHOLE = {"type": ["integer", "string"], "minimum": 0, "pattern": "^[0-9]+$", "description": "a whole number"}
@@ -75,22 +81,23 @@ CUSTOMER = {"type": "object", "required": ["id"], "properties": {
     "email": {"type": "string", "description": "unique among a store's customers; only set on create"}}}
 
 CATEGORY = {"type": "object", "required": ["id", "name"], "properties": {
-    "id": ID, "name": {"type": "string", "minLength": 1, "pattern": r"\S"},
+    "id": ID, "name": {"type": "string", "minLength": 1, "pattern": NOT_BLANK},
     "parent_id": {"type": ["string", "integer"], "description": "0, \"\" or absent for a root category; "
                                                                "otherwise a category that exists (sync parents first)"},
     "status": {"enum": [0, 1, "0", "1", ""], "description": "0 disabled, 1 enabled (default)"}}}
 
 IMAGES = {"type": "array", "items": {"type": "object", "required": ["src"],
-                                     "properties": {"src": {"type": "string", "minLength": 1, "pattern": r"\S",
+                                     "properties": {"src": {"type": "string", "minLength": 1, "pattern": NOT_BLANK,
                                                             "description": "full path or URL of the image"}}}}
 TIER_PRICE = {"type": "array", "items": {"type": "object", "required": ["price", "qty"], "properties": {
-    "price": {**DECIMAL, "minLength": 1, "pattern": r"^\s*[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)\s*$"},
-    "qty": {"type": ["string", "number"], "exclusiveMinimum": 0, "pattern": r"^\s*[0-9]*[1-9][0-9]*(\.[0-9]*)?\s*$"}}}}
+    "price": REQUIRED_DECIMAL,
+    "qty": {"type": ["string", "number"], "exclusiveMinimum": 0,
+            "pattern": rf"^{SPACE}*[0-9]*[1-9][0-9]*(\.[0-9]*)?{SPACE}*$"}}}}
 OPTION_VALUE = {"type": "object", "required": ["title"], "properties": {
-    "title": {"type": "string", "minLength": 1, "pattern": r"\S"}, "value": TEXT, "sort_order": WHOLE,
+    "title": {"type": "string", "minLength": 1, "pattern": NOT_BLANK}, "value": TEXT, "sort_order": WHOLE,
     "price": DECIMAL, "price_type": {"enum": list(PRICE_TYPES)}, "sku": TEXT,
     "is_delete": {**FLAG, "description": "1 removes this value"}}}
-_OPTION_COMMON = {"title": {"type": "string", "minLength": 1, "pattern": r"\S"}, "sort_order": WHOLE,
+_OPTION_COMMON = {"title": {"type": "string", "minLength": 1, "pattern": NOT_BLANK}, "sort_order": WHOLE,
                   "is_require": FLAG, "price": DECIMAL, "price_type": {"enum": list(PRICE_TYPES)}, "sku": TEXT}
 
 
@@ -107,7 +114,7 @@ CUSTOM_OPTION = {
     "description": "a Magento custom option; the extra fields depend on the type's group",
     "oneOf": [
         _option(_group("text"), {"max_characters": WHOLE}),
-        _option(_group("file"), {"file_extension": {"type": "string", "pattern": r"^(\.?[A-Za-z0-9]{1,10})(\s*,\s*\.?[A-Za-z0-9]{1,10})*$",
+        _option(_group("file"), {"file_extension": {"type": "string", "pattern": rf"^(\.?[A-Za-z0-9]{{1,10}})({SPACE}*,{SPACE}*\.?[A-Za-z0-9]{{1,10}})*$",
                                                     "description": "allowed extensions, comma separated (\"png,jpg\")"},
                                  "image_size_x": WHOLE, "image_size_y": WHOLE}),
         _option(_group("select"), {"values": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/optionValue"}}},
@@ -125,7 +132,7 @@ _PRODUCT_COMMON = {
 }
 PRODUCT = {"type": "object", "required": ["id", "name", "type"], "properties": {
     **_PRODUCT_COMMON,
-    "name": {"type": "string", "minLength": 1, "pattern": r"\S"},
+    "name": {"type": "string", "minLength": 1, "pattern": NOT_BLANK},
     "type": {"type": "string", "pattern": f"^({_anycase('simple')}|{_anycase('configurable')})$",
              "description": "simple or configurable (any case)"},
     "enable_product_designer": FLAG,
@@ -148,17 +155,17 @@ VARIATION = {"type": "object", "required": ["id", "attributes"], "properties": {
         "properties": {"name": {"type": "string", "minLength": 1}, "option": {"type": "string", "minLength": 1}}}}}}
 
 ADDRESS = {"type": "object", "required": ["name"], "properties": {
-    "name": {"type": "string", "minLength": 1, "pattern": r"\S"},
+    "name": {"type": "string", "minLength": 1, "pattern": NOT_BLANK},
     **{k: TEXT for k in ("address1", "address2", "phone", "city", "state", "country", "country_code", "zip")}}}
 ORDER = {"type": "object", "required": ["order_id", "sub_total", "design_id", "item_price", "item_qty",
                                          "shipping_address"], "properties": {
     "order_id": ID,
-    "sub_total": {**DECIMAL, "minLength": 1, "pattern": r"^\s*[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)\s*$"},
+    "sub_total": REQUIRED_DECIMAL,
     "status": {"type": "string", "description": "free text (the examples: Open, Success); default Open"},
     "design_id": {"type": "array", "minItems": 1, "items": ID,
                   "description": "design_id, item_price and item_qty are parallel lists of equal length"},
     "item_price": {"type": "array", "minItems": 1,
-                   "items": {**DECIMAL, "minLength": 1, "pattern": r"^\s*[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)\s*$"}},
+                   "items": REQUIRED_DECIMAL},
     "item_qty": {"type": "array", "minItems": 1, "items": {"type": ["integer", "string"], "minimum": 1,
                                                           "pattern": "^0*[1-9][0-9]{0,8}$"}},
     "shipping_address": ADDRESS}}

@@ -265,3 +265,42 @@ def test_fast_answers_are_bounded_by_bytes_as_well_as_by_count():
     assert list(cache.fast) == [("k", 7), ("k", 9)] and cache._fast_bytes == 350
     cache.clear()
     assert cache.fast == {} and cache._fast_bytes == 0
+
+
+def test_fast_journal_entries_are_the_chains_json_on_sqlite(tmp_path, app_factory):
+    """The fast path writes its entry from a template cut once (mocks.core.store.journal): the
+    stored JSON has the chain's fields, in the chain's order, with its own time and duration."""
+    import sqlite3
+
+    app = app_factory(fast_path=True, state=f"sqlite:///{tmp_path}/j.db")
+    client = app.test_client()
+    store = app.extensions["sandbox"].store
+    store.journal_clear()
+    for _ in range(4):
+        assert client.get(PAGE, headers=C2S).status_code == 200
+    assert app.extensions["gateway"].fast.answered == 2
+    store.journal()  # (written)
+    with sqlite3.connect(store.journal_path) as db:
+        texts = [row[0] for row in db.execute("SELECT entry FROM requests ORDER BY seq")]
+    entries = [json.loads(text) for text in texts]
+    assert len(entries) == 4
+    chain, fast = entries[1], entries[3]
+    assert list(fast) == list(chain)
+    assert {k: v for k, v in fast.items() if k not in ("time", "duration_ms")} == \
+        {k: v for k, v in chain.items() if k not in ("time", "duration_ms")}
+    assert fast["time"] >= chain["time"] and isinstance(fast["duration_ms"], float)
+    assert [e["seq"] for e in store.journal()] == sorted({e["seq"] for e in store.journal()})
+
+
+def test_a_journal_template_fills_in_time_and_duration_or_declines():
+    from mocks.core.store.journal import Encoded, Template
+
+    entry = {"time": 1.0, "api": "x", "duration_ms": 2.0, "response": {"body": '{"a": "\\u0000"}'}, "violations": []}
+    template = Template.of(entry)
+    assert template is not None
+    made = template.fill({"time": 1796539944.636841, "duration_ms": 0.25}, lambda: {})
+    assert isinstance(made, Encoded)
+    assert json.loads(made.text) == dict(entry, time=1796539944.636841, duration_ms=0.25)
+    assert list(json.loads(made.text)) == list(entry)
+    # a value that holds a marker's very text cannot be cut safely: the entry is encoded whole instead
+    assert Template.of(dict(entry, api="\x00time\x00")) is None

@@ -116,6 +116,43 @@ def test_key_index_follows_writes_of_any_process_reading_only_what_changed(store
     assert reader.counters["indexed"] - indexed <= 3
 
 
+def test_key_index_is_exact_despite_hash_collisions_stale_entries_and_rollbacks(stores, monkeypatch):
+    """The compact KeyIndex (hash of each value -> key, two integer arrays) answers exactly: keys
+    that are not decimal numbers, a value shared by several documents (store order), values whose
+    hashes collide, a document that no longer holds a value (its entry is dropped when met, only
+    outside a transaction that wrote: a rollback must not lose it)."""
+    from mocks.core import state as S
+    from mocks.core.state import Collection
+
+    writer, reader = stores
+    writer.put_many(NS, [("10", {"codes": ["A", "B"]}), ("k-x", {"codes": ["A"]}), ("007", {"codes": ["C"]}),
+                         ("11", {"codes": ["D"]})])
+    index = Collection(reader, NS).key_index("codes-exact", lambda d: d.get("codes"), ["codes"])
+    assert index.get("A") == ["10", "k-x"] and index.get("C") == ["007"] and index.get("Z") == []
+    assert len(index.hashes) == len(index.codes) == 5 and index.others == ["k-x", "007"]
+    writer.put(NS, "10", {"codes": ["B"]})      # no longer holds A: the entry stays until met
+    assert index.get("A") == ["k-x"]
+    assert len(index.hashes) == 4                # met and dropped
+    writer.put(NS, "10", {"codes": ["A", "B"]})  # holds it again: entered again, in store order
+    assert index.get("A") == ["10", "k-x"] and index.get("B") == ["10"]
+    writer.delete(NS, "k-x")
+    assert index.get("A") == ["10"]
+    # inside a transaction that wrote, what it changed shows, but nothing is dropped (a rollback)
+    with pytest.raises(RuntimeError):
+        with reader.transaction():
+            reader.put(NS, "11", {"codes": ["E"]})
+            assert index.get("D") in ([], ["11"])   # (Redis reads committed rows in get_rows)
+            raise RuntimeError("rollback")
+    assert index.get("D") == ["11"]
+    # every value under one hash: the documents are read and only the holders answered
+    monkeypatch.setattr(S, "hash", lambda value: 7, raising=False)
+    fresh = Collection(reader, NS).key_index("codes-colliding", lambda d: d.get("codes"), ["codes"])
+    assert fresh.get("B") == ["10"] and fresh.get("C") == ["007"] and fresh.get("Q") == []
+    writer.put(NS, "12", {"codes": ["Q"]})
+    assert fresh.get("Q") == ["12"] and fresh.get("D") == ["11"]
+    assert len(fresh.hashes) == 4               # one entry per key and hash; none dropped: each holds a value of hash 7
+
+
 def test_a_transaction_lists_what_it_wrote_decoding_only_that_on_sqlite(tmp_path):
     """A write request that lists a collection it wrote (the Stock2Shop queue applies and trims
     itself) sees its own writes, another process's committed ones and nothing uncommitted after a

@@ -99,6 +99,21 @@ def test_journal_is_a_bounded_ring(store):
     assert store.journal() == []
 
 
+def test_journal_takes_pre_encoded_entries_alike(store):
+    """The fast path's entries come already encoded (mocks.core.store.journal.Template): every
+    backend reads them back as the same entries as plain ones, seq last."""
+    from mocks.core.store.journal import Template
+
+    template = Template.of({"time": 0.0, "i": 1, "duration_ms": 0.0})
+    store.journal_append({"time": 1.0, "i": 0, "duration_ms": 0.5})
+    store.journal_append(template.fill({"time": 2.0, "duration_ms": 0.25},
+                                       lambda: {"time": 2.0, "i": 1, "duration_ms": 0.25}))
+    rows = store.journal()
+    assert [{k: v for k, v in r.items() if k != "seq"} for r in rows] == [
+        {"time": 1.0, "i": 0, "duration_ms": 0.5}, {"time": 2.0, "i": 1, "duration_ms": 0.25}]
+    assert all(list(r)[-1] == "seq" for r in rows) and rows[0]["seq"] < rows[1]["seq"]
+
+
 def test_cached_items_see_writes_from_another_store_object(store, tmp_path, request):
     """Two workers = two Store objects on one backend: a write by one is read by the other."""
     if isinstance(store, MemoryStore):

@@ -227,3 +227,84 @@ def test_openapi_document_is_valid_and_complete():
             assert {"429", "5XX", "401"} <= set(op["responses"]), (route, method)
     links = doc["paths"]["/rest/V1/product/create/"]["post"]["responses"]["200"]["links"]
     assert links["DeleteProduct"]["operationId"] == "deleteProducts"
+
+
+# -- blank text: the contract's pattern and the model agree (mocks.core.coerce.NOT_BLANK / is_blank) --
+BLANKS = ["", " ", "\x1f", " \x1c\t", "\x1d\x1e", "\x85", "\ufeff", "\ufeff \u3000", "\xa0\u2028\u205f", "\r\n\x0b\x0c"]
+NOT_BLANKS = ["A", " a\x1f", "\x1fé\x85", "\ufeff.", "名"]
+CATEGORY_BAD = "Please send proper data like id, name and parent id of Category!"
+# each documented field with the non-blank pattern: (schema file, $def, item with the value, endpoint, message)
+BLANK_FIELDS = {
+    "category name": ("category", "category", lambda v: {"id": "72101", "name": v}, CATEGORY_BAD),
+    "product name": ("product", "product", lambda v: simple("61101", name=v), None),
+    "image src": ("product", "product", lambda v: simple("61101", images=[{"src": v}]), None),
+    "option title": ("product", "product", lambda v: simple("61101", custom_options=[{"title": v, "type": "field"}]),
+                     "custom_options[0] needs a title"),
+    "option value title": ("product", "product", lambda v: simple("61101", custom_options=[
+        {"title": "T", "type": "drop_down", "values": [{"title": v}]}]), "values[0] needs a title"),
+    "order shipping name": ("order", "order", lambda v: order(shipping_address={"name": v}), "shipping_address.name"),
+}
+
+
+def documented(entity: str, ref: str) -> Any:
+    """A validator of the documented item (the create schema lets anything else through to the model)."""
+    import json
+
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads((schemas_root() / contract.SCHEMAS / f"{entity}-create.schema.json").read_text())
+    return Draft202012Validator({"$defs": schema["$defs"], "$ref": f"#/$defs/{ref}"})
+
+
+@pytest.mark.parametrize("field", BLANK_FIELDS)
+def test_a_blank_value_is_refused_by_the_contract_and_by_the_model_alike(call, field):
+    """A value made only of blank characters (Python's whitespace, U+001C-U+001F and U+0085 among
+    them, and U+FEFF) fails the documented item's pattern *and* the model; a value with anything
+    else in it passes both. A contract-suite finding: ``\\S`` let "\\x1f" through outside Python."""
+    entity, ref, make, message = BLANK_FIELDS[field]
+    validator = documented(entity, ref)
+    for value in BLANKS:
+        item = make(value)
+        assert not validator.is_valid(item), (field, value)
+        (result,) = items(call("POST", f"/rest/V1/{entity}/create/", {entity: {"k": item}}))
+        assert result["code"] in (404, "404"), (field, value, result)
+        assert message is None or message in result["message"], (field, value, result)
+    for value in NOT_BLANKS:
+        item = make(value)
+        assert validator.is_valid(item), (field, value, [e.message for e in validator.iter_errors(item)])
+        (result,) = items(call("POST", f"/rest/V1/{entity}/create/", {entity: {"k": item}}))
+        assert result["code"] in (200, "200"), (field, value, result)
+
+
+def test_the_contracts_number_patterns_take_the_whitespace_the_model_takes():
+    """Around a number the model takes ASCII whitespace only (fields.SPACE); the contract's decimal
+    patterns say the same, spelled out: with ``\\s`` they took U+3000, U+001F... in Python (the
+    model refused "\\u30005") and another set in ECMAScript. A blank decimal is "" only."""
+    import json
+    import re
+
+    from jsonschema import Draft202012Validator
+
+    from mocks.printxpand.models.fields import check_custom_options, check_tier_prices, number_or_blank
+
+    schema = json.loads((schemas_root() / contract.SCHEMAS / "product-create.schema.json").read_text())
+    product = schema["$defs"]["product"]["properties"]
+    optional = Draft202012Validator(product["price"])
+    required = Draft202012Validator(product["tier_price"]["items"]["properties"]["price"])
+    odd = [chr(c) for c in range(0x3001) if chr(c).isspace()] + ["\ufeff", "\x00", "\u3000"]
+    for c in ("", *odd):
+        for value in (c, f"{c}5", f"5{c}", f"{c}.5{c}", f"{c}{c}+1.5"):
+            assert optional.is_valid(value) is number_or_blank(value), repr(value)
+            assert required.is_valid(value) is (value != "" and number_or_blank(value)), repr(value)
+    # qty and file_extension: what the contract takes, the model takes (the model takes more whitespace)
+    qty = Draft202012Validator(product["tier_price"]["items"]["properties"]["qty"])
+    extensions = Draft202012Validator(schema["$defs"]["customOption"]["oneOf"][1]["properties"]["file_extension"])
+    for c in ("", *odd):
+        for value in (f"{c}2{c}", f"{c}{c}1.5"):
+            assert not qty.is_valid(value) or check_tier_prices([{"price": "1", "qty": value}]), repr(value)
+        for value in (f"png{c},{c}jpg", f"png,{c}.gif"):
+            assert not extensions.is_valid(value) or check_custom_options(
+                [{"title": "T", "type": "file", "file_extension": value}]), repr(value)
+    for name in ("product", "order", "category"):
+        text = (schemas_root() / contract.SCHEMAS / f"{name}-create.schema.json").read_text()
+        assert "\\\\s" not in text.lower(), name  # no \\s or \\S: its meaning differs by regex dialect

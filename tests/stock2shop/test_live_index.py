@@ -155,3 +155,69 @@ def test_warming_builds_the_index_of_a_big_collection_before_any_search(app_fact
     assert search(c, tok, body).json["hits"]["total"] == active
     assert sb.store.counters["indexed"] == indexed   # nothing (re)indexed by the first search
     sb.warm().join(30)   # the whole-sandbox hook runs each API's warm in a thread
+
+
+def test_packed_columns_keep_falsy_single_and_several_values_apart():
+    """A column keeps one value as itself and several as a tuple (issue 16: no 1-tuple per slot):
+    falsy values (0, "", false) are values, not missing; a document going from several values
+    to one and back moves in and out of the field's sort order; every answer matches a full
+    evaluation of the same documents."""
+    from mocks.core.store import MemoryStore
+
+    store, ns = MemoryStore(), "stock2shop/1/things"
+    docs = {"1": {"v": 0}, "2": {"v": ""}, "3": {"v": False}, "4": {"v": [1, 2]}, "5": {"v": []}, "6": {},
+            "7": {"v": "x"}, "8": {"v": [3]}}
+    store.put_many(ns, list(docs.items()))
+    index = S.DocIndex(loader=M._Loader(store, ns))
+    index.ensure(["v"])
+    bodies = [{"query": {"term": {"v": value}}, "size": 20} for value in (0, "", False, 1, 2, 3, "x", 5, 7)]
+    bodies += [{"query": {"exists": {"field": "v"}}, "size": 20},
+               {"query": {"bool": {"must_not": [{"exists": {"field": "v"}}]}}, "size": 20},
+               {"query": {"range": {"v": {"gte": 0}}}, "size": 20, "sort": [{"v": "asc"}]},
+               {"size": 20, "sort": [{"v": {"order": "desc", "missing": "_first"}}]}]
+
+    def check():
+        full = [S.Doc(k, v) for k, v in docs.items()]
+        for body in bodies:
+            live, want = S.search(None, copy.deepcopy(body), index=index), S.search(full, copy.deepcopy(body))
+            assert [d.id for d, _, _ in live["hits"]] == [d.id for d, _, _ in want["hits"]], (body, docs)
+            _same(live, want)
+
+    check()
+    assert index.sorted_by("v") is None  # "4" holds two values
+    for key, value in [("4", {"v": 5}), ("1", {"v": [0, 7]}), ("2", None), ("9", {"v": 0}), ("1", {"v": 0}),
+                       ("3", {"v": [False, "x"]}), ("3", {"v": "x"})]:
+        if value is None:
+            docs.pop(key)
+            store.delete(ns, key)
+        else:
+            docs[key] = value
+            store.put(ns, key, value)
+        row = store.get_rows(ns, [key]).get(key)  # what the live index reads for a change
+        index.apply(key, row[0] if row else 0, row[1] if row else None)
+        check()
+    assert index.sorted_by("v") is not None
+
+
+def test_the_index_keeps_one_int_object_per_slot_and_no_one_tuples():
+    """Issue 16 (RSS per worker at 100,000 products): the key map, postings and sort orders share
+    one int object per slot, and a column keeps a single value as itself."""
+    from mocks.core.store import MemoryStore
+
+    store, ns = MemoryStore(), "stock2shop/1/products"
+    store.put_many(ns, [(str(70_000 + i), {"id": 70_000 + i, "active": i % 9 != 0, "source_id": 57 + i % 2,
+                                           "modified": f"2024-01-{1 + i % 28:02d} 10:{i % 60:02d}:00"})
+                        for i in range(2_000)])
+    index = S.DocIndex(loader=M._Loader(store, ns))
+    index.ensure(M.WARM_FIELDS["products"])
+    keys, positions, _ = index.sorted_by("modified")
+    post = index.postings("active")
+    index.apply("70003", index.orders[index.slot["70003"]], {"id": 70_003, "active": True, "source_id": 57,
+                                                             "modified": "2025-01-01 00:00:00"})
+    index.apply("new", 10**9, {"id": 1, "active": True, "source_id": 58, "modified": "2025-02-01 00:00:00"})
+    ints = index._ints
+    assert all(index.slot[k] is ints[i] for i, k in enumerate(index.ids) if k is not None)
+    assert all(p is ints[p] for p in positions)
+    assert all(i is ints[i] for bucket in post.values() for i in bucket)
+    assert all(v.__class__ is not tuple for v in index._cols["modified"].vals)
+    assert index._cols["id"].vals[index.slot["new"]] == 1 and positions[-1] == index.slot["new"]

@@ -401,6 +401,8 @@ def test_the_source_code_index_is_built_before_the_queue_job_is_claimed(s2s_fact
     """A client's search waits while the scheduler holds the queue job (it must see what the queue
     applied); the first run's one-off build of the products' source-code index happens before the
     claim, so no search waits for it (issue 16: one search over 1 s at 100,000 products)."""
+    from array import array
+
     from mocks.core import scheduler as S
     from mocks.stock2shop.models.indexes import by_source_code
 
@@ -421,7 +423,7 @@ def test_the_source_code_index_is_built_before_the_queue_job_is_claimed(s2s_fact
         return claim(self, key, now)
 
     monkeypatch.setattr(S.Scheduler, "_claim", watching_claim)
-    index.seq, index.by_key, index.keys = -1, {}, {}  # as in a worker that never looked one up
+    index.seq, index.hashes, index.codes = -1, array("q"), array("q")  # as in a worker that never looked one up
     advance(c, 5)
     assert len(find(c, tok, "PREP")) == 1
     assert seen and seen[0] == ("claim", True), seen  # built before the queue job was claimed

@@ -8,7 +8,7 @@ import logging
 import os
 import threading
 import time
-from typing import Callable
+from typing import Any, Callable
 
 from mocks.core.store.base import Json, _dumps
 
@@ -70,11 +70,56 @@ class JournalBuffer:
 
 
 
-def _journal_dumps(entry: Json) -> str:
+def _journal_dumps(entry: "Json | Encoded") -> str:
     """A journal entry as JSON; text no store can hold (a lone surrogate) becomes U+FFFD, so one
     odd request never costs the batch it is written with."""
+    if isinstance(entry, Encoded):
+        return entry.text
     try:
         return _dumps(entry).encode("utf-8").decode("utf-8")
     except (TypeError, ValueError):
         text = json.dumps(entry, ensure_ascii=False, separators=(",", ":"), default=str)
         return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
+class Encoded:
+    """A journal entry whose JSON is already written (the fast path answers the same request
+    again and again: only its time and duration differ). The sqlite and redis stores write
+    ``text`` as it is; the memory store keeps :meth:`entry`."""
+
+    __slots__ = ("text", "_entry")
+
+    def __init__(self, text: str, entry: Callable[[], Json]) -> None:
+        self.text = text
+        self._entry = entry
+
+    def entry(self) -> Json:
+        return self._entry()
+
+
+class Template:
+    """The JSON of an entry whose ``time`` and ``duration_ms`` change from one use to the next,
+    cut around those two values once. None from :meth:`of` when the entry's JSON cannot be cut
+    (a value that needed the fallback encoder's replacements)."""
+
+    _MARK = {"time": "\x00time\x00", "duration_ms": "\x00duration\x00"}
+
+    def __init__(self, parts: tuple[str, str, str], order: tuple[str, str]) -> None:
+        self.parts = parts
+        self.order = order
+
+    @classmethod
+    def of(cls, entry: Json) -> "Template | None":
+        marked = dict(entry, **cls._MARK)
+        text = _journal_dumps(marked)
+        if any(text.count(_dumps(mark)) != 1 for mark in cls._MARK.values()):
+            return None
+        cuts = sorted((text.find(_dumps(mark)), name) for name, mark in cls._MARK.items())
+        (a, first), (b, second) = cuts
+        la, lb = len(_dumps(cls._MARK[first])), len(_dumps(cls._MARK[second]))
+        return cls((text[:a], text[a + la:b], text[b + lb:]), (first, second))
+
+    def fill(self, values: dict[str, Any], entry: Callable[[], Json]) -> Encoded:
+        p0, p1, p2 = self.parts
+        first, second = self.order
+        return Encoded(p0 + _dumps(values[first]) + p1 + _dumps(values[second]) + p2, entry)

@@ -10,6 +10,7 @@ from mocks.core import cache as _cache
 from mocks.core.store.base import (
     BULK_CHANGE, CHANGE_LOG_KEEP, Json, Store, Updater, _Tx, _dumps, _loads,
 )
+from mocks.core.store.journal import Encoded
 
 
 class MemoryStore(Store):
@@ -188,7 +189,7 @@ class MemoryStore(Store):
     def journal_append(self, entry: Json) -> int:
         with self._lock:
             self._journal_seq += 1
-            entry = dict(entry, seq=self._journal_seq)
+            entry = dict(entry.entry() if isinstance(entry, Encoded) else entry, seq=self._journal_seq)
             self._journal.append(entry)
             return self._journal_seq
 

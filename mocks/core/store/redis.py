@@ -14,7 +14,7 @@ from mocks.core import cache as _cache
 from mocks.core.store.base import (
     BULK_CHANGE, CHANGE_LOG_KEEP, Json, Store, Updater, _Tx, _dumps, _loads,
 )
-from mocks.core.store.journal import JournalBuffer, _journal_dumps
+from mocks.core.store.journal import Encoded, JournalBuffer, _journal_dumps
 
 
 class RedisStore(Store):
@@ -376,7 +376,7 @@ class RedisStore(Store):
         last = int(self.r.incrby(self._k("jseq"), len(batch)))
         first = last - len(batch) + 1
         pipe = self.r.pipeline(transaction=False)
-        pipe.lpush(self._k("journal"), *[_journal_dumps(dict(e, seq=first + i)) for i, e in enumerate(batch)])
+        pipe.lpush(self._k("journal"), *[_with_seq(e, first + i) for i, e in enumerate(batch)])
         pipe.ltrim(self._k("journal"), 0, self.journal_size - 1)
         pipe.execute()
 
@@ -393,3 +393,10 @@ class RedisStore(Store):
 
     def close(self) -> None:
         self.r.close()
+
+
+def _with_seq(entry: "Json | Encoded", seq: int) -> str:
+    """An entry's JSON with its sequence number as the last field."""
+    if isinstance(entry, Encoded):
+        return f'{entry.text[:-1]},"seq":{seq}}}'
+    return _journal_dumps(dict(entry, seq=seq))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mocks.core.coerce import is_blank
 from mocks.core.state import TenantState
 from mocks.printxpand.models.batch import ItemError, Json, Tombstones, delete_batch, save_batch
 from mocks.printxpand.models.fields import flag, id_text, required_item_id, scalar, text
@@ -24,7 +25,7 @@ class Categories:
         parent = text(item.get("parent_id")).strip()
         parent = "" if parent in ("", "0") else parent
         status = flag(item.get("status"))
-        if not name or status is None or parent == cid:
+        if is_blank(name) or status is None or parent == cid:
             raise ItemError(404, CATEGORY_BAD)
         if parent and (id_text(parent) is None or self.categories.lookup(parent) is None):
             raise ItemError(404, CATEGORY_BAD)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from mocks.core.coerce import zero_one
+from mocks.core.coerce import is_blank, zero_one
 from mocks.printxpand.models.batch import ItemError
 from mocks.printxpand.models.messages import PRODUCT_BAD_IMAGES, PRODUCT_BAD_TIER_PRICE
 
@@ -14,7 +14,10 @@ PRODUCT_TYPES = ("simple", "configurable")
 OPTION_GROUPS = {"field": "text", "area": "text", "file": "file", "drop_down": "select", "radio": "select",
                  "checkbox": "select", "multiple": "select", "date": "date", "date_time": "date", "time": "date"}
 PRICE_TYPES = ("fixed", "percent")
-_NUMBER = re.compile(r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*$", re.ASCII)
+#: the whitespace allowed around a number: ASCII's (``\s`` under ``re.ASCII``), spelled out so that the
+#: contract's patterns (mocks/printxpand/contract.py) mean the same in every regex dialect
+SPACE = r"[\x09-\x0d\x20]"
+_NUMBER = re.compile(rf"^{SPACE}*[+-]?(\d+(\.\d*)?|\.\d+){SPACE}*$", re.ASCII)
 
 
 def id_text(value: Any) -> str | None:
@@ -115,7 +118,7 @@ def check_images(value: Any) -> list[dict[str, str]]:
     """``images``: a list of {"src": path} (table: Array() {"src":"Path"})."""
     out = []
     for image in list_or_blank(value, PRODUCT_BAD_IMAGES):
-        if not isinstance(image, dict) or not isinstance(image.get("src"), str) or not image["src"].strip():
+        if not isinstance(image, dict) or not isinstance(image.get("src"), str) or is_blank(image["src"]):
             raise ItemError(404, PRODUCT_BAD_IMAGES)
         out.append({"src": image["src"].strip()})
     return out
@@ -123,7 +126,7 @@ def check_images(value: Any) -> list[dict[str, str]]:
 
 def option_error(index: int, option: Any, reason: str) -> ItemError:
     title = text(option.get("title")).strip() if isinstance(option, dict) else ""
-    label = f'custom_options[{index}]' + (f' ("{title}")' if title else "")
+    label = f'custom_options[{index}]' + (f' ("{title}")' if not is_blank(title) else "")
     return ItemError(404, f"Please pass vaild custom_options: {label} {reason}")
 
 
@@ -143,7 +146,7 @@ def check_custom_options(value: Any) -> list[dict[str, Any]]:
         if not isinstance(option, dict):
             raise option_error(index, option, "must be an object")
         title = option.get("title")
-        if not scalar(title) or not str(title).strip():
+        if not scalar(title) or is_blank(str(title)):
             raise option_error(index, option, "needs a title")
         kind = text(option.get("type")).strip().lower()
         if kind not in OPTION_GROUPS:
@@ -194,7 +197,7 @@ def check_custom_options(value: Any) -> list[dict[str, Any]]:
 
 def check_option_value(index: int, option: dict[str, Any], n: int, value: Any) -> dict[str, Any]:
     where = f"values[{n}]"
-    if not isinstance(value, dict) or not scalar(value.get("title")) or not str(value.get("title")).strip():
+    if not isinstance(value, dict) or not scalar(value.get("title")) or is_blank(str(value.get("title"))):
         raise option_error(index, option, f"{where} needs a title")
     if not number_or_blank(value.get("price")):
         raise option_error(index, option, f"{where} price must be a decimal")

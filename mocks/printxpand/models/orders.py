@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mocks.core.coerce import is_blank
 from mocks.core.state import TenantState
 from mocks.printxpand.models.batch import ItemError, Json, save_batch
 from mocks.printxpand.models.fields import count, id_text, number_or_blank, required_item_id, scalar, text
@@ -31,7 +32,7 @@ class Orders:
         if not isinstance(address, dict):
             bad.append("shipping_address")
         else:
-            if not scalar(address.get("name")) or not str(address.get("name")).strip():
+            if not scalar(address.get("name")) or is_blank(str(address.get("name"))):
                 bad.append("shipping_address.name")
             bad += [f"shipping_address.{k}" for k in ADDRESS_FIELDS
                     if k != "name" and address.get(k) is not None and not scalar(address[k])]

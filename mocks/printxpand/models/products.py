@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mocks.core.coerce import is_blank
 from mocks.core.state import TenantState
 from mocks.printxpand.models.batch import ItemError, Json, Tombstones, delete_batch, save_batch
 from mocks.printxpand.models.fields import (PRODUCT_TYPES, check_custom_options, check_images,
@@ -94,7 +95,7 @@ class Products:
         pid = id_text(item.get("id"))
         kind = text(item.get("type")).strip().lower() if scalar(item.get("type")) else ""
         name = item.get("name")
-        if pid is None or not scalar(name) or not str(name).strip() or kind not in PRODUCT_TYPES:
+        if pid is None or not scalar(name) or is_blank(str(name)) or kind not in PRODUCT_TYPES:
             raise ItemError(404, PRODUCT_BAD)
         self.check_prices(item)
         status, designer = flag(item.get("status")), flag(item.get("enable_product_designer"), default=0)

@@ -6,6 +6,7 @@ candidates left."""
 from __future__ import annotations
 
 import threading
+from array import array
 from bisect import bisect_left, bisect_right
 from typing import Any, Callable, Iterable
 
@@ -60,7 +61,9 @@ class _Column:
     __slots__ = ("vals", "post", "keys", "positions", "skey", "multi", "missing")
 
     def __init__(self) -> None:
-        self.vals: list[tuple[Any, ...]] = []       # slot -> values (() for none or a free slot)
+        # slot -> its values, packed (see _pack): () for none or a free slot, the value itself
+        # for one (most: a 1-tuple each would be ~5 MB per column at 100,000), a tuple for several
+        self.vals: list[Any] = []
         self.post: dict[Any, set[int]] | None = None
         self.keys: list[Any] | None = None
         self.positions: list[int] | None = None
@@ -72,20 +75,36 @@ class _Column:
 _EMPTY: tuple[Any, ...] = ()
 
 
+def _pack(values: Any) -> Any:
+    """A slot's values as a column keeps them: () for none, the value itself for one, a tuple
+    for several (a document's values come from JSON: a value is never a tuple itself)."""
+    return values[0] if len(values) == 1 else tuple(values)
+
+
+def _unpack(packed: Any) -> tuple[Any, ...]:
+    """The tuple of values of a packed slot (see :func:`_pack`)."""
+    return packed if packed.__class__ is tuple else (packed,)
+
+
+def _count(packed: Any) -> int:
+    """How many values a packed slot holds."""
+    return len(packed) if packed.__class__ is tuple else 1
+
+
 def field_values(source: Json, field: str) -> list[Any]:
     """A field's values in a document, as a query sees them (:meth:`Doc.values`)."""
     return Doc("", source).values(field, cache=False)
 
 
-def _share_values(vals: list[tuple[Any, ...]], most: int = 1_024) -> None:
-    """One tuple object per distinct single value of a column with few of them (``active``,
-    ``source_id``: 100,000 slots, two or three values), instead of one per slot (~5 MB per
-    column at 100,000); a column with more than ``most`` distinct values is left as it is."""
-    pool: dict[tuple[type, Any], tuple[Any, ...]] = {}
+def _share_values(vals: list[Any], most: int = 1_024) -> None:
+    """One object per distinct single value of a column with few of them (``active``,
+    ``source_id``: 100,000 slots, two or three values), instead of one per slot (each decoded
+    separately); a column with more than ``most`` distinct values is left as it is."""
+    pool: dict[tuple[type, Any], Any] = {}
     for i, v in enumerate(vals):
-        if len(v) != 1:
+        if v.__class__ is tuple:
             continue
-        key = (v[0].__class__, v[0])
+        key = (v.__class__, v)
         hit = pool.get(key)
         if hit is None:
             if len(pool) >= most:
@@ -129,7 +148,10 @@ class DocIndex:
         self.lock = threading.RLock()
         self.loader = loader
         self.ids: list[str | None] = []            # slot -> key (None: free)
-        self.orders: list[int] = []                # slot -> the store's insert order
+        self.orders = array("q")                   # slot -> the store's insert order
+        # slot -> the int object of that number: every structure holding slots (the key -> slot
+        # map, postings, sort orders, derived sets) shares these instead of making its own
+        self._ints: list[int] = []
         self.slot: dict[str, int] = {}
         self._docs: dict[int, Doc] = {}             # slot -> Doc (all of them when static)
         self._cols: dict[str, _Column] = {}
@@ -137,6 +159,7 @@ class DocIndex:
         self._clear_derived()
         if docs is not None:
             for i, doc in enumerate(docs):
+                self._ints.append(i)
                 self.ids.append(doc.id)
                 self.orders.append(i)
                 self.slot[doc.id] = i
@@ -163,7 +186,7 @@ class DocIndex:
     def live(self) -> list[int]:
         """Every live slot, in document order."""
         if self._live is None:
-            self._live = [i for i, k in enumerate(self.ids) if k is not None]
+            self._live = [i for i, k in zip(self._ints, self.ids) if k is not None]
         return self._live
 
     def docs_at(self, slots: Iterable[int]) -> list[Doc]:
@@ -211,7 +234,7 @@ class DocIndex:
                     continue
                 doc = self._docs[i]
                 for f, col in cols.items():
-                    col.vals[i] = tuple(doc.values(f, cache=False))
+                    col.vals[i] = _pack(doc.values(f, cache=False))
         else:
             first = not self._loaded
             simple = [f for f in todo if "." not in f]
@@ -222,6 +245,7 @@ class DocIndex:
                 for key, order, values in self.loader.scan(group):
                     if first:
                         i = len(self.ids)
+                        self._ints.append(i)
                         self.ids.append(key)
                         self.orders.append(order)
                         self.slot[key] = i
@@ -232,13 +256,13 @@ class DocIndex:
                         if i < 0:
                             continue  # written since: apply() adds it with every column
                     for f, v in zip(group, values):
-                        cols[f].vals[i] = tuple(v)
+                        cols[f].vals[i] = _pack(v)
                 first = False
             self._loaded = True
         for f, col in cols.items():
             _share_values(col.vals)
-            col.missing = {i for i, k in enumerate(self.ids) if k is not None and not col.vals[i]}
-            col.multi = sum(1 for v in col.vals if len(v) > 1)
+            col.missing = {i for i, k, v in zip(self._ints, self.ids, col.vals) if k is not None and v == _EMPTY}
+            col.multi = sum(1 for v in col.vals if v.__class__ is tuple and len(v) > 1)
             self._cols[f] = col
         self._clear_derived()
 
@@ -271,6 +295,7 @@ class DocIndex:
             fresh = i < 0
             if fresh:
                 i = len(self.ids)
+                self._ints.append(i)
                 self.ids.append(key)
                 self.orders.append(order)
                 self.slot[key] = i
@@ -284,7 +309,7 @@ class DocIndex:
                 self._docs.pop(i, None)
             doc = Doc(key, source)
             for f, col in self._cols.items():
-                new = tuple(doc.values(f, cache=False))
+                new = _pack(doc.values(f, cache=False))
                 if fresh or new != col.vals[i]:
                     dropped = self._unset_one(col, i) or dropped
                     self._set_one(col, i, new)
@@ -346,18 +371,19 @@ class DocIndex:
         old = col.vals[i]
         col.missing.discard(i)
         dropped = False
-        if len(old) > 1:
+        n = _count(old)
+        if n > 1:
             col.multi -= 1
         if col.post is not None:
-            for k in {k for v in old for k in _norm_keys(v)}:
+            for k in {k for v in _unpack(old) for k in _norm_keys(v)}:
                 bucket = col.post.get(k)
                 if bucket is not None:
                     bucket.discard(i)
                     if not bucket:
                         del col.post[k]
                         dropped = True
-        if col.keys is not None and len(old) == 1:
-            k = sort_key(old[0])
+        if col.keys is not None and n == 1:
+            k = sort_key(old)
             lo, hi = bisect_left(col.keys, k), bisect_right(col.keys, k)
             j = bisect_left(col.positions, i, lo, hi)  # type: ignore[arg-type]
             if j < hi and col.positions[j] == i:  # type: ignore[index]
@@ -368,18 +394,20 @@ class DocIndex:
         return dropped
 
     @staticmethod
-    def _set_one(col: _Column, i: int, new: tuple[Any, ...]) -> None:
+    def _set_one(col: _Column, i: int, new: Any) -> None:
+        """Slot ``i`` holds ``new`` (packed: see :func:`_pack`) in ``col``."""
         col.vals[i] = new
-        if not new:
+        n = _count(new)
+        if not n:
             col.missing.add(i)
             return
-        if len(new) > 1:
+        if n > 1:
             col.multi += 1
         if col.post is not None:
-            for k in {k for v in new for k in _norm_keys(v)}:
+            for k in {k for v in _unpack(new) for k in _norm_keys(v)}:
                 col.post.setdefault(k, set()).add(i)
-        if col.keys is not None and len(new) == 1:
-            k = sort_key(new[0])
+        if col.keys is not None and n == 1:
+            k = sort_key(new)
             lo, hi = bisect_left(col.keys, k), bisect_right(col.keys, k)
             j = bisect_left(col.positions, i, lo, hi)  # type: ignore[arg-type]
             col.keys.insert(j, k)
@@ -393,8 +421,8 @@ class DocIndex:
             # slots grouped by value first (by type too: True, 1 and 1.0 are equal keys in a
             # dict), then each distinct value's posting keys once
             groups: dict[tuple[type, Any], list[int]] = {}
-            for i, vals in enumerate(col.vals):
-                for v in vals:
+            for i, vals in zip(self._ints, col.vals):
+                for v in (vals if vals.__class__ is tuple else (vals,)):
                     hit = groups.get((v.__class__, v))
                     if hit is None:
                         groups[(v.__class__, v)] = [i]
@@ -418,8 +446,8 @@ class DocIndex:
         if len(col.missing) >= len(self.slot):
             return None
         for vals in col.vals:
-            if vals:
-                return value_kind(field, vals[0])
+            if vals != _EMPTY:
+                return value_kind(field, _unpack(vals)[0])
         return None
 
     def term_set(self, field: str, wanted: list[Any]) -> set[int] | frozenset[int]:
@@ -446,8 +474,8 @@ class DocIndex:
         if col.multi:
             return None
         if col.keys is None:
-            col.skey = [sort_key(v[0]) if len(v) == 1 else None for v in col.vals]
-            pairs = sorted((k, i) for i, k in enumerate(col.skey) if k is not None)
+            col.skey = [None if v.__class__ is tuple else sort_key(v) for v in col.vals]  # tuples: none or several
+            pairs = sorted((k, i) for i, k in zip(self._ints, col.skey) if k is not None)
             col.keys = [k for k, _ in pairs]
             col.positions = [i for _, i in pairs]
         missing = self._missing.get(field)

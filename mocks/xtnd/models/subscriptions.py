@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from mocks.core.coerce import is_blank
 from mocks.core.state import TenantState
 from mocks.xtnd import errors as X
 from mocks.xtnd.models.common import DEFAULT_PAGE_SIZE, _changed_filter, found_or_raise, iso, paged
@@ -48,7 +49,7 @@ class Webhooks:
             if self.state.collection("warehouses").lookup(warehouse) is None:
                 raise X.Invalid("warehouse", f"warehouse {data['warehouse']} does not exist")
         name = data["name"].strip()
-        if not name:
+        if is_blank(name):
             raise X.Invalid("name", "must not be blank")
         return {"name": name, "callbackUrl": data["callbackUrl"], "triggers": triggers, "warehouse": warehouse,
                 "active": data.get("active", True)}
