@@ -40,6 +40,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--only", default="sandbox,flask,wsgi,wiremock,prism",
                    help="comma-separated peers among " + ",".join(PEERS))
     p.add_argument("--startup-runs", type=int, default=3, help="restarts timed for the start-up figure")
+    p.add_argument("--startup-only", action="store_true",
+                   help="only the start-up figure: one cold start and --startup-runs restarts (bench/startup.py)")
     p.add_argument("--profile", type=float, default=0.0, metavar="SECONDS",
                    help="also sample the sandbox's workers with py-spy under load for this long")
     p.add_argument("--profile-gil", action="store_true",
@@ -147,6 +149,9 @@ def start_sandbox(ws: Workspace, src: str | None) -> tuple[SandboxPeer, str | No
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.startup_only:
+        from bench import startup
+        return startup.main(["--runs", str(args.startup_runs), *(["--sandbox-src", args.sandbox_src] if args.sandbox_src else [])])
     started = time.time()
     loader = Loader(threads=args.threads, force_python=args.python_load)
     log(f"load: {loader.note}")

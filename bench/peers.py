@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.load import Target
-from bench.procs import Proc, cpu_seconds, free_port, rss_mb
+from bench.procs import _TICK, Proc, cpu_seconds, free_port, rss_mb
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS = ROOT / "bench" / ".tools"
@@ -75,6 +75,20 @@ def npm_version(package: str) -> str | None:
         return None
 
 
+def startup_cpu_seconds(proc: Proc) -> float:
+    """CPU a server used to start: utime + stime of each of its live processes, plus what their
+    children that have already exited and been waited for used (cutime + cstime: the sandbox's
+    seeding children, which ``cpu_seconds`` alone would miss)."""
+    total = 0
+    for pid in proc.tree():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(f) for f in fields[11:15])   # utime, stime, cutime, cstime
+    return total / _TICK
+
+
 class Peer:
     name = "peer"
     title = "peer"
@@ -86,7 +100,7 @@ class Peer:
         self.proc: Proc | None = None
         self.port = 0
         self.startup_s: float | None = None
-        self.startup_cpu_s: float | None = None   # CPU the server's processes used until then
+        self.startup_cpu_s: float | None = None   # CPU the server's processes (and reaped children) used until then
         self.version: str | None = None
 
     def prepare(self) -> str | None:
@@ -107,7 +121,7 @@ class Peer:
         self.proc = Proc(cmd, self.ws.dir / f"{self.name}.log", env=env, cwd=str(ROOT))
         first = next(iter(self.targets().values()))
         self.startup_s = self.proc.wait_answer(first, self.start_timeout)
-        self.startup_cpu_s = self.cpu_seconds()
+        self.startup_cpu_s = startup_cpu_seconds(self.proc)
 
     def rss(self) -> dict[str, Any]:
         """RSS in MB: per worker for gunicorn peers, the whole process tree for the others."""
@@ -163,7 +177,7 @@ class SandboxPeer(GunicornPeer):
             cmd, env = self.command()
             self.proc = Proc(cmd, self.ws.dir / f"{self.name}.log", env=env, cwd=self.src)
             self.startup_s = self.proc.wait_answer(self.targets()["sandbox"], self.start_timeout)
-            self.startup_cpu_s = self.cpu_seconds()
+            self.startup_cpu_s = startup_cpu_seconds(self.proc)
         else:
             super().start()
 

@@ -9,6 +9,7 @@ import os
 from typing import Any, Callable
 
 from flask import Flask
+from werkzeug.routing import Rule
 
 from mocks import registry
 from mocks.core import control, edge, fastpath
@@ -24,16 +25,38 @@ installed_apis = registry.installed
 load_apis = registry.load
 
 
+class LazyRule(Rule):
+    """Werkzeug's rule with its URL builders compiled on first use (``url_for``) instead of when
+    the rule is added: writing and compiling Python source for two builders per rule was a
+    fifth of building the app, and the sandbox builds few URLs."""
+
+    def _compile_builder(self, append_unknown: bool = True) -> Callable[..., tuple[str, str]]:
+        compiled: list[Callable[..., tuple[str, str]]] = []
+
+        def build(rule: Rule, *args: Any, **kwargs: Any) -> tuple[str, str]:
+            if not compiled:
+                compiled.append(Rule._compile_builder(rule, append_unknown))
+            return compiled[0](rule, *args, **kwargs)
+
+        return build
+
+
 def create_app(config: SandboxConfig | dict[str, Any] | None = None, store: Store | None = None,
                progress: Callable[[str, str, int, int], None] | None = None,
-               apis: list[Api] | None = None) -> Flask:
+               apis: list[Api] | None = None, seed: bool = True, start: bool = True) -> Flask:
     """``apis``: Api objects to mount instead of the registered ones named by ``config.apis``
-    (the drift proxy mounts an Api that forwards to the real service)."""
+    (the drift proxy mounts an Api that forwards to the real service).
+
+    ``seed=False``: do not seed the built-in tenants here (``serve`` seeds them in a child process
+    when ``Sandbox.unseeded()`` names any). ``start=False``: start no background thread (the
+    scheduler, the warm-up): ``serve`` builds the app once in gunicorn's master and each worker
+    starts its own after the fork (``Sandbox.after_fork``)."""
     cfg = SandboxConfig.coerce(config)
     apis = apis if apis is not None else load_apis(cfg.apis)
     if cfg.root_api and cfg.root_api not in {a.name for a in apis}:
         raise ValueError(f"--root-api {cfg.root_api} is not among the mounted APIs")
     app = Flask("commerce_sandbox")
+    app.url_rule_class = LazyRule
     app.config.update(MAX_CONTENT_LENGTH=cfg.max_body_bytes, TESTING=cfg.testing)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.url_map.strict_slashes = False
@@ -56,15 +79,14 @@ def create_app(config: SandboxConfig | dict[str, Any] | None = None, store: Stor
     if cfg.root_api:
         root = next(a for a in apis if a.name == cfg.root_api)
         gateway.mount(root, "", f"{root.name}__root")
-    sandbox.seed_all(progress)
+    if seed:
+        sandbox.seed_all(progress)
 
     @app.after_request
     def worker_header(response):  # which worker answered: lets tests and users see the spread
         response.headers["X-Sandbox-Worker"] = str(os.getpid())
         return response
 
-    if cfg.runs_scheduler:
-        sandbox.scheduler.start()  # one per process; the lease picks the one that runs due work
-    if cfg.background and not cfg.testing:
-        sandbox.warm()  # a serving worker: search indexes of big collections built in the background
+    if start:
+        sandbox.start()
     return app

@@ -70,7 +70,10 @@ def _env_token() -> str | None:
     return os.environ.get("SANDBOX_ADMIN_TOKEN")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser; ``command``: the one about to run, when known. The verify targets
+    (one checker module each, with what it imports) are added only for ``verify`` or when it is
+    not known (``--help``): ``serve`` starts without importing them."""
     parser = Parser(prog="commerce-sandbox", description=_summary(),
                     epilog="Exit codes: 0 success, 1 violations or differences found, 2 could not run. "
                            "`commerce-sandbox COMMAND --help` for each command.")
@@ -118,14 +121,15 @@ def build_parser() -> argparse.ArgumentParser:
                             description="Check an implementation against an API's contract. Exit 0: it "
                                         "conforms; 1: violations found; 2: could not run.")
     targets = verify.add_subparsers(dest="target", required=True, metavar="TARGET")
-    from mocks import verify as V
-    for name, (module_name, summary) in V.available().items():
-        target = targets.add_parser(name, help=summary, description=f"verify {name}: {summary}. Exit 0: it "
-                                    "conforms; 1: violations found; 2: could not run.")
-        target.add_argument("--base-url", required=True, help="where the implementation answers")
-        target.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for each answer")
-        target.add_argument("--report-junit", metavar="PATH", help="also write the findings as JUnit XML")
-        V.add_arguments(name, target)
+    if command in (None, "verify"):
+        from mocks import verify as V
+        for name, (module_name, summary) in V.available().items():
+            target = targets.add_parser(name, help=summary, description=f"verify {name}: {summary}. Exit 0: it "
+                                        "conforms; 1: violations found; 2: could not run.")
+            target.add_argument("--base-url", required=True, help="where the implementation answers")
+            target.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for each answer")
+            target.add_argument("--report-junit", metavar="PATH", help="also write the findings as JUnit XML")
+            V.add_arguments(name, target)
 
     scen = sub.add_parser("scenarios", help="list, show and validate fault scenarios",
                           description="The fault scenarios: the built-in library and yours.")
@@ -402,7 +406,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        args = build_parser().parse_args(argv)
+        words = sys.argv[1:] if argv is None else argv
+        # the command is the first word that is not an option (the top level's options take no value)
+        args = build_parser(next((w for w in words if not w.startswith("-")), None)).parse_args(argv)
     except SystemExit as exc:  # --help, --version (0) or a mistake in the arguments (2, one line said why)
         return exc.code if isinstance(exc.code, int) else 2
     if args.command == "serve":

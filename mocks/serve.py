@@ -1,10 +1,10 @@
 """``commerce-sandbox serve``: the start-up banner, every check made before it (port, state,
-workers), the seeding (in a forked child on a shared backend) and the gunicorn application."""
+workers), the seeding (in forked children on a shared backend) and the gunicorn application (the
+app built once in the master; the workers forked from it)."""
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import errno
 import os
 import sys
@@ -94,10 +94,11 @@ def banner(app: Any, base: str) -> str:
     return "\n".join(lines)
 
 
-def seed_with_progress(create_app: Any, config: SandboxConfig, quiet: bool) -> Any:
-    """Build the master app; seeding (long with large ``--option`` sizes) shows a rich progress bar."""
+def seed_with_progress(sandbox: Any, quiet: bool) -> str:
+    """Seed what is not seeded yet; seeding (long with large ``--option`` sizes) shows a rich progress bar."""
     if quiet:
-        return create_app(config)
+        sandbox.seed_all()
+        return ""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(TextColumn("seeding {task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -107,7 +108,8 @@ def seed_with_progress(create_app: Any, config: SandboxConfig, quiet: bool) -> A
         def progress(api: str, tenant: str, done: int, total: int) -> None:
             bar.update(task, description=f"{api}/{tenant}", completed=done, total=total)
 
-        return create_app(config, progress=progress)
+        sandbox.seed_all(progress)
+    return ""
 
 
 # -- serve: every reason not to start is found before the banner ---------------------------------
@@ -195,8 +197,20 @@ def serve_plan(args: argparse.Namespace) -> tuple[int, int]:
 
 
 def prepare_serve(args: argparse.Namespace, config: SandboxConfig) -> str:
-    """Check everything that can be checked, then seed the state and install the run's scenarios;
-    returns the banner ("" with --quiet). Raises CannotStart."""
+    """:func:`prepare_app`'s banner ("" with --quiet); the app is dropped. Raises CannotStart."""
+    app, text = prepare_app(args, config)
+    app.extensions["sandbox"].store.close()
+    return text
+
+
+def prepare_app(args: argparse.Namespace, config: SandboxConfig) -> tuple[Any, str]:
+    """Check everything that can be checked, build the app, seed the state and install the run's
+    scenarios; returns the app and the banner ("" with --quiet). Raises CannotStart.
+
+    The app is built once, here, in gunicorn's master; the workers are forked from it with
+    everything imported, the contracts loaded and the routes compiled (``preload_app``), and each
+    starts its own threads after the fork (``Sandbox.after_fork``). The master keeps no store
+    connection across the fork."""
     from mocks import resources
     from mocks.core import scenarios as S
 
@@ -212,77 +226,129 @@ def prepare_serve(args: argparse.Namespace, config: SandboxConfig) -> str:
         print(f"note: {line}", file=sys.stderr)
     check_port(args.host, args.port)
     check_state(config.state)
-    if config.state != "memory" and hasattr(os, "fork"):
-        # On a shared backend this runs in a child process: the master, which every worker is
-        # forked from, then never holds the seeding's garbage (hundreds of MB at 100,000 products).
-        return _in_child(lambda: _prepare_state(args, config))
-    return _prepare_state(args, config)
+    return _one_line(lambda: _prepare_state(args, config))
 
 
-def _prepare_state(args: argparse.Namespace, config: SandboxConfig) -> str:
-    """Seed (once: workers sharing the store never race to seed it), install the scenarios."""
-    import sqlite3
-
+def _prepare_state(args: argparse.Namespace, config: SandboxConfig) -> tuple[Any, str]:
+    """Seed what is not seeded (once: workers sharing the store never race to seed it) while the
+    app is built (no threads started), install the scenarios, write the banner."""
+    from mocks import registry
     from mocks.app import create_app
+    from mocks.core.sandbox import Sandbox
+    from mocks.core.store import open_store
 
+    apis = registry.load(config.apis)
+    store = open_store(config.state, config.journal_size)
+    seeder = Sandbox(config, apis, store)
+    todo = seeder.unseeded()
+    children: list[tuple[int, int]] = []
+    if todo and config.state != "memory" and hasattr(os, "fork"):
+        # On a shared backend the seeding runs in child processes, started before the app is
+        # built here: the master, which every worker is forked from, then never holds its garbage
+        # (hundreds of MB at 100,000 products). Two seed at once on a multi-core machine, from
+        # either end of the list: each tenant is claimed by whichever comes to it first
+        # (Sandbox.seed_tenant), and its data depends on its own seed only, not on who seeds it
+        # or when. No worker starts before they are done: nothing is served half seeded.
+        def backwards() -> str:
+            for api, tenant in reversed(todo):
+                seeder.seed_tenant(api, tenant)
+            return ""
+
+        works = [lambda: seed_with_progress(seeder, args.quiet)]
+        if len(todo) > 1 and (os.cpu_count() or 1) > 1:
+            works.append(backwards)
+        seeder.before_fork()
+        children = _fork(works)
     try:
-        app = seed_with_progress(create_app, dataclasses.replace(config, background=False), args.quiet)
-    except (ValueError, OSError, sqlite3.Error) as exc:
-        raise CannotStart(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
-    except Exception as exc:  # noqa: BLE001 - a Redis that went away, ...: one line, never a traceback
-        raise CannotStart(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
+        app = create_app(config, store=store, apis=apis, seed=False, start=False)
+    finally:
+        _wait(children)
+    sandbox = app.extensions["sandbox"]
+    if todo and not children:
+        seed_with_progress(sandbox, args.quiet)
     host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     text = "" if args.quiet else banner(app, f"http://{host}:{args.port}")
     # Scenarios belong to this run: drop what a previous run left in the state, start --scenario afresh.
     app.extensions["gateway"].faults.install(config.scenarios, fresh=True)
-    app.extensions["sandbox"].store.close()
-    return text
+    sandbox.before_fork()
+    return app, text
 
 
-def _in_child(work: Any) -> str:
-    """``work()`` (returning text) in a forked child; its text, or its CannotStart raised here."""
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child's coverage is not collected
-        os.close(read)
-        status, message = 0, ""
-        try:
-            message = work()
-        except CannotStart as exc:
-            status, message = 2, str(exc)
-        except BaseException as exc:  # noqa: BLE001 - reported by the parent in one line
-            status, message = 2, f"{type(exc).__name__}: {exc}"
-        finally:
-            data = message.encode("utf-8", "replace")
-            while data:
-                data = data[os.write(write, data):]
-            os.close(write)
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(status)
-    os.close(write)
-    with os.fdopen(read, "rb") as fh:
-        message = fh.read().decode("utf-8", "replace")
-    _, status = os.waitpid(pid, 0)
-    if status:
-        raise CannotStart(message.splitlines()[0] if message else
-                          f"seeding stopped (status {os.waitstatus_to_exitcode(status)})")
-    return message
+def _one_line(work: Any) -> Any:
+    """``work()``; a failure to build or seed (a bad option, a state file or a Redis that went away)
+    is a CannotStart of one line, never a traceback."""
+    import sqlite3
+
+    try:
+        return work()
+    except CannotStart:
+        raise
+    except (ValueError, OSError, sqlite3.Error) as exc:
+        raise CannotStart(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+    except Exception as exc:  # noqa: BLE001 - a Redis that went away, ...: one line, never a traceback
+        raise CannotStart(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
+
+
+def _fork(works: list[Any]) -> list[tuple[int, int]]:
+    """Each ``work()`` (returning text) in a forked child of its own, all at once; (pipe, pid) of
+    each, for :func:`_wait`."""
+    children: list[tuple[int, int]] = []
+    for work in works:
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child's coverage is not collected
+            os.close(read)
+            for other, _ in children:
+                os.close(other)
+            status, message = 0, ""
+            try:
+                message = work()
+            except CannotStart as exc:
+                status, message = 2, str(exc)
+            except BaseException as exc:  # noqa: BLE001 - reported by the parent in one line
+                status, message = 2, f"{type(exc).__name__}: {exc}"
+            finally:
+                data = message.encode("utf-8", "replace")
+                while data:
+                    data = data[os.write(write, data):]
+                os.close(write)
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(status)
+        os.close(write)
+        children.append((read, pid))
+    return children
+
+
+def _wait(children: list[tuple[int, int]]) -> list[str]:
+    """Wait for every child of :func:`_fork`; their texts, or the first failure's CannotStart."""
+    messages, failure = [], None
+    for read, pid in children:
+        with os.fdopen(read, "rb") as fh:
+            message = fh.read().decode("utf-8", "replace")
+        _, status = os.waitpid(pid, 0)
+        if status and failure is None:
+            failure = CannotStart(message.splitlines()[0] if message else
+                                  f"seeding stopped (status {os.waitstatus_to_exitcode(status)})")
+        messages.append(message)
+    if failure is not None:
+        raise failure
+    return messages
 
 
 def serve(args: argparse.Namespace, config: SandboxConfig) -> int:
     """Check, seed, then run gunicorn until stopped (``commerce-sandbox serve``); 2 if it cannot start."""
     from gunicorn.app.base import BaseApplication
 
-    from mocks.app import create_app
     from mocks.core.edgeworker import gunicorn_settings
 
     try:
         workers, threads = serve_plan(args)
-        text = prepare_serve(args, config)
+        app, text = prepare_app(args, config)
     except CannotStart as exc:
         print(f"commerce-sandbox serve: {exc}", file=sys.stderr)
         return 2
+    sandbox = app.extensions["sandbox"]
 
     class Server(BaseApplication):
         def load_config(self) -> None:
@@ -298,13 +364,17 @@ def serve(args: argparse.Namespace, config: SandboxConfig) -> int:
                 "accesslog": None,
                 "errorlog": "-",
                 "proc_name": "commerce-sandbox",
+                # the app built above, in this master; each worker forked from it starts its own
+                # scheduler and warm-up (nothing opened before the fork is used after it)
+                "preload_app": True,
+                "post_fork": lambda server, worker: sandbox.after_fork(),
                 # the banner once the socket listens: never a banner for a server that is not up
                 "when_ready": lambda server: text and print(text, flush=True),
             }.items():
                 self.cfg.set(key, value)
 
         def load(self) -> Any:
-            return create_app(config)
+            return app
 
     Server().run()
     return 0

@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any
-
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from typing import TYPE_CHECKING, Any
 
 from mocks.api2cart import errors as X
 from mocks.api2cart import models as M
+
+if TYPE_CHECKING:  # pragma: no cover - cryptography is imported by the first plugin call, not by every start
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 #: the platforms the Plugin Builder builds plugins for (FAQ): Magento 2, OpenCart 2.x-4.x,
 #: PrestaShop, Shopware 6, WooCommerce - as their bridge cart ids
@@ -37,10 +37,16 @@ OAEP_OVERHEAD = 2 * 20 + 2  # 2 * SHA-1 digest size + 2
 
 
 def _oaep() -> padding.OAEP:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
     return padding.OAEP(mgf=padding.MGF1(algorithm=hashes.SHA1()), algorithm=hashes.SHA1(), label=None)
 
 
 def load_public_key(pem: str) -> rsa.RSAPublicKey:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     try:
         key = serialization.load_pem_public_key(pem.encode())
     except (ValueError, TypeError):

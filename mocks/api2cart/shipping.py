@@ -34,8 +34,6 @@ import re
 import time
 from typing import Any, Callable
 
-import requests
-
 from mocks.api2cart import errors as X
 from mocks.api2cart import models as M
 
@@ -171,6 +169,8 @@ def check_rates(data: Any, package_ids: list[str]) -> str | None:
 def call_callback(sandbox: Any, url: str, key: str, *, timeout: float, retry_wait: float, test: bool,
                   packages: dict[str, Any] | None = None, service_id: str | None = None) -> dict[str, Any]:
     """Send one rate request (retried as the FAQ says); return the valid answer or raise 109."""
+    import requests
+
     from mocks.core import outbound
 
     body_obj = packages or TEST_REQUEST

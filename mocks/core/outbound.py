@@ -26,12 +26,13 @@ import os
 import socket
 import threading
 import time
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 from urllib.parse import urlsplit
 
-import requests
-
 from mocks.core.coerce import is_ascii_digits
+
+if TYPE_CHECKING:  # pragma: no cover - imported by the first send, not by every start
+    import requests
 
 LOOPBACK_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost")
 ENV = "SANDBOX_ALLOW_HOSTS"
@@ -169,6 +170,8 @@ def post(sandbox: Any, url: str, **kwargs: Any) -> requests.Response:
     once twice the timeout has passed in total, so a receiver that answers forever, or a byte at a
     time, cannot hold the sender (``timeout`` alone bounds each read, not the whole answer).
     """
+    import requests
+
     check_for(sandbox, url)
     kwargs["allow_redirects"] = False
     kwargs["stream"] = True

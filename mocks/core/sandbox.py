@@ -85,11 +85,37 @@ class Sandbox:
 
     def seed_all(self, progress: Callable[[str, str, int, int], None] | None = None) -> None:
         """Seed every built-in tenant not seeded yet; ``progress(api, tenant, done, total)`` after each."""
-        todo = [(name, t.id) for name, api in self.apis.items() for t in api.tenants(self) if t.seeded]
+        todo = self.unseeded()
         for done, (name, tenant) in enumerate(todo, 1):
             self.seed_tenant(name, tenant)
             if progress is not None:
                 progress(name, tenant, done, len(todo))
+
+    def unseeded(self) -> list[tuple[str, str]]:
+        """``(api, tenant)`` of every built-in tenant that is not seeded yet (nor being seeded)."""
+        return [(name, t.id) for name, api in self.apis.items() for t in api.tenants(self)
+                if t.seeded and self.store.lookup(SEEDED, f"{name}/{t.id}") is None]
+
+    # -- this process's background work -------------------------------------------
+    def start(self) -> None:
+        """Start this process's threads: the scheduler's (``config.runs_scheduler``; the lease picks
+        the one process that runs due work) and, in a serving process, the warm-up."""
+        if self.config.runs_scheduler:
+            self.scheduler.start()
+        if self.config.background and not self.config.testing:
+            self.warm()  # search indexes of big collections built in the background
+
+    def before_fork(self) -> None:
+        """Nothing this process opened may be used after a fork: close its store connections
+        (each process opens its own on first use). Call it with no thread of this sandbox running."""
+        self.store.close()
+
+    def after_fork(self) -> None:
+        """In a process forked from the one that built the app (a gunicorn worker, ``serve``):
+        a scheduler of its own (its own lease holder name: the master's would be shared by every
+        worker), then this process's threads."""
+        self.scheduler = Scheduler(self)
+        self.start()
 
     def warm(self) -> threading.Thread:
         """Each API's :meth:`Api.warm` in one background thread of this process (a serving worker

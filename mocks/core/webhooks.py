@@ -32,8 +32,6 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any, Callable
 
-import requests
-
 from mocks.core import journal as J
 from mocks.core import outbound, scheduler
 
@@ -175,6 +173,8 @@ def attempt(sandbox: "Sandbox", delivery: dict[str, Any]) -> dict[str, Any]:
             break
     refused = None
     answer = ""
+    import requests  # (imported by the first delivery, not by every start)
+
     if injected:
         record.update(injected, injected_fault=True)
     else:

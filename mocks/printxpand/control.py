@@ -26,7 +26,6 @@ import json
 import time
 from typing import Any
 
-import requests
 from flask import Blueprint, request
 from jsonschema import Draft202012Validator
 
@@ -111,6 +110,8 @@ def judge(status: int | None, content_type: str | None, body: Any, error: str | 
 
 def send(url: str, payload: dict[str, Any], timeout: float = TIMEOUT_S) -> dict[str, Any]:
     """POST the payload to ``url`` now; return the record of what happened."""
+    import requests  # (imported by the first send, not by every start)
+
     _check(_PAYLOAD, payload)  # the sandbox itself keeps the contract
     started = time.perf_counter()
     status = content_type = error = None

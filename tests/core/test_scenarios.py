@@ -75,6 +75,15 @@ def test_the_library_is_complete_valid_and_documented():
         assert f"`{name}`" in docs, f"{name} is not documented in docs/scenarios.md"
 
 
+def test_the_scenario_schema_is_a_valid_schema():
+    # (checked here, not on every start)
+    from jsonschema import Draft202012Validator
+
+    from mocks import resources
+
+    Draft202012Validator.check_schema(resources.schema_json("scenario.schema.json"))
+
+
 def test_get_unknown_name():
     with pytest.raises(KeyError):
         S.get("no-such-scenario")

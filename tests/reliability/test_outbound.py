@@ -5,6 +5,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
+import requests
 
 from mocks.cli import build_parser, config_from_args
 from mocks.core import outbound, webhooks
@@ -102,7 +103,7 @@ def receiver():
 
 def test_refused_delivery_is_failed_with_the_reason_and_not_sent(app, receiver, monkeypatch):
     sent = []
-    monkeypatch.setattr(outbound.requests, "post", lambda *a, **k: sent.append(a) or None)
+    monkeypatch.setattr(requests, "post", lambda *a, **k: sent.append(a) or None)
     sb = app.extensions["sandbox"]
     webhooks.enqueue(sb, "click2sync", "t1", "http://203.0.113.9/hook", "product.add", {"id": 1})
     assert webhooks.deliver_due(sb) == 1

@@ -66,9 +66,8 @@ def check_rule(rule: dict[str, Any]) -> None:
 
 @lru_cache(maxsize=1)
 def _validator() -> Draft202012Validator:
-    schema = resources.schema_json("scenario.schema.json")
-    Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema)
+    # (the schema is checked against the meta-schema by the tests, not on every start)
+    return Draft202012Validator(resources.schema_json("scenario.schema.json"))
 
 
 def _field(path: Any) -> str:
@@ -133,8 +132,24 @@ def validate(definition: Any, source: str | None = None, node: Any = None) -> di
     return definition
 
 
+_FastLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def parse(text: str, source: str = "scenario") -> dict[str, Any]:
-    """Parse and validate one YAML (or JSON) document."""
+    """Parse and validate one YAML (or JSON) document.
+
+    Read once with libyaml when present (the library is read on every start); a document that
+    is not valid YAML or not a valid scenario is read again with PyYAML's own loader, whose
+    messages and line numbers (of the node a problem is in) the errors report."""
+    try:
+        data = yaml.load(text, Loader=_FastLoader)
+    except yaml.YAMLError:
+        data = None
+    else:
+        try:
+            return validate(data, source)
+        except ScenarioError:
+            pass  # again below, with the lines
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
