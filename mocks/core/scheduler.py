@@ -118,8 +118,18 @@ def schedule_in(store: "Store", kind: str, api: str, tenant: str, ref: str, at: 
             runner.wake()
 
 
+def timer_in(store: "Store", kind: str, api: str, tenant: str, ref: str) -> dict[str, Any] | None:
+    """A job's timer (read-only, cached), or None: nothing of it is due now or later."""
+    return store.lookup(TIMERS, timer_key(kind, api, tenant, ref))
+
+
 def cancel(sandbox: "Sandbox", kind: str, api: str, tenant: str, ref: str) -> None:
-    sandbox.store.delete(TIMERS, timer_key(kind, api, tenant, ref))
+    cancel_in(sandbox.store, kind, api, tenant, ref)
+
+
+def cancel_in(store: "Store", kind: str, api: str, tenant: str, ref: str) -> None:
+    """:func:`cancel` for code that holds the store only (a runner that claimed it finishes with no effect)."""
+    store.delete(TIMERS, timer_key(kind, api, tenant, ref))
 
 
 def pending(sandbox: "Sandbox", api: str | None = None, tenant: str | None = None) -> list[dict[str, Any]]:

@@ -1,7 +1,9 @@
 """The Stock2Shop queue: products, images and orders are queued, then applied FIFO once due
 (created + queue_delay_seconds on the client's sandbox clock) by the scheduler, with no client
 request (one timer per client, ``state.due("queue", ...)``, run through ``Stock2Shop.run_due``);
-finished items are kept up to ``queue_keep`` per client."""
+with no delay, products and images are applied by the request that queues them, in its own
+transaction (no timer: :meth:`Queue._enqueue`); finished items are kept up to ``queue_keep`` per
+client."""
 from __future__ import annotations
 
 import datetime as dt
@@ -10,6 +12,7 @@ import json
 import uuid
 from typing import Any
 
+from mocks.core import scheduler
 from mocks.core.scenarios.item_failures import ItemFailures
 from mocks.core.state import KeyIndex, TenantState
 from mocks.stock2shop import errors as X
@@ -45,6 +48,19 @@ class Queue:
         return float(self.state.options.get("queue_delay_seconds", DEFAULT_QUEUE_DELAY))
 
     def _add(self, instruction: str, payload: Any, failure: str | None = None, **extra: Any) -> dict[str, Any]:
+        item = self._new(instruction, payload, failure, **extra)
+        self._store(item)
+        return item
+
+    def _store(self, item: dict[str, Any]) -> None:
+        """Store an item; a pending one makes the client's queue job due then (the scheduler's timer)."""
+        self.items.put(str(item["id"]), item)
+        if item["status"] == "pending":
+            self.state.due(QUEUE_JOB, item["due_ts"], earliest=True)
+
+    def _new(self, instruction: str, payload: Any, failure: str | None = None, **extra: Any) -> dict[str, Any]:
+        """A new item (its id taken: a write, so the request's transaction holds the write lock
+        from the first one on), not stored yet."""
         now = self.state.now()
         item_id = self.state.next_id("queue", 213_285_668)
         item = {
@@ -56,10 +72,41 @@ class Queue:
         }
         if failure is not None:
             item.update(status="failed", message=failure, processed=s2s_time(now))
-        self.items.put(str(item_id), item)
-        if item["status"] == "pending":
-            self.state.due(QUEUE_JOB, item["due_ts"], earliest=True)
         return item
+
+    def _enqueue(self, items: list[dict[str, Any]]) -> None:
+        """Store a request's new items. With a queue delay they wait for the scheduler (a timer).
+        With none, the request applies them before it answers, in its own transaction, and sets no
+        timer: a read right after sees them applied (as it would apply a due item first), and
+        nobody else (another request of the client, the scheduler) is left a due queue job to
+        claim and run for them. Two writers queueing flat out kept the job due all the time, and
+        a search of the client claimed it, waiting behind them for the write lock twice and
+        scanning the queue for nothing (issue 16). Items that fell due before these (the job's timer is due: a reset item, one
+        queued with a delay since passed) are applied first, as the scheduler would (FIFO)."""
+        if self.delay > 0:
+            for item in items:
+                self._store(item)
+            return
+        timer = scheduler.timer_in(self.state.store, "api", self.state.api, self.state.tenant, QUEUE_JOB)
+        if timer is not None and float(timer["at"]) <= self.state.now():
+            self.process_due()  # and the timer says what is left, as the scheduler's run would
+            left = self.next_due()
+            if left is None:
+                scheduler.cancel_in(self.state.store, "api", self.state.api, self.state.tenant, QUEUE_JOB)
+            else:
+                self.state.due(QUEUE_JOB, left)
+        # trimmed before the new items are stored (reading the queue as committed: no view of this
+        # transaction's own writes to build), as _trim would after them
+        dropped = self._trim_for([str(i["id"]) for i in items])
+        index = by_source_code(self.products) if any(i["status"] == "pending" for i in items) else None
+        now = self.state.now()
+        for item in items:
+            if item["status"] == "pending":
+                self._at = min(max(float(item["due_ts"]), float(item["created_ts"])), now)
+                outcome = self._outcome(item, index, now)
+                item = {**_without_payload(item, outcome["status"]), **outcome}
+            if str(item["id"]) not in dropped:
+                self.items.put(str(item["id"]), item)
 
     # enqueue -------------------------------------------------------------------------------------
     def queue_products(self, user: dict[str, Any], body: dict[str, Any], source_id: int | None,
@@ -81,9 +128,8 @@ class Queue:
                 raise X.BadPayload("source.source_id (or the source_id query parameter) is required")
             sources.append(_num(src, 0))
         self._known_sources("system_products", sources)
-        for i, (entry, src) in enumerate(zip(entries, sources), 1):
-            self._add("sync_product", entry, failure=injected_failure(failures, i), source_id=src)
-        self._apply_now()
+        self._enqueue([self._new("sync_product", entry, failure=injected_failure(failures, i), source_id=src)
+                       for i, (entry, src) in enumerate(zip(entries, sources), 1)])
         return len(entries)
 
     def _known_sources(self, key: str, sources: list[Any]) -> None:
@@ -109,10 +155,10 @@ class Queue:
                 kind = image_kind(i, image.get("image"))
             kinds.append(kind)
         self._known_sources("system_images", [_num(e["source"].get("source_id"), 0) for e in entries])
-        for i, (entry, kind) in enumerate(zip(entries, kinds), 1):
-            self._add("sync_image", entry, failure=injected_failure(failures, i),
-                      source_id=_num(entry["source"].get("source_id"), 0), image_kind=kind, image_base=image_base)
-        self._apply_now()
+        self._enqueue([self._new("sync_image", entry, failure=injected_failure(failures, i),
+                                 source_id=_num(entry["source"].get("source_id"), 0), image_kind=kind,
+                                 image_base=image_base)
+                       for i, (entry, kind) in enumerate(zip(entries, kinds), 1)])
         return len(entries)
 
     def queue_order(self, user: dict[str, Any], client_id: int, channel_id: int, body: Any) -> dict[str, Any]:
@@ -126,13 +172,6 @@ class Queue:
         key = f"{client_id}-{channel_id}-0/{when:%Y-%m/%d/%H/%M/%S}-{item['id']}-sync_order.json"
         self.items.update(str(item["id"]), lambda old: {**old, "key": key} if old else old)
         return {"message": "order received", "queue_messages": [{"key": key, "message_id": item["message_id"]}]}
-
-    def _apply_now(self) -> None:
-        """With no queue delay, the writer applies what it queued before it answers: a read right
-        after sees the same (it would apply it first), but a reader no longer pays for every
-        writer's items (two clients queueing flat out made a third one's searches wait seconds)."""
-        if self.delay <= 0:
-            self.process_due()
 
     # reading -------------------------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:
@@ -212,22 +251,26 @@ class Queue:
             current = self.items.lookup(str(item["id"]))
             if current is None or current["status"] != "pending":
                 continue  # another worker took it
-            try:
-                if item["instruction"] == "sync_product":
-                    result = self._apply_product(item, index)
-                elif item["instruction"] == "sync_image":
-                    result = self._apply_image(item, index)
-                else:
-                    result = self._apply_order(item)
-                status, message = "processed", None
-            except _Failed as exc:
-                result, status, message = None, "failed", str(exc)
-            self.items.update(str(item["id"]), lambda old, r=result, st=status, m=message: {
-                **_without_payload(old, st), "status": st, "message": m, "result": r,
-                "processed": s2s_time(now)} if old else old)
+            outcome = self._outcome(item, index, now)
+            self.items.update(str(item["id"]), lambda old, o=outcome: {
+                **_without_payload(old, o["status"]), **o} if old else old)
             done += 1
         self._trim()
         return done
+
+    def _outcome(self, item: dict[str, Any], index: KeyIndex | None, now: float) -> dict[str, Any]:
+        """Apply one pending item (at ``self._at``); what changes on the item."""
+        try:
+            if item["instruction"] == "sync_product":
+                result = self._apply_product(item, index)
+            elif item["instruction"] == "sync_image":
+                result = self._apply_image(item, index)
+            else:
+                result = self._apply_order(item)
+            status, message = "processed", None
+        except _Failed as exc:
+            result, status, message = None, "failed", str(exc)
+        return {"status": status, "message": message, "result": result, "processed": s2s_time(now)}
 
     @property
     def keep(self) -> int:
@@ -239,6 +282,21 @@ class Queue:
         finished = [k for k, i in self.items.items() if i["status"] != "pending"]
         for key in finished[:max(0, len(finished) - self.keep)]:
             self.items.delete(key)
+
+    def _trim_for(self, new: list[str]) -> set[str]:
+        """:meth:`_trim` done before ``new`` finished items (the newest) are stored: forgets the
+        oldest finished items beyond ``queue_keep`` counting the new ones; returns the new keys
+        that are beyond it already (``queue_keep`` smaller than the request: not to be stored)."""
+        keep = self.keep
+        if self.items.count() + len(new) <= keep:  # the count holds pending items too
+            return set()
+        finished = [k for k, i in self.items.items() if i["status"] != "pending"] + new
+        gone = finished[:max(0, len(finished) - keep)]
+        fresh = set(new)
+        for key in gone:
+            if key not in fresh:
+                self.items.delete(key)
+        return fresh.intersection(gone)
 
     def _apply_product(self, item: dict[str, Any], index: KeyIndex) -> dict[str, Any]:
         entry = item["payload"]
