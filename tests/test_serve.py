@@ -1,6 +1,7 @@
 """`serve`'s start-up: the app built once in the master, the seeding in children, the workers forked."""
 from __future__ import annotations
 
+import gc
 import json
 import sqlite3
 import subprocess
@@ -73,7 +74,9 @@ def test_after_a_fork_a_sandbox_has_a_scheduler_of_its_own(tmp_path):
     try:
         assert sandbox.scheduler is not before and sandbox.scheduler.holder != before.holder
         assert not sandbox.scheduler.running  # testing: no thread unless asked
+        assert gc.get_freeze_count() > 0  # what was built before the fork is out of the collector's way
     finally:
+        gc.unfreeze()  # (this test process goes on)
         sandbox.scheduler.stop()
         sandbox.store.close()
 

@@ -6,6 +6,7 @@ backend never seed twice and a restarted server keeps what clients wrote.
 """
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from typing import Any, Callable
@@ -107,14 +108,20 @@ class Sandbox:
 
     def before_fork(self) -> None:
         """Nothing this process opened may be used after a fork: close its store connections
-        (each process opens its own on first use). Call it with no thread of this sandbox running."""
+        (each process opens its own on first use). Call it with no thread of this sandbox running.
+        What was built so far (the app, the contracts) is set aside from the garbage collector
+        (``gc.freeze``): a worker's full collections no longer walk it, nor write to its pages."""
         self.store.close()
+        gc.collect()
+        gc.freeze()
 
     def after_fork(self) -> None:
         """In a process forked from the one that built the app (a gunicorn worker, ``serve``):
         a scheduler of its own (its own lease holder name: the master's would be shared by every
-        worker), then this process's threads."""
+        worker), then this process's threads; what the warm-up builds is set aside from the garbage
+        collector once it is built."""
         self.scheduler = Scheduler(self)
+        self._freeze_after_warm = True
         self.start()
 
     def warm(self) -> threading.Thread:
@@ -126,6 +133,11 @@ class Sandbox:
                     api.warm(self)
                 except Exception:  # noqa: BLE001 - a cache built later, on first use, instead
                     logging.getLogger("commerce_sandbox").exception("warming %s", api.name)
+            if getattr(self, "_freeze_after_warm", False):
+                # the search indexes of big collections live as long as the process: full
+                # collections (tens of ms beside a search, issue 16) need not walk them
+                gc.collect()
+                gc.freeze()
 
         thread = threading.Thread(target=run, name="sandbox-warm", daemon=True)
         thread.start()
