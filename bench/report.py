@@ -99,7 +99,8 @@ def _figures(figures: dict[str, Any]) -> list[str]:
                 f"first search after a write {_f(r.get('first_search_after_a_write_ms'), '{:.0f}')} ms; "
                 f"whole catalogue paged by modified in {_f(paging.get('seconds'), '{:.1f}')} s "
                 f"({paging.get('requests')} requests, target < 60 s); RSS {_f(rss.get('peak'), '{:.0f}')} MB peak "
-                f"(target < 300 MB per worker).")
+                f"in this one process, which also seeds the catalogue and, on memory, holds the whole store "
+                f"(not a serving worker: the per-worker figure is the server's, below).")
     st = figures.get("state_scale")
     if st:
         if "error" in st:
