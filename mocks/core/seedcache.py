@@ -6,7 +6,7 @@ byte of data. So once ``serve`` has seeded a fresh state file, it keeps a copy o
 anything else writes: scenarios, requests) in the user's cache (``mocks.resources.user_cache``,
 ``seeds``) under a digest of all of that; the next start on a new state file with the same digest
 begins from a copy instead of seeding again. Anything that differs (another ``--seed``, an
-``--option``, an edited source file of the package) is another digest, so a kept state is never
+``--option``, an edited source file of the package, another Faker) is another digest, so a kept state is never
 used for anything it was not made from. States over ``MAX_BYTES`` (a catalogue of 100,000
 products) are not kept; ``COMMERCE_SANDBOX_CACHE=""`` turns every cache off.
 """
@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +37,23 @@ def _sources() -> bytes:
     return digest.digest()
 
 
+def _versions() -> dict[str, str]:
+    """The versions of what seeding draws with besides the package itself (Faker's word lists)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": ".".join(map(str, sys.version_info[:2]))}
+    for name in ("faker",):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "?"
+    return out
+
+
 def key(config: Any, apis: list[str]) -> str:
-    """What a seeded state depends on: the seed, the APIs, their options, the code."""
-    what = {"seed": config.seed, "apis": sorted(apis), "options": {a: config.api_options(a) for a in sorted(apis)}}
+    """What a seeded state depends on: the seed, the APIs, their options, the code (and Faker's)."""
+    what = {"seed": config.seed, "apis": sorted(apis), "options": {a: config.api_options(a) for a in sorted(apis)},
+            "versions": _versions()}
     digest = hashlib.blake2b(_FORMAT, digest_size=16)
     digest.update(json.dumps(what, sort_keys=True, default=repr).encode())
     digest.update(_sources())
