@@ -6,9 +6,9 @@ byte of data. So once ``serve`` has seeded a fresh state file, it keeps a copy o
 anything else writes: scenarios, requests) in the user's cache (``mocks.resources.user_cache``,
 ``seeds``) under a digest of all of that; the next start on a new state file with the same digest
 begins from a copy instead of seeding again. Anything that differs (another ``--seed``, an
-``--option``, an edited source file of the package, another Faker) is another digest, so a kept state is never
-used for anything it was not made from. States over ``MAX_BYTES`` (a catalogue of 100,000
-products) are not kept; ``COMMERCE_SANDBOX_CACHE=""`` turns every cache off.
+``--option``, an edited source file of the package, another Faker or Python) is another digest,
+so a kept state is never used for anything it was not made from. States over ``MAX_BYTES`` (a
+catalogue of 100,000 products) are not kept; ``COMMERCE_SANDBOX_CACHE=""`` turns every cache off.
 """
 from __future__ import annotations
 
