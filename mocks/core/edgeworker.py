@@ -11,7 +11,8 @@ never waits for a slow client's headers. A connection whose head is not complete
 larger than ``max_head`` is answered by the app in the API's own shape (414 or 431,
 ``mocks.core.edge``), never with gunicorn's HTML page.
 
-With a complete ``GET`` head in hand, the main loop first asks the app whether it can answer at
+With a complete ``GET`` head in hand (or a ``POST`` head and its whole body, for a search cached
+by its body), the main loop first asks the app whether it can answer at
 once (``answer_now``: the edge's size checks, then the fast path's fresh cached answer,
 ``mocks.core.fastpath``; nothing there blocks on a client or on another request). If it can,
 the answer is built by gunicorn's own ``Response`` (the same status line, ``Server``, ``Date``
@@ -39,6 +40,8 @@ from gunicorn.http import wsgi
 from gunicorn.http2 import negotiation
 from gunicorn.workers.gthread import STOP_KEEPALIVE_LINGER, ThreadWorker
 
+from mocks.core.fastpath import MAX_BODY
+
 HEAD_END = b"\r\n\r\n"
 
 #: requests already in hand (pipelined) answered in one go before the loop serves others
@@ -57,6 +60,21 @@ def gunicorn_settings(header_timeout: float) -> dict[str, Any]:
         "limit_request_fields": 1000,
         "worker_connections": 2000,               # idle and slow connections cost a socket, not a thread
     }
+
+
+def _body_length(head: bytes) -> int | None:
+    """A POST's body length from its head: the one ``Content-Length`` (digits only, at most the
+    fast path's ``MAX_BODY``); None without one, with two, or with ``Transfer-Encoding``."""
+    lower = head.lower()
+    if b"\r\ntransfer-encoding:" in lower:
+        return None
+    at = lower.find(b"\r\ncontent-length:")
+    if at < 0 or lower.find(b"\r\ncontent-length:", at + 1) >= 0:
+        return None
+    value = lower[at + 17:lower.find(b"\r\n", at + 2)].strip(b" \t")
+    if not value.isdigit() or len(value) > 7 or int(value) > MAX_BODY:
+        return None
+    return int(value)
 
 
 class _Written:
@@ -96,7 +114,8 @@ class _Kept:
         return cls(data[:at], data[end:], again)
 
 
-#: heads of up to this size are remembered, this many, with answers of this many bytes in all
+#: heads of up to this size (with a POST's body) are remembered, this many, with answers of this
+#: many bytes in all
 KEPT_HEAD, KEPT_COUNT, KEPT_BYTES = 8 * 1024, 256, 16 * 1024 * 1024
 
 
@@ -224,14 +243,23 @@ class EdgeWorker(ThreadWorker):
         return self._answer_now  # type: ignore[return-value]
 
     def _answer_here(self, conn: Any) -> str:
-        """Answer the ``GET`` whose head is in ``conn.edge_buf`` if the app can at once; the
-        bytes after it stay in ``conn.edge_buf``. ``_DECLINED`` leaves everything as it was."""
+        """Answer the ``GET`` whose head is in ``conn.edge_buf``, or the ``POST`` whose head and
+        whole body are, if the app can at once; the bytes after it stay in ``conn.edge_buf``.
+        ``_DECLINED`` leaves everything as it was."""
         answer_now = self.answer_now()
         buf = conn.edge_buf
-        if answer_now is None or not self.alive or not buf.startswith(b"GET ") or len(buf) > self.max_head \
-                or self.nr + 1 >= self.max_requests:
+        if answer_now is None or not self.alive or len(buf) > self.max_head or self.nr + 1 >= self.max_requests:
             return _DECLINED
         end = buf.find(HEAD_END) + len(HEAD_END)
+        if buf.startswith(b"GET "):
+            length = 0
+        elif buf.startswith(b"POST "):
+            length = _body_length(bytes(buf[:end]))
+            if length is None or len(buf) < end + length:
+                return _DECLINED  # (no length, or the body is not all here yet: the pool reads it)
+            end += length
+        else:
+            return _DECLINED
         seen = (bytes(buf[:end]), str(conn.client[0] if isinstance(conn.client, tuple) else conn.client))
         kept = self._kept.get(seen)
         if kept is not None:  # the very same head from the same address: the same answer, if it holds
@@ -251,15 +279,17 @@ class EdgeWorker(ThreadWorker):
         parser.unreader.unread(bytes(buf))
         written = _Written()
         try:
-            req = next(parser)  # the head is all in hand: no read from the socket
+            req = next(parser)  # the head (and a POST's body) is all in hand: no read from the socket
             if req.body is None or req._expected_100_continue or any(
-                    name in ("CONTENT-LENGTH", "TRANSFER-ENCODING") for name, _ in req.headers):
+                    name == "TRANSFER-ENCODING" or name == "CONTENT-LENGTH" and not length for name, _ in req.headers):
                 answer = None
             else:
                 started = datetime.now()
                 resp, environ = wsgi.create(req, written, conn.client, conn.server, self.cfg)
                 environ["wsgi.multithread"] = True
-                answer = answer_now(environ)
+                # (gunicorn read the length as this loop did, or the request is not answered here)
+                same = environ.get("CONTENT_LENGTH", "0" if not length else None) == str(length)
+                answer = answer_now(environ) if same else None
         except Exception:  # noqa: BLE001 - a head gunicorn refuses: the pool thread answers it
             answer = None
         if answer is None:
@@ -281,7 +311,7 @@ class EdgeWorker(ThreadWorker):
         keep = not resp.should_close()
         rest = parser.unreader.take_buffered()
         data = b"".join(written.parts)
-        if keep and self._plain and not resp.must_close and len(seen[0]) <= KEPT_HEAD:
+        if keep and self._plain and not resp.must_close and len(seen[0]) - length <= KEPT_HEAD:
             self._keep(seen, data, answer.again)
         return self._send(conn, data, rest, keep)
 

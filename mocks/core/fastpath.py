@@ -132,11 +132,10 @@ class FastPath:
         return result
 
     def answer_now(self, environ: dict[str, Any]) -> Now | None:
-        """For the worker's main loop (``mocks.core.edgeworker``): the answer to a ``GET`` this
-        path holds, or None, never the full chain. Only what cannot block: an answer that would
-        charge a rate limit (a write to the store) is left to the pool's threads."""
-        if environ.get("REQUEST_METHOD") != "GET":
-            return None
+        """For the worker's main loop (``mocks.core.edgeworker``): the answer to a ``GET``, or a
+        ``POST`` cached by its body (all of it in hand), this path holds, or None, never the full
+        chain. Only what cannot block: an answer that would charge a rate limit (a write to the
+        store) is left to the pool's threads."""
         key = request_key(environ)
         answer = self.cache.fast.get(key) if key is not None else None
         if answer is None or answer.limits:

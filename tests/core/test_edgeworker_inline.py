@@ -2,6 +2,7 @@
 `commerce-sandbox serve` with ONE pool thread: what the main loop answers cannot wait for it."""
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -188,3 +189,63 @@ def test_a_request_the_cache_does_not_hold_still_goes_to_the_chain(server):
     assert [head.split(b"\r\n", 1)[0] for head, _ in answers] == [
         b"HTTP/1.1 200 OK", b"HTTP/1.1 200 OK", b"HTTP/1.1 401 UNAUTHORIZED", b"HTTP/1.1 200 OK"]
     assert answers[0][1] == answers[3][1] != answers[1][1]
+
+
+SEARCH = {"query": {"bool": {"filter": [{"term": {"active": True}}]}},
+          "sort": [{"modified": {"order": "desc"}}], "size": 3}
+
+
+def s2s_token(server) -> str:
+    user = requests.get(server.base + "/__sandbox/credentials", timeout=10).json()["stock2shop"]["users"][0]
+    r = requests.post(server.base + "/stock2shop/v1/users/authenticate?format=json", timeout=10,
+                      json={"system_user_auth": {"username": user["username"], "password": user["password"]}})
+    return r.json()["system_user"]["token"]
+
+
+def search_bytes(token: str, body: bytes) -> bytes:
+    return (f"POST /stock2shop/v1/products/elastic_search?token={token} HTTP/1.1\r\nHost: x\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+
+
+def test_a_cached_search_is_answered_by_its_body_while_the_only_thread_is_busy(server):
+    token = s2s_token(server)
+    body = json.dumps(SEARCH).encode()
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:  # a miss, then the hit it learns from
+        sock.sendall(search_bytes(token, body))
+        read_answers(sock, 1)
+        sock.sendall(search_bytes(token, body))
+        first = read_answers(sock, 1)[0]
+    assert first[0].startswith(b"HTTP/1.1 200 OK")
+    thread = threading.Thread(target=lambda: requests.get(
+        server.base + "/click2sync/api/order?offset=0", timeout=20, headers={**KEY, "X-Sandbox-Scenario": "hold-orders"}))
+    thread.start()
+    time.sleep(0.3)
+    try:
+        started = time.monotonic()
+        with socket.create_connection(("127.0.0.1", server.port)) as sock:
+            sock.sendall(search_bytes(token, body) * 3)  # three, pipelined, bodies and all
+            answers = read_answers(sock, 3)
+        assert time.monotonic() - started < 1.0 and thread.is_alive()
+        assert all(head.startswith(b"HTTP/1.1 200 OK") and answer == first[1] for head, answer in answers)
+    finally:
+        thread.join()
+
+
+def test_a_search_whose_body_comes_later_or_differs_goes_to_the_chain(server):
+    token = s2s_token(server)
+    body = json.dumps(SEARCH).encode()
+    other = json.dumps({**SEARCH, "size": 2}).encode()
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        request = search_bytes(token, body)
+        for _ in range(2):
+            sock.sendall(request)
+            read_answers(sock, 1)
+        head, _, payload = request.partition(b"\r\n\r\n")
+        sock.sendall(head + b"\r\n\r\n")  # the head alone; the body a moment later
+        time.sleep(0.3)
+        sock.sendall(payload)
+        late = read_answers(sock, 1)[0]
+        sock.sendall(search_bytes(token, other))
+        differs = read_answers(sock, 1)[0]
+    assert late[0].startswith(b"HTTP/1.1 200 OK") and json.loads(late[1])["hits"]["hits"]
+    assert len(json.loads(late[1])["hits"]["hits"]) == 3 and len(json.loads(differs[1])["hits"]["hits"]) == 2
