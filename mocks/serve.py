@@ -143,10 +143,12 @@ def check_state(url: str) -> None:
     or a Redis that answers."""
     if url == "memory":
         return
-    if url == "sqlite" or url.startswith("sqlite:///"):
+    from mocks.core.store import sqlite_path
+
+    path = sqlite_path(url)
+    if path is not None:
         import sqlite3
 
-        path = os.path.join(".sandbox", "state.db") if url == "sqlite" else url[len("sqlite:///"):]
         if not path:
             raise CannotStart(f"--state {url}: no file named (sqlite:///state.db is relative, "
                               "sqlite:////tmp/state.db absolute)")
@@ -194,13 +196,6 @@ def serve_plan(args: argparse.Namespace) -> tuple[int, int]:
     if workers < 1 or (args.threads is not None and args.threads < 1):
         raise CannotStart("--workers and --threads must be at least 1")
     return workers, args.threads or DEFAULT_THREADS
-
-
-def prepare_serve(args: argparse.Namespace, config: SandboxConfig) -> str:
-    """:func:`prepare_app`'s banner ("" with --quiet); the app is dropped. Raises CannotStart."""
-    app, text = prepare_app(args, config)
-    app.extensions["sandbox"].store.close()
-    return text
 
 
 def prepare_app(args: argparse.Namespace, config: SandboxConfig, keep_seeds: bool = False) -> tuple[Any, str]:

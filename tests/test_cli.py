@@ -118,16 +118,21 @@ def test_the_banner_names_each_apis_docs_page(app_factory) -> None:
 
 def test_serve_quiet_leaves_the_banner_out() -> None:
     """What serve prints once it listens: the banner with the docs column, nothing with --quiet."""
-    from mocks.serve import prepare_serve
+    import gc
+
+    from mocks.serve import prepare_app
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     argv = ["serve", "--state", "memory", "--api", "xtnd", "--port", str(port)]
-    args = cli.build_parser().parse_args(argv)
-    assert f"http://127.0.0.1:{port}/xtnd/docs" in prepare_serve(args, cli.config_from_args(args))
-    args = cli.build_parser().parse_args([*argv, "--quiet"])
-    assert prepare_serve(args, cli.config_from_args(args)) == ""
+    try:
+        args = cli.build_parser().parse_args(argv)
+        assert f"http://127.0.0.1:{port}/xtnd/docs" in prepare_app(args, cli.config_from_args(args))[1]
+        args = cli.build_parser().parse_args([*argv, "--quiet"])
+        assert prepare_app(args, cli.config_from_args(args))[1] == ""
+    finally:
+        gc.unfreeze()  # (prepare_app readies the master for the fork; this test process goes on)
 
 
 def test_long_values_are_shortened_in_reports() -> None:

@@ -18,6 +18,13 @@ from mocks.serve import prepare_app
 from tests.conftest import free_port
 
 
+@pytest.fixture(autouse=True)
+def _unfreeze():
+    """prepare_app readies a master for the fork (gc.freeze): this test process goes on after it."""
+    yield
+    gc.unfreeze()
+
+
 def _args(state: str, *extra: str):
     argv = ["serve", "--state", state, "--port", str(free_port()), "--quiet", *extra]
     return cli.build_parser("serve").parse_args(argv)
@@ -76,7 +83,6 @@ def test_after_a_fork_a_sandbox_has_a_scheduler_of_its_own(tmp_path):
         assert not sandbox.scheduler.running  # testing: no thread unless asked
         assert gc.get_freeze_count() > 0  # what was built before the fork is out of the collector's way
     finally:
-        gc.unfreeze()  # (this test process goes on)
         sandbox.scheduler.stop()
         sandbox.store.close()
 

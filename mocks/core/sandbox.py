@@ -36,6 +36,7 @@ class Sandbox:
         self._tenant_cache: dict[str, tuple[int, dict[str, Tenant]]] = {}
         self._lock = threading.Lock()
         self._restore: Callable[[], None] | None = None  # set by checkpoint()
+        self._freeze_after_warm = False  # set by after_fork(): a serving worker
 
     # -- tenants -----------------------------------------------------------------
     def state(self, api: str, tenant: str) -> TenantState:
@@ -133,7 +134,7 @@ class Sandbox:
                     api.warm(self)
                 except Exception:  # noqa: BLE001 - a cache built later, on first use, instead
                     logging.getLogger("commerce_sandbox").exception("warming %s", api.name)
-            if getattr(self, "_freeze_after_warm", False):
+            if self._freeze_after_warm:
                 # the search indexes of big collections live as long as the process: full
                 # collections (tens of ms beside a search, issue 16) need not walk them
                 gc.collect()

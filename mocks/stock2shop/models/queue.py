@@ -81,8 +81,9 @@ class Queue:
         nobody else (another request of the client, the scheduler) is left a due queue job to
         claim and run for them. Two writers queueing flat out kept the job due all the time, and
         a search of the client claimed it, waiting behind them for the write lock twice and
-        scanning the queue for nothing (issue 16). Items that fell due before these (the job's timer is due: a reset item, one
-        queued with a delay since passed) are applied first, as the scheduler would (FIFO)."""
+        scanning the queue for nothing (issue 16). Items that fell due before these (the job's
+        timer is due: a reset item, one queued with a delay since passed) are applied first, as
+        the scheduler would (FIFO)."""
         if self.delay > 0:
             for item in items:
                 self._store(item)

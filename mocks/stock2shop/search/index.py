@@ -159,11 +159,7 @@ class DocIndex:
         self._clear_derived()
         if docs is not None:
             for i, doc in enumerate(docs):
-                self._ints.append(i)
-                self.ids.append(doc.id)
-                self.orders.append(i)
-                self.slot[doc.id] = i
-                self._docs[i] = doc
+                self._docs[self._new_slot(doc.id, i)] = doc
             self._loaded = True
         else:
             self._loaded = False
@@ -244,11 +240,7 @@ class DocIndex:
                     continue
                 for key, order, values in self.loader.scan(group):
                     if first:
-                        i = len(self.ids)
-                        self._ints.append(i)
-                        self.ids.append(key)
-                        self.orders.append(order)
-                        self.slot[key] = i
+                        i = self._new_slot(key, order)
                         for col in cols.values():
                             col.vals.append(_EMPTY)
                     else:
@@ -265,6 +257,15 @@ class DocIndex:
             col.multi = sum(1 for v in col.vals if v.__class__ is tuple and len(v) > 1)
             self._cols[f] = col
         self._clear_derived()
+
+    def _new_slot(self, key: str, order: int) -> int:
+        """A slot for a document not held yet (the columns are the caller's to extend)."""
+        i = len(self.ids)
+        self._ints.append(i)
+        self.ids.append(key)
+        self.orders.append(order)
+        self.slot[key] = i
+        return i
 
     #: beyond this many derived structures, a change drops them instead of updating each
     DERIVED_KEEP = 64
@@ -294,11 +295,7 @@ class DocIndex:
         if source is not None:
             fresh = i < 0
             if fresh:
-                i = len(self.ids)
-                self._ints.append(i)
-                self.ids.append(key)
-                self.orders.append(order)
-                self.slot[key] = i
+                i = self._new_slot(key, order)
                 if self._live is not None:
                     self._live.append(i)
                 for col in self._cols.values():
